@@ -1,0 +1,107 @@
+"""Steps, their results and the context they run in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+from conformance.findings import Finding, Severity
+from conformance.negotiation.target import Target
+from conformance.statement.model import Statement
+
+
+class Outcome(str, Enum):
+    """How a step ended.
+
+    ``pass``: what was tested conforms (warnings may be attached). ``fail``: the device
+    deviates from its statement or the standard. ``error``: the harness could not test
+    (no connection, no answer, aborted, timed out). ``skipped``: not applicable or not
+    implemented, with the reason.
+    """
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+@dataclass
+class StepResult:
+    """What a step found. ``outcome`` is derived from the findings when not given."""
+
+    findings: list[Finding] = field(default_factory=list)
+    observations: list[Mapping[str, Any]] = field(default_factory=list)
+    message: str = ""
+    outcome: Outcome | None = None
+    #: The harness could not reach the device at all (no TCP connection, or no answer to
+    #: A-ASSOCIATE-RQ): the engine then checks whether the device is down.
+    device_unreachable: bool = False
+
+    def final_outcome(self) -> Outcome:
+        if self.outcome is not None:
+            return self.outcome
+        if any(f.severity is Severity.ERROR for f in self.findings):
+            return Outcome.FAIL
+        return Outcome.PASS
+
+    @classmethod
+    def error(cls, message: str, unreachable: bool = False) -> "StepResult":
+        return cls(message=message, outcome=Outcome.ERROR, device_unreachable=unreachable)
+
+    @classmethod
+    def skipped(cls, reason: str) -> "StepResult":
+        return cls(message=reason, outcome=Outcome.SKIPPED)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Knobs of one run. ``strict``: warnings fail the run too."""
+
+    strict: bool = False
+    #: "packed": up to 128 presentation contexts per association (PS3.8 9.3.2.2);
+    #: "per-sop-class": one association per SOP class (slow; for the benchmark).
+    packing: str = "packed"
+
+
+@dataclass
+class RunContext:
+    """What a step may use: the statement, the target device, the options, and a place for
+    data shared between steps of one run (e.g. instances stored by one step, moved by the next)."""
+
+    statement: Statement
+    target: Target
+    options: RunOptions = field(default_factory=RunOptions)
+    shared: dict[str, Any] = field(default_factory=dict)
+
+
+class Batch(Protocol):
+    """Several steps answered by one network exchange (e.g. packed negotiation probes).
+
+    The engine calls :meth:`run` once, with the selected steps of the batch, when the first
+    of them is reached; each step then gets its own result and events.
+    """
+
+    key: str
+
+    def run(self, ctx: RunContext, steps: Sequence["Step"]) -> dict[str, StepResult]: ...
+
+    def time_limit(self, ctx: RunContext, steps: Sequence["Step"]) -> float: ...
+
+
+@dataclass(frozen=True)
+class Step:
+    """One check with a stable id (``negotiation/accept/CTImageStorage/JPEGLossless``).
+
+    Either ``action`` (run alone) or ``batch`` (run together with its batch) is set.
+    """
+
+    id: str
+    title: str
+    reference: str
+    action: Callable[[RunContext], StepResult] | None = None
+    batch: Batch | None = None
+    time_limit: float | None = None
+
+    def describe(self) -> dict[str, str]:
+        return {"id": self.id, "title": self.title, "reference": self.reference}

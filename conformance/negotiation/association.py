@@ -1,0 +1,212 @@
+"""Open one association with a device and describe what happened, as data.
+
+Wraps pynetdicom's requestor so that every outcome (accepted, rejected with result /
+source / reason, aborted, no TCP connection, no answer within the ACSE timeout) is a
+value the checks can reason about (PS3.8 9.3.2 - 9.3.4, Tables 9-18 and 9-21). TCP_NODELAY
+is set on every connection: pynetdicom leaves Nagle on, which stalls each DIMSE round trip
+by about 40 ms.
+"""
+
+from __future__ import annotations
+
+import socket
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterator, Sequence
+
+from pynetdicom import AE, evt
+from pynetdicom.association import Association
+from pynetdicom.presentation import PresentationContext, build_context, build_role
+
+from conformance.negotiation.target import Target
+
+
+class Establishment(str, Enum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"          # A-ASSOCIATE-RJ
+    ABORTED = "aborted"            # A-ABORT / A-P-ABORT during set-up
+    NO_CONNECTION = "no-connection"  # TCP connect failed (refused, unreachable, timed out)
+    NO_ANSWER = "no-answer"        # TCP up, no A-ASSOCIATE-AC/RJ within the ACSE timeout
+
+
+#: PS3.8 Table 9-18, presentation context result/reason.
+CONTEXT_RESULTS = {
+    0: "acceptance",
+    1: "user-rejection",
+    2: "no-reason (provider rejection)",
+    3: "abstract-syntax-not-supported (provider rejection)",
+    4: "transfer-syntaxes-not-supported (provider rejection)",
+}
+
+#: PS3.8 Table 9-21, A-ASSOCIATE-RJ (source, reason) -> meaning.
+REJECT_REASONS = {
+    (1, 1): "no-reason-given",
+    (1, 2): "application-context-name-not-supported",
+    (1, 3): "calling-AE-title-not-recognized",
+    (1, 7): "called-AE-title-not-recognized",
+    (2, 1): "no-reason-given (ACSE)",
+    (2, 2): "protocol-version-not-supported",
+    (3, 1): "temporary-congestion",
+    (3, 2): "local-limit-exceeded",
+}
+
+
+@dataclass(frozen=True)
+class ProposedContext:
+    """A presentation context to propose: one abstract syntax, its transfer syntaxes, and
+    optionally an SCP/SCU Role Selection item (PS3.7 D.3.3.4) from the harness' side."""
+
+    sop_class: str
+    transfer_syntaxes: tuple[str, ...]
+    scu_role: bool | None = None
+    scp_role: bool | None = None
+
+
+@dataclass(frozen=True)
+class ContextResult:
+    """How the acceptor answered one proposed presentation context."""
+
+    proposed: ProposedContext
+    result: int                        # PS3.8 Table 9-18
+    transfer_syntax: str | None = None  # the one accepted
+    as_scu: bool | None = None         # harness' roles after role selection
+    as_scp: bool | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.result == 0
+
+
+@dataclass
+class AssociationOutcome:
+    """Everything observable about one association request."""
+
+    establishment: Establishment
+    contexts: list[ContextResult] = field(default_factory=list)
+    reject_result: int | None = None   # 1 permanent, 2 transient
+    reject_source: int | None = None
+    reject_reason: int | None = None
+    max_pdu: int | None = None         # acceptor's Maximum Length Received (PS3.8 D.1)
+    implementation_class_uid: str | None = None
+    implementation_version_name: str | None = None
+    detail: str = ""
+
+    @property
+    def reject_meaning(self) -> str:
+        return REJECT_REASONS.get((self.reject_source or 0, self.reject_reason or 0),
+                                  f"source {self.reject_source} reason {self.reject_reason}")
+
+    def describe(self) -> str:
+        if self.establishment is Establishment.REJECTED:
+            kind = {1: "permanent", 2: "transient"}.get(self.reject_result or 0, "?")
+            return f"association rejected ({kind}): {self.reject_meaning}"
+        return {
+            Establishment.ACCEPTED: "association accepted",
+            Establishment.ABORTED: "association aborted by the device during set-up",
+            Establishment.NO_CONNECTION: "no TCP connection",
+            Establishment.NO_ANSWER: "no answer to A-ASSOCIATE-RQ within the ACSE timeout",
+        }[self.establishment] + (f" ({self.detail})" if self.detail else "")
+
+
+def _nodelay(event: evt.Event) -> None:
+    sock = getattr(getattr(event.assoc.dul, "socket", None), "socket", None)
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+
+def _make_ae(target: Target, contexts: Sequence[ProposedContext]) -> tuple[AE, list]:
+    ae = AE(ae_title=target.calling_ae)
+    t = target.timeouts
+    ae.connection_timeout = t.connect
+    ae.acse_timeout = t.acse
+    ae.dimse_timeout = t.dimse
+    ae.network_timeout = t.network
+    requested: list[PresentationContext] = []
+    roles = []
+    for ctx in contexts:
+        requested.append(build_context(ctx.sop_class, list(ctx.transfer_syntaxes)))
+        if ctx.scu_role is not None or ctx.scp_role is not None:
+            roles.append(build_role(ctx.sop_class, scu_role=bool(ctx.scu_role),
+                                    scp_role=bool(ctx.scp_role)))
+    ae.requested_contexts = requested
+    return ae, roles
+
+
+@contextmanager
+def associate(target: Target, contexts: Sequence[ProposedContext],
+              extra_handlers: Sequence[tuple] = ()) -> Iterator[tuple[AssociationOutcome, Association | None]]:
+    """Request an association; yield ``(outcome, assoc)``; release (or abort) on exit.
+
+    *assoc* is ``None`` unless the association was accepted. At most 128 contexts
+    (PS3.8 9.3.2.2: presentation context IDs are odd integers 1-255).
+    """
+    if not 1 <= len(contexts) <= 128:
+        raise ValueError(f"between 1 and 128 presentation contexts per association, not {len(contexts)}")
+    ae, roles = _make_ae(target, contexts)
+    seen: dict[str, bool] = {"open": False, "acse": False, "abort": False, "ac": False}
+
+    def on_open(event: evt.Event) -> None:
+        seen["open"] = True
+        _nodelay(event)
+
+    handlers = [(evt.EVT_CONN_OPEN, on_open),
+                (evt.EVT_ACSE_RECV, lambda e: seen.__setitem__("acse", True)),
+                (evt.EVT_ABORTED, lambda e: seen.__setitem__("abort", True)),
+                (evt.EVT_ACCEPTED, lambda e: seen.__setitem__("ac", True)),
+                *extra_handlers]
+    assoc = ae.associate(target.host, target.port, ae_title=target.called_ae,
+                         ext_neg=roles or None, evt_handlers=handlers)
+    outcome = _describe(assoc, seen, contexts)
+    try:
+        yield outcome, (assoc if assoc.is_established else None)
+    finally:
+        if assoc.is_established:
+            try:
+                assoc.release()
+            except Exception:  # pragma: no cover - best effort
+                assoc.abort()
+        ae.shutdown()
+
+
+def _describe(assoc: Association, seen: dict[str, bool],
+              proposed: Sequence[ProposedContext]) -> AssociationOutcome:
+    acceptor = assoc.acceptor
+    prim = acceptor.primitive
+    # An A-ASSOCIATE-AC whose contexts were all rejected counts as accepted here: the
+    # per-context results are known (pynetdicom then aborts, as it has nothing to use).
+    if assoc.is_established or seen["ac"]:
+        state = Establishment.ACCEPTED
+    elif assoc.is_rejected:
+        state = Establishment.REJECTED
+    elif not seen["open"]:
+        state = Establishment.NO_CONNECTION
+    elif not seen["acse"] and not seen["abort"]:
+        state = Establishment.NO_ANSWER
+    else:
+        state = Establishment.ABORTED
+    outcome = AssociationOutcome(state)
+    if prim is not None and state is Establishment.REJECTED:
+        outcome.reject_result = prim.result
+        outcome.reject_source = prim.result_source
+        outcome.reject_reason = prim.diagnostic
+    if state is Establishment.ACCEPTED:
+        outcome.max_pdu = acceptor.maximum_length
+        outcome.implementation_class_uid = str(acceptor.implementation_class_uid or "") or None
+        outcome.implementation_version_name = acceptor.implementation_version_name or None
+        results = {cx.context_id: cx for cx in list(assoc._accepted_cx.values()) + assoc._rejected_cx}
+        for i, ctx in enumerate(proposed):
+            cx = results.get(2 * i + 1)
+            if cx is None:
+                outcome.contexts.append(ContextResult(ctx, result=2))
+                continue
+            accepted = cx.result == 0
+            outcome.contexts.append(ContextResult(
+                ctx, result=cx.result if cx.result is not None else 2,
+                transfer_syntax=str(cx.transfer_syntax[0]) if accepted and cx.transfer_syntax else None,
+                as_scu=cx.as_scu if accepted else None, as_scp=cx.as_scp if accepted else None))
+    return outcome
+

@@ -1,0 +1,136 @@
+"""Typed form of a conformance statement (PS3.2), after validation and keyword resolution.
+
+Names follow PS3.15 Annex H: a transfer capability is one SOP class in one role with the
+transfer syntaxes the device supports for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Mapping
+
+from conformance.standard.uids import keyword_of
+
+
+class Role(str, Enum):
+    """The device's role for a SOP class (PS3.7 D.3.3.4)."""
+
+    SCU = "SCU"
+    SCP = "SCP"
+
+
+@dataclass(frozen=True)
+class Identity:
+    manufacturer: str
+    model: str
+    software_version: str
+    statement_version: str = ""
+    dicom_edition: str = ""
+    description: str = ""
+    source: str = ""
+
+    @property
+    def title(self) -> str:
+        return f"{self.manufacturer} {self.model} {self.software_version}"
+
+
+@dataclass(frozen=True)
+class Network:
+    """Network facts of the device's application entity (PS3.2 section 4.2, PS3.8 section 9)."""
+
+    ae_titles: tuple[str, ...]
+    port: int | None = None
+    checks_called_ae_title: bool = False
+    checks_calling_ae_title: bool = False
+    max_pdu_receive: int | None = None
+    implementation_class_uid: str | None = None
+    implementation_version_name: str | None = None
+    max_associations: int | None = None
+    tls: bool = False
+
+
+@dataclass(frozen=True)
+class HarnessIdentity:
+    """How the harness is known to the device (AE title, port, C-MOVE destination)."""
+
+    ae_title: str = "CONFORMANCE"
+    port: int | None = None
+    move_destination: str | None = None
+
+
+@dataclass(frozen=True)
+class TransferCapability:
+    """One SOP class in one role with its transfer syntaxes (PS3.15 H.4.3 dicomTransferCapability)."""
+
+    sop_class: str
+    role: Role
+    transfer_syntaxes: tuple[str, ...]
+    role_selection: bool = False
+    extended_negotiation: Mapping[str, Any] = field(default_factory=dict)
+    line: int | None = None
+
+    @property
+    def sop_class_keyword(self) -> str:
+        return keyword_of(self.sop_class)
+
+
+@dataclass(frozen=True)
+class PrivateAttribute:
+    """A private data element (PS3.5 7.8): creator, element within the block, VR, VM."""
+
+    creator: str
+    group: int
+    element: int
+    vr: str
+    vm: str = "1"
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
+class NamedUID:
+    uid: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PrivateExtensions:
+    sop_classes: tuple[NamedUID, ...] = ()
+    transfer_syntaxes: tuple[NamedUID, ...] = ()
+    attributes: tuple[PrivateAttribute, ...] = ()
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A machine-readable conformance statement.
+
+    ``transfer_capabilities`` is expanded: one entry per (SOP class, role), sets resolved,
+    every SOP class and transfer syntax given as a UID.
+    """
+
+    identity: Identity
+    network: Network
+    harness: HarnessIdentity
+    transfer_capabilities: tuple[TransferCapability, ...]
+    character_sets: tuple[str, ...] = ()
+    private: PrivateExtensions = PrivateExtensions()
+    file: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def capabilities(self, role: Role) -> list[TransferCapability]:
+        return [c for c in self.transfer_capabilities if c.role is role]
+
+    def capability(self, sop_class: str, role: Role) -> TransferCapability | None:
+        return next((c for c in self.transfer_capabilities
+                     if c.sop_class == sop_class and c.role is role), None)
+
+    def declares(self, sop_class: str, role: Role, transfer_syntax: str | None = None) -> bool:
+        cap = self.capability(sop_class, role)
+        if cap is None:
+            return False
+        return transfer_syntax is None or transfer_syntax in cap.transfer_syntaxes
+
+    @property
+    def private_uids(self) -> dict[str, str]:
+        """UID -> name for the private SOP classes and transfer syntaxes declared."""
+        return {n.uid: n.name for n in self.private.sop_classes + self.private.transfer_syntaxes}

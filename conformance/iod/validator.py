@@ -1,0 +1,255 @@
+"""Validate a DICOM instance against its IOD: one pass, every finding (PS3.3, PS3.5, PS3.10).
+
+Public API: :func:`validate` (a pydicom data set) and :func:`validate_file` (a path; corrupt,
+truncated and non-DICOM files become findings).  Checks, in order:
+
+1. file level (PS3.10 7.1): preamble, File Meta Information, Media Storage SOP Class/Instance
+   UID against the data set, transfer syntax known, encapsulation matching the syntax;
+2. SOP Class UID -> IOD (PS3.4 B.5 / PS3.3 A); an unknown SOP class is a finding and the
+   element checks still run;
+3. modules and attributes, see :mod:`conformance.iod.modules`;
+4. every element: VR, VM, odd lengths, character sets, private creators, see
+   :mod:`conformance.iod.elements`;
+5. pixel data (PS3.3 C.7.6.3): length against Rows x Columns x Samples x Bits Allocated x
+   Number of Frames for native syntaxes, Photometric Interpretation against Samples per
+   Pixel.  Pixel Data is never loaded: its length comes from the element header.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.uid import UID
+
+from conformance.findings import Finding, Severity
+from conformance.iod.elements import ElementChecker, tag_str, values_of
+from conformance.iod.modules import ModuleChecker
+from conformance.iod.reading import PixelHeader, read_for_validation
+from conformance.standard.iod_index import StandardIndex, load_index
+from conformance.standard.uids import name_of
+
+#: Samples per Pixel each Photometric Interpretation requires (PS3.3 C.7.6.3.1.2).
+PHOTOMETRIC_SAMPLES = {"MONOCHROME1": 1, "MONOCHROME2": 1, "PALETTE COLOR": 1, "RGB": 3,
+                       "YBR_FULL": 3, "YBR_FULL_422": 3, "YBR_PARTIAL_422": 3,
+                       "YBR_PARTIAL_420": 3, "YBR_ICT": 3, "YBR_RCT": 3, "HSV": 3, "ARGB": 4,
+                       "CMYK": 4}
+
+
+class _Collector:
+    def __init__(self, source: str | None) -> None:
+        self.findings: list[Finding] = []
+        self.source = source
+        self.iod: str | None = None
+
+    def add(self, code: str, severity: Severity, message: str, reference: str = "",
+            tag: str | None = None, module: str | None = None, iod: str | None = None,
+            details: Mapping[str, Any] | None = None) -> None:
+        self.findings.append(Finding(code, severity, message, reference=reference, tag=tag,
+                                     module=module, iod=iod or self.iod, source=self.source,
+                                     details=dict(details or {})))
+
+
+def _is_raw(ds: Dataset) -> bool:
+    return all(isinstance(e, RawDataElement) for e in ds._dict.values())
+
+
+def _encode(ds: Dataset) -> Dataset:
+    """Round-trip an in-memory data set through its encoding so checks see the bytes."""
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filereader import read_dataset
+    from pydicom.filewriter import write_dataset
+    from pydicom.uid import ExplicitVRBigEndian, ImplicitVRLittleEndian
+
+    meta = getattr(ds, "file_meta", None)
+    ts = UID(str(meta.get("TransferSyntaxUID", ""))) if meta is not None else None
+    implicit = ts == ImplicitVRLittleEndian
+    little = ts != ExplicitVRBigEndian
+    buf = DicomBytesIO()
+    buf.is_little_endian = little
+    buf.is_implicit_VR = implicit
+    write_dataset(buf, ds)
+    buf.seek(0)
+    out = read_dataset(buf, implicit, little)
+    if meta is not None:
+        out.file_meta = meta
+    return out
+
+
+def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
+             source: str | None = None, index: StandardIndex | None = None,
+             _pixel: PixelHeader | None = None, _has_preamble: bool | None = None
+             ) -> list[Finding]:
+    """Every finding about *dataset*, in one pass.
+
+    Parameters
+    ----------
+    dataset
+        A pydicom data set, as read (raw elements, fastest) or built in memory (it is encoded
+        once, so the checks see what would be sent).
+    facts
+        Settles conditions the data cannot show: ``{condition text or location key: bool}``
+        (the key is in ``details["fact"]`` of each ``iod.condition-not-verifiable`` finding).
+    source
+        Recorded in each finding (a file path, a peer).
+    """
+    out = _Collector(source)
+    index = index or load_index()
+    if not _is_raw(dataset):
+        try:
+            dataset = _encode(dataset)
+        except Exception as exc:
+            out.add("dataset.unencodable", Severity.ERROR,
+                    f"the data set cannot be encoded: {exc}", "PS3.5 7")
+            return out.findings
+    if _pixel is not None and _pixel.tag not in dataset._dict:
+        # Stand-in for the element the reader did not load: presence and length only.
+        implicit, little = dataset.original_encoding
+        dataset._dict[_pixel.tag] = RawDataElement(
+            _pixel.tag, _pixel.vr, 0xFFFFFFFF if _pixel.length is None else _pixel.length,
+            None, 0, bool(implicit), little is not False)
+    if _pixel is None:
+        pix = dataset._dict.get(0x7FE00010)
+        if pix is not None:
+            _pixel = PixelHeader(0x7FE00010, pix.VR, None if pix.length == 0xFFFFFFFF
+                                 else pix.length)
+
+    sop_class = (values_of(dataset, 0x00080016) or [None])[0]
+    iod = None
+    if sop_class is None:
+        out.add("iod.no-sop-class", Severity.ERROR, "SOP Class UID (0008,0016) is missing",
+                "PS3.3 C.12.1", tag_str(0x00080016))
+    else:
+        iod = index.iod_for_sop_class(sop_class)
+        if iod is None:
+            out.add("iod.unknown-sop-class", Severity.ERROR,
+                    f"SOP Class UID {sop_class} ({name_of(sop_class)}) has no IOD in the "
+                    f"index (edition {index.edition}); IOD checks skipped",
+                    "PS3.4 B.5", tag_str(0x00080016))
+        else:
+            out.iod = iod.name
+
+    _file_checks(out, dataset, _pixel, _has_preamble)
+    if iod is not None:
+        try:
+            ModuleChecker(out.add, dataset, facts).check_iod(iod)
+        except Exception as exc:  # a malformed value must not hide the other findings
+            out.add("iod.check-aborted", Severity.ERROR,
+                    f"module checks stopped on malformed content: {exc}", "PS3.5 7")
+    elements = ElementChecker(out.add)
+    try:
+        elements.start(dataset)
+        elements.walk(dataset)
+    except Exception as exc:
+        out.add("file.unreadable", Severity.ERROR,
+                f"element checks stopped on malformed content: {exc}", "PS3.5 7")
+    _pixel_checks(out, dataset, _pixel)
+    return out.findings
+
+
+def _file_checks(out: _Collector, ds: Dataset, pixel: PixelHeader | None,
+                 has_preamble: bool | None) -> None:
+    meta = getattr(ds, "file_meta", None)
+    if has_preamble is None:
+        has_preamble = meta is not None and len(meta) > 0
+    if not has_preamble:
+        return
+    if meta is None or not len(meta):
+        out.add("meta.missing", Severity.ERROR, "File Meta Information is missing",
+                "PS3.10 7.1")
+        return
+    for tag in (0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012):
+        if not values_of(meta, tag):
+            out.add("meta.type1-missing", Severity.ERROR,
+                    f"File Meta Information element {tag_str(tag)} is missing or empty",
+                    "PS3.10 7.1 (Table 7.1-1)", tag_str(tag))
+    for mtag, dtag, what in ((0x00020002, 0x00080016, "SOP Class"),
+                             (0x00020003, 0x00080018, "SOP Instance")):
+        mv, dv = values_of(meta, mtag), values_of(ds, dtag)
+        if mv and dv and mv[0] != dv[0]:
+            out.add(f"meta.{what.split()[-1].lower()}-{'class' if 'Class' in what else 'instance'}"
+                    "-mismatch" if False else
+                    ("meta.sop-class-mismatch" if "Class" in what else
+                     "meta.sop-instance-mismatch"),
+                    Severity.ERROR,
+                    f"Media Storage {what} UID {mv[0]} differs from the data set's {dv[0]}",
+                    "PS3.10 7.1", tag_str(mtag))
+    ts_vals = values_of(meta, 0x00020010)
+    if ts_vals:
+        ts = UID(ts_vals[0])
+        if not ts.is_transfer_syntax:
+            out.add("meta.unknown-transfer-syntax", Severity.ERROR,
+                    f"Transfer Syntax UID {ts} is not a known transfer syntax",
+                    "PS3.5 10 / PS3.6 Annex A", tag_str(0x00020010))
+        elif pixel is not None and pixel.tag == 0x7FE00010:
+            if ts.is_encapsulated and pixel.length is not None:
+                out.add("pixel.not-encapsulated", Severity.ERROR,
+                        f"transfer syntax {ts.name} is encapsulated but Pixel Data has a "
+                        "defined length", "PS3.5 A.4", tag_str(0x7FE00010))
+            elif not ts.is_encapsulated and pixel.length is None:
+                out.add("pixel.unexpected-encapsulation", Severity.ERROR,
+                        f"transfer syntax {ts.name} is native but Pixel Data is encapsulated",
+                        "PS3.5 A.4", tag_str(0x7FE00010))
+
+
+def _int(ds: Dataset, tag: int, default: int | None = None) -> int | None:
+    vals = values_of(ds, tag)
+    try:
+        return int(float(vals[0])) if vals else default
+    except ValueError:
+        return default
+
+
+def _pixel_checks(out: _Collector, ds: Dataset, pixel: PixelHeader | None) -> None:
+    if pixel is not None:
+        for code, msg in pixel.problems:
+            out.add(code, Severity.ERROR, msg, "PS3.5 A.4", tag_str(pixel.tag))
+    photometric = (values_of(ds, 0x00280004) or [None])[0]
+    spp = _int(ds, 0x00280002)
+    if photometric in PHOTOMETRIC_SAMPLES and spp is not None \
+            and PHOTOMETRIC_SAMPLES[photometric] != spp:
+        out.add("pixel.photometric-samples", Severity.ERROR,
+                f"Photometric Interpretation {photometric} needs Samples per Pixel "
+                f"{PHOTOMETRIC_SAMPLES[photometric]}, found {spp}", "PS3.3 C.7.6.3.1.2",
+                tag_str(0x00280002))
+    if pixel is None or pixel.tag != 0x7FE00010 or pixel.length is None:
+        return
+    rows, cols = _int(ds, 0x00280010), _int(ds, 0x00280011)
+    bits = _int(ds, 0x00280100)
+    frames = _int(ds, 0x00280008, 1) or 1
+    if None in (rows, cols, bits, spp):
+        return
+    total_bits = rows * cols * frames * spp * bits  # type: ignore[operator]
+    expected = (total_bits + 7) // 8
+    padded = expected + (expected & 1)
+    if pixel.length < expected:
+        out.add("pixel.length-short", Severity.ERROR,
+                f"Pixel Data has {pixel.length} bytes; Rows x Columns x Frames x Samples x "
+                f"Bits Allocated needs {expected}", "PS3.5 8.1.1 / PS3.3 C.7.6.3",
+                tag_str(0x7FE00010), details={"expected": expected, "found": pixel.length})
+    elif pixel.length > padded:
+        out.add("pixel.length-long", Severity.WARNING,
+                f"Pixel Data has {pixel.length} bytes, more than the {padded} needed",
+                "PS3.5 8.1.1 / PS3.3 C.7.6.3", tag_str(0x7FE00010),
+                details={"expected": expected, "found": pixel.length})
+
+
+def validate_file(path: str | os.PathLike[str], *, facts: Mapping[str, bool] | None = None,
+                  index: StandardIndex | None = None) -> list[Finding] | None:
+    """Validate the file at *path*; ``None`` when it is not a DICOM file at all."""
+    source = str(path)
+    try:
+        result = read_for_validation(path)
+    except OSError as exc:
+        return [Finding("file.unreadable", Severity.ERROR, f"cannot read file: {exc}",
+                        reference="PS3.10 7", source=source)]
+    if result.not_dicom:
+        return None
+    findings = list(result.findings)
+    if result.dataset is None:
+        return findings
+    findings += validate(result.dataset, facts=facts, source=source, index=index,
+                         _pixel=result.pixel, _has_preamble=result.has_preamble)
+    return findings

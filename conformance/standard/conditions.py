@@ -1,0 +1,174 @@
+"""Conditions of conditional modules (usage C) and attributes (types 1C/2C), PS3.3 5.4.
+
+The standard writes conditions in prose ("Required if Samples per Pixel (0028,0002) has a
+value greater than 1"). :func:`parse_condition` turns the subset of sentences that name their
+attributes by tag and compare them with literal values into a small expression; anything
+else (real-world facts such as "contrast media was used", references to macros, value
+lengths, ...) yields ``None`` and is reported as *not verifiable*, never guessed.
+
+Expression forms (JSON-serialisable lists, stored in the shipped index)::
+
+    ["present", tag]             ["absent", tag]          ["nonempty", tag]
+    ["eq", tag, index, [v, ...]] ["ne", tag, index, [v, ...]]
+    ["gt"|"lt"|"ge"|"le", tag, index, number]
+    ["and", e1, e2, ...]         ["or", e1, e2, ...]
+
+``tag`` is an int, ``index`` the 0-based value index or ``None`` for "any value".
+:func:`evaluate` is three-valued: ``True``, ``False`` or ``None`` (cannot tell).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Optional, Sequence
+
+Expr = list
+#: lookup(tag) -> None when absent, else the list of string values (possibly empty).
+Lookup = Callable[[int], Optional[Sequence[str]]]
+
+_LEAD = re.compile(r"^(?:Required|Shall be present)\s+if\s+", re.I)
+_CLAUSE = re.compile(
+    r"^(?:the\s+value\s+of\s+|the\s+)?(?P<name>[A-Za-z][A-Za-z0-9'\-/ ]*?)\s*"
+    r"\((?P<tag>[0-9A-Fa-f]{4}),(?P<elem>[0-9A-Fa-f]{4})\)"
+    r"(?:\s*,?\s*Value\s+(?P<vi>\d+))?\s*,?\s*(?P<pred>.*)$")
+_VALUE = r"\"?[A-Z0-9_][A-Z0-9_ ]*\"?"
+_VALUES = re.compile(rf"^{_VALUE}(?:\s*(?:,\s*or|,|or)\s+{_VALUE})*$")
+_EQ = re.compile(r"^(?:is\s+equal\s+to|is|equals|=|has\s+(?:a\s+|the\s+)?values?\s+of|"
+                 r"has\s+(?:a\s+|the\s+)?values?|value\s+is)\s+(?P<v>.+)$")
+_NE = re.compile(r"^(?:is\s+not\s+equal\s+to|is\s+not|does\s+not\s+equal|!=|is\s+other\s+than|"
+                 r"has\s+a\s+value\s+other\s+than)\s+(?P<v>.+)$")
+_CMP = re.compile(r"^(?:is\s+|has\s+a\s+value\s+)?(?P<op>greater\s+than\s+or\s+equal\s+to|"
+                  r"less\s+than\s+or\s+equal\s+to|greater\s+than|less\s+than|>=|<=|>|<)\s+"
+                  r"(?P<n>-?\d+(?:\.\d+)?)$")
+_OPS = {"greater than": "gt", ">": "gt", "less than": "lt", "<": "lt",
+        "greater than or equal to": "ge", ">=": "ge", "less than or equal to": "le", "<=": "le"}
+_PRESENT = re.compile(r"^(?:is|are)\s+present(?:\s+in\s+the\s+(?:SOP\s+Instance|Data\s*set))?$")
+_NONEMPTY = re.compile(r"^(?:is|are)\s+present\s+(?:and\s+has|with)\s+a\s+value$")
+_ABSENT = re.compile(r"^(?:is|are)\s+(?:not\s+present|absent)$")
+
+
+def _values(text: str) -> list[str] | None:
+    text = text.strip()
+    if not _VALUES.match(text):
+        return None
+    parts = re.split(r"\s*(?:,\s*or|,|\bor\b)\s+", text)
+    vals = [p.strip().strip('"').strip() for p in parts]
+    return vals if all(vals) else None
+
+
+def _predicate(pred: str, tag: int, index: int | None) -> Expr | None:
+    pred = pred.strip().rstrip(".").strip()
+    if _NONEMPTY.match(pred):
+        return ["nonempty", tag]
+    if _PRESENT.match(pred):
+        return ["present", tag]
+    if _ABSENT.match(pred):
+        return ["absent", tag]
+    m = _CMP.match(pred)
+    if m:
+        return [_OPS[" ".join(m.group("op").split())], tag, index, float(m.group("n"))]
+    m = _NE.match(pred)
+    if m:
+        vals = _values(m.group("v"))
+        return ["ne", tag, index, vals] if vals else None
+    m = _EQ.match(pred)
+    if m:
+        vals = _values(m.group("v"))
+        return ["eq", tag, index, vals] if vals else None
+    return None
+
+
+def parse_condition(text: str | None) -> Expr | None:
+    """Parse a PS3.3 condition sentence; ``None`` if it is not fully understood."""
+    if not text:
+        return None
+    body = _LEAD.sub("", " ".join(text.split())).rstrip(". ")
+    if body == text.strip():
+        return None
+    # Split before each "<Name> (gggg,eeee)" that follows "and"/"or".
+    pieces = re.split(r"\s*,?\s+\b(and|or)\s+(?=(?:the\s+value\s+of\s+|the\s+)?"
+                      r"[A-Za-z][A-Za-z0-9'\-/ ]*?\s*\([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\))", body)
+    clauses, ops = pieces[0::2], set(pieces[1::2])
+    if len(ops) > 1:
+        return None
+    parsed: list[tuple[int, int | None, str]] = []
+    for clause in clauses:
+        m = _CLAUSE.match(clause.strip())
+        if not m:
+            return None
+        tag = int(m.group("tag") + m.group("elem"), 16)
+        index = int(m.group("vi")) - 1 if m.group("vi") else None
+        parsed.append((tag, index, m.group("pred")))
+    # "A (x) or B (y) is present": a clause without predicate borrows the next one's.
+    exprs: list[Expr] = []
+    pending: list[tuple[int, int | None]] = []
+    for tag, index, pred in parsed:
+        if not pred.strip():
+            pending.append((tag, index))
+            continue
+        for ptag, pindex in pending + [(tag, index)]:
+            e = _predicate(pred, ptag, pindex)
+            if e is None:
+                return None
+            exprs.append(e)
+        pending = []
+    if pending or not exprs:
+        return None
+    if len(exprs) == 1:
+        return exprs[0]
+    return ["and" if ops == {"and"} else "or", *exprs]
+
+
+def _num(v: str) -> float | None:
+    try:
+        return float(v)
+    except ValueError:
+        return None
+
+
+def evaluate(expr: Expr, lookup: Lookup) -> bool | None:
+    """Evaluate *expr*: True, False, or None when the data cannot tell."""
+    op = expr[0]
+    if op in ("and", "or"):
+        results = [evaluate(e, lookup) for e in expr[1:]]
+        if op == "and":
+            if False in results:
+                return False
+            return None if None in results else True
+        if True in results:
+            return True
+        return None if None in results else False
+    values = lookup(expr[1])
+    if op == "present":
+        return values is not None
+    if op == "absent":
+        return values is None
+    if op == "nonempty":
+        return bool(values)
+    if values is None:
+        # An absent attribute equals nothing; "is not X" of an absent attribute is unclear.
+        return False if op != "ne" else None
+    index = expr[2]
+    if index is not None:
+        values = values[index:index + 1]
+    if op == "eq":
+        return any(v in expr[3] for v in values)
+    if op == "ne":
+        return bool(values) and all(v not in expr[3] for v in values)
+    nums = [_num(v) for v in values]
+    if not nums or None in nums:
+        return None
+    limit = expr[3]
+    cmp: dict[str, Callable[[float], bool]] = {
+        "gt": lambda x: x > limit, "lt": lambda x: x < limit,
+        "ge": lambda x: x >= limit, "le": lambda x: x <= limit}
+    return any(cmp[op](n) for n in nums)  # type: ignore[arg-type]
+
+
+def tags_in(expr: Any) -> set[int]:
+    """Every tag an expression refers to."""
+    if not isinstance(expr, list) or not expr:
+        return set()
+    if expr[0] in ("and", "or"):
+        return set().union(*(tags_in(e) for e in expr[1:]))
+    return {expr[1]}

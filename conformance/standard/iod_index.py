@@ -1,0 +1,159 @@
+"""The shipped, edition-pinned index of PS3.3 IODs, modules and attributes.
+
+Built by ``bin/build_standard_index.py`` (sources and edition are recorded in the data's
+``about`` block) and loaded lazily, once per process, on first use.  VR and VM are not in the
+index: they come from pydicom's data dictionary (PS3.6), see :func:`dictionary_entry`.
+
+What the index does not cover (honestly): overlay and curve repeating groups (60xx, 50xx)
+are dropped; conditions exist as text only where the 2020a tables had them, and only a part
+of them parse into expressions (see ``about.stats``); enumerated values / defined terms only
+where the attribute table itself lists them (not those given in a separate section).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+DEFAULT_INDEX = Path(__file__).parent / "data" / "iod_index.json.gz"
+#: Environment variable naming another index file (e.g. one built by
+#: ``conformance standard update``); the shipped one is the default.
+INDEX_ENV = "CONFORMANCE_IOD_INDEX"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition of PS3.3 (usage C module or type 1C/2C attribute)."""
+
+    id: int
+    text: str
+    expr: list | None  # None: not parseable -> "not verifiable"
+
+
+@dataclass(frozen=True)
+class AttributeRule:
+    """One row of a module table (PS3.3 5.4): attribute, type, condition, terms, children."""
+
+    tag: int
+    type: str
+    condition: Condition | None
+    enumerated: tuple[str, ...] | None
+    defined: tuple[str, ...] | None
+    children: tuple["AttributeRule", ...]
+
+
+@dataclass(frozen=True)
+class ModuleDef:
+    key: str
+    name: str
+    reference: str
+    attributes: tuple[AttributeRule, ...]
+
+
+@dataclass(frozen=True)
+class ModuleUse:
+    """A module as used by one IOD (PS3.3 A.1.3): usage M, C or U."""
+
+    module: ModuleDef
+    usage: str
+    condition: Condition | None
+
+
+@dataclass(frozen=True)
+class IODDef:
+    key: str
+    name: str
+    reference: str
+    modules: tuple[ModuleUse, ...]
+    #: Top-level tags of the mandatory modules (used to tell optional modules apart).
+    mandatory_tags: frozenset[int] = field(default_factory=frozenset)
+
+
+class StandardIndex:
+    """Lazy view over the raw index: IOD and module definitions are built on first use."""
+
+    def __init__(self, raw: dict[str, Any], path: Path) -> None:
+        self.path = path
+        self.about: dict[str, Any] = raw["about"]
+        self.sop_classes: dict[str, str] = raw["sop_classes"]
+        self._raw_iods = raw["iods"]
+        self._raw_modules = raw["modules"]
+        self._terms = [tuple(t) for t in raw["terms"]]
+        self._conditions = [Condition(i, c["text"], c["expr"])
+                            for i, c in enumerate(raw["conditions"])]
+        self._modules: dict[str, ModuleDef] = {}
+        self._iods: dict[str, IODDef] = {}
+
+    @property
+    def edition(self) -> str:
+        return str(self.about.get("edition", "?"))
+
+    def _cond(self, cid: int) -> Condition | None:
+        return self._conditions[cid] if cid >= 0 else None
+
+    def _node(self, node: list) -> AttributeRule:
+        tag, atype, cid, enum, defined, children = node
+        return AttributeRule(
+            tag, atype, self._cond(cid),
+            self._terms[enum] if enum >= 0 else None,
+            self._terms[defined] if defined >= 0 else None,
+            tuple(self._node(c) for c in children))
+
+    def module(self, key: str) -> ModuleDef:
+        mod = self._modules.get(key)
+        if mod is None:
+            raw = self._raw_modules[key]
+            mod = ModuleDef(key, raw["name"], raw["ref"],
+                            tuple(self._node(n) for n in raw["attrs"]))
+            self._modules[key] = mod
+        return mod
+
+    def iod(self, key: str) -> IODDef:
+        iod = self._iods.get(key)
+        if iod is None:
+            raw = self._raw_iods[key]
+            uses = tuple(ModuleUse(self.module(m), usage, self._cond(cid))
+                         for m, usage, cid in raw["modules"] if m in self._raw_modules)
+            mandatory = frozenset(a.tag for u in uses if u.usage == "M"
+                                  for a in u.module.attributes)
+            iod = IODDef(key, raw["name"], raw["ref"], uses, mandatory)
+            self._iods[key] = iod
+        return iod
+
+    def iod_for_sop_class(self, uid: str) -> IODDef | None:
+        key = self.sop_classes.get(uid)
+        return self.iod(key) if key and key in self._raw_iods else None
+
+    def storage_sop_classes(self) -> list[str]:
+        """SOP classes of the index (all are storage / composite IODs), sorted."""
+        return sorted(u for u, k in self.sop_classes.items() if k in self._raw_iods)
+
+
+@lru_cache(maxsize=4)
+def load_index(path: str | None = None) -> StandardIndex:
+    """Load (once) the index at *path*, ``$CONFORMANCE_IOD_INDEX`` or the shipped one."""
+    p = Path(path or os.environ.get(INDEX_ENV) or DEFAULT_INDEX)
+    with gzip.open(p, "rb") as fh:
+        raw = json.loads(fh.read())
+    return StandardIndex(raw, p)
+
+
+@lru_cache(maxsize=None)
+def dictionary_entry(tag: int) -> tuple[str, str, str] | None:
+    """(VR, VM, keyword) of *tag* from pydicom's data dictionary (PS3.6), or None."""
+    from pydicom.datadict import DicomDictionary, RepeatersDictionary, get_entry
+
+    entry = DicomDictionary.get(tag)
+    if entry is None:
+        if not RepeatersDictionary:
+            return None
+        try:
+            entry = get_entry(tag)
+        except KeyError:
+            return None
+    return entry[0], entry[1], entry[4]

@@ -147,15 +147,16 @@ def associate(target: Target, contexts: Sequence[ProposedContext],
     if not 1 <= len(contexts) <= 128:
         raise ValueError(f"between 1 and 128 presentation contexts per association, not {len(contexts)}")
     ae, roles = _make_ae(target, contexts)
-    seen: dict[str, bool] = {"open": False, "acse": False, "abort": False, "ac": False}
+    # What came back from the peer: EVT_ABORTED also fires for pynetdicom's own abort after
+    # an ACSE timeout, so "the device answered" is judged by data received.
+    seen: dict[str, bool] = {"open": False, "recv": False, "ac": False}
 
     def on_open(event: evt.Event) -> None:
         seen["open"] = True
         _nodelay(event)
 
     handlers = [(evt.EVT_CONN_OPEN, on_open),
-                (evt.EVT_ACSE_RECV, lambda e: seen.__setitem__("acse", True)),
-                (evt.EVT_ABORTED, lambda e: seen.__setitem__("abort", True)),
+                (evt.EVT_DATA_RECV, lambda e: seen.__setitem__("recv", True)),
                 (evt.EVT_ACCEPTED, lambda e: seen.__setitem__("ac", True)),
                 *extra_handlers]
     assoc = ae.associate(target.host, target.port, ae_title=target.called_ae,
@@ -184,7 +185,7 @@ def _describe(assoc: Association, seen: dict[str, bool],
         state = Establishment.REJECTED
     elif not seen["open"]:
         state = Establishment.NO_CONNECTION
-    elif not seen["acse"] and not seen["abort"]:
+    elif not seen["recv"]:
         state = Establishment.NO_ANSWER
     else:
         state = Establishment.ABORTED

@@ -68,7 +68,7 @@ class TransferCapability:
     transfer_syntaxes: tuple[str, ...]
     role_selection: bool = False
     extended_negotiation: Mapping[str, Any] = field(default_factory=dict)
-    line: int | None = None
+    line: int | None = field(default=None, compare=False)
 
     @property
     def sop_class_keyword(self) -> str:

@@ -1,0 +1,33 @@
+"""``conformance``: the command-line entry point. Each command lives in its own module;
+this one only assembles them and maps errors to exit codes (see conformance.exitcodes)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from conformance import __version__
+from conformance.exitcodes import EXIT_CODES_HELP
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, prog_name="conformance")
+def cli() -> None:
+    """Test a DICOM device against its machine-readable conformance statement."""
+
+
+def _register() -> None:
+    # commands: one module each; add new ones here.
+    from conformance.cli import run_cmd, statement_cmd
+    for command in (*run_cmd.COMMANDS, *statement_cmd.COMMANDS):
+        cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(cli.main(standalone_mode=True))

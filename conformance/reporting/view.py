@@ -1,0 +1,110 @@
+"""What a report shows, computed once from RunResults: verdict, summary, grouped findings,
+matrix. The HTML template and the console summary only format this."""
+
+from __future__ import annotations
+
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.engine.results import RunResults, StepRecord
+from conformance.exitcodes import ExitCode
+from conformance.findings import Finding, Severity
+from conformance.reporting.matrix import Matrix, build_matrix, statement_of
+from conformance.standard import uids
+
+VERDICT_TEXT = {
+    ExitCode.OK: ("conforms", "The device behaved as its conformance statement says in every step tested."),
+    ExitCode.DEVIATION: ("deviates", "The device does not do everything its conformance statement claims, "
+                                     "or deviates from the DICOM standard."),
+    ExitCode.COULD_NOT_TEST: ("incomplete", "No deviation was found, but some steps could not be tested "
+                                            "(see 'Could not test')."),
+}
+
+
+@dataclass
+class FindingGroup:
+    code: str
+    severity: str
+    reference: str
+    items: list[tuple[StepRecord, Finding]] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return self.items[0][1].message if len(self.items) == 1 else f"{self.code} ({len(self.items)})"
+
+
+@dataclass
+class ReportView:
+    results: RunResults
+    verdict: str
+    verdict_text: str
+    exit_code: int
+    identity: dict[str, Any]
+    counts: dict[str, int]
+    matrix: Matrix
+    groups: list[FindingGroup]
+    families: list[tuple[str, dict[str, int]]]
+    not_tested: list[StepRecord]
+    failed: list[StepRecord]
+    highlights: list[str]
+    severity_counts: dict[str, int]
+
+    def name(self, uid: str) -> str:
+        return uids.name_of(uid)
+
+    def keyword(self, uid: str) -> str:
+        return uids.keyword_of(uid)
+
+
+def _group(results: RunResults) -> list[FindingGroup]:
+    groups: "OrderedDict[str, FindingGroup]" = OrderedDict()
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    pairs = sorted(results.findings(), key=lambda p: order[p[1].severity])
+    for step, finding in pairs:
+        g = groups.setdefault(finding.code, FindingGroup(finding.code, finding.severity.value, finding.reference))
+        g.items.append((step, finding))
+    return list(groups.values())
+
+
+def _highlights(results: RunResults, matrix: Matrix) -> list[str]:
+    """Plain sentences for the executive summary: what works."""
+    out = []
+    echo = results.step("negotiation/verification")
+    if echo and echo.outcome == "pass":
+        out.append("Answers Verification (C-ECHO) with Success.")
+    counts = matrix.counts()
+    declared = counts["ok"] + counts["missing"]
+    if declared:
+        ok_rows = [s for s in matrix.sop_classes if matrix.row_state(s) in ("ok", "extra")]
+        out.append(f"Accepts {counts['ok']} of {declared} declared SOP class / transfer syntax "
+                   f"combinations; {len(ok_rows)} SOP classes fully as declared.")
+    for sid, text in (("negotiation/called-ae-title", "Called AE title policy is as declared."),
+                      ("negotiation/calling-ae-title", "Calling AE title policy is as declared."),
+                      ("negotiation/association-parameters", "Association parameters (maximum PDU, "
+                                                             "implementation UID and version) are as declared.")):
+        rec = results.step(sid)
+        if rec and rec.outcome == "pass" and not rec.findings:
+            out.append(text)
+    return out
+
+
+def build_view(results: RunResults) -> ReportView:
+    code = results.exit_code()
+    verdict, text = VERDICT_TEXT[code]
+    statement = statement_of(results)
+    matrix = build_matrix(results, statement)
+    families: dict[str, Counter] = {}
+    for s in results.steps:
+        families.setdefault(s.family, Counter())[s.outcome or "not run"] += 1
+    identity = dict(results.statement.get("identity", {})) if results.statement else {}
+    severity_counts = Counter(f.severity.value for _, f in results.findings())
+    return ReportView(
+        results=results, verdict=verdict, verdict_text=text, exit_code=int(code),
+        identity=identity, counts=results.counts(), matrix=matrix, groups=_group(results),
+        families=[(k, dict(v)) for k, v in families.items()],
+        not_tested=[s for s in results.steps if s.outcome in ("error", "skipped", None)],
+        failed=[s for s in results.steps if s.outcome == "fail"],
+        highlights=_highlights(results, matrix),
+        severity_counts={k: severity_counts.get(k, 0) for k in ("error", "warning", "info")},
+    )

@@ -4,7 +4,14 @@ Reusable by the interop tests, the benchmarks and later scenario families.
 """
 
 from conformance.testing.peers import (
-    DcmQrSCP, Orthanc, Peer, PeerError, StoreSCP, WlmSCPFS, dcmtk_tool, free_port,
+    DcmQrSCP,
+    Orthanc,
+    Peer,
+    PeerError,
+    StoreSCP,
+    WlmSCPFS,
+    dcmtk_tool,
+    free_port,
 )
 
 __all__ = ["DcmQrSCP", "Orthanc", "Peer", "PeerError", "StoreSCP", "WlmSCPFS", "dcmtk_tool",

@@ -32,8 +32,9 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence, TypeVar
+from typing import BinaryIO, TypeVar
 
 #: Where Debian installs the binaries.
 DCMTK_DIR = Path("/usr/bin")
@@ -133,7 +134,7 @@ class Peer:
         self.command: list[str] = []
         self._tmp: str | None = None
         self._proc: subprocess.Popen | None = None
-        self._log = None
+        self._log: BinaryIO | None = None
 
     # --- to implement -------------------------------------------------------------------
 
@@ -168,7 +169,7 @@ class Peer:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
-    def start(self: P) -> P:
+    def start(self: P) -> P:  # noqa: PYI019 - typing.Self needs Python 3.11
         """Start the program and wait until it listens. Stops everything on failure."""
         self._tmp = tempfile.mkdtemp(prefix=f"conformance-{self.name}-")
         self.workdir = Path(self._tmp)
@@ -176,7 +177,8 @@ class Peer:
             for attempt in range(1, self.start_attempts + 1):
                 self._allocate_ports()
                 self.command = self._command()
-                self._log = open(self.log_path, "ab")
+                # Open for the program's lifetime; closed by _kill().
+                self._log = open(self.log_path, "ab")  # noqa: SIM115
                 self._log.write(f"--- attempt {attempt}: {' '.join(self.command)}\n".encode())
                 self._log.flush()
                 self._proc = subprocess.Popen(
@@ -259,7 +261,7 @@ class Peer:
                 shutil.rmtree(self._tmp, ignore_errors=True)
                 self._tmp = None
 
-    def __enter__(self: P) -> P:
+    def __enter__(self: P) -> P:  # noqa: PYI019
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

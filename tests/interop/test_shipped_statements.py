@@ -7,9 +7,8 @@ import pytest
 
 from conformance.exitcodes import ExitCode
 from conformance.findings import Severity
-from conformance.statement import Role, load_statement
 from conformance.standard import uids
-
+from conformance.statement import Role, load_statement
 from tests.interop.conftest import SHIPPED, codes, describe, outcome_ids, run_statement
 
 pytestmark = pytest.mark.peer

@@ -10,7 +10,6 @@ import pytest
 
 from conformance.exitcodes import ExitCode
 from conformance.findings import Severity
-
 from tests.interop.conftest import WRONG, codes, describe, outcome_ids, run_statement
 
 pytestmark = pytest.mark.peer
@@ -98,9 +97,11 @@ def test_wrong_statement_is_flagged_claim_by_claim(case: Wrong, request):
     assert outcome_ids(results, "error") == set() and results.counts()["not run"] == 0
     for step_id, expected in case.failed.items():
         step = results.step(step_id)
+        assert step is not None, step_id
         assert {f.code for f in step.findings if f.severity is Severity.ERROR} == expected, step
     for step_id, expected in case.warned.items():
         step = results.step(step_id)
+        assert step is not None, step_id
         assert {f.code for f in step.findings if f.severity is Severity.WARNING} == expected, step
     assert codes(results, Severity.WARNING) == case.warning_codes
     assert {s.id for s, f in results.findings(Severity.WARNING)

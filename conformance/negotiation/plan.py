@@ -111,7 +111,7 @@ def _accept_evaluator(sop: str, ts: str) -> Evaluator:
         if not r.accepted:
             findings.append(Finding(
                 "negotiation.declared-ts-rejected", Severity.ERROR,
-                f"{uids.keyword_of(sop)} in {uids.name_of(ts)} is declared (SCP) but the device "
+                f"{uids.name_of(sop)} in {uids.keyword_of(ts)} is declared (SCP) but the device "
                 f"rejected it with {_result_text(r.result)}.",
                 reference="PS3.8 9.3.3.2; statement",
                 details={"sop_class": sop, "transfer_syntax": ts, "result": r.result}))
@@ -127,14 +127,14 @@ def _undeclared_ts_evaluator(sop: str) -> Evaluator:
             if r.accepted:
                 findings.append(Finding(
                     "negotiation.undeclared-ts-accepted", Severity.WARNING,
-                    f"{uids.keyword_of(sop)} in {uids.name_of(ts)} was accepted but is not "
+                    f"{uids.name_of(sop)} in {uids.keyword_of(ts)} was accepted but is not "
                     "declared: the statement is incomplete.",
                     reference="PS3.2 (transfer syntax tables); statement",
                     details={"sop_class": sop, "transfer_syntax": ts}))
             elif r.result != 4:
                 findings.append(Finding(
                     "negotiation.wrong-rejection-reason", Severity.WARNING,
-                    f"{uids.keyword_of(sop)} in {uids.name_of(ts)} was rejected with "
+                    f"{uids.name_of(sop)} in {uids.keyword_of(ts)} was rejected with "
                     f"{_result_text(r.result)}; the SOP class is supported, so the reason "
                     "should be 4 (transfer-syntaxes-not-supported).",
                     reference="PS3.8 Table 9-18",

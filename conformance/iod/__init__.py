@@ -10,6 +10,6 @@ __all__ = ["validate", "validate_file", "synthesize"]
 
 def __getattr__(name: str):  # lazy: the synthesizer is not needed to validate
     if name == "synthesize":
-        from conformance.iod.synthesize import synthesize
+        from conformance.iod.synth import synthesize
         return synthesize
     raise AttributeError(name)

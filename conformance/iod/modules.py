@@ -104,6 +104,11 @@ class ModuleChecker:
     def _module_present(self, mod: ModuleDef, iod: IODDef) -> bool:
         d = self.top._dict
         own = [a.tag for a in mod.attributes if a.tag not in iod.mandatory_tags]
+        if not own:
+            # Every attribute is shared with a mandatory module (e.g. Supplemental Palette
+            # Color LUT): present when its type 1 attributes are.
+            own = [a.tag for a in mod.attributes if a.type == "1"]
+            return bool(own) and all(t in d for t in own)
         return any(t in d for t in own)
 
     def check_module(self, mod: ModuleDef, iod: IODDef) -> None:
@@ -169,18 +174,36 @@ class ModuleChecker:
         for v in values:
             if v == "":
                 continue
-            if rule.enumerated is not None and v not in rule.enumerated:
+            if rule.enumerated is not None and not _member(v, rule.enumerated):
                 self.add("iod.enumerated-value", Severity.ERROR,
                          f"{_name(rule.tag)} value {v!r} is not an enumerated value "
                          f"({', '.join(rule.enumerated[:8])}"
                          f"{', ...' if len(rule.enumerated) > 8 else ''})",
                          mod.reference, path, module=mod.name, iod=iod.name,
                          details={"value": v, "allowed": list(rule.enumerated)})
-            elif rule.enumerated is None and rule.defined is not None and v not in rule.defined:
+            elif rule.enumerated is None and rule.defined is not None and \
+                    not _member(v, rule.defined):
                 self.add("iod.defined-term", Severity.WARNING,
                          f"{_name(rule.tag)} value {v!r} is not a defined term",
                          mod.reference, path, module=mod.name, iod=iod.name,
                          details={"value": v, "defined": list(rule.defined)})
+
+
+def _member(value: str, allowed: tuple[str, ...]) -> bool:
+    """*value* is one of *allowed*; numbers compare by value ("1" matches "+1", "0001")."""
+    if value in allowed:
+        return True
+    try:
+        num = float(value)
+    except ValueError:
+        return False
+    for a in allowed:
+        try:
+            if float(a) == num:
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def _generic(path: str) -> str:

@@ -151,12 +151,24 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
             return ReadResult(None, None, preamble, None, findings)
         meta = getattr(ds, "file_meta", None)
         pixel = None
+        last = next(reversed(ds._dict.values()), None) if len(ds._dict) else None
+        if last is not None and isinstance(getattr(last, "value", None), bytes) and \
+                last.length != 0xFFFFFFFF and len(last.value) < last.length:
+            findings.append(_f("file.truncated",
+                               f"file ends inside element ({last.tag >> 16:04X},"
+                               f"{last.tag & 0xFFFF:04X}): {len(last.value)} of {last.length} "
+                               "bytes present", source, ref="PS3.10 7"))
         tsuid = meta.get("TransferSyntaxUID") if meta is not None else None
         deflated = bool(tsuid) and UID(str(tsuid)) == pydicom.uid.DeflatedExplicitVRLittleEndian
         if not deflated:
             try:
                 implicit, little = ds.original_encoding
+                at = fp.tell()
                 pixel = _read_pixel_header(fp, little is not False, bool(implicit), size)
+                if pixel is None and 0 < size - at < 8:
+                    findings.append(_f("file.truncated",
+                                       f"{size - at} trailing byte(s) are not a complete "
+                                       "element header", source, ref="PS3.5 7.1"))
             except (OSError, struct.error) as exc:
                 findings.append(_f("file.unreadable", f"Pixel Data header unreadable: {exc}",
                                    source, ref="PS3.5 7"))

@@ -1,0 +1,207 @@
+"""``conformance validate``, ``conformance synthesize``, ``conformance standard``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+
+from conformance.exitcodes import ExitCode
+
+
+def _bad_input(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(ExitCode.BAD_INPUT)
+
+
+def _load_facts(path: str | None) -> dict[str, bool]:
+    """A JSON or YAML mapping ``{condition text or location key: true|false}``."""
+    if not path:
+        return {}
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        _bad_input(f"cannot read facts file {path}: {exc}")
+    try:
+        data: Any = json.loads(text)
+    except ValueError:
+        try:
+            from ruamel.yaml import YAML
+            data = YAML(typ="safe").load(text)
+        except Exception as exc:
+            _bad_input(f"facts file {path} is neither JSON nor YAML: {exc}")
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, bool)
+                                             for k, v in data.items()):
+        _bad_input(f"facts file {path} must map condition texts or keys to true/false")
+    return data
+
+
+def _files(paths: tuple[str, ...]) -> Iterator[str]:
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, names in os.walk(p):
+                dirs.sort()
+                for n in sorted(names):
+                    yield os.path.join(root, n)
+        else:
+            yield p
+
+
+_FACTS: dict[str, bool] = {}
+
+
+def _init_worker(facts: dict[str, bool]) -> None:
+    global _FACTS
+    _FACTS = facts
+    from conformance.standard.iod_index import load_index
+    load_index()
+
+
+def _validate_one(path: str) -> tuple[str, list[dict] | None]:
+    from conformance.findings import Finding, Severity
+    from conformance.iod.validator import validate_file
+    try:
+        findings = validate_file(path, facts=_FACTS)
+    except Exception as exc:  # last line of defence: a finding, never a traceback
+        findings = [Finding("internal.validator-error", Severity.ERROR,
+                            f"validator failed on this file: {type(exc).__name__}: {exc}",
+                            source=path)]
+    return path, None if findings is None else [f.to_dict() for f in findings]
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: all cores).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Write the report into DIR (report.txt/json/html) instead of stdout.")
+@click.option("--facts", type=click.Path(dir_okay=False), default=None,
+              help="JSON/YAML file settling conditions the data cannot show.")
+@click.option("--verbose", "-v", is_flag=True, help="Also list info / not-verifiable findings.")
+def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None,
+             facts: str | None, verbose: bool) -> None:
+    """Check DICOM files (or folders, recursively) against their IOD (PS3.3) and PS3.5.
+
+    Exit 0 when no errors, 1 when any error is found, 2 on bad input.
+    """
+    from conformance.findings import Finding
+    from conformance.iod import report
+    from conformance.standard.iod_index import load_index
+
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing:
+        _bad_input(f"no such file or folder: {', '.join(missing)}")
+    fact_map = _load_facts(facts)
+    files = list(_files(paths))
+    if not files:
+        _bad_input("no files found")
+    jobs = jobs or os.cpu_count() or 1
+    results: dict[str, list[Finding] | None] = {}
+    show = sys.stderr.isatty()
+    if jobs == 1 or len(files) < 4:
+        _init_worker(fact_map)
+        it: Any = map(_validate_one, files)
+        pool = None
+    else:
+        pool = get_context("fork" if sys.platform != "win32" else "spawn").Pool(
+            jobs, initializer=_init_worker, initargs=(fact_map,))
+        it = pool.imap_unordered(_validate_one, files, chunksize=8)
+    try:
+        for n, (path, found) in enumerate(it, 1):
+            results[path] = None if found is None else [Finding.from_dict(d) for d in found]
+            if show and (n % 50 == 0 or n == len(files)):
+                click.echo(f"\rvalidated {n}/{len(files)}", err=True, nl=n == len(files))
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    ordered = [(p, results[p]) for p in files]
+    if fmt == "json":
+        text = report.as_json(ordered)
+    elif fmt == "html":
+        text = report.as_html(ordered, load_index().edition)
+    else:
+        text = report.as_text(ordered, verbose)
+    if out:
+        os.makedirs(out, exist_ok=True)
+        target = os.path.join(out, f"report.{'txt' if fmt == 'text' else fmt}")
+        Path(target).write_text(text, encoding="utf-8")
+        click.echo(f"report written to {target}", err=True)
+    else:
+        click.echo(text, nl=False)
+    errors = sum(1 for fs in results.values() for f in fs or [] if f.severity.value == "error")
+    skipped = sum(1 for fs in results.values() if fs is None)
+    click.echo(f"{len(files)} file(s), {skipped} skipped (not DICOM), {errors} error(s)",
+               err=True)
+    sys.exit(ExitCode.DEVIATION if errors else ExitCode.OK)
+
+
+@click.command("synthesize")
+@click.argument("sop_class")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Output file (default: <SOP class keyword>.dcm).")
+@click.option("--transfer-syntax", "ts", default="ExplicitVRLittleEndian", show_default=True,
+              help="Transfer syntax UID or keyword (native syntaxes for IODs with pixels).")
+def synthesize(sop_class: str, out: str | None, ts: str) -> None:
+    """Write a minimal valid instance of SOP_CLASS (UID or keyword, e.g. CTImageStorage)."""
+    from conformance.iod.synth import synthesize as build
+    from conformance.standard import uids
+
+    def resolve(value: str, table: dict[str, str], what: str) -> str:
+        if uids.looks_like_uid(value):
+            return value
+        if value in table:
+            return table[value]
+        hint = uids.suggest(value, list(table))
+        _bad_input(f"unknown {what} {value!r}" + (f"; did you mean {hint}?" if hint else ""))
+        return ""
+
+    uid = resolve(sop_class, uids.sop_class_keywords(), "SOP class")
+    ts_uid = resolve(ts, uids.transfer_syntax_keywords(), "transfer syntax")
+    try:
+        ds = build(uid, ts_uid)
+    except ValueError as exc:
+        _bad_input(str(exc))
+    target = out or f"{uids.keyword_of(uid)}.dcm"
+    try:
+        ds.save_as(target, enforce_file_format=True)
+    except Exception as exc:
+        _bad_input(f"cannot write {target}: {exc}")
+    click.echo(f"wrote {target} ({uids.name_of(uid)}, {uids.name_of(ts_uid)})")
+
+
+@click.group("standard")
+def standard() -> None:
+    """The edition-pinned index of the standard used by ``validate`` and ``synthesize``."""
+
+
+@standard.command("info")
+def info() -> None:
+    """Show the edition, sources and coverage of the index in use."""
+    from conformance.standard.iod_index import load_index
+    ix = load_index()
+    click.echo(f"index: {ix.path}")
+    click.echo(f"edition: {ix.edition}")
+    for s in ix.about.get("sources", []):
+        click.echo(f"source: {s}")
+    click.echo(f"SOP classes: {len(ix.storage_sop_classes())}")
+    click.echo("stats: " + json.dumps(ix.about.get("stats", {})))
+
+
+@standard.command("update")
+@click.option("--docbook", type=click.Path(file_okay=False), required=True,
+              help="Folder with the standard's DocBook XML (part03.xml, part06.xml).")
+def update(docbook: str) -> None:
+    """Rebuild the index from a newer edition's DocBook (NOT IMPLEMENTED yet)."""
+    _bad_input("`standard update --docbook` is not implemented yet; the shipped index "
+               "(see `conformance standard info`) is used. Rebuild from the PyPI sources with "
+               "bin/build_standard_index.py, and point CONFORMANCE_IOD_INDEX at the result.")
+
+
+COMMANDS = [validate, synthesize, standard]

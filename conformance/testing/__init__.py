@@ -12,7 +12,8 @@ from conformance.testing.peers import (
     WlmSCPFS,
     dcmtk_tool,
     free_port,
+    free_ports,
 )
 
 __all__ = ["DcmQrSCP", "Orthanc", "Peer", "PeerError", "StoreSCP", "WlmSCPFS", "dcmtk_tool",
-           "free_port"]
+           "free_port", "free_ports"]

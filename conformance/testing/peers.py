@@ -76,11 +76,12 @@ def orthanc_binary() -> str:
     return str(ORTHANC_BINARY)
 
 
-def free_port(count: int = 1) -> list[int] | int:
-    """Free TCP port(s) on loopback: bind port 0, read the port the kernel chose, close.
+def free_ports(count: int) -> list[int]:
+    """*count* distinct free TCP ports on loopback: bind port 0 (the sockets held open
+    together, so the ports differ), read the ports the kernel chose, close.
 
-    With *count* > 1 the sockets are held open together, so the ports differ. Another
-    process may take a port between this call and the peer's bind; the launchers retry.
+    Another process may take a port between this call and the peer's bind; the launchers
+    retry on fresh ports when that happens.
     """
     socks = []
     try:
@@ -88,11 +89,15 @@ def free_port(count: int = 1) -> list[int] | int:
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.bind((LOOPBACK, 0))
             socks.append(s)
-        ports = [s.getsockname()[1] for s in socks]
+        return [s.getsockname()[1] for s in socks]
     finally:
         for s in socks:
             s.close()
-    return ports[0] if count == 1 else ports
+
+
+def free_port() -> int:
+    """One free TCP port on loopback (see :func:`free_ports`)."""
+    return free_ports(1)[0]
 
 
 def child_env() -> dict[str, str]:
@@ -139,7 +144,7 @@ class Peer:
     # --- to implement -------------------------------------------------------------------
 
     def _allocate_ports(self) -> None:
-        self.port = free_port()  # type: ignore[assignment]
+        self.port = free_port()
 
     def _command(self) -> list[str]:
         raise NotImplementedError
@@ -315,7 +320,7 @@ class Orthanc(Peer):
         return f"http://{self.host}:{self.http_port}"
 
     def _allocate_ports(self) -> None:
-        self.port, self.http_port = free_port(2)  # type: ignore[misc]
+        self.port, self.http_port = free_ports(2)
 
     def _listening_ports(self) -> list[int]:
         return [self.port, self.http_port]

@@ -31,7 +31,7 @@ HARNESS_AE = "CONFORMANCE"
 
 @pytest.fixture(scope="session")
 def harness_port() -> int:
-    return free_port()  # type: ignore[return-value]
+    return free_port()
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from conformance.testing import (
     WlmSCPFS,
     dcmtk_tool,
 )
+from conformance.testing.probe import acceptance, groups
 
 pytestmark = pytest.mark.peer
 
@@ -125,3 +126,15 @@ def test_wlmscpfs_serves_its_ae_title_folder_only():
             assert [c.result for c in o.contexts] == [0]
         with associate(target.with_called_ae("NOT-THIS-ONE"), ECHO) as (o, _):
             assert o.establishment is Establishment.REJECTED
+
+
+def test_probe_reports_what_the_device_accepts(storescp_xa):
+    ct, jpeg_xl = "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.1.2.4.112"
+    target = Target(storescp_xa.host, storescp_xa.port, storescp_xa.ae_title)
+    syntaxes = [uids.EXPLICIT_VR_LITTLE_ENDIAN, jpeg_xl]
+    matrix = acceptance(target, [ct, MWL], syntaxes)
+    # +xa: CT in Explicit VR accepted, JPEG XL (unknown to DCMTK 3.6.7) result 4; MWL 3.
+    assert matrix == {ct: {syntaxes[0]: 0, jpeg_xl: 4}, MWL: {syntaxes[0]: 3, jpeg_xl: 3}}
+    assert groups(matrix) == [((syntaxes[0],), [ct]), ((), [MWL])]
+    # storescp accepts the context but keeps the default roles: no role selection.
+    assert acceptance(target, [ct], syntaxes[:1], role_selection=True) == {ct: {syntaxes[0]: 1}}

@@ -10,13 +10,15 @@ by about 40 ms.
 from __future__ import annotations
 
 import socket
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from pynetdicom import AE, evt
 from pynetdicom.association import Association
+from pynetdicom.pdu import A_ASSOCIATE_RJ
 from pynetdicom.presentation import PresentationContext, build_context, build_role
 
 from conformance.negotiation.target import Target
@@ -149,19 +151,22 @@ def associate(target: Target, contexts: Sequence[ProposedContext],
     ae, roles = _make_ae(target, contexts)
     # What came back from the peer: EVT_ABORTED also fires for pynetdicom's own abort after
     # an ACSE timeout, so "the device answered" is judged by data received.
-    seen: dict[str, bool] = {"open": False, "recv": False, "ac": False}
+    seen: dict[str, Any] = {"open": False, "recv": False, "ac": False, "rj": None, "opened_at": None}
 
     def on_open(event: evt.Event) -> None:
         seen["open"] = True
+        seen["opened_at"] = time.monotonic()
         _nodelay(event)
 
     handlers = [(evt.EVT_CONN_OPEN, on_open),
                 (evt.EVT_DATA_RECV, lambda e: seen.__setitem__("recv", True)),
                 (evt.EVT_ACCEPTED, lambda e: seen.__setitem__("ac", True)),
+                (evt.EVT_PDU_RECV, lambda e: _note_rejection(e, seen)),
                 *extra_handlers]
     assoc = ae.associate(target.host, target.port, ae_title=target.called_ae,
                          ext_neg=roles or None, evt_handlers=handlers)
-    outcome = _describe(assoc, seen, contexts)
+    seen["waited"] = time.monotonic() - (seen["opened_at"] or time.monotonic())
+    outcome = _describe(assoc, seen, contexts, target.timeouts.acse)
     try:
         yield outcome, (assoc if assoc.is_established else None)
     finally:
@@ -173,27 +178,39 @@ def associate(target: Target, contexts: Sequence[ProposedContext],
         ae.shutdown()
 
 
-def _describe(assoc: Association, seen: dict[str, bool],
-              proposed: Sequence[ProposedContext]) -> AssociationOutcome:
+def _note_rejection(event: evt.Event, seen: dict[str, Any]) -> None:
+    """Keep an A-ASSOCIATE-RJ as received. A device that closes the connection right after
+    rejecting can make pynetdicom report an abort instead (its DUL sees the close first)."""
+    if isinstance(event.pdu, A_ASSOCIATE_RJ) and seen["rj"] is None:
+        pdu = event.pdu
+        seen["rj"] = (pdu.result, pdu.source, pdu.reason_diagnostic)
+
+
+def _describe(assoc: Association, seen: dict[str, Any],
+              proposed: Sequence[ProposedContext], acse_timeout: float) -> AssociationOutcome:
     acceptor = assoc.acceptor
     prim = acceptor.primitive
     # An A-ASSOCIATE-AC whose contexts were all rejected counts as accepted here: the
     # per-context results are known (pynetdicom then aborts, as it has nothing to use).
     if assoc.is_established or seen["ac"]:
         state = Establishment.ACCEPTED
-    elif assoc.is_rejected:
+    elif assoc.is_rejected or seen["rj"] is not None:
         state = Establishment.REJECTED
     elif not seen["open"]:
         state = Establishment.NO_CONNECTION
-    elif not seen["recv"]:
+    elif not seen["recv"] and seen["waited"] >= 0.9 * acse_timeout:
+        # Nothing came back for the whole ACSE timeout. (Garbage that pynetdicom cannot
+        # decode as a PDU, or a closed connection, end it sooner: those are aborts.)
         state = Establishment.NO_ANSWER
     else:
         state = Establishment.ABORTED
     outcome = AssociationOutcome(state)
-    if prim is not None and state is Establishment.REJECTED:
-        outcome.reject_result = prim.result
-        outcome.reject_source = prim.result_source
-        outcome.reject_reason = prim.diagnostic
+    if state is Establishment.REJECTED:
+        if seen["rj"] is not None:
+            outcome.reject_result, outcome.reject_source, outcome.reject_reason = seen["rj"]
+        elif prim is not None:
+            outcome.reject_result, outcome.reject_source, outcome.reject_reason = (
+                prim.result, prim.result_source, prim.diagnostic)
     if state is Establishment.ACCEPTED:
         outcome.max_pdu = acceptor.maximum_length
         outcome.implementation_class_uid = str(acceptor.implementation_class_uid or "") or None

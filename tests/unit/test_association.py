@@ -1,0 +1,91 @@
+"""How one association request is classified, against raw TCP servers that misbehave."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from conformance.negotiation.association import Establishment, ProposedContext, associate
+from conformance.negotiation.target import Target, Timeouts
+from conformance.reference import SilentListener
+
+ECHO = [ProposedContext("1.2.840.10008.1.1", ("1.2.840.10008.1.2",))]
+#: A-ASSOCIATE-RJ (PS3.8 9.3.4): type 03, length 4, reserved, result 1 (permanent),
+#: source 1 (service user), reason 7 (called AE title not recognized).
+REJECT_7 = bytes([0x03, 0, 0, 0, 0, 4, 0, 1, 1, 7])
+
+
+class OneShotServer:
+    """Reads the A-ASSOCIATE-RQ, sends *reply*, closes at once."""
+
+    def __init__(self, reply: bytes):
+        self.reply = reply
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                try:
+                    conn.recv(65536)
+                    conn.sendall(self.reply)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def target(port: int) -> Target:
+    return Target("127.0.0.1", port, "ANY", timeouts=Timeouts(connect=2, acse=2, dimse=2))
+
+
+def test_a_rejection_followed_by_an_immediate_close_is_still_a_rejection():
+    server = OneShotServer(REJECT_7)
+    try:
+        for _ in range(20):   # the close races pynetdicom's handling of the A-ASSOCIATE-RJ
+            with associate(target(server.port), ECHO) as (outcome, assoc):
+                assert outcome.establishment is Establishment.REJECTED
+                assert (outcome.reject_result, outcome.reject_source, outcome.reject_reason) == (1, 1, 7)
+                assert assoc is None
+    finally:
+        server.close()
+
+
+def test_garbage_in_answer_is_an_abort_not_a_crash():
+    server = OneShotServer(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+    try:
+        with associate(target(server.port), ECHO) as (outcome, assoc):
+            assert outcome.establishment is Establishment.ABORTED and assoc is None
+    finally:
+        server.close()
+
+
+def test_nothing_listening_is_no_connection():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with associate(target(port), ECHO) as (outcome, _):
+        assert outcome.establishment is Establishment.NO_CONNECTION
+
+
+def test_a_silent_device_is_no_answer():
+    with SilentListener() as listener:
+        with associate(Target("127.0.0.1", listener.port, "ANY", timeouts=Timeouts(acse=0.5)), ECHO) as (outcome, _):
+            assert outcome.establishment is Establishment.NO_ANSWER
+
+
+def test_more_than_128_contexts_is_refused_before_sending():
+    with pytest.raises(ValueError):
+        with associate(target(1), ECHO * 129):
+            pass

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import pydicom
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID
 
@@ -165,9 +166,13 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
                 implicit, little = ds.original_encoding
                 at = fp.tell()
                 pixel = _read_pixel_header(fp, little is not False, bool(implicit), size)
-                if pixel is None and 0 < size - at < 8:
+                end = at
+                if last is not None and isinstance(last, RawDataElement) and \
+                        last.length != 0xFFFFFFFF and last.value_tell:
+                    end = last.value_tell + last.length
+                if pixel is None and 0 < size - end < 12:
                     findings.append(_f("file.truncated",
-                                       f"{size - at} trailing byte(s) are not a complete "
+                                       f"{size - end} trailing byte(s) are not a complete "
                                        "element header", source, ref="PS3.5 7.1"))
             except (OSError, struct.error) as exc:
                 findings.append(_f("file.unreadable", f"Pixel Data header unreadable: {exc}",

@@ -18,6 +18,7 @@ truncated and non-DICOM files become findings).  Checks, in order:
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Mapping
 
 from pydicom.dataelem import RawDataElement
@@ -152,6 +153,7 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
 def _file_checks(out: _Collector, ds: Dataset, pixel: PixelHeader | None,
                  has_preamble: bool | None) -> None:
     meta = getattr(ds, "file_meta", None)
+    from_file = has_preamble is not None
     if has_preamble is None:
         has_preamble = meta is not None and len(meta) > 0
     if not has_preamble:
@@ -160,7 +162,9 @@ def _file_checks(out: _Collector, ds: Dataset, pixel: PixelHeader | None,
         out.add("meta.missing", Severity.ERROR, "File Meta Information is missing",
                 "PS3.10 7.1")
         return
-    for tag in (0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012):
+    for tag in (0x00020000, 0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012):
+        if tag == 0x00020000 and not from_file:
+            continue  # the group length of an in-memory data set is computed when written
         if not values_of(meta, tag):
             out.add("meta.type1-missing", Severity.ERROR,
                     f"File Meta Information element {tag_str(tag)} is missing or empty",
@@ -239,6 +243,14 @@ def _pixel_checks(out: _Collector, ds: Dataset, pixel: PixelHeader | None) -> No
 def validate_file(path: str | os.PathLike[str], *, facts: Mapping[str, bool] | None = None,
                   index: StandardIndex | None = None) -> list[Finding] | None:
     """Validate the file at *path*; ``None`` when it is not a DICOM file at all."""
+    with warnings.catch_warnings():
+        # pydicom warns about what it reads; here every problem is a finding instead.
+        warnings.simplefilter("ignore")
+        return _validate_file(path, facts, index)
+
+
+def _validate_file(path: str | os.PathLike[str], facts: Mapping[str, bool] | None,
+                   index: StandardIndex | None) -> list[Finding] | None:
     source = str(path)
     try:
         result = read_for_validation(path)

@@ -285,7 +285,7 @@ def big_multiframe(path: Path, frames: int, rows: int = 512, cols: int = 512) ->
     ds.FrameIncrementPointer = 0x00181063
     ds.FrameTime = "100"
     del ds.PixelData
-    ds.save_as(path, enforce_file_format=False)
+    ds.save_as(path, enforce_file_format=True)
     length = rows * cols * 2 * frames
     with open(path, "ab") as fh:
         fh.write(struct.pack("<HH2sHL", 0x7FE0, 0x0010, b"OW", 0, length))

@@ -1,0 +1,92 @@
+"""``conformance validate / synthesize / standard``: exit codes, formats, never a traceback."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from conformance.cli.main import cli
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_validate_clean_files_exits_0(built_corpus):
+    clean, _ = built_corpus
+    res = run("validate", "--jobs", "2", *[str(p) for p in clean.values()])
+    assert res.exit_code == 0, res.output
+    assert "0 error(s)" in res.output
+
+
+def test_validate_defect_exits_1_and_json_lists_codes(built_corpus):
+    _, defects = built_corpus
+    _, path = defects["type2-missing"]
+    res = run("validate", "--format", "json", str(path))
+    assert res.exit_code == 1
+    payload = json.loads(res.stdout)
+    assert "iod.type2-missing" in {f["code"] for f in payload[0]["findings"]}
+
+
+def test_validate_folder_recurses_and_skips_non_dicom(built_corpus, tmp_path):
+    clean, _ = built_corpus
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    (sub / "ct.dcm").write_bytes(clean["ct"].read_bytes())
+    (tmp_path / "readme.txt").write_text("hello")
+    res = run("validate", str(tmp_path))
+    assert res.exit_code == 0
+    assert "skipped (not a DICOM file)" in res.output and "ct.dcm" in res.output
+
+
+def test_validate_html_report_is_written_and_escaped(built_corpus, tmp_path):
+    _, defects = built_corpus
+    _, path = defects["cs-lowercase"]
+    res = run("validate", "--format", "html", "--out", str(tmp_path / "r"), str(path))
+    assert res.exit_code == 1
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert "vr.invalid-character" in html and "&#39;chest&#39;" in html
+
+
+def test_validate_missing_path_exits_2():
+    res = run("validate", "/nonexistent/file.dcm")
+    assert res.exit_code == 2 and "no such file" in res.output
+
+
+def test_validate_bad_facts_file_exits_2(built_corpus, tmp_path):
+    clean, _ = built_corpus
+    facts = tmp_path / "facts.json"
+    facts.write_text('{"x": "yes"}')
+    res = run("validate", "--facts", str(facts), str(clean["ct"]))
+    assert res.exit_code == 2 and "true/false" in res.output
+
+
+def test_validate_facts_settle_conditions(built_corpus, tmp_path):
+    clean, _ = built_corpus
+    facts = tmp_path / "facts.yaml"
+    facts.write_text('"ct-image/contrast-bolus": true\n')
+    res = run("validate", "--facts", str(facts), str(clean["ct"]))
+    assert res.exit_code == 1 and "iod.module-missing" in res.output
+
+
+def test_synthesize_writes_a_valid_file(tmp_path):
+    out = tmp_path / "ct.dcm"
+    res = run("synthesize", "CTImageStorage", "--out", str(out))
+    assert res.exit_code == 0 and out.exists()
+    assert run("validate", str(out)).exit_code == 0
+
+
+def test_synthesize_unknown_keyword_exits_2_with_suggestion():
+    res = run("synthesize", "CTImageStorag")
+    assert res.exit_code == 2 and "did you mean CTImageStorage" in res.output
+
+
+def test_standard_update_is_honestly_not_implemented(tmp_path):
+    res = run("standard", "update", "--docbook", str(tmp_path))
+    assert res.exit_code == 2 and "not implemented" in res.output
+
+
+def test_standard_info_shows_edition_and_sources():
+    res = run("standard", "info")
+    assert res.exit_code == 0 and "edition: 2026b" in res.output and "highdicom" in res.output

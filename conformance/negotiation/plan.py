@@ -119,10 +119,13 @@ def _accept_evaluator(sop: str, ts: str) -> Evaluator:
     return evaluate
 
 
-def _undeclared_ts_evaluator(sop: str) -> Evaluator:
+def _undeclared_ts_evaluator(sop: str, declared: int) -> Evaluator:
+    """The first *declared* results are the declared syntaxes (context only: they are judged
+    by the accept steps); the rest are the undeclared ones."""
     def evaluate(res: list[ContextResult]) -> StepResult:
+        supported = any(r.accepted for r in res[:declared])
         findings = []
-        for r in res:
+        for r in res[declared:]:
             ts = r.proposed.transfer_syntaxes[0]
             if r.accepted:
                 findings.append(Finding(
@@ -131,7 +134,9 @@ def _undeclared_ts_evaluator(sop: str) -> Evaluator:
                     "declared: the statement is incomplete.",
                     reference="PS3.2 (transfer syntax tables); statement",
                     details={"sop_class": sop, "transfer_syntax": ts}))
-            elif r.result != 4:
+            elif supported and r.result != 4:
+                # Only when the SOP class is supported: otherwise 3 is the right answer and
+                # the accept steps already report the unsupported class.
                 findings.append(Finding(
                     "negotiation.wrong-rejection-reason", Severity.WARNING,
                     f"{uids.name_of(sop)} in {uids.keyword_of(ts)} was rejected with "
@@ -139,7 +144,7 @@ def _undeclared_ts_evaluator(sop: str) -> Evaluator:
                     "should be 4 (transfer-syntaxes-not-supported).",
                     reference="PS3.8 Table 9-18",
                     details={"sop_class": sop, "transfer_syntax": ts, "result": r.result, "expected": 4}))
-        return StepResult(findings, [_observation(r, declared=False) for r in res])
+        return StepResult(findings, [_observation(r, declared=False) for r in res[declared:]])
     return evaluate
 
 
@@ -204,21 +209,25 @@ def _verification(ctx: RunContext) -> StepResult:
                     "Verification SOP Class was accepted (SCP) but is not declared.",
                     reference="PS3.4 Annex A; statement")], observations)
             return StepResult.skipped("Verification is not declared as SCP and the device rejected it")
+        findings = [Finding(
+            "negotiation.declared-ts-rejected", Severity.ERROR,
+            f"Verification SOP Class in {uids.keyword_of(r.proposed.transfer_syntaxes[0])} is declared (SCP) "
+            f"but the device rejected it with {_result_text(r.result)}.",
+            reference="PS3.8 9.3.3.2; statement",
+            details={"sop_class": uids.VERIFICATION, "transfer_syntax": r.proposed.transfer_syntaxes[0],
+                     "result": r.result}) for r in outcome.contexts if not r.accepted]
         if not accepted:
-            return StepResult([Finding(
-                "negotiation.declared-ts-rejected", Severity.ERROR,
-                "Verification SOP Class is declared (SCP) but every proposed context was rejected.",
-                reference="PS3.4 Annex A; statement")], observations)
+            return StepResult(findings, observations)
         status = assoc.send_c_echo()
         if "Status" not in status:
             return StepResult.error("no valid C-ECHO response within the DIMSE timeout "
                                     "(the device timed out, aborted or answered garbage)")
         if status.Status != 0x0000:
-            return StepResult([Finding(
+            findings.append(Finding(
                 "verification.echo-status", Severity.ERROR,
                 f"C-ECHO answered status 0x{status.Status:04X}, not Success (0x0000).",
-                reference="PS3.7 9.1.5.1.4")], observations)
-        return StepResult([], observations, message="C-ECHO status 0x0000 (Success)")
+                reference="PS3.7 9.1.5.1.4"))
+        return StepResult(findings, observations, message=f"C-ECHO status 0x{status.Status:04X}")
 
 
 def _default_context(statement: Statement) -> list[ProposedContext]:
@@ -323,16 +332,16 @@ def plan(statement: Statement) -> list[Step]:
         if not undeclared:
             continue
         sid = f"negotiation/undeclared-ts/{cap.sop_class_keyword}"
-        probe.add(sid, [ProposedContext(cap.sop_class, (ts,)) for ts in undeclared],
-                  _undeclared_ts_evaluator(cap.sop_class))
+        probe.add(sid, [ProposedContext(cap.sop_class, (ts,)) for ts in cap.transfer_syntaxes + tuple(undeclared)],
+                  _undeclared_ts_evaluator(cap.sop_class, len(cap.transfer_syntaxes)))
         steps.append(Step(sid, f"{uids.name_of(cap.sop_class)}: undeclared transfer syntaxes",
                           "PS3.8 Table 9-18", batch=probe))
     declared_scp = {c.sop_class for c in statement.capabilities(Role.SCP)}
     standard = {**uids.storage_sop_classes(), **uids.query_retrieve_sop_classes()}
-    for kw, sop in standard.items():
+    for sop in dict.fromkeys(standard.values()):
         if sop in declared_scp:
             continue
-        sid = f"negotiation/undeclared-sop-class/{kw}"
+        sid = f"negotiation/undeclared-sop-class/{uids.keyword_of(sop)}"
         probe.add(sid, [ProposedContext(sop, (uids.IMPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_LITTLE_ENDIAN))],
                   _undeclared_sop_evaluator(sop))
         steps.append(Step(sid, f"{uids.name_of(sop)} (not declared) is rejected", "PS3.8 Table 9-18",

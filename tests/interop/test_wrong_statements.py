@@ -51,12 +51,10 @@ CASES = [
           warned={"negotiation/association-parameters": {"negotiation.implementation-class-uid-mismatch"}},
           warning_codes=frozenset(INCOMPLETE | {RESULT_3_FOR_4,
                                                 "negotiation.implementation-class-uid-mismatch"}),
-          # CTImageStorage: Orthanc's real deviation (unknown transfer syntaxes -> 3). The
-          # other two follow from the wrong SOP class claims: the device rightly answers 3
-          # for a SOP class it does not support, the statement says it supports it.
-          result_3_steps=frozenset({"negotiation/undeclared-ts/CTImageStorage",
-                                    "negotiation/undeclared-ts/PhotoacousticImageStorage",
-                                    "negotiation/undeclared-ts/ModalityWorklistInformationModelFind"})),
+          # CTImageStorage: Orthanc's real deviation (unknown transfer syntaxes -> 3). For the
+          # wrongly claimed Photoacoustic and worklist classes, 3 is the right answer (the
+          # device does not support them at all): no warning, the accept steps fail instead.
+          result_3_steps=frozenset({"negotiation/undeclared-ts/CTImageStorage"})),
     Wrong("storescp-wrong.yaml", "storescp_plain",
           failed={
               "negotiation/calling-ae-title": {"negotiation.calling-ae-not-checked"},
@@ -68,11 +66,10 @@ CASES = [
           },
           warned={"negotiation/association-parameters":
                   {"negotiation.implementation-version-name-mismatch"}},
-          warning_codes=frozenset(INCOMPLETE | {RESULT_3_FOR_4,
-                                                "negotiation.implementation-version-name-mismatch"}),
-          # storescp's reasons are right (4 for CTImageStorage); this one follows from the
-          # wrong Q/R claim: 3 is right for a SOP class it does not support at all.
-          result_3_steps=frozenset({"negotiation/undeclared-ts/StudyRootQueryRetrieveInformationModelFind"})),
+          warning_codes=frozenset(INCOMPLETE | {"negotiation.implementation-version-name-mismatch"}),
+          # storescp's reasons are right: 4 for CTImageStorage, and 3 for the Q/R class it
+          # does not support at all (the wrong claim fails its accept step instead).
+          result_3_steps=frozenset()),
     Wrong("dcmqrscp-wrong.yaml", "dcmqrscp",
           failed={
               "negotiation/called-ae-title": {"negotiation.called-ae-checked"},
@@ -84,8 +81,7 @@ CASES = [
           warning_codes=frozenset(INCOMPLETE | {RESULT_3_FOR_4}),
           # CTImageStorage: dcmqrscp's real deviation (compressed storage -> 3); storage
           # commitment follows from the wrong claim.
-          result_3_steps=frozenset({"negotiation/undeclared-ts/CTImageStorage",
-                                    "negotiation/undeclared-ts/StorageCommitmentPushModel"})),
+          result_3_steps=frozenset({"negotiation/undeclared-ts/CTImageStorage"})),
 ]
 
 

@@ -120,3 +120,33 @@ def test_per_sop_class_packing_gives_the_same_results(start_reference, reference
                 build_plan(reference_statement, ["negotiation/accept", "negotiation/undeclared"]))
     assert [(s.id, s.outcome) for s in packed.steps] == [(s.id, s.outcome) for s in naive.steps]
     assert codes(packed) == codes(naive) != set()
+
+
+def test_each_declared_verification_transfer_syntax_is_checked(start_reference, reference_statement):
+    verification, explicit = "1.2.840.10008.1.1", "1.2.840.10008.1.2.1"
+    device = start_reference(Misbehaviour(reject_transfer_syntaxes=frozenset({(verification, explicit)})))
+    results = run_against(device, reference_statement, ["negotiation/verification"])
+    [step] = results.steps
+    assert step.outcome == "fail"
+    assert [f.details["transfer_syntax"] for f in step.findings] == [explicit]
+
+
+def test_an_unsupported_declared_class_gets_no_wrong_reason_warning(start_reference, reference_statement):
+    """Result 3 is right for a SOP class the device does not support at all; only the
+    accept steps fail (the statement is wrong), the undeclared-ts step has nothing to add."""
+    from dataclasses import replace
+    from conformance.statement.model import Role, TransferCapability
+    rt_image = "1.2.840.10008.5.1.4.1.1.481.1"
+    wrong = replace(reference_statement, transfer_capabilities=reference_statement.transfer_capabilities + (
+        TransferCapability(rt_image, Role.SCP, ("1.2.840.10008.1.2",)),))
+    results = run_against(start_reference(), wrong, ["RTImageStorage"])
+    assert failing(results) == {"negotiation/accept/RTImageStorage/ImplicitVRLittleEndian"}
+    assert codes(results, Severity.WARNING) == set()
+
+
+def test_step_ids_use_the_keywords_statements_use(reference_statement):
+    from conformance.standard import uids
+    keywords = set(uids.sop_class_keywords())
+    for step in build_plan(reference_statement, ["negotiation/undeclared-sop-class/"]):
+        name = step.id.rsplit("/", 1)[1]
+        assert name in keywords or uids.is_valid_uid(name), step.id

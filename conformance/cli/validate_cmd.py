@@ -62,7 +62,7 @@ def _init_worker(facts: dict[str, bool]) -> None:
     load_index()
 
 
-def _validate_one(path: str) -> tuple[str, list[dict] | None]:
+def _validate_one(path: str) -> tuple[str, list[tuple] | None]:
     from conformance.findings import Finding, Severity
     from conformance.iod.validator import validate_file
     try:
@@ -71,7 +71,17 @@ def _validate_one(path: str) -> tuple[str, list[dict] | None]:
         findings = [Finding("internal.validator-error", Severity.ERROR,
                             f"validator failed on this file: {type(exc).__name__}: {exc}",
                             source=path)]
-    return path, None if findings is None else [f.to_dict() for f in findings]
+    if findings is None:
+        return path, None
+    # Plain tuples: much cheaper to pickle across processes than dataclasses / dicts.
+    return path, [(f.code, f.severity.value, f.message, f.reference, f.tag, f.module, f.iod,
+                   f.source, dict(f.details) if f.details else None) for f in findings]
+
+
+def _finding(t: tuple) -> Any:
+    from conformance.findings import Finding, Severity
+    return Finding(t[0], Severity(t[1]), t[2], reference=t[3], tag=t[4], module=t[5],
+                   iod=t[6], source=t[7], details=t[8] or {})
 
 
 @click.command("validate")
@@ -114,7 +124,7 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
         it = pool.imap_unordered(_validate_one, files, chunksize=8)
     try:
         for n, (path, found) in enumerate(it, 1):
-            results[path] = None if found is None else [Finding.from_dict(d) for d in found]
+            results[path] = None if found is None else [_finding(t) for t in found]
             if show and (n % 50 == 0 or n == len(files)):
                 click.echo(f"\rvalidated {n}/{len(files)}", err=True, nl=n == len(files))
     finally:

@@ -9,6 +9,7 @@ encoded, so that what is checked is what was sent.
 from __future__ import annotations
 
 import struct
+from functools import lru_cache
 from typing import Any, Callable
 
 from pydicom.dataelem import RawDataElement
@@ -23,8 +24,23 @@ _UNPACK = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "SV
 PIXEL_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}
 
 
+@lru_cache(maxsize=8192)
 def tag_str(tag: int) -> str:
     return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def to_raw(elem: Any, implicit: bool, little: bool, encodings: list[str] | None) -> Any:
+    """Encode one in-memory element and read it back raw, so it is checked as sent."""
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filereader import data_element_generator
+    from pydicom.filewriter import write_data_element
+
+    buf = DicomBytesIO()
+    buf.is_little_endian = little
+    buf.is_implicit_VR = implicit
+    write_data_element(buf, elem, encodings or ["iso8859"])
+    buf.seek(0)
+    return next(iter(data_element_generator(buf, implicit, little)))
 
 
 def element_vr(elem: Any) -> str:
@@ -78,8 +94,11 @@ def values_of(ds: Dataset, tag: int) -> list[str] | None:
 class ElementChecker:
     """Walks a data set once and reports element-level findings."""
 
-    def __init__(self, add: Callable[..., None]) -> None:
+    def __init__(self, add: Callable[..., None], implicit: bool = False,
+                 little: bool = True) -> None:
         self.add = add
+        self.implicit = implicit
+        self.little = little
         self.encodings: list[str] | None = ["iso8859"]
         self.declared = False
 
@@ -131,6 +150,14 @@ class ElementChecker:
 
     def _element(self, ds: Dataset, elem: Any, tag: int, path: str) -> None:
         raw = isinstance(elem, RawDataElement)
+        if not raw and elem.VR != "SQ" and tag not in PIXEL_TAGS:
+            try:  # an element pydicom already converted (e.g. Specific Character Set)
+                elem = to_raw(elem, self.implicit, self.little, self.encodings)
+                raw = True
+            except Exception as exc:
+                self.add("dataset.unencodable", Severity.ERROR,
+                         f"element cannot be encoded: {exc}", "PS3.5 7", path)
+                return
         entry = dictionary_entry(tag) if (tag >> 16) & 1 == 0 or (tag & 0xFFFF) < 0x10 else None
         vr = element_vr(elem)
         if raw and elem.VR and entry and elem.VR != "UN":

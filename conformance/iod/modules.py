@@ -103,11 +103,8 @@ class ModuleChecker:
 
     def _module_present(self, mod: ModuleDef, iod: IODDef) -> bool:
         d = self.top._dict
-        own = [a.tag for a in mod.attributes if a.tag not in iod.mandatory_tags]
-        if not own:
-            # Every attribute is shared with a mandatory module (e.g. Supplemental Palette
-            # Color LUT): present when its type 1 attributes are.
-            own = [a.tag for a in mod.attributes if a.type == "1"]
+        own, need_all = _own_tags(mod, iod)
+        if need_all:
             return bool(own) and all(t in d for t in own)
         return any(t in d for t in own)
 
@@ -187,6 +184,23 @@ class ModuleChecker:
                          f"{_name(rule.tag)} value {v!r} is not a defined term",
                          mod.reference, path, module=mod.name, iod=iod.name,
                          details={"value": v, "defined": list(rule.defined)})
+
+
+_OWN: dict[tuple[str, str], tuple[tuple[int, ...], bool]] = {}
+
+
+def _own_tags(mod: ModuleDef, iod: IODDef) -> tuple[tuple[int, ...], bool]:
+    """Tags that tell an optional module is present: its own top-level attributes; when every
+    attribute is shared with a mandatory module (e.g. Supplemental Palette Color LUT), all of
+    its type 1 attributes."""
+    key = (iod.key, mod.key)
+    found = _OWN.get(key)
+    if found is None:
+        own = tuple(a.tag for a in mod.attributes if a.tag not in iod.mandatory_tags)
+        found = (own, False) if own else (
+            tuple(a.tag for a in mod.attributes if a.type == "1"), True)
+        _OWN[key] = found
+    return found
 
 
 def _member(value: str, allowed: tuple[str, ...]) -> bool:

@@ -54,7 +54,8 @@ class _Collector:
 
 
 def _is_raw(ds: Dataset) -> bool:
-    return all(isinstance(e, RawDataElement) for e in ds._dict.values())
+    """Read from bytes (raw elements), as opposed to built in memory."""
+    return any(isinstance(e, RawDataElement) for e in ds._dict.values())
 
 
 def _encode(ds: Dataset) -> Dataset:
@@ -113,9 +114,14 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
             None, 0, bool(implicit), little is not False)
     if _pixel is None:
         pix = dataset._dict.get(0x7FE00010)
-        if pix is not None:
+        if isinstance(pix, RawDataElement):
             _pixel = PixelHeader(0x7FE00010, pix.VR, None if pix.length == 0xFFFFFFFF
                                  else pix.length)
+        elif pix is not None and isinstance(pix.value, bytes):
+            # In memory, encapsulated data is bytes starting with an Item tag (PS3.5 A.4).
+            encapsulated = pix.value[:4] == b"\xfe\xff\x00\xe0"
+            _pixel = PixelHeader(0x7FE00010, pix.VR,
+                                 None if encapsulated else len(pix.value))
 
     sop_class = (values_of(dataset, 0x00080016) or [None])[0]
     iod = None
@@ -139,7 +145,8 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
         except Exception as exc:  # a malformed value must not hide the other findings
             out.add("iod.check-aborted", Severity.ERROR,
                     f"module checks stopped on malformed content: {exc}", "PS3.5 7")
-    elements = ElementChecker(out.add)
+    implicit, little = getattr(dataset, "original_encoding", (False, True))
+    elements = ElementChecker(out.add, bool(implicit), little is not False)
     try:
         elements.start(dataset)
         elements.walk(dataset)

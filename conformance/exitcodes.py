@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
 
 
 EXIT_CODES_HELP = """\
+\b
 Exit codes:
   0  all selected steps passed
   1  the device deviates from its statement or the standard (a step failed;

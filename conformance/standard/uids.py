@@ -100,3 +100,24 @@ def probe_transfer_syntaxes() -> dict[str, str]:
     table = {k: u for k, u in transfer_syntax_keywords().items() if not is_retired(u)}
     table["ExplicitVRBigEndian"] = "1.2.840.10008.1.2.2"
     return table
+
+
+#: PS3.2 Table A.1-1 groups the overview of network services under these headings.
+_SERVICE_GROUPS = {
+    "StorageServiceClass": "Transfer",
+    "VerificationServiceClass": "Verification",
+    "QueryRetrieveServiceClass": "Query/Retrieve",
+    "BasicWorklistManagementServiceClass": "Workflow Management",
+    "ProcedureStepServiceClass": "Workflow Management",
+    "StorageCommitmentServiceClass": "Workflow Management",
+    "UnifiedProcedureStepServiceClass": "Workflow Management",
+    "InstanceAvailabilityNotificationServiceClass": "Workflow Management",
+    "PrintManagementServiceClass": "Print Management",
+}
+
+
+def service_group(uid: str) -> str:
+    """PS3.2 overview heading of a SOP class ("Transfer", "Query/Retrieve", ...); "Other"
+    for private or unknown SOP classes."""
+    name = _sop.uid_to_service_class(uid).__name__
+    return _SERVICE_GROUPS.get(name, "Other")

@@ -1,0 +1,157 @@
+"""Statement tools: ``compare``, ``discover``, ``diff``, ``render``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from conformance.cli.common import fail_on_input_error
+from conformance.cli.run_cmd import with_timeouts
+from conformance.exitcodes import EXIT_CODES_HELP, ExitCode
+from conformance.negotiation.discover import DiscoveryError, discover as run_discovery
+from conformance.negotiation.target import Target, Timeouts
+from conformance.reporting.compare_page import render_compare_html
+from conformance.reporting.statement_doc import render_statement
+from conformance.standard import uids
+from conformance.statement import load_statement
+from conformance.statement.compare import OK, compare as compare_statements
+from conformance.statement.diff import diff as diff_statement
+from conformance.statement.draft import draft_statement
+
+STATE_TEXT = {"ok": "[green]works[/]", "no-common-ts": "[red]no transfer syntax in common[/]",
+              "not-accepted": "[red]not accepted by the receiver[/]"}
+
+
+def _write(text: str, out: str | None) -> None:
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command("compare", epilog="Exit codes: 0 compatible; 1 some SOP class an SCU sends has no transfer "
+                                 "syntax in common with the other side; 2 bad input.")
+@click.argument("a", type=click.Path(dir_okay=False))
+@click.argument("b", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead of standard output.")
+def compare(a: str, b: str, fmt: str, out: str | None) -> None:
+    """Will device A work with device B? Compare their statements (no network)."""
+    with fail_on_input_error():
+        sa, sb = load_statement(a), load_statement(b)
+    result = compare_statements(sa, sb)
+    if fmt == "json":
+        _write(json.dumps(result.to_dict(), indent=1) + "\n", out)
+    elif fmt == "html":
+        _write(render_compare_html(result), out)
+    else:
+        console = Console(file=open(out, "w") if out else sys.stdout, highlight=False, soft_wrap=False)
+        for label, scu, scp in (("A", sa, sb), ("B", sb, sa)):
+            rows = [p for p in result.pairings if p.scu == label]
+            if not rows:
+                continue
+            table = Table(title=f"{scu.identity.title} ({label}) sends to {scp.identity.title}", title_justify="left")
+            for col in ("SOP class", "result", "in common", "likely"):
+                table.add_column(col)
+            for p in rows:
+                table.add_row(uids.name_of(p.sop_class), STATE_TEXT[p.state],
+                              ", ".join(uids.keyword_of(t) for t in p.common) or "-",
+                              uids.keyword_of(p.likely) if p.likely else "-")
+            console.print(table)
+        for f in result.flags:
+            console.print(f"[{'red' if f.severity == 'error' else 'yellow' if f.severity == 'warning' else 'dim'}]"
+                          f"{f.severity}[/] ({f.topic}): {f.message}")
+        blocking = result.blocking
+        console.print(f"[bold {'red' if blocking else 'green'}]{'NOT COMPATIBLE' if blocking else 'COMPATIBLE'}[/]: "
+                      f"{sum(1 for p in result.pairings if p.state == OK)} of {len(result.pairings)} SOP classes sent "
+                      "have a transfer syntax in common")
+    sys.exit(ExitCode.DEVIATION if result.blocking else ExitCode.OK)
+
+
+def _target(host: str, port: int, called_ae: str, calling_ae: str, connect: float, acse: float, dimse: float) -> Target:
+    return Target(host, port, called_ae, calling_ae, Timeouts(connect=connect, acse=acse, dimse=dimse))
+
+
+@click.command("discover", epilog=EXIT_CODES_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", required=True, type=click.IntRange(1, 65535))
+@click.option("--called-ae", default="ANY-SCP", show_default=True, help="The device's AE title, if it checks it.")
+@click.option("--calling-ae", default="CONFORMANCE", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the draft statement here (default: standard output).")
+@with_timeouts
+def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | None,
+             connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
+    """Probe an unknown device and write a draft statement (YAML, valid against the schema)."""
+    target = _target(host, port, called_ae, calling_ae, connect_timeout, acse_timeout, dimse_timeout)
+    try:
+        found = run_discovery(target)
+    except DiscoveryError as exc:
+        click.echo(f"error: could not discover: {exc}", err=True)
+        sys.exit(ExitCode.COULD_NOT_TEST)
+    _write(draft_statement(found), out)
+    click.echo(f"{len(found.accepted)} SOP classes accepted as SCP, {len(found.role_selection)} with role selection "
+               f"as SCU; {found.associations} associations", err=True)
+
+
+@click.command("diff", epilog=EXIT_CODES_HELP)
+@click.argument("statement_file", metavar="STATEMENT", type=click.Path(dir_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), help="Default: the statement's.")
+@click.option("--called-ae", help="Default: the statement's first AE title.")
+@click.option("--calling-ae", help="Default: the statement's harness.ae_title.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@with_timeouts
+def diff(statement_file: str, host: str, port: int | None, called_ae: str | None, calling_ae: str | None,
+         fmt: str, connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
+    """Discover the device, then list where it differs from STATEMENT, claim by claim."""
+    with fail_on_input_error():
+        st = load_statement(statement_file)
+    port = port or st.network.port
+    if port is None:
+        raise click.UsageError("--port is required: the statement declares no network.port")
+    target = _target(host, port, called_ae or st.network.ae_titles[0], calling_ae or st.harness.ae_title,
+                     connect_timeout, acse_timeout, dimse_timeout)
+    try:
+        found = run_discovery(target)
+    except DiscoveryError as exc:
+        click.echo(f"error: could not discover: {exc}", err=True)
+        sys.exit(ExitCode.COULD_NOT_TEST)
+    differences = diff_statement(st, found)
+    errors = [d for d in differences if d.severity == "error"]
+    if fmt == "json":
+        click.echo(json.dumps([vars(d) for d in differences], indent=1))
+    else:
+        console = Console(highlight=False)
+        table = Table(title=f"{st.identity.title}: statement vs device at {target.address}", title_justify="left")
+        for col in ("", "claim", "statement", "device"):
+            table.add_column(col)
+        colour = {"error": "red", "warning": "yellow", "info": "dim"}
+        for d in differences:
+            table.add_row(f"[{colour[d.severity]}]{d.severity}[/]", d.claim, d.declared, d.observed)
+        if differences:
+            console.print(table)
+        console.print(f"[bold {'red' if errors else 'green'}]{'DIFFERS' if errors else 'MATCHES'}[/]: "
+                      f"{len(errors)} claim(s) not met, "
+                      f"{sum(1 for d in differences if d.severity == 'warning')} capability(ies) not declared")
+    sys.exit(ExitCode.DEVIATION if errors else ExitCode.OK)
+
+
+@click.command("render")
+@click.argument("statement_file", metavar="STATEMENT", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["html", "md"]), default="html", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write here (default: standard output).")
+def render(statement_file: str, fmt: str, out: str | None) -> None:
+    """Render STATEMENT as a document in the shape of the PS3.2 template."""
+    with fail_on_input_error():
+        st = load_statement(statement_file)
+    _write(render_statement(st, fmt), out)
+
+
+COMMANDS = [compare, discover, diff, render]

@@ -1,0 +1,109 @@
+"""Probe an unknown device: which SOP classes and transfer syntaxes it accepts as SCP, role
+selection, association parameters and AE title policy (PS3.7 Annex D, PS3.8 section 9).
+
+Two passes keep it fast: first every SOP class the harness knows, each in one presentation
+context offering both default transfer syntaxes (Implicit and Explicit VR Little Endian,
+PS3.5 10.1); then, for the SOP classes accepted, every transfer syntax in a context of its
+own, packed 128 contexts per association. A SOP class a device accepts only in other transfer
+syntaxes than the defaults is not found: PS3.5 10.1 requires Implicit VR Little Endian.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from conformance.negotiation.association import (
+    AssociationOutcome, Establishment, ProposedContext, associate,
+)
+from conformance.negotiation.packing import pack
+from conformance.negotiation.target import Target
+from conformance.standard import uids
+
+WRONG_AE_TITLE = "NOT-THIS-DEVICE"
+UNKNOWN_CALLING_AE = "UNKNOWN-PEER"
+_GET_MODELS = {"1.2.840.10008.5.1.4.1.2.1.3", "1.2.840.10008.5.1.4.1.2.2.3", "1.2.840.10008.5.1.4.1.2.3.3",
+               "1.2.840.10008.5.1.4.1.2.4.3"}
+
+
+class DiscoveryError(Exception):
+    """The device could not be probed at all (unreachable, rejects the harness, ...)."""
+
+
+@dataclass
+class Discovery:
+    """What probing showed. Lists are in probe order."""
+
+    target: Target
+    accepted: dict[str, list[str]] = field(default_factory=dict)        # SCP: SOP class -> syntaxes
+    role_selection: dict[str, list[str]] = field(default_factory=dict)  # device as SCU via role selection
+    checks_called_ae_title: bool | None = None
+    checks_calling_ae_title: bool | None = None
+    max_pdu: int | None = None
+    implementation_class_uid: str | None = None
+    implementation_version_name: str | None = None
+    associations: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _probe(target: Target, contexts: list[ProposedContext], found: Discovery) -> dict[ProposedContext, bool]:
+    answers: dict[ProposedContext, bool] = {}
+    for group in pack(contexts):
+        with associate(target, group) as (outcome, _):
+            found.associations += 1
+            if outcome.establishment is not Establishment.ACCEPTED:
+                raise DiscoveryError(f"{target.address}: {outcome.describe()}")
+            if found.max_pdu is None:
+                found.max_pdu = outcome.max_pdu
+                found.implementation_class_uid = outcome.implementation_class_uid
+                found.implementation_version_name = outcome.implementation_version_name
+            answers.update({r.proposed: r.accepted for r in outcome.contexts})
+    return answers
+
+
+def _policy(target: Target, found: Discovery) -> None:
+    echo = [ProposedContext(uids.VERIFICATION, (uids.IMPLICIT_VR_LITTLE_ENDIAN,))]
+    with associate(target, echo) as (outcome, _):
+        found.associations += 1
+        if outcome.establishment is Establishment.REJECTED:
+            hint = " (give the device's AE title with --called-ae)" if outcome.reject_reason == 7 else ""
+            raise DiscoveryError(f"{target.address} rejected the harness: {outcome.describe()}{hint}")
+        if outcome.establishment is not Establishment.ACCEPTED:
+            raise DiscoveryError(f"{target.address}: {outcome.describe()}")
+    for which, probe in (("called", target.with_called_ae(WRONG_AE_TITLE)),
+                         ("calling", target.with_calling_ae(UNKNOWN_CALLING_AE))):
+        with associate(probe, echo) as (outcome, _):
+            found.associations += 1
+            checked = outcome.establishment is Establishment.REJECTED
+            if outcome.establishment not in (Establishment.ACCEPTED, Establishment.REJECTED):
+                found.notes.append(f"{which} AE title policy unknown: {outcome.describe()}")
+                continue
+            setattr(found, f"checks_{which}_ae_title", checked)
+
+
+def discover(target: Target) -> Discovery:
+    """Probe *target*. Raises :class:`DiscoveryError` if it cannot be probed at all."""
+    found = Discovery(target)
+    _policy(target, found)
+    known = {uids.VERIFICATION: uids.VERIFICATION, **uids.storage_sop_classes(), **uids.query_retrieve_sop_classes()}
+    first = [ProposedContext(sop, (uids.IMPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_LITTLE_ENDIAN))
+             for sop in dict.fromkeys(known.values())]
+    supported = [c.sop_class for c, ok in _probe(target, first, found).items() if ok]
+    syntaxes = list(uids.probe_transfer_syntaxes().values())
+    second = [ProposedContext(sop, (ts,)) for sop in supported for ts in syntaxes]
+    for ctx, ok in _probe(target, second, found).items():
+        if ok:
+            found.accepted.setdefault(ctx.sop_class, []).append(ctx.transfer_syntaxes[0])
+    if _GET_MODELS & set(found.accepted):
+        storage = set(uids.storage_sop_classes().values())
+        roles = [ProposedContext(sop, (ts,), scu_role=False, scp_role=True)
+                 for sop, tss in found.accepted.items() if sop in storage for ts in tss]
+        answers: dict[ProposedContext, bool] = {}
+        for group in pack(roles):
+            with associate(target, group) as (outcome, _):
+                found.associations += 1
+                for r in outcome.contexts:
+                    answers[r.proposed] = bool(r.accepted and r.as_scp)
+        for ctx, ok in answers.items():
+            if ok:
+                found.role_selection.setdefault(ctx.sop_class, []).append(ctx.transfer_syntaxes[0])
+    return found

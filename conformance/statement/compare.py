@@ -1,0 +1,161 @@
+"""Compare two conformance statements the way a purchaser does before buying (PS3.2 Annex ...
+is silent on how; this follows the questions a connectivity engineer asks).
+
+For every SOP class one side uses as SCU and the other provides as SCP: which transfer
+syntaxes both support, and which one an association would most likely settle on; SOP classes
+one side sends that the other does not accept; character sets; private attributes; AE title,
+port and TLS compatibility. Pure: statements in, a :class:`Comparison` out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.standard import uids
+from conformance.statement.model import Role, Statement
+
+#: Transfer syntax preference used to guess the negotiated syntax: an SCP that accepts
+#: several of the proposed syntaxes usually takes the first one proposed (PS3.8 9.3.3.2
+#: leaves the choice to the acceptor). The SCU's declared order is taken as its proposal order.
+
+OK = "ok"                      # at least one common transfer syntax
+NO_COMMON_TS = "no-common-ts"  # SCP supports the SOP class, no transfer syntax in common
+NOT_ACCEPTED = "not-accepted"  # SCP does not declare the SOP class at all
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """One SOP class sent by *scu* (A or B) to the other side as SCP."""
+
+    sop_class: str
+    scu: str                       # "A" or "B"
+    state: str
+    common: tuple[str, ...] = ()
+    likely: str | None = None
+    scu_only: tuple[str, ...] = ()  # syntaxes the SCU offers that the SCP lacks
+
+    @property
+    def keyword(self) -> str:
+        return uids.keyword_of(self.sop_class)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A compatibility concern that is not a SOP class pairing."""
+
+    severity: str                  # "error" | "warning" | "info"
+    topic: str                     # "character-sets" | "private-attributes" | "network" | "tls"
+    message: str
+
+
+@dataclass
+class Comparison:
+    a: Statement
+    b: Statement
+    pairings: list[Pairing] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def blocking(self) -> list[Pairing]:
+        """SOP classes an SCU sends that have no transfer syntax in common with the SCP."""
+        return [p for p in self.pairings if p.state != OK]
+
+    def transfer_syntaxes(self) -> list[str]:
+        seen: dict[str, None] = {}
+        order = list(uids.probe_transfer_syntaxes().values())
+        for p in self.pairings:
+            for ts in p.common + p.scu_only:
+                seen.setdefault(ts)
+        return sorted(seen, key=lambda t: (order.index(t) if t in order else len(order), t))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a": {"file": self.a.file, "identity": self.a.identity.title},
+            "b": {"file": self.b.file, "identity": self.b.identity.title},
+            "pairings": [{"sop_class": p.sop_class, "keyword": p.keyword, "scu": p.scu, "state": p.state,
+                          "common": [uids.keyword_of(t) for t in p.common],
+                          "likely": uids.keyword_of(p.likely) if p.likely else None,
+                          "scu_only": [uids.keyword_of(t) for t in p.scu_only]} for p in self.pairings],
+            "flags": [vars(f) for f in self.flags],
+            "compatible": not self.blocking,
+        }
+
+
+def _pair(scu: Statement, scp: Statement, label: str) -> tuple[list[Pairing], list[Flag]]:
+    """Pair *scu*'s SCU SOP classes with *scp*'s SCP ones. A service group (Transfer,
+    Query/Retrieve, ...) in which *scp* provides nothing at all is not a connection anyone
+    makes between the two: it is noted, not counted as incompatible."""
+    out: list[Pairing] = []
+    provided = {uids.service_group(c.sop_class) for c in scp.capabilities(Role.SCP)}
+    skipped: dict[str, int] = {}
+    for cap in scu.capabilities(Role.SCU):
+        group = uids.service_group(cap.sop_class)
+        if group not in provided:
+            skipped[group] = skipped.get(group, 0) + 1
+            continue
+        other = scp.capability(cap.sop_class, Role.SCP)
+        if other is None:
+            out.append(Pairing(cap.sop_class, label, NOT_ACCEPTED, scu_only=cap.transfer_syntaxes))
+            continue
+        common = tuple(ts for ts in cap.transfer_syntaxes if ts in other.transfer_syntaxes)
+        out.append(Pairing(cap.sop_class, label, OK if common else NO_COMMON_TS, common=common,
+                           likely=common[0] if common else None,
+                           scu_only=tuple(ts for ts in cap.transfer_syntaxes if ts not in common)))
+    other = "B" if label == "A" else "A"
+    flags = [Flag("info", "roles", f"{label} acts as SCU for {n} {group} SOP class(es), but {other} provides no "
+                  f"{group} service at all: not compared.") for group, n in skipped.items()]
+    return out, flags
+
+
+def _charset_flags(scu: Statement, scp: Statement, scu_label: str, scp_label: str) -> list[Flag]:
+    """PS3.5 6.1: values are encoded in the Specific Character Set the sender declares; a
+    receiver that does not support it may show garbled names."""
+    if not scu.capabilities(Role.SCU) or not scp.capabilities(Role.SCP):
+        return []
+    scp_sets = set(scp.character_sets) | {""}   # the default repertoire is always supported
+    if not scp.character_sets:
+        return [Flag("info", "character-sets", f"{scp_label} declares no character sets: only the "
+                     "default repertoire (ISO-IR 6) can be assumed.")] if set(scu.character_sets) - {""} else []
+    missing = [cs for cs in scu.character_sets if cs not in scp_sets]
+    return [Flag("warning", "character-sets",
+                 f"{scu_label} may send {cs!r}, which {scp_label} does not declare: names and text in that "
+                 "character set may be shown wrongly or rejected (PS3.5 6.1).") for cs in missing]
+
+
+def _private_flags(scu: Statement, scp: Statement, scu_label: str, scp_label: str) -> list[Flag]:
+    if not scu.private.attributes or not scu.capabilities(Role.SCU):
+        return []
+    creators = sorted({a.creator for a in scu.private.attributes})
+    return [Flag("info", "private-attributes",
+                 f"{scu_label} relies on private attributes of {', '.join(creators)}; {scp_label}'s statement "
+                 "does not say whether it keeps private attributes: check before relying on them.")]
+
+
+def _network_flags(a: Statement, b: Statement) -> list[Flag]:
+    flags = []
+    if a.network.tls != b.network.tls:
+        only = "A" if a.network.tls else "B"
+        flags.append(Flag("warning", "tls", f"Only {only} declares TLS (PS3.15 B.1): a secure connection "
+                                            "between them cannot be assumed."))
+    for scp, label, other in ((a, "A", "B"), (b, "B", "A")):
+        if scp.capabilities(Role.SCP) and scp.network.checks_calling_ae_title:
+            flags.append(Flag("info", "network", f"{label} checks the calling AE title: {other}'s AE title must "
+                                                 f"be configured on {label}."))
+        if scp.capabilities(Role.SCP) and scp.network.port is None:
+            flags.append(Flag("info", "network", f"{label}'s statement gives no port: configure it on {other}."))
+    return flags
+
+
+def compare(a: Statement, b: Statement) -> Comparison:
+    """A as SCU towards B as SCP, and B as SCU towards A as SCP."""
+    result = Comparison(a, b)
+    for scu, scp, label in ((a, b, "A"), (b, a, "B")):
+        pairings, flags = _pair(scu, scp, label)
+        result.pairings += pairings
+        result.flags += flags
+    for scu, scp, su, sp in ((a, b, "A", "B"), (b, a, "B", "A")):
+        result.flags += _charset_flags(scu, scp, su, sp)
+        result.flags += _private_flags(scu, scp, su, sp)
+    result.flags += _network_flags(a, b)
+    return result

@@ -1,0 +1,77 @@
+"""`conformance compare`: the matrix of two statements, checked cell by cell."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from conformance.cli.main import cli
+from conformance.reporting.compare_page import cell
+from conformance.statement import load_statement
+from conformance.statement.compare import NO_COMMON_TS, NOT_ACCEPTED, OK, compare
+from conformance.statement.model import Role
+
+from tests.conftest import DATA, STATEMENTS
+
+EVLE, EVBE, IVLE = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2"
+J2K, JPEG_BASELINE = "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.50"
+
+
+def test_storescu_to_orthanc_every_cell():
+    storescu = load_statement(STATEMENTS / "dcmtk-storescu.yaml")
+    orthanc = load_statement(STATEMENTS / "orthanc-1.10.yaml")
+    result = compare(storescu, orthanc)
+    sent = storescu.capabilities(Role.SCU)
+    a_to_b = [p for p in result.pairings if p.scu == "A"]
+    assert len(sent) == len(a_to_b) == 64
+    for p in a_to_b:
+        scp_ts = orthanc.capability(p.sop_class, Role.SCP).transfer_syntaxes
+        assert p.state == OK
+        assert p.common == tuple(t for t in (EVLE, EVBE, IVLE) if t in scp_ts)
+        assert p.likely == EVLE                               # storescu proposes explicit LE first
+        assert [cell(p, t) for t in (EVLE, EVBE, IVLE)] == ["likely", "common", "common"]
+    # Orthanc's own SCU classes have no SCP on storescu's side: noted, not counted.
+    assert not [p for p in result.pairings if p.scu == "B"]
+    assert not result.blocking
+
+
+def test_mismatched_pair_is_flagged_cell_by_cell():
+    modality = load_statement(DATA / "statements" / "ultrasound-modality.yaml")
+    pacs = load_statement(DATA / "statements" / "pacs-latin1.yaml")
+    result = compare(modality, pacs)
+    by_kw = {p.keyword: p for p in result.pairings}
+    assert set(by_kw) == {"UltrasoundImageStorage", "UltrasoundMultiFrameImageStorage", "PhotoacousticImageStorage"}
+    us = by_kw["UltrasoundImageStorage"]
+    assert us.state == NO_COMMON_TS and cell(us, JPEG_BASELINE) == "scu-only" and cell(us, IVLE) == ""
+    mf = by_kw["UltrasoundMultiFrameImageStorage"]
+    assert mf.state == OK and mf.likely == J2K
+    assert [cell(mf, t) for t in (J2K, EVLE, IVLE)] == ["likely", "common", "common"]
+    pa = by_kw["PhotoacousticImageStorage"]
+    assert pa.state == NOT_ACCEPTED and cell(pa, EVLE) == "rejected"
+    topics = {(f.severity, f.topic) for f in result.flags}
+    assert ("warning", "character-sets") in topics          # GB18030 sent, only ISO_IR 100 accepted
+    assert ("warning", "tls") in topics
+    assert ("info", "private-attributes") in topics
+    assert ("info", "roles") in topics                      # worklist query: the PACS has no worklist
+    assert any("GB18030" in f.message for f in result.flags)
+    assert {p.keyword for p in result.blocking} == {"UltrasoundImageStorage", "PhotoacousticImageStorage"}
+
+
+def test_cli_compare_exit_codes_and_formats(tmp_path):
+    runner = CliRunner()
+    bad = runner.invoke(cli, ["compare", str(DATA / "statements" / "ultrasound-modality.yaml"),
+                              str(DATA / "statements" / "pacs-latin1.yaml"), "--format", "json"])
+    assert bad.exit_code == 1
+    data = json.loads(bad.output)
+    assert data["compatible"] is False
+    good = runner.invoke(cli, ["compare", str(STATEMENTS / "dcmtk-storescu.yaml"), str(STATEMENTS / "orthanc-1.10.yaml"),
+                               "--format", "html", "--out", str(tmp_path / "c.html")])
+    assert good.exit_code == 0
+    html = (tmp_path / "c.html").read_text()
+    assert "compatible" in html and "CT Image Storage" in html
+    text = runner.invoke(cli, ["compare", str(STATEMENTS / "dcmtk-storescu.yaml"), str(STATEMENTS / "orthanc-1.10.yaml")])
+    assert text.exit_code == 0 and "COMPATIBLE" in text.output
+    broken = runner.invoke(cli, ["compare", str(DATA / "statements" / "broken" / "unknown-key.yaml"),
+                                 str(STATEMENTS / "orthanc-1.10.yaml")])
+    assert broken.exit_code == 2

@@ -53,11 +53,13 @@ def _files(paths: tuple[str, ...]) -> Iterator[str]:
 
 
 _FACTS: dict[str, bool] = {}
+_PRIVATE: tuple = ()
 
 
-def _init_worker(facts: dict[str, bool]) -> None:
-    global _FACTS
+def _init_worker(facts: dict[str, bool], private: tuple = ()) -> None:
+    global _FACTS, _PRIVATE
     _FACTS = facts
+    _PRIVATE = private
     from conformance.standard.iod_index import load_index
     load_index()
 
@@ -66,7 +68,7 @@ def _validate_one(path: str) -> tuple[str, list[tuple] | None]:
     from conformance.findings import Finding, Severity
     from conformance.iod.validator import validate_file
     try:
-        findings = validate_file(path, facts=_FACTS)
+        findings = validate_file(path, facts=_FACTS, private_attributes=_PRIVATE)
     except Exception as exc:  # last line of defence: a finding, never a traceback
         findings = [Finding("internal.validator-error", Severity.ERROR,
                             f"validator failed on this file: {type(exc).__name__}: {exc}",
@@ -93,9 +95,11 @@ def _finding(t: tuple) -> Any:
               help="Write the report into DIR (report.txt/json/html) instead of stdout.")
 @click.option("--facts", type=click.Path(dir_okay=False), default=None,
               help="JSON/YAML file settling conditions the data cannot show.")
+@click.option("--statement", type=click.Path(dir_okay=False), default=None,
+              help="Conformance statement whose private attributes are checked (creator, VR).")
 @click.option("--verbose", "-v", is_flag=True, help="Also list info / not-verifiable findings.")
 def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None,
-             facts: str | None, verbose: bool) -> None:
+             facts: str | None, statement: str | None, verbose: bool) -> None:
     """Check DICOM files (or folders, recursively) against their IOD (PS3.3) and PS3.5.
 
     Exit 0 when no errors, 1 when any error is found, 2 on bad input.
@@ -108,6 +112,12 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
     if missing:
         _bad_input(f"no such file or folder: {', '.join(missing)}")
     fact_map = _load_facts(facts)
+    private: tuple = ()
+    if statement:
+        from conformance.cli.common import fail_on_input_error
+        from conformance.statement import load_statement
+        with fail_on_input_error():
+            private = tuple(load_statement(statement).private.attributes)
     files = list(_files(paths))
     if not files:
         _bad_input("no files found")
@@ -115,12 +125,12 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
     results: dict[str, list[Finding] | None] = {}
     show = sys.stderr.isatty()
     if jobs == 1 or len(files) < 4:
-        _init_worker(fact_map)
+        _init_worker(fact_map, private)
         it: Any = map(_validate_one, files)
         pool = None
     else:
         pool = get_context("fork" if sys.platform != "win32" else "spawn").Pool(
-            jobs, initializer=_init_worker, initargs=(fact_map,))
+            jobs, initializer=_init_worker, initargs=(fact_map, private))
         it = pool.imap_unordered(_validate_one, files, chunksize=8)
     try:
         for n, (path, found) in enumerate(it, 1):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
@@ -95,10 +95,13 @@ class ElementChecker:
     """Walks a data set once and reports element-level findings."""
 
     def __init__(self, add: Callable[..., None], implicit: bool = False,
-                 little: bool = True) -> None:
+                 little: bool = True, private: Iterable[Any] = ()) -> None:
         self.add = add
         self.implicit = implicit
         self.little = little
+        #: (creator, group, element within block) -> declared attribute (a statement's
+        #: ``PrivateAttribute``: creator, group, element, vr, vm).
+        self.private = {(p.creator.strip(), p.group, p.element & 0xFF): p for p in private}
         self.encodings: list[str] | None = ["iso8859"]
         self.declared = False
 
@@ -122,16 +125,23 @@ class ElementChecker:
             tag = int(tag)
             path = prefix + tag_str(tag)
             group = tag >> 16
+            declared = None
             if group & 1 and group > 0x0008:
                 if creators is None:
                     creators = {(t >> 16, t & 0xFF) for t in ds._dict
                                 if (t >> 16) & 1 and 0x10 <= (t & 0xFFFF) <= 0xFF}
                 self._private(elem, tag, path, creators)
-                if (tag & 0xFFFF) > 0xFF:
-                    # Value checks need a VR; a private element without a dictionary VR is
-                    # only checked for its length parity (below).
-                    pass
-            self._element(ds, elem, tag, path)
+                if self.private and (tag & 0xFFFF) > 0xFF:
+                    declared = self._declared(ds, tag)
+            self._element(ds, elem, tag, path, declared)
+
+    def _declared(self, ds: Dataset, tag: int) -> Any:
+        """The statement's declaration of private element *tag*, found via its creator."""
+        group, block = tag >> 16, (tag & 0xFF00) >> 8
+        creator = values_of(ds, (group << 16) | block)
+        if not creator:
+            return None
+        return self.private.get((creator[0].strip(), group, tag & 0xFF))
 
     def _private(self, elem: Any, tag: int, path: str, creators: set[tuple[int, int]]) -> None:
         low = tag & 0xFFFF
@@ -148,7 +158,8 @@ class ElementChecker:
                      f"element {tag_str(tag)} is in the reserved range (gggg,0001-000F)",
                      "PS3.5 7.8.1", path)
 
-    def _element(self, ds: Dataset, elem: Any, tag: int, path: str) -> None:
+    def _element(self, ds: Dataset, elem: Any, tag: int, path: str,
+                 declared: Any = None) -> None:
         raw = isinstance(elem, RawDataElement)
         if not raw and elem.VR != "SQ" and tag not in PIXEL_TAGS:
             try:  # an element pydicom already converted (e.g. Specific Character Set)
@@ -160,7 +171,16 @@ class ElementChecker:
                 return
         entry = dictionary_entry(tag) if (tag >> 16) & 1 == 0 or (tag & 0xFFFF) < 0x10 else None
         vr = element_vr(elem)
-        if raw and elem.VR and entry and elem.VR != "UN":
+        if declared is not None:
+            # Private attribute declared in the conformance statement (PS3.5 7.8.1).
+            entry = (declared.vr, declared.vm, "")
+            if elem.VR and elem.VR not in (declared.vr, "UN"):
+                self.add("private.vr-mismatch", Severity.ERROR,
+                         f"private element has VR {elem.VR}; the statement declares "
+                         f"{declared.vr} ({declared.creator})", "statement / PS3.5 7.8", path)
+            if not elem.VR or elem.VR == "UN":
+                vr = declared.vr
+        if raw and elem.VR and entry and elem.VR != "UN" and declared is None:
             allowed = entry[0].split(" or ")
             if elem.VR not in allowed and not (entry[0] == "OB or OW" and elem.VR == "OW"):
                 self.add("vr.mismatch", Severity.ERROR,

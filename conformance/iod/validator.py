@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
@@ -82,6 +82,7 @@ def _encode(ds: Dataset) -> Dataset:
 
 def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
              source: str | None = None, index: StandardIndex | None = None,
+             private_attributes: Iterable[Any] = (),
              _pixel: PixelHeader | None = None, _has_preamble: bool | None = None
              ) -> list[Finding]:
     """Every finding about *dataset*, in one pass.
@@ -96,6 +97,9 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
         (the key is in ``details["fact"]`` of each ``iod.condition-not-verifiable`` finding).
     source
         Recorded in each finding (a file path, a peer).
+    private_attributes
+        Private attributes a conformance statement declares (``PrivateAttribute``: creator,
+        group, element within the block, VR, VM); present ones are checked against them.
     """
     out = _Collector(source)
     index = index or load_index()
@@ -146,7 +150,7 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
             out.add("iod.check-aborted", Severity.ERROR,
                     f"module checks stopped on malformed content: {exc}", "PS3.5 7")
     implicit, little = getattr(dataset, "original_encoding", (False, True))
-    elements = ElementChecker(out.add, bool(implicit), little is not False)
+    elements = ElementChecker(out.add, bool(implicit), little is not False, private_attributes)
     try:
         elements.start(dataset)
         elements.walk(dataset)
@@ -248,16 +252,18 @@ def _pixel_checks(out: _Collector, ds: Dataset, pixel: PixelHeader | None) -> No
 
 
 def validate_file(path: str | os.PathLike[str], *, facts: Mapping[str, bool] | None = None,
-                  index: StandardIndex | None = None) -> list[Finding] | None:
+                  index: StandardIndex | None = None, private_attributes: Iterable[Any] = ()
+                  ) -> list[Finding] | None:
     """Validate the file at *path*; ``None`` when it is not a DICOM file at all."""
     with warnings.catch_warnings():
         # pydicom warns about what it reads; here every problem is a finding instead.
         warnings.simplefilter("ignore")
-        return _validate_file(path, facts, index)
+        return _validate_file(path, facts, index, tuple(private_attributes))
 
 
 def _validate_file(path: str | os.PathLike[str], facts: Mapping[str, bool] | None,
-                   index: StandardIndex | None) -> list[Finding] | None:
+                   index: StandardIndex | None, private_attributes: tuple[Any, ...]
+                   ) -> list[Finding] | None:
     source = str(path)
     try:
         result = read_for_validation(path)
@@ -270,5 +276,6 @@ def _validate_file(path: str | os.PathLike[str], facts: Mapping[str, bool] | Non
     if result.dataset is None:
         return findings
     findings += validate(result.dataset, facts=facts, source=source, index=index,
+                         private_attributes=private_attributes,
                          _pixel=result.pixel, _has_preamble=result.has_preamble)
     return findings

@@ -90,3 +90,23 @@ def test_standard_update_is_honestly_not_implemented(tmp_path):
 def test_standard_info_shows_edition_and_sources():
     res = run("standard", "info")
     assert res.exit_code == 0 and "edition: 2026b" in res.output and "highdicom" in res.output
+
+
+def test_validate_with_statement_checks_declared_private_vr(tmp_path):
+    from pathlib import Path
+
+    from pydicom.dataelem import RawDataElement
+
+    from tests.iod import corpus
+    root = Path(__file__).resolve().parents[2]
+    statement = tmp_path / "device.yaml"
+    statement.write_text((root / "statements" / "reference-device.yaml").read_text() +
+                         "\nprivate:\n  attributes:\n"
+                         "    - {creator: ACME 1.0, tag: \"0019,xx10\", vr: DS}\n")
+    ds = corpus.CLEAN["ct"]()
+    ds.add_new(0x00190010, "LO", "ACME 1.0")
+    ds[0x00191010] = RawDataElement(0x00191010, "LO", 4, b"1.5 ", 0, False, True)
+    path = corpus.write(ds, tmp_path / "ct.dcm")
+    res = run("validate", "--statement", str(statement), str(path))
+    assert res.exit_code == 1 and "private.vr-mismatch" in res.output
+    assert run("validate", str(path)).exit_code == 0

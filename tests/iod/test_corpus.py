@@ -70,3 +70,21 @@ def test_unknown_sop_class_still_runs_element_checks():
     ds[0x00080020] = RawDataElement(0x00080020, "DA", 8, b"20261301", 0, False, True)
     codes = {f.code for f in validate(ds)}
     assert {"iod.unknown-sop-class", "vr.invalid-format"} <= codes
+
+
+def test_private_attribute_checked_against_the_statement_declaration():
+    from conformance.statement.model import PrivateAttribute
+    declared = [PrivateAttribute(creator="ACME 1.0", group=0x0019, element=0x10, vr="DS",
+                                 vm="1")]
+    ds = corpus.CLEAN["ct"]()
+    ds.add_new(0x00190010, "LO", "ACME 1.0")
+    ds.add_new(0x00191010, "LO", "1.5")  # declared DS, sent as LO
+    ds.add_new(0x00191011, "LO", "undeclared is fine")
+    codes = [(f.code, f.tag) for f in validate(ds, private_attributes=declared)
+             if f.severity is Severity.ERROR]
+    assert codes == [("private.vr-mismatch", "(0019,1010)")]
+    from pydicom.dataelem import RawDataElement
+    ds[0x00191010] = RawDataElement(0x00191010, "DS", 2, b"x1", 0, False, True)
+    codes = [(f.code, f.tag) for f in validate(ds, private_attributes=declared)
+             if f.severity is Severity.ERROR]
+    assert codes == [("vr.invalid-format", "(0019,1010)")]

@@ -8,13 +8,11 @@ claimed). Pure: statement and discovery in, differences out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from conformance.negotiation.discover import Discovery
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
-
-_KNOWN = None
-
 
 @dataclass(frozen=True)
 class Difference:
@@ -24,11 +22,11 @@ class Difference:
     observed: str
 
 
-def _known() -> set[str]:
-    global _KNOWN
-    if _KNOWN is None:
-        _KNOWN = {uids.VERIFICATION, *uids.storage_sop_classes().values(), *uids.query_retrieve_sop_classes().values()}
-    return _KNOWN
+@lru_cache(maxsize=1)
+def _known() -> frozenset[str]:
+    """SOP classes discovery probes."""
+    return frozenset({uids.VERIFICATION, *uids.storage_sop_classes().values(),
+                      *uids.query_retrieve_sop_classes().values()})
 
 
 def diff(st: Statement, found: Discovery) -> list[Difference]:

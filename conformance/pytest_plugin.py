@@ -1,0 +1,171 @@
+"""The pytest face of the harness: the same engine as the CLI, one test item per step.
+
+    pytest --dicom-statement statements/orthanc-1.10.yaml --dicom-host 127.0.0.1 --dicom-port 4242 \\
+           [-k negotiation/accept] [--junitxml out.xml] [--dicom-report reports/orthanc]
+
+Items are collected from the statement's plan (node id ``<statement>::<step id>``), so
+pytest's selection, reporting and plugins apply. The selected steps run once, through
+:func:`conformance.engine.run`, when the first item runs; each item then reports its own
+step: ``fail`` fails with the findings and their standard references, ``error`` errors,
+``skipped`` skips. Fixtures for vendors writing their own tests are at the end.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import pytest
+
+from conformance.engine import RunContext, RunOptions, run
+from conformance.engine.recorder import JsonlRecorder
+from conformance.engine.results import RunResults, StepRecord
+from conformance.errors import InputError
+from conformance.negotiation.target import Target
+from conformance.reference import Misbehaviour, ReferenceDevice
+from conformance.reporting import write_reports
+from conformance.statement import Statement, load_statement
+from conformance.suite import build_plan
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dicom", "DICOM conformance harness")
+    group.addoption("--dicom-statement", help="Conformance statement to test: one test item per step.")
+    group.addoption("--dicom-host", default="127.0.0.1", help="Device under test (default 127.0.0.1).")
+    group.addoption("--dicom-port", type=int, help="Its DICOM port (default: the statement's).")
+    group.addoption("--dicom-called-ae", help="Called AE title (default: the statement's first).")
+    group.addoption("--dicom-calling-ae", help="Calling AE title (default: the statement's harness.ae_title).")
+    group.addoption("--dicom-strict", action="store_true", help="Warnings fail their step too.")
+    group.addoption("--dicom-report", help="Also write report.html, results.json, junit.xml, results.jsonl here.")
+
+
+class StepFailure(Exception):
+    """A step failed: the device deviates from its statement or the standard."""
+
+
+class StepError(Exception):
+    """The harness could not test this step."""
+
+
+class _Run:
+    """The one engine run behind all items of a session."""
+
+    def __init__(self, config: pytest.Config, statement: Statement, target: Target):
+        self.config, self.statement, self.target = config, statement, target
+        self.selected: list[str] = []
+        self.results: RunResults | None = None
+
+    def result_for(self, step_id: str) -> StepRecord:
+        if self.results is None:
+            steps = [s for s in build_plan(self.statement) if s.id in set(self.selected)]
+            options = RunOptions(strict=self.config.getoption("dicom_strict"))
+            report = self.config.getoption("dicom_report")
+            handlers = [JsonlRecorder(Path(report) / "results.jsonl")] if report else []
+            self.results = run(RunContext(self.statement, self.target, options), steps, handlers)
+            if report:
+                write_reports(self.results, report)
+        record = self.results.step(step_id)
+        assert record is not None, step_id
+        return record
+
+
+class DicomStatementFile(pytest.File):
+    def collect(self) -> Iterator["DicomStepItem"]:
+        for step in build_plan(self.config.stash[_RUN].statement):
+            yield DicomStepItem.from_parent(self, name=step.id, title=step.title, reference=step.reference)
+
+
+class DicomStepItem(pytest.Item):
+    def __init__(self, *, title: str, reference: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.title, self.reference = title, reference
+
+    def runtest(self) -> None:
+        record = self.config.stash[_RUN].result_for(self.name)
+        strict = self.config.getoption("dicom_strict")
+        if record.outcome == "skipped":
+            pytest.skip(record.message)
+        if record.outcome in ("error", None):
+            raise StepError(record.message or "not run")
+        warnings = [f for f in record.findings if f.severity.value == "warning"]
+        if record.outcome == "fail" or (strict and warnings):
+            raise StepFailure(record)
+        for f in warnings:
+            self.add_report_section("call", "warnings", f"{f.code}: {f.message} ({f.reference})")
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, StepFailure):
+            record: StepRecord = excinfo.value.args[0]
+            lines = [f"{self.title} [{self.reference}]"]
+            lines += [f"  {f.severity.value}: {f.code}: {f.message} ({f.reference})" for f in record.findings]
+            return "\n".join(lines)
+        if isinstance(excinfo.value, StepError):
+            return f"{self.title}: could not test: {excinfo.value}"
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"{self.name} [{self.reference}]"
+
+
+_RUN = pytest.StashKey[_Run]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = config.getoption("dicom_statement")
+    if not path:
+        return
+    try:
+        statement = load_statement(path)
+    except InputError as exc:
+        raise pytest.UsageError(f"--dicom-statement: {exc}") from None
+    port = config.getoption("dicom_port") or statement.network.port
+    if port is None:
+        raise pytest.UsageError("--dicom-port is required: the statement declares no network.port")
+    target = Target(config.getoption("dicom_host"), port,
+                    config.getoption("dicom_called_ae") or statement.network.ae_titles[0],
+                    config.getoption("dicom_calling_ae") or statement.harness.ae_title)
+    config.stash[_RUN] = _Run(config, statement, target)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _RUN not in config.stash:
+        return
+    statement_file = DicomStatementFile.from_parent(session, path=Path(config.getoption("dicom_statement")).resolve())
+    items.extend(statement_file.collect())
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if _RUN in session.config.stash:
+        session.config.stash[_RUN].selected = [i.name for i in session.items if isinstance(i, DicomStepItem)]
+
+
+# --- fixtures for vendors' own tests ------------------------------------------------------------
+
+@pytest.fixture
+def dicom_reference_device() -> Iterator[Callable[..., ReferenceDevice]]:
+    """Factory: ``start(statement_path_or_statement, misbehaviour=Misbehaviour())`` starts the
+    built-in reference device on a free loopback port; every device is stopped after the test."""
+    started: list[ReferenceDevice] = []
+
+    def start(statement: Statement | str | Path, misbehaviour: Misbehaviour = Misbehaviour()) -> ReferenceDevice:
+        st = statement if isinstance(statement, Statement) else load_statement(statement)
+        device = ReferenceDevice(st, misbehaviour=misbehaviour).start()
+        started.append(device)
+        return device
+
+    yield start
+    for device in started:
+        device.stop()
+
+
+@pytest.fixture
+def dicom_run() -> Callable[..., RunResults]:
+    """``dicom_run(statement, host, port, patterns=(), strict=False)``: run the harness and get
+    :class:`RunResults` to assert on (``results.findings()``, ``results.step(id)``)."""
+    def run_it(statement: Statement | str | Path, host: str, port: int, patterns: Sequence[str] = (),
+               strict: bool = False, called_ae: str | None = None) -> RunResults:
+        st = statement if isinstance(statement, Statement) else load_statement(statement)
+        target = Target(host, port, called_ae or st.network.ae_titles[0], st.harness.ae_title)
+        return run(RunContext(st, target, RunOptions(strict=strict)), build_plan(st, patterns))
+    return run_it

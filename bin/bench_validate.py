@@ -110,8 +110,8 @@ def big_file(path: Path, gib: float) -> Path:
     frames = max(1, int(gib * 2**30 / (512 * 512 * 2)))
     ds.Rows = ds.Columns = 512
     ds.NumberOfFrames = frames
-    ds.FrameIncrementPointer = 0x00181063
-    ds.FrameTime = "100"
+    ds.FrameIncrementPointer = 0x00182001  # Page Number Vector (SC Multi-frame Vector)
+    ds.PageNumberVector = [str(i + 1) for i in range(frames)]
     del ds.PixelData
     ds.save_as(path, enforce_file_format=True)
     length = 512 * 512 * 2 * frames

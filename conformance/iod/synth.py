@@ -240,8 +240,11 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
 
 def _complete(ds: Dataset, iod: IODDef, builder: _Builder, rounds: int) -> None:
     mods = {u.module.name: u.module for u in iod.modules}
+    from conformance.standard.conditions import tags_in
+
     for _ in range(rounds):
         changed = False
+        added: dict[int, set[int]] = {}  # id(item) -> tags added this round
         for f in validate(ds):
             if f.severity.value != "error" or not f.tag:
                 continue
@@ -254,9 +257,16 @@ def _complete(ds: Dataset, iod: IODDef, builder: _Builder, rounds: int) -> None:
                 rule = _find_rule(mod, tags) if mod else None
                 if rule is None:
                     continue
+                if rule.condition is not None and rule.condition.expr is not None and \
+                        tags_in(rule.condition.expr) & added.get(id(item), set()):
+                    continue  # its condition changed this round (mutually exclusive pairs)
                 if tags[-1] in item and f.code == "iod.type1-empty":
                     del item[tags[-1]]
                 builder.add(rule, item, f.tag, f.code[8])
+                added.setdefault(id(item), set()).add(tags[-1])
+                changed = True
+            elif f.code == "iod.present-when-condition-false" and tags[-1] in item:
+                del item[tags[-1]]  # e.g. one of a pair that excludes the other
                 changed = True
             elif f.code == "iod.enumerated-value" and f.details.get("allowed"):
                 elem = item[tags[-1]]

@@ -81,7 +81,7 @@ def _predicate(pred: str, tag: int, index: int | None) -> Expr | None:
 _TAG = re.compile(r"\([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\)")
 _SAME_ATTRIBUTE = re.compile(r"^(?:(?:the|its)\s+value\s+)?(?P<pred>(?:is|equals|has\s+(?:a\s+|the\s+)?"
                              r"value(?:\s+of)?)\s+[\"A-Z0-9].*)$")
-_OTHERWISE = re.compile(r"\s*[;,.]\s*may\s+be\s+present\s+otherwise\s*$", re.I)
+_OTHERWISE = re.compile(r"\s*[;,.]\s*may\s+be\s+present\s+otherwise\.?\s*$", re.I)
 
 
 def _named_attribute(clause: str) -> str:

@@ -34,6 +34,12 @@ class Condition:
     text: str
     expr: list | None  # None: not parseable -> "not verifiable"
 
+    @property
+    def may_be_present_otherwise(self) -> bool:
+        """PS3.5 7.4.4: unless the standard says so, a 1C/2C attribute whose condition is
+        false shall not be present."""
+        return "may be present otherwise" in self.text.lower()
+
 
 @dataclass(frozen=True)
 class AttributeRule:
@@ -45,6 +51,8 @@ class AttributeRule:
     enumerated: tuple[str, ...] | None
     defined: tuple[str, ...] | None
     children: tuple["AttributeRule", ...]
+    #: (min, max or None) Items of a sequence, where the module table states it.
+    items: tuple[int, int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,12 +105,13 @@ class StandardIndex:
         return self._conditions[cid] if cid >= 0 else None
 
     def _node(self, node: list) -> AttributeRule:
-        tag, atype, cid, enum, defined, children = node
+        tag, atype, cid, enum, defined, children = node[:6]
         return AttributeRule(
             tag, atype, self._cond(cid),
             self._terms[enum] if enum >= 0 else None,
             self._terms[defined] if defined >= 0 else None,
-            tuple(self._node(c) for c in children))
+            tuple(self._node(c) for c in children),
+            tuple(node[6]) if len(node) > 6 else None)  # type: ignore[arg-type]
 
     def module(self, key: str) -> ModuleDef:
         mod = self._modules.get(key)

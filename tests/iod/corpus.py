@@ -143,6 +143,16 @@ def _code_item_without_mapping(ds: Dataset) -> None:
     ds.AnatomicRegionSequence = Sequence([item])
 
 
+def _two_species_items(ds: Dataset) -> None:
+    """Patient Species Code Sequence: "Only a single Item shall be included" (PS3.3 C.7.1.1)."""
+    items = []
+    for value in ("A1", "B2"):
+        item = Dataset()
+        item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, "99X", value
+        items.append(item)
+    ds.PatientSpeciesCodeSequence = Sequence(items)
+
+
 def _private_without_creator(ds: Dataset) -> None:
     ds.add_new(0x00091010, "LO", "orphan")
 
@@ -216,6 +226,9 @@ DEFECTS: list[Defect] = [
            _code_item_without_mapping),
     Defect("type1-missing-in-sr", "sr-basic-text", "iod.type1-missing",
            _delete("ValueType")),
+    Defect("sequence-item-count", "ct", "iod.sequence-items", _two_species_items),
+    Defect("present-when-condition-false", "sc", "iod.present-when-condition-false",
+           _set("PlanarConfiguration", 0)),
     Defect("enumerated-value", "ct", "iod.enumerated-value", _set("PixelRepresentation", 2)),
     Defect("defined-term", "sc", "iod.defined-term", _set("ConversionType", "XYZ")),
     Defect("bad-date", "ct", "vr.invalid-format", _bytes("StudyDate", b"20261301")),

@@ -88,3 +88,25 @@ def test_private_attribute_checked_against_the_statement_declaration():
     codes = [(f.code, f.tag) for f in validate(ds, private_attributes=declared)
              if f.severity is Severity.ERROR]
     assert codes == [("vr.invalid-format", "(0019,1010)")]
+
+
+def test_sequence_item_count_from_the_module_table():
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+    ds = corpus.CLEAN["ct"]()
+    items = []
+    for v in ("A", "B"):
+        it = Dataset()
+        it.CodeValue, it.CodingSchemeDesignator, it.CodeMeaning = v, "99X", v
+        items.append(it)
+    ds.PatientSpeciesCodeSequence = Sequence(items)  # "Only a single Item" (PS3.3 C.7.1.1)
+    found = [f for f in validate(ds) if f.code == "iod.sequence-items"]
+    assert [f.tag for f in found] == ["(0010,2202)"]
+
+
+def test_conditional_attribute_present_when_its_condition_is_false_is_an_error():
+    ds = corpus.CLEAN["sc"]()
+    ds.PlanarConfiguration = 0  # 1C: required if Samples per Pixel > 1; here it is 1
+    found = [f for f in validate(ds) if f.code == "iod.present-when-condition-false"]
+    assert [f.tag for f in found] == ["(0028,0006)"]
+    assert found[0].severity is Severity.ERROR

@@ -19,8 +19,9 @@ uids = st.lists(uid_component, min_size=2, max_size=12).map(".".join).filter(
     lambda u: len(u) <= 64)
 cs_values = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ ", max_size=16)
 ints = st.integers(-(2**31), 2**31 - 1)
-decimals = st.floats(allow_nan=False, allow_infinity=False, width=32).map(
-    lambda f: repr(f)[:16]).filter(lambda s: "e" not in s or len(s) <= 16)
+decimals = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(lambda f: f"{f:.6g}"),
+    st.decimals(min_value=-10**9, max_value=10**9, places=4, allow_nan=False).map(str))
 ages = st.tuples(st.integers(0, 999), st.sampled_from("DWMY")).map(lambda t: f"{t[0]:03d}{t[1]}")
 
 

@@ -245,7 +245,7 @@ def _pixel_checks(out: _Collector, ds: Dataset, pixel: PixelHeader | None) -> No
                 f"Bits Allocated needs {expected}", "PS3.5 8.1.1 / PS3.3 C.7.6.3",
                 tag_str(0x7FE00010), details={"expected": expected, "found": pixel.length})
     elif pixel.length > padded:
-        out.add("pixel.length-long", Severity.WARNING,
+        out.add("pixel.length-long", Severity.ERROR,
                 f"Pixel Data has {pixel.length} bytes, more than the {padded} needed",
                 "PS3.5 8.1.1 / PS3.3 C.7.6.3", tag_str(0x7FE00010),
                 details={"expected": expected, "found": pixel.length})

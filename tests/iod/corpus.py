@@ -187,6 +187,10 @@ def _short_pixels(ds: Dataset) -> None:
     ds.PixelData = ds.PixelData[: len(ds.PixelData) // 2]
 
 
+def _long_pixels(ds: Dataset) -> None:
+    ds.PixelData = ds.PixelData + b"\x00" * 8
+
+
 def _rle_meta_native_pixels(data: bytes) -> bytes:
     """Say RLE Lossless (encapsulated) in the meta, keep native Pixel Data."""
     old = b"1.2.840.10008.1.2.1\x00"
@@ -254,6 +258,7 @@ DEFECTS: list[Defect] = [
     Defect("pixel-not-encapsulated", "sc", "pixel.not-encapsulated",
            patch=_rle_meta_native_pixels),
     Defect("pixel-length-short", "ct", "pixel.length-short", _short_pixels),
+    Defect("pixel-length-long", "mr", "pixel.length-long", _long_pixels),
     Defect("photometric-samples", "sc", "pixel.photometric-samples",
            _set("PhotometricInterpretation", "RGB")),
     Defect("unknown-sop-class", "sc", "iod.unknown-sop-class",

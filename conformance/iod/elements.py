@@ -9,14 +9,16 @@ encoded, so that what is checked is what was sent.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
-from conformance.findings import Finding, Severity
-from conformance.iod import charset, vr as vrs
+from conformance.findings import Severity
+from conformance.iod import charset
+from conformance.iod import vr as vrs
 from conformance.standard.iod_index import dictionary_entry
 
 _UNPACK = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "SV": "q",
@@ -40,7 +42,7 @@ def to_raw(elem: Any, implicit: bool, little: bool, encodings: list[str] | None)
     buf.is_implicit_VR = implicit
     write_data_element(buf, elem, encodings or ["iso8859"])
     buf.seek(0)
-    return next(iter(data_element_generator(buf, implicit, little)))
+    return next(iter(data_element_generator(buf, implicit, little)))  # type: ignore[arg-type]
 
 
 def element_vr(elem: Any) -> str:
@@ -56,7 +58,7 @@ def element_vr(elem: Any) -> str:
 
 def values_of(ds: Dataset, tag: int) -> list[str] | None:
     """The values of *tag* in *ds* as strings (None when absent, [] when empty)."""
-    elem = ds._dict.get(tag)
+    elem = ds._dict.get(tag)  # type: ignore[call-overload]
     if elem is None:
         return None
     vr = element_vr(elem)
@@ -109,7 +111,7 @@ class ElementChecker:
         terms = values_of(ds, 0x00080005)
         if terms is not None:
             # Specific Character Set may have an empty first value ("\ISO 2022 IR 87").
-            raw = ds._dict[0x00080005]
+            raw = ds._dict[0x00080005]  # type: ignore[index]
             if isinstance(raw, RawDataElement) and raw.value:
                 terms = [t.strip(" ") for t in raw.value.decode("latin-1").rstrip(" \x00")
                          .split("\\")]
@@ -121,8 +123,8 @@ class ElementChecker:
 
     def walk(self, ds: Dataset, prefix: str = "") -> None:
         creators: set[tuple[int, int]] | None = None
-        for tag, elem in list(ds._dict.items()):
-            tag = int(tag)
+        for key, elem in list(ds._dict.items()):
+            tag = int(key)
             path = prefix + tag_str(tag)
             group = tag >> 16
             declared = None

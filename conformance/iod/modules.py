@@ -20,7 +20,7 @@ code sequences, and module conditions the 2020a tables do not state.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
@@ -118,7 +118,7 @@ class ModuleChecker:
                      mod: ModuleDef, iod: IODDef) -> None:
         d = item._dict
         for rule in rules:
-            elem = d.get(rule.tag)
+            elem = d.get(rule.tag)  # type: ignore[call-overload]
             path = prefix + tag_str(rule.tag)
             atype = rule.type
             if atype in ("1C", "2C"):

@@ -152,7 +152,7 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
             return ReadResult(None, None, preamble, None, findings)
         meta = getattr(ds, "file_meta", None)
         pixel = None
-        last = next(reversed(ds._dict.values()), None) if len(ds._dict) else None
+        last = next(reversed(ds._dict.values()), None) if len(ds._dict) else None  # type: ignore[call-overload]  # noqa: E501
         if last is not None and isinstance(getattr(last, "value", None), bytes) and \
                 last.length != 0xFFFFFFFF and len(last.value) < last.length:
             findings.append(_f("file.truncated",

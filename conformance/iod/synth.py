@@ -21,8 +21,13 @@ from pydicom.sequence import Sequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from conformance.iod.validator import validate
-from conformance.standard.iod_index import (AttributeRule, IODDef, ModuleDef, dictionary_entry,
-                                            load_index)
+from conformance.standard.iod_index import (
+    AttributeRule,
+    IODDef,
+    ModuleDef,
+    dictionary_entry,
+    load_index,
+)
 
 #: SOP class keyword fragment -> Modality (PS3.3 C.7.3.1.1.1); first match wins.
 _MODALITY = [("SecondaryCapture", "OT"), ("ComputedRadiography", "CR"), ("CT", "CT"),
@@ -223,7 +228,7 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
         _pixel_data(ds)
     ds.file_meta = FileMetaDataset()
     ds.file_meta.FileMetaInformationVersion = b"\x00\x01"
-    ds.file_meta.MediaStorageSOPClassUID = sop_class_uid
+    ds.file_meta.MediaStorageSOPClassUID = UID(sop_class_uid)
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.file_meta.TransferSyntaxUID = ts
     ds.file_meta.ImplementationClassUID = UID("1.2.826.0.1.3680043.10.1375.1")

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
 from conformance.findings import Finding, Severity
@@ -74,7 +76,7 @@ def _encode(ds: Dataset) -> Dataset:
     buf.is_implicit_VR = implicit
     write_dataset(buf, ds)
     buf.seek(0)
-    out = read_dataset(buf, implicit, little)
+    out = read_dataset(buf, implicit, little)  # type: ignore[arg-type]
     if meta is not None:
         out.file_meta = meta
     return out
@@ -113,11 +115,12 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
     if _pixel is not None and _pixel.tag not in dataset._dict:
         # Stand-in for the element the reader did not load: presence and length only.
         implicit, little = dataset.original_encoding
-        dataset._dict[_pixel.tag] = RawDataElement(
-            _pixel.tag, _pixel.vr, 0xFFFFFFFF if _pixel.length is None else _pixel.length,
+        tag = BaseTag(_pixel.tag)
+        dataset._dict[tag] = RawDataElement(
+            tag, _pixel.vr, 0xFFFFFFFF if _pixel.length is None else _pixel.length,
             None, 0, bool(implicit), little is not False)
     if _pixel is None:
-        pix = dataset._dict.get(0x7FE00010)
+        pix = dataset._dict.get(0x7FE00010)  # type: ignore[call-overload]
         if isinstance(pix, RawDataElement):
             _pixel = PixelHeader(0x7FE00010, pix.VR, None if pix.length == 0xFFFFFFFF
                                  else pix.length)
@@ -127,7 +130,8 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
             _pixel = PixelHeader(0x7FE00010, pix.VR,
                                  None if encapsulated else len(pix.value))
 
-    sop_class = (values_of(dataset, 0x00080016) or [None])[0]
+    sop_vals = values_of(dataset, 0x00080016)
+    sop_class = sop_vals[0] if sop_vals else None
     iod = None
     if sop_class is None:
         out.add("iod.no-sop-class", Severity.ERROR, "SOP Class UID (0008,0016) is missing",
@@ -221,7 +225,8 @@ def _pixel_checks(out: _Collector, ds: Dataset, pixel: PixelHeader | None) -> No
     if pixel is not None:
         for code, msg in pixel.problems:
             out.add(code, Severity.ERROR, msg, "PS3.5 A.4", tag_str(pixel.tag))
-    photometric = (values_of(ds, 0x00280004) or [None])[0]
+    pi_vals = values_of(ds, 0x00280004)
+    photometric = pi_vals[0] if pi_vals else None
     spp = _int(ds, 0x00280002)
     if photometric in PHOTOMETRIC_SAMPLES and spp is not None \
             and PHOTOMETRIC_SAMPLES[photometric] != spp:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from functools import lru_cache
+from functools import cache
 
 Problem = tuple[str, str]
 
@@ -147,7 +147,7 @@ def split_values(vr: str, raw: bytes) -> list[str]:
     return parts
 
 
-@lru_cache(maxsize=None)
+@cache
 def parse_vm(vm: str) -> tuple[int, int | None, int]:
     """``"1"`` -> (1, 1, 1); ``"1-n"`` -> (1, None, 1); ``"2-2n"`` -> (2, None, 2)."""
     if "-" not in vm:

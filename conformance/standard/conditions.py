@@ -20,13 +20,14 @@ Expression forms (JSON-serialisable lists, stored in the shipped index)::
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 Expr = list
 #: lookup(tag) -> None when absent, else the list of string values (possibly empty).
-Lookup = Callable[[int], Optional[Sequence[str]]]
+Lookup = Callable[[int], Sequence[str] | None]
 
-_LEAD = re.compile(r"^(?:Required|Shall be present)\s+if\s+", re.I)
+_LEAD = re.compile(r"^(?:Required|Shall be present)\s+if\s+", re.IGNORECASE)
 _CLAUSE = re.compile(
     r"^(?:the\s+value\s+of\s+|the\s+)?(?P<name>[A-Za-z][A-Za-z0-9'\-/ ]*?)\s*"
     r"\((?P<tag>[0-9A-Fa-f]{4}),(?P<elem>[0-9A-Fa-f]{4})\)"
@@ -81,7 +82,7 @@ def _predicate(pred: str, tag: int, index: int | None) -> Expr | None:
 _TAG = re.compile(r"\([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\)")
 _SAME_ATTRIBUTE = re.compile(r"^(?:(?:the|its)\s+value\s+)?(?P<pred>(?:is|equals|has\s+(?:a\s+|the\s+)?"
                              r"value(?:\s+of)?)\s+[\"A-Z0-9].*)$")
-_OTHERWISE = re.compile(r"\s*[;,.]\s*may\s+be\s+present\s+otherwise\.?\s*$", re.I)
+_OTHERWISE = re.compile(r"\s*[;,.]\s*may\s+be\s+present\s+otherwise\.?\s*$", re.IGNORECASE)
 
 
 def _named_attribute(clause: str) -> str:

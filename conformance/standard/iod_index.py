@@ -16,7 +16,7 @@ import gzip
 import json
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ class AttributeRule:
     condition: Condition | None
     enumerated: tuple[str, ...] | None
     defined: tuple[str, ...] | None
-    children: tuple["AttributeRule", ...]
+    children: tuple[AttributeRule, ...]
     #: (min, max or None) Items of a sequence, where the module table states it.
     items: tuple[int, int | None] | None = None
 
@@ -152,7 +152,7 @@ def load_index(path: str | None = None) -> StandardIndex:
     return StandardIndex(raw, p)
 
 
-@lru_cache(maxsize=None)
+@cache
 def dictionary_entry(tag: int) -> tuple[str, str, str] | None:
     """(VR, VM, keyword) of *tag* from pydicom's data dictionary (PS3.6), or None."""
     from pydicom.datadict import DicomDictionary, RepeatersDictionary, get_entry

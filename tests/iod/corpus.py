@@ -10,9 +10,9 @@ from __future__ import annotations
 import copy
 import struct
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence

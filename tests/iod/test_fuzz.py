@@ -8,7 +8,6 @@ import random
 import pytest
 
 from conformance.iod import validate_file
-from tests.iod import corpus
 
 
 @pytest.mark.parametrize("base", ["ct", "sr-basic-text", "ct-gb18030", "multiframe-sc"])

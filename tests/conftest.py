@@ -9,6 +9,7 @@ import pytest
 from conformance.negotiation.target import Target, Timeouts
 from conformance.reference import Misbehaviour, ReferenceDevice
 from conformance.statement import Statement, load_statement
+from conformance.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 STATEMENTS = ROOT / "statements"
@@ -26,7 +27,8 @@ def start_reference(reference_statement):
     started: list[ReferenceDevice] = []
 
     def start(misbehaviour: Misbehaviour = Misbehaviour(), statement: Statement | None = None) -> ReferenceDevice:
-        device = ReferenceDevice(statement or reference_statement, misbehaviour=misbehaviour).start()
+        device = ReferenceDevice(statement or reference_statement, misbehaviour=misbehaviour,
+                                 harness_port=free_port()).start()
         started.append(device)
         return device
 
@@ -37,4 +39,4 @@ def start_reference(reference_statement):
 
 def target_for(device: ReferenceDevice, **timeouts: float) -> Target:
     return Target("127.0.0.1", device.port, device.ae_title, device.statement.harness.ae_title,
-                  Timeouts(**timeouts) if timeouts else Timeouts())
+                  Timeouts(**timeouts) if timeouts else Timeouts(), harness_port=device.harness_port)

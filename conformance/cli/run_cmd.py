@@ -67,6 +67,10 @@ def with_timeouts(fn):  # type: ignore[no-untyped-def]
 @click.option("--port", type=click.IntRange(1, 65535), help="Its DICOM port (default: the statement's).")
 @click.option("--called-ae", help="Called AE title (default: the statement's first AE title).")
 @click.option("--calling-ae", help="Calling AE title of the harness (default: the statement's harness.ae_title).")
+@click.option("--harness-port", type=click.IntRange(1, 65535),
+              help="Loopback port the harness listens on for C-MOVE sub-operations and storage "
+                   "commitment reports: the port the device has configured for the harness "
+                   "(default: the statement's harness.port; without one those steps are skipped).")
 @click.option("--out", type=click.Path(file_okay=False), help="Report folder (default: reports/<statement name>).")
 @click.option("-k", "patterns", multiple=True, metavar="PATTERN",
               help="Run only steps whose id contains PATTERN (or matches it as a glob). Repeatable.")
@@ -78,7 +82,7 @@ def with_timeouts(fn):  # type: ignore[no-untyped-def]
 @click.option("--debug", is_flag=True, help="Log pynetdicom's protocol messages to stderr.")
 @with_timeouts
 def run(statement_file: str, host: str, port: int | None, called_ae: str | None, calling_ae: str | None,
-        out: str | None, patterns: tuple[str, ...], strict: bool, packing: str, list_only: bool,
+        harness_port: int | None, out: str | None, patterns: tuple[str, ...], strict: bool, packing: str, list_only: bool,
         quiet: bool, debug: bool, connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
     """Test the device at HOST:PORT against STATEMENT and write the reports."""
     _debug_logging(debug)
@@ -92,7 +96,8 @@ def run(statement_file: str, host: str, port: int | None, called_ae: str | None,
     if port is None:
         raise click.UsageError("--port is required: the statement declares no network.port")
     target = Target(host, port, called_ae or statement.network.ae_titles[0],
-                    calling_ae or statement.harness.ae_title, _timeouts(connect_timeout, acse_timeout, dimse_timeout))
+                    calling_ae or statement.harness.ae_title, _timeouts(connect_timeout, acse_timeout, dimse_timeout),
+                    harness_port=harness_port)
     folder = Path(out) if out else Path("reports") / Path(statement_file).stem
     results = execute(statement, target, folder, patterns, RunOptions(strict=strict, packing=packing), quiet)
     sys.exit(results.exit_code())
@@ -105,12 +110,16 @@ def run(statement_file: str, host: str, port: int | None, called_ae: str | None,
 def demo(out: str, patterns: tuple[str, ...], quiet: bool) -> None:
     """Start the built-in reference device on a free loopback port, test it, write the report."""
     from conformance.reference import ReferenceDevice
+    from conformance.testing import free_port
 
     with fail_on_input_error():
         statement = load_statement(reference_statement())
-    with ReferenceDevice(statement) as device:
+    # The device knows the harness as a C-MOVE destination / commitment report target here.
+    harness_port = free_port()
+    with ReferenceDevice(statement, harness_port=harness_port) as device:
         click.echo(f"reference device {device.ae_title} listening on 127.0.0.1:{device.port}", err=True)
-        target = Target("127.0.0.1", device.port, device.ae_title, statement.harness.ae_title)
+        target = Target("127.0.0.1", device.port, device.ae_title, statement.harness.ae_title,
+                        harness_port=harness_port)
         results = execute(statement, target, Path(out), patterns, RunOptions(), quiet)
     click.echo(f"report: {Path(out) / 'report.html'}")
     sys.exit(results.exit_code())

@@ -35,6 +35,10 @@ class Target:
     called_ae: str
     calling_ae: str = "CONFORMANCE"
     timeouts: Timeouts = field(default_factory=Timeouts)
+    #: Loopback port on which the harness listens when the device connects back to it
+    #: (C-MOVE destination, storage commitment report): the port the device has
+    #: configured for the harness. ``None``: the statement's ``harness.port``.
+    harness_port: int | None = None
 
     @property
     def address(self) -> str:

@@ -17,8 +17,9 @@ import jsonschema
 from conformance.errors import InputError, Problem
 from conformance.standard import uids
 from conformance.statement.model import (
-    HarnessIdentity, Identity, NamedUID, Network, PrivateAttribute, PrivateExtensions, Role,
-    Statement, TransferCapability,
+    CommitmentBehaviour, HarnessIdentity, Identity, NamedUID, Network, PrivateAttribute,
+    PrivateExtensions, QueryRetrieveBehaviour, Role, Services, Statement, StorageBehaviour,
+    TransferCapability, WorklistBehaviour,
 )
 from conformance.statement.yamlsource import SourceDocument, load_document
 
@@ -98,6 +99,47 @@ def _private_attribute(entry: dict[str, Any]) -> PrivateAttribute:
     )
 
 
+def _services(doc: SourceDocument, data: dict[str, Any], problems: list[Problem]) -> Services:
+    """The optional ``services`` section; attribute keywords resolved to tags (PS3.6)."""
+    from pydicom.datadict import tag_for_keyword
+
+    section = data.get("services") or {}
+    st = section.get("storage", {})
+    tags: list[int] = []
+    for i, name in enumerate(st.get("coerced_attributes", [])):
+        if "," in name:
+            group, element = name.strip("()").split(",")
+            tags.append(int(group + element, 16))
+            continue
+        tag = tag_for_keyword(name)
+        if tag is None:
+            from pydicom.datadict import keyword_dict
+            hint = uids.suggest(name, list(keyword_dict))
+            extra = f"; did you mean {hint}?" if hint else ""
+            problems.append(doc.problem(("services", "storage", "coerced_attributes", i),
+                                        f"{name}: unknown attribute keyword (PS3.6){extra}"))
+            continue
+        tags.append(tag)
+    qr = section.get("query_retrieve", {})
+    wl = section.get("worklist", {})
+    sc = section.get("storage_commitment", {})
+    qr_defaults, wl_defaults = QueryRetrieveBehaviour(), WorklistBehaviour()
+    return Services(
+        storage=StorageBehaviour(coerced_attributes=tuple(tags),
+                                 private_attributes=st.get("private_attributes", "retained"),
+                                 round_trip=st.get("round_trip", True)),
+        query_retrieve=QueryRetrieveBehaviour(
+            levels={k: tuple(v) for k, v in qr.get("levels", {}).items()},
+            matching=tuple(qr.get("matching", qr_defaults.matching)),
+            cancel=qr.get("cancel", False),
+            move_destinations=qr.get("move_destinations", "configured")),
+        worklist=WorklistBehaviour(matching_keys=tuple(wl.get("matching_keys", wl_defaults.matching_keys))),
+        storage_commitment=CommitmentBehaviour(
+            report_association=sc.get("report_association", "either"),
+            report_within=float(sc.get("report_within", 10.0))),
+    )
+
+
 def statement_from_document(doc: SourceDocument) -> Statement:
     """Validate and resolve a parsed document into a :class:`Statement`."""
     if not isinstance(doc.data, dict):
@@ -144,6 +186,7 @@ def statement_from_document(doc: SourceDocument) -> Statement:
                     extended_negotiation=entry.get("extended_negotiation", {}),
                     line=doc.line_of(base),
                 )
+    services = _services(doc, data, resolver.problems)
     if resolver.problems:
         raise InputError(resolver.problems)
 
@@ -173,6 +216,7 @@ def statement_from_document(doc: SourceDocument) -> Statement:
         ),
         file=doc.file,
         data=data,
+        services=services,
     )
 
 

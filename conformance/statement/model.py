@@ -101,6 +101,52 @@ class PrivateExtensions:
 
 
 @dataclass(frozen=True)
+class StorageBehaviour:
+    """Storage SCP behaviour (PS3.4 B.4.1): attributes it may coerce (tags), private ones kept."""
+
+    coerced_attributes: tuple[int, ...] = ()
+    private_attributes: str = "retained"
+    round_trip: bool = True
+
+
+@dataclass(frozen=True)
+class QueryRetrieveBehaviour:
+    """Q/R SCP behaviour (PS3.4 Annex C). ``levels``: model keyword -> levels; empty means
+    every level of each declared model. ``matching``: kinds of PS3.4 C.2.2.2."""
+
+    levels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    matching: tuple[str, ...] = ("single-value", "universal", "wildcard", "range", "uid-list")
+    cancel: bool = False
+    move_destinations: str = "configured"
+
+
+@dataclass(frozen=True)
+class WorklistBehaviour:
+    """Modality Worklist SCP behaviour (PS3.4 K.6.1.2.1)."""
+
+    matching_keys: tuple[str, ...] = ("ScheduledProcedureStepStartDate", "Modality",
+                                      "ScheduledStationAETitle")
+
+
+@dataclass(frozen=True)
+class CommitmentBehaviour:
+    """Storage Commitment Push Model SCP behaviour (PS3.4 J.3.3)."""
+
+    report_association: str = "either"
+    report_within: float = 10.0
+
+
+@dataclass(frozen=True)
+class Services:
+    """The optional ``services`` section: SOP-specific conformance negotiation cannot show."""
+
+    storage: StorageBehaviour = StorageBehaviour()
+    query_retrieve: QueryRetrieveBehaviour = QueryRetrieveBehaviour()
+    worklist: WorklistBehaviour = WorklistBehaviour()
+    storage_commitment: CommitmentBehaviour = CommitmentBehaviour()
+
+
+@dataclass(frozen=True)
 class Statement:
     """A machine-readable conformance statement.
 
@@ -116,6 +162,7 @@ class Statement:
     private: PrivateExtensions = PrivateExtensions()
     file: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    services: Services = Services()
 
     def capabilities(self, role: Role) -> list[TransferCapability]:
         return [c for c in self.transfer_capabilities if c.role is role]

@@ -1,0 +1,91 @@
+"""What every DIMSE service exchange shares: its result as data, and a monitor that tells a
+device's silence from the harness losing a response.
+
+pynetdicom 3.0.4 can, rarely, let its reactor thread take a fast response that the sending
+thread waits for (../shared/PEERS.md item 3; pynetdicom issue 875): the send then times out
+although the device answered. :class:`DimseMonitor` records every DIMSE response decoded on
+the association, so a check can say "the device answered 0x0000, the harness lost it" and
+end the step as *error* (harness hiccup), never as a device failure.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynetdicom import evt
+
+from conformance.findings import Finding, Severity
+
+
+@dataclass
+class Exchange:
+    """Findings and observations of one service exchange, plus why it could not be tested.
+
+    ``error`` set: the harness could not test (no response, aborted, harness hiccup); the
+    step ends as *error*. ``skipped`` set: not applicable (e.g. no encoder).
+    """
+
+    findings: list[Finding] = field(default_factory=list)
+    observations: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    skipped: str | None = None
+    message: str = ""
+
+    def extend(self, other: "Exchange") -> "Exchange":
+        self.findings += other.findings
+        self.observations += other.observations
+        self.error = self.error or other.error
+        self.skipped = self.skipped or other.skipped
+        return self
+
+
+class DimseMonitor:
+    """Records (message id being responded to, status) of every DIMSE response received.
+
+    Bind with ``associate(..., extra_handlers=monitor.handlers)``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.responses: dict[int, list[int]] = {}
+        self.aborted = False
+
+    def _on_recv(self, event: evt.Event) -> None:
+        cmd = getattr(event.message, "command_set", None)
+        if cmd is None:
+            return
+        msg_id = cmd.get("MessageIDBeingRespondedTo")
+        status = cmd.get("Status")
+        if msg_id is not None and status is not None:
+            with self._lock:
+                self.responses.setdefault(int(msg_id), []).append(int(status))
+
+    def _on_abort(self, event: evt.Event) -> None:
+        self.aborted = True
+
+    @property
+    def handlers(self) -> list[tuple]:
+        return [(evt.EVT_DIMSE_RECV, self._on_recv), (evt.EVT_ABORTED, self._on_abort)]
+
+    def answered(self, msg_id: int) -> list[int]:
+        with self._lock:
+            return list(self.responses.get(msg_id, []))
+
+
+def no_response(what: str, monitor: DimseMonitor | None, msg_id: int, assoc: Any) -> Exchange:
+    """The exchange for a request that got no usable response: a harness hiccup if the
+    monitor saw the device answer, else the device's silence or abort."""
+    seen = monitor.answered(msg_id) if monitor else []
+    if seen:
+        return Exchange([Finding(
+            "harness.response-lost", Severity.INFO,
+            f"The device answered the {what} (status 0x{seen[-1]:04X}) but the harness' "
+            "network layer lost the response (pynetdicom reactor race, pynetdicom issue 875); "
+            "not held against the device.", reference="harness")],
+            error=f"harness hiccup: the {what} response (0x{seen[-1]:04X}) was lost by pynetdicom")
+    if assoc is not None and getattr(assoc, "is_aborted", False):
+        return Exchange(error=f"the association was aborted during the {what}")
+    return Exchange(error=f"no valid {what} response within the DIMSE timeout "
+                          "(the device timed out, aborted or answered garbage)")

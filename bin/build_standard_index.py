@@ -333,7 +333,9 @@ def main() -> None:
         index = build(hd, dsw)
     payload = json.dumps(index, separators=(",", ":"), sort_keys=False).encode()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.GzipFile(args.out, "wb", mtime=0) as fh:  # mtime=0: reproducible bytes
+    # No file name and mtime 0 in the gzip header: the same inputs give the same bytes.
+    with open(args.out, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb",
+                                                     mtime=0) as fh:
         fh.write(payload)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes); stats: "
           f"{json.dumps(index['about']['stats'])}")

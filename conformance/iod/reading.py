@@ -21,6 +21,9 @@ from pydicom.uid import UID
 from conformance.findings import Finding, Severity
 
 PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
+#: Values larger than this are not read (their length is still checked): a 500 MB private
+#: blob or overlay must not cost 500 MB of memory.
+DEFER_SIZE = 2**20
 
 
 @dataclass
@@ -139,7 +142,8 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
                                "no 128-byte preamble and DICM prefix (not a PS3.10 file)",
                                source, severity=Severity.WARNING))
         try:
-            ds = pydicom.dcmread(fp, stop_before_pixels=True, force=not preamble)
+            ds = pydicom.dcmread(fp, stop_before_pixels=True, force=not preamble,
+                                 defer_size=DEFER_SIZE)
             meta = getattr(ds, "file_meta", None)
             tsuid = meta.get("TransferSyntaxUID") if meta is not None else None
             if tsuid and str(tsuid) == pydicom.uid.DeflatedExplicitVRLittleEndian:

@@ -53,3 +53,17 @@ def test_importing_the_validator_does_not_load_the_index():
             "print(m.load_index.cache_info().currsize)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "0"
+
+
+def test_large_non_pixel_value_is_not_loaded(tmp_path):
+    ds = corpus.CLEAN["ct"]()
+    ds.add_new(0x00290010, "LO", "BLOB CREATOR")
+    ds.add_new(0x00291010, "OB", b"\x00" * (8 * 2**20))
+    path = corpus.write(ds, tmp_path / "blob.dcm")
+    validate_file(path)
+    tracemalloc.start()
+    findings = validate_file(path)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert not [f for f in findings or [] if f.severity.value == "error"]
+    assert peak < 4 * 2**20, f"peak {peak} bytes"

@@ -206,14 +206,14 @@ class ModuleChecker:
                          details={"value": v, "defined": list(rule.defined)})
 
 
-_OWN: dict[tuple[str, str], tuple[tuple[int, ...], bool]] = {}
+_OWN: dict[tuple[int, str], tuple[tuple[int, ...], bool]] = {}
 
 
 def _own_tags(mod: ModuleDef, iod: IODDef) -> tuple[tuple[int, ...], bool]:
     """Tags that tell an optional module is present: its own top-level attributes; when every
     attribute is shared with a mandatory module (e.g. Supplemental Palette Color LUT), all of
     its type 1 attributes."""
-    key = (iod.key, mod.key)
+    key = (id(iod), mod.key)  # IODDef objects live as long as their (cached) index
     found = _OWN.get(key)
     if found is None:
         own = tuple(a.tag for a in mod.attributes if a.tag not in iod.mandatory_tags)

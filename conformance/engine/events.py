@@ -29,6 +29,10 @@ class RunStarted:
 class StepStarted:
     step_id: str
     at: str
+    #: Title and standard reference of a step that was not in the plan at run start: the
+    #: steps of an event-driven run (``conformance listen``) are made as the device acts.
+    title: str = ""
+    reference: str = ""
     kind: str = "step-started"
 
 

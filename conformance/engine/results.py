@@ -105,7 +105,9 @@ class ResultsBuilder:
             r.steps = [StepRecord(p["id"], p["title"], p["reference"]) for p in event.plan]
             self._by_id = {s.id: s for s in r.steps}
         elif isinstance(event, StepStarted):
-            self._record(event.step_id)
+            rec = self._record(event.step_id)
+            if event.title and rec.title == rec.id:
+                rec.title, rec.reference = event.title, event.reference
         elif isinstance(event, FindingReported):
             self._record(event.step_id).findings.append(event.finding)
         elif isinstance(event, StepFinished):

@@ -25,7 +25,7 @@ from pynetdicom import AE, evt
 from pynetdicom.presentation import build_context
 
 from conformance.negotiation.association import _nodelay
-from conformance.reference.matching import level_identifier, matches
+from conformance.reference.matching import find_responses, matches
 from conformance.statement.model import Role, Statement
 
 MPPS = "1.2.840.10008.3.1.2.3.3"
@@ -189,18 +189,13 @@ class ReferenceDevice:
         if str(event.context.abstract_syntax).rsplit(".", 1)[0] not in _QR_LEVELS:
             yield 0xA900, None      # no worklist here
             return
-        seen: set[str] = set()
-        for ds in self._matching(event):
+        with self._lock:
+            stored = list(self.received)
+        for out in find_responses(stored, event.identifier, self._model(event),
+                                  wildcard=not self.misbehaviour.no_wildcard):
             if event.is_cancelled:
                 yield 0xFE00, None
                 return
-            out = level_identifier(ds, event.identifier)
-            key = out.get(("QueryRetrieveLevel" in out and {
-                "PATIENT": "PatientID", "STUDY": "StudyInstanceUID", "SERIES": "SeriesInstanceUID",
-                "IMAGE": "SOPInstanceUID"}.get(str(out.QueryRetrieveLevel))) or "SOPInstanceUID")
-            if str(key) in seen:
-                continue
-            seen.add(str(key))
             yield 0xFF00, out
             time.sleep(0.005)       # lets a C-CANCEL arrive between matches
 

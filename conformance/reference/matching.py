@@ -93,3 +93,27 @@ def level_identifier(ds: Dataset, identifier: Dataset) -> Dataset:
     return out
 
 
+
+
+_UNIQUE_KEY = {"PATIENT": "PatientID", "STUDY": "StudyInstanceUID", "SERIES": "SeriesInstanceUID",
+               "IMAGE": "SOPInstanceUID"}
+
+
+def find_responses(datasets: "list[Dataset]", identifier: Dataset, model: str, *,
+                   wildcard: bool = True) -> "list[Dataset]":
+    """The C-FIND response identifiers for *identifier* over stored instances: one per
+    entity at the query level (PS3.4 C.4.1.3.1.1), in storage order. Shared by the reference
+    device and the harness' own Q/R SCP (``conformance listen``)."""
+    out: list[Dataset] = []
+    seen: set[str] = set()
+    for ds in datasets:
+        if not matches(ds, identifier, model, wildcard=wildcard):
+            continue
+        response = level_identifier(ds, identifier)
+        level = str(response.get("QueryRetrieveLevel", ""))
+        key = str(response.get(_UNIQUE_KEY.get(level, "SOPInstanceUID"), ""))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(response)
+    return out

@@ -70,6 +70,16 @@ def _group(results: RunResults) -> list[FindingGroup]:
 def _highlights(results: RunResults, matrix: Matrix) -> list[str]:
     """Plain sentences for the executive summary: what works."""
     out = []
+    if matrix.role == "SCU":
+        counts = matrix.counts()
+        declared = counts["ok"] + counts["untested"]
+        instances = [s for s in results.steps if s.id.startswith("listen/instance/")]
+        if declared:
+            out.append(f"Proposed {counts['ok']} of {declared} declared SCU SOP class / transfer syntax combinations.")
+        if instances:
+            ok = sum(1 for s in instances if s.outcome == "pass")
+            out.append(f"Sent {len(instances)} instance(s); {ok} valid against their IOD and the statement.")
+        return out
     echo = results.step("negotiation/verification")
     if echo and echo.outcome == "pass":
         out.append("Answers Verification (C-ECHO) with Success.")
@@ -93,7 +103,8 @@ def build_view(results: RunResults) -> ReportView:
     code = results.exit_code()
     verdict, text = VERDICT_TEXT[code]
     statement = statement_of(results)
-    matrix = build_matrix(results, statement)
+    # A listen session (``conformance listen``) tests the device's SCU side: declared vs proposed.
+    matrix = build_matrix(results, statement, role=str(results.options.get("role", "SCP")))
     families: dict[str, Counter] = {}
     for s in results.steps:
         families.setdefault(s.family, Counter())[s.outcome or "not run"] += 1

@@ -1,0 +1,541 @@
+"""A listen session: the harness plays the SCPs a device's SCU declarations need, and turns
+what the device does into steps of one event-driven run (:class:`conformance.engine.live.LiveRun`).
+
+Step ids (each made when it happens; the same events, recorder and reports as ``run``):
+
+``listen/association/<n>``
+    The n-th association request: AE titles, application context, context IDs, maximum
+    length, implementation UID/version, role selection (:mod:`.negotiate`), how it ended.
+``listen/proposed/<SOP>/<TS>``
+    First proposal of a (SOP class, transfer syntax) in the session; a warning if the
+    statement does not declare it as SCU. Feeds the SCU matrix (declared vs proposed).
+``listen/instance/<SOP Instance UID>``
+    A received instance, validated (IOD, and private attributes against the statement)
+    off the network thread.
+``listen/find/<n>-<msg>``, ``listen/move/<n>-<msg>``, ``listen/get/<n>-<msg>``, ``listen/worklist/<n>-<msg>``,
+``listen/mpps/<uid>/create``, ``listen/mpps/<uid>/set-<k>``, ``listen/commitment/<transaction uid>``
+    The other services' requests (see their modules).
+``listen/not-observed/<SOP>`` and ``listen/not-observed/<SOP>/<TS>``
+    Declared as SCU, never proposed in the session (skipped, not failed).
+``listen/misbehaviour/<kind>``
+    What the harness did wrong on purpose and how the device reacted.
+``listen/session``
+    The session: how it ended, counts, limits; *error* when nothing arrived (exit 3).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import queue
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from pydicom.dataset import Dataset
+
+from conformance.engine.events import Handler
+from conformance.engine.live import LiveRun
+from conformance.engine.model import Outcome, StepResult
+from conformance.engine.results import RunResults
+from conformance.findings import Finding, Severity
+from conformance.listen import dimse
+from conformance.listen.dimse import Message
+from conformance.listen.misbehaviour import Misbehaviour
+from conformance.listen.negotiate import Answer, check_proposal, check_request
+from conformance.listen.pdu import AssociateRequest
+from conformance.listen.server import Association, Limits, Listener
+from conformance.listen.storage import StorageSCP
+from conformance.listen.store import Store, StoredInstance
+from conformance.services.status import FAILURE, classify
+from conformance.standard import uids
+from conformance.statement.model import Role, Statement
+
+
+@dataclass
+class ListenConfig:
+    """What a session needs. ``destinations``: AE title -> (host, port) for C-MOVE and for
+    storage commitment reports on a new association."""
+
+    statement: Statement
+    out: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    timeout: float = 600.0
+    expect_instances: int | None = None
+    expect_associations: int | None = None
+    validate: bool = True
+    limits: Limits = Limits()
+    misbehaviour: Misbehaviour = Misbehaviour()
+    worklist_items: Sequence[Dataset] = ()
+    destinations: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    commitment_report: str = "new"
+    commitment_delay: float = 0.2
+    strict: bool = False
+    workers: int = 1
+    preload: Path | None = None
+
+    @property
+    def ae_title(self) -> str:
+        return self.statement.harness.ae_title
+
+
+def _validate_worker(path: str, sop_class: str, sop_instance: str, private: tuple
+                     ) -> tuple[list[Finding], dict[str, int]]:
+    """In a worker process: IOD validation of one received file, and its UIDs against the
+    C-STORE command that brought it (PS3.7 9.3.1.1: the Affected SOP Class/Instance UIDs
+    are those of the data set).
+
+    Returns the error and warning findings, and the info findings counted by code (e.g.
+    ``iod.condition-not-verifiable``: context, not deviations; dozens per instance would
+    swamp a session's record; ``conformance validate FILE`` lists them one by one)."""
+    import warnings
+
+    from conformance.iod.reading import read_for_validation
+    from conformance.iod.validator import validate
+
+    # The steps of conformance.iod.validate_file, keeping the data set it reads so that the
+    # UIDs are checked without reading the file twice.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            result = read_for_validation(path)
+        except OSError as exc:
+            return [Finding("listen.unreadable-instance", Severity.ERROR, f"cannot read the stored file: {exc}",
+                            reference="PS3.10 7")], {}
+        findings = list(result.findings)
+        ds = result.dataset
+        if ds is not None:
+            findings += validate(ds, source=path, private_attributes=private, _pixel=result.pixel,
+                                 _has_preamble=result.has_preamble)
+    for tag, keyword, commanded in ((0x00080016, "SOPClassUID", sop_class),
+                                    (0x00080018, "SOPInstanceUID", sop_instance)):
+        have = str(ds.get(keyword, "")).rstrip("\x00 ") if ds is not None else ""
+        if have != commanded:
+            findings.append(Finding(
+                "listen.store-uid-mismatch", Severity.ERROR,
+                f"The data set's {keyword} {have!r} is not the C-STORE-RQ's Affected value {commanded!r}.",
+                reference="PS3.7 9.3.1.1; PS3.4 B.2.3", tag=f"({tag >> 16:04X},{tag & 0xFFFF:04X})"))
+    info = Counter(f.code for f in findings if f.severity is Severity.INFO)
+    return [f for f in findings if f.severity is not Severity.INFO], dict(info)
+
+
+def _validate_batch(items: list[tuple[str, str, str]], private: tuple
+                    ) -> list[tuple[list[Finding], dict[str, int]]]:
+    return [_validate_worker(path, sop, uid, private) for path, sop, uid in items]
+
+
+def _warm() -> int:
+    from conformance.iod.validator import validate  # noqa: F401 - import cost paid before traffic
+    return 0
+
+
+def _kw(uid: str, names: Mapping[str, str]) -> str:
+    return names.get(uid) or uids.keyword_of(uid)
+
+
+class ListenSession:
+    """Run with :meth:`run` (start, wait, stop) or drive it: :meth:`start`, :meth:`wait`,
+    :meth:`stop`. Thread-safe callbacks come from the association threads."""
+
+    def __init__(self, config: ListenConfig, handlers: Sequence[Handler] = ()) -> None:
+        self.config = config
+        self.statement = config.statement
+        self.names = dict(self.statement.private_uids)
+        self.store = Store(config.out / "instances")
+        self.run_: LiveRun | None = None
+        self.handlers = list(handlers)
+        self.listener: Listener | None = None
+        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self.instances = 0
+        self.associations = 0
+        self.ended_associations = 0
+        self.limit_hits: list[str] = []
+        self.proposed: set[tuple[str, str]] = set()
+        self.request_findings: dict[int, list[Finding]] = {}
+        self.pending = 0                                   # instances waiting for validation
+        self._queue: queue.Queue[tuple | None] = queue.Queue()
+        self._feeder: threading.Thread | None = None
+        self.executor: cf.ProcessPoolExecutor | None = None
+        self.failures: list[tuple[str, int, int]] = []     # (uid, status, association) answered with a failure
+        self.after_failure: Counter[str] = Counter()
+        self.rejections: list[tuple[int, str, str, int]] = []
+        self.association_ends: list[tuple[int, str, int]] = []
+        self.instance_ids: Counter[str] = Counter()
+        self.started = 0.0
+        self.end_reason = ""
+        self.services: dict[str, Callable[[Association, Message], None]] = {}
+        self.extra_steps: list[Callable[[], None]] = []
+
+    # --- set-up ----------------------------------------------------------------------------
+    @property
+    def run(self) -> LiveRun:
+        assert self.run_ is not None
+        return self.run_
+
+    @property
+    def port(self) -> int:
+        return self.listener.port if self.listener else self.config.port
+
+    def report(self, step_id: str, title: str, reference: str, result: StepResult, duration: float = 0.0) -> bool:
+        return self.run.report(step_id, title, reference, result, duration)
+
+    def _build_services(self, storage: StorageSCP) -> None:
+        from conformance.listen import commitment, mpps, query, worklist
+        self.services = {"storage": storage, "echo": self._echo}
+        self.services.update(query.services(self))
+        self.services["worklist"] = worklist.WorklistSCP(self)
+        self.services["mpps"] = mpps.MppsSCP(self)
+        self.services["commitment"] = commitment.CommitmentSCP(self)
+
+    def start(self) -> "ListenSession":
+        cfg = self.config
+        cfg.out.mkdir(parents=True, exist_ok=True)
+        if cfg.preload is not None:
+            self.store.load_folder(cfg.preload)
+        if cfg.validate:
+            # Started (forked) before any listener thread exists; the validator imported once.
+            self.executor = cf.ProcessPoolExecutor(max_workers=max(1, cfg.workers))
+            self.executor.submit(_warm).result(timeout=120)
+            self._feeder = threading.Thread(target=self._feed_validation, daemon=True, name="listen-validation")
+            self._feeder.start()
+        storage = StorageSCP(self.store, self._on_arrival, cfg.misbehaviour)
+        self._build_services(storage)
+        self.listener = Listener(self, self.services, cfg.host, cfg.port, cfg.limits, cfg.misbehaviour,
+                                 open_sink=storage.open_sink, discard_sink=storage.discard,
+                                 private_sop_classes=frozenset(n.uid for n in self.statement.private.sop_classes))
+        try:
+            self.listener.start()
+        except OSError:
+            if self.executor is not None:
+                self.executor.shutdown(wait=False, cancel_futures=True)
+            raise
+        target = {"host": cfg.host, "port": self.listener.port, "called_ae": cfg.ae_title,
+                  "calling_ae": ", ".join(self.statement.network.ae_titles), "mode": "listen",
+                  "timeouts": {"session": cfg.timeout, "acse": cfg.limits.acse_timeout,
+                               "idle": cfg.limits.idle_timeout, "dimse": cfg.limits.dimse_timeout}}
+        options = {"strict": cfg.strict, "mode": "listen", "role": "SCU", "validate": cfg.validate,
+                   "misbehaviour": cfg.misbehaviour.describe(),
+                   "max_associations": cfg.limits.max_associations}
+        self.run_ = LiveRun(self.statement, target, options, self.handlers).start()
+        self.started = time.monotonic()
+        return self
+
+    # --- end conditions ----------------------------------------------------------------------
+    def _done(self) -> str | None:
+        cfg = self.config
+        open_now = self.listener.open_count() if self.listener else 0
+        with self._lock:
+            open_now += self.pending            # validations still running
+        if cfg.expect_instances is not None and self.instances >= cfg.expect_instances and not open_now:
+            return f"the {cfg.expect_instances} expected instance(s) arrived"
+        if (cfg.expect_associations is not None and self.ended_associations >= cfg.expect_associations
+                and not open_now):
+            return f"the {cfg.expect_associations} expected association(s) ended"
+        return None
+
+    def wait(self) -> str:
+        """Block until the expected items arrived or the session timeout; the reason."""
+        deadline = self.started + self.config.timeout
+        with self._cond:
+            while True:
+                reason = self._done()
+                if reason:
+                    return reason
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return f"session timeout ({self.config.timeout:g} s)"
+                self._cond.wait(min(left, 0.5))
+
+    def _notify(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def stop(self, reason: str, aborted: str | None = None) -> RunResults:
+        self.end_reason = reason
+        if self.listener is not None:
+            self.listener.stop(grace=2.0)
+        if self._feeder is not None:
+            self._queue.put(None)
+            with self._cond:                    # bounded: a few ms per instance still queued
+                deadline = time.monotonic() + 30.0 + 0.01 * self.pending
+                while self.pending and time.monotonic() < deadline:
+                    self._cond.wait(0.2)
+            self._feeder.join(5)
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+        for extra in self.extra_steps:
+            extra()
+        self._not_observed()
+        self._misbehaviour_steps()
+        self._session_step()
+        return self.run.finish(aborted)
+
+    def run_until_done(self) -> RunResults:
+        self.start()
+        try:
+            reason = self.wait()
+        except KeyboardInterrupt:
+            return self.stop("interrupted by the user (Ctrl-C)", aborted="interrupted by the user")
+        return self.stop(reason)
+
+    # --- observer callbacks (association threads) ------------------------------------------
+    def on_limit(self, peer: str, what: str) -> None:
+        with self._lock:
+            self.limit_hits.append(f"{peer}: {what}")
+
+    def on_request(self, assoc: Association, req: AssociateRequest, ans: Answer | None) -> None:
+        with self._lock:
+            self.associations += 1
+        findings = check_request(req, self.statement, self.config.ae_title)
+        self.request_findings[assoc.number] = findings
+        if ans is None:
+            return
+        for ctx in ans.contexts:
+            if not ctx.accepted and self.config.misbehaviour.reject:
+                with self._lock:
+                    self.rejections.append((assoc.number, ctx.proposed.abstract_syntax,
+                                            ",".join(ctx.proposed.transfer_syntaxes), ctx.result))
+            for ts in ctx.proposed.transfer_syntaxes:
+                key = (ctx.proposed.abstract_syntax, ts)
+                with self._lock:
+                    if key in self.proposed:
+                        continue
+                    self.proposed.add(key)
+                sop_kw, ts_kw = _kw(key[0], self.names), _kw(ts, self.names)
+                result = StepResult(findings=check_proposal(self.statement, *key),
+                                    observations=[{"role": "SCU", "sop_class": key[0], "transfer_syntax": ts,
+                                                   "result": 0, "association": assoc.number,
+                                                   "harness_result": ctx.result}])
+                self.report(f"listen/proposed/{sop_kw}/{ts_kw}",
+                            f"{uids.name_of(key[0])} proposed in {ts_kw}", "PS3.8 9.3.2.2; PS3.2 A.4.1", result)
+
+    def on_end(self, assoc: Association) -> None:
+        req = assoc.request
+        findings = list(self.request_findings.pop(assoc.number, []))
+        end = assoc.end or "closed"
+        exercised = bool(self.config.misbehaviour.active)
+        if end == "closed-without-release" and not exercised:
+            findings.append(Finding("listen.no-release", Severity.WARNING,
+                                    "The device closed the TCP connection without A-RELEASE or A-ABORT.",
+                                    reference="PS3.8 7.2, 9.3.6"))
+        elif end == "idle-timeout":
+            findings.append(Finding("listen.association-idle", Severity.WARNING,
+                                    f"The device left the association idle for {self.config.limits.idle_timeout:g} s "
+                                    "without releasing it; the harness aborted it.", reference="PS3.8 7.2, 9.1.5"))
+        elif end == "aborted-by-device" and not exercised:
+            findings.append(Finding("listen.device-aborted", Severity.WARNING,
+                                    f"The device aborted the association ({assoc.end_detail}).",
+                                    reference="PS3.8 7.3-7.4"))
+        elif end == "no-request":
+            findings.append(Finding("listen.no-associate-request", Severity.WARNING,
+                                    f"A TCP connection from {assoc.peer} sent no A-ASSOCIATE-RQ ({assoc.end_detail}).",
+                                    reference="PS3.8 9.1.5 (ARTIM)"))
+        elif end == "rejected-limit":
+            findings.append(Finding("listen.association-limit", Severity.WARNING,
+                                    f"Association refused: more than {self.config.limits.max_associations} at a "
+                                    "time (A-ASSOCIATE-RJ transient, local limit exceeded).",
+                                    reference="PS3.8 Table 9-21; harness limit"))
+        counts = Counter(assoc.log)
+        obs: dict[str, Any] = {"association": assoc.number, "peer": assoc.peer, "end": end,
+                               "end_detail": assoc.end_detail, "requests": dict(counts),
+                               "duration": round((assoc.ended_at or time.monotonic()) - assoc.started, 3)}
+        title = f"association {assoc.number} from {assoc.peer}"
+        if req is not None:
+            obs.update({"calling_ae": req.calling_ae, "called_ae": req.called_ae, "max_pdu": req.max_pdu,
+                        "implementation_class_uid": req.implementation_class_uid,
+                        "implementation_version_name": req.implementation_version_name,
+                        "contexts": len(req.contexts), "accepted": len(assoc.contexts),
+                        "role_selection": {k: list(v) for k, v in req.roles.items()},
+                        "other_user_items": req.other_items})
+            title = f"association {assoc.number}: {req.calling_ae} -> {req.called_ae}"
+        with self._lock:
+            self.association_ends.append((assoc.number, end, assoc.requests))
+        what = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no requests"
+        self.report(f"listen/association/{assoc.number}", title, "PS3.8 9.3.2; PS3.7 D.3.3",
+                    StepResult(findings=findings, observations=[obs], message=f"{end}; {what}"),
+                    obs["duration"])
+        with self._lock:
+            self.ended_associations += 1
+        self._notify()
+
+    # --- services ------------------------------------------------------------------------
+    def _echo(self, assoc: Association, msg: Message) -> None:
+        """Verification SCP (PS3.7 9.3.5): C-ECHO-RSP Success."""
+        if msg.command.field != dimse.C_ECHO_RQ:
+            assoc.respond(msg, msg.command.field | 0x8000, 0x0211)
+            return
+        assoc.respond(msg, dimse.C_ECHO_RSP, 0x0000)
+
+    def _on_arrival(self, assoc: Association, item: StoredInstance | None, status: int,
+                    findings: list[Finding], msg: Message) -> None:
+        uid = msg.command.text(0x1000)
+        count = self.store.count_arrival(uid) if uid else 0
+        failed = classify(status, "storage").category == FAILURE
+        with self._lock:
+            if failed and item is not None:
+                self.failures.append((uid, status, assoc.number))
+            elif self.failures:
+                self.after_failure["requests"] += 1
+            if not failed:
+                self.instances += 1
+            self.instance_ids[uid] += 1
+            n = self.instance_ids[uid]
+        step_id = f"listen/instance/{uid if uid and len(uid) <= 64 else 'invalid-uid'}" + (f"/{n}" if n > 1 else "")
+        sop = msg.command.text(0x0002)
+        obs = {"sop_class": sop, "sop_instance": uid, "transfer_syntax": assoc.transfer_syntax(msg.context_id),
+               "association": assoc.number, "status": f"0x{status:04X}", "bytes": msg.data_length,
+               "arrival": count, "calling_ae": assoc.request.calling_ae if assoc.request else ""}
+        title = f"{uids.name_of(sop)} instance received"
+        if item is not None and not failed:
+            obs["file"] = str(item.path.name)
+        if count > 1:
+            findings = findings + [Finding("listen.instance-resent", Severity.INFO,
+                                           f"SOP Instance {uid} arrived {count} times in this session (a retry or a resend).",
+                                           reference="PS3.4 B.2.2")]
+        if item is None or failed or not self.config.validate or self.executor is None:
+            message = (f"answered 0x{status:04X}: not kept" if failed or item is None
+                       else "kept; not validated (validation off)")
+            self.report(step_id, title, "PS3.4 B.2.2; PS3.3", StepResult(findings=list(findings),
+                                                                          observations=[obs], message=message))
+            self._notify()
+            return
+        with self._lock:
+            self.pending += 1
+        self._queue.put((step_id, title, findings, obs, str(item.path), sop, uid, time.monotonic()))
+
+    def _feed_validation(self) -> None:
+        """Validation feeder: hands received files to the worker processes in batches (one
+        inter-process round trip per batch, not per file), at most ``workers + 1`` batches in
+        flight, and reports each instance's step as its batch comes back."""
+        assert self.executor is not None
+        slots = threading.Semaphore(max(1, self.config.workers) + 1)
+        private = tuple(self.statement.private.attributes)
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < 64:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                batch.append(nxt)
+            slots.acquire()
+            try:
+                future = self.executor.submit(_validate_batch, [(b[4], b[5], b[6]) for b in batch], private)
+            except RuntimeError as exc:         # the pool is shut down
+                slots.release()
+                self._validated(batch, None, str(exc))
+                continue
+            future.add_done_callback(lambda f, batch=batch: (slots.release(), self._batch_done(batch, f)))
+
+    def _batch_done(self, batch: list[tuple], future: cf.Future) -> None:
+        try:
+            self._validated(batch, future.result(), "")
+        except Exception as exc:  # noqa: BLE001 - the harness could not validate
+            self._validated(batch, None, f"{type(exc).__name__}: {exc}")
+
+    def _validated(self, batch: list[tuple], results: list | None, problem: str) -> None:
+        for i, (step_id, title, findings, obs, _path, _sop, _uid, started) in enumerate(batch):
+            if results is not None:
+                extra, info = results[i]
+                message, outcome = "kept and validated", None
+            else:
+                extra, info = [], {}
+                message, outcome = f"kept; the harness could not validate it: {problem}", Outcome.ERROR
+            if info:
+                obs["info_findings"] = info
+            self.report(step_id, title, "PS3.4 B.2.2; PS3.3; PS3.5", StepResult(
+                findings=list(findings) + list(extra), observations=[obs], message=message, outcome=outcome),
+                time.monotonic() - started)
+        with self._lock:
+            self.pending -= len(batch)
+        self._notify()
+
+    # --- closing steps ---------------------------------------------------------------------
+    def _not_observed(self) -> None:
+        by_sop: dict[str, set[str]] = {}
+        for sop, ts in self.proposed:
+            by_sop.setdefault(sop, set()).add(ts)
+        for cap in self.statement.capabilities(Role.SCU):
+            sop_kw = _kw(cap.sop_class, self.names)
+            seen = by_sop.get(cap.sop_class, set())
+            missing = [ts for ts in cap.transfer_syntaxes if ts not in seen]
+            if not seen:
+                self.report(f"listen/not-observed/{sop_kw}", f"{uids.name_of(cap.sop_class)}: declared as SCU, "
+                            "never proposed", "statement", StepResult.skipped(
+                                "not observed: the device never proposed this SOP class during the session"))
+                continue
+            for ts in missing:
+                ts_kw = _kw(ts, self.names)
+                self.report(f"listen/not-observed/{sop_kw}/{ts_kw}",
+                            f"{uids.name_of(cap.sop_class)} in {ts_kw}: declared as SCU, never proposed",
+                            "statement", StepResult.skipped("not observed: never proposed during the session"))
+
+    def _misbehaviour_steps(self) -> None:
+        mis = self.config.misbehaviour
+        for kind in mis.active:
+            obs: dict[str, Any] = {"kind": kind, "harness_did": mis.describe()}
+            lines: list[str] = []
+            exercised = True
+            if kind == "reject":
+                exercised = bool(self.rejections)
+                later = [n for n, _e, req in self.association_ends if req]
+                obs["rejected_contexts"] = len(self.rejections)
+                lines.append(f"{len(self.rejections)} proposed context(s) rejected on purpose; the device then sent "
+                             f"{self.instances} instance(s) on the contexts left, in {len(later)} association(s) "
+                             "with requests.")
+            elif kind == "store-status":
+                exercised = bool(self.failures)
+                failed_uids = {u for u, _s, _n in self.failures}
+                retried = sorted(u for u in failed_uids if self.store.arrivals.get(u, 0) > 1)
+                obs.update({"failed": len(self.failures), "retried": len(retried),
+                            "requests_after_failure": self.after_failure["requests"]})
+                lines.append(f"{len(self.failures)} C-STORE(s) answered with a failure status; the device re-sent "
+                             f"{len(retried)} of those instance(s), and made {self.after_failure['requests']} further "
+                             "successful C-STORE(s) after the first failure.")
+            elif kind in ("delay", "abort-after"):
+                ends = Counter(e for _n, e, _r in self.association_ends)
+                exercised = any(r > (mis.abort_after or 0) for _n, _e, r in self.association_ends) \
+                    if kind == "abort-after" else any(r for _n, _e, r in self.association_ends)
+                resent = sum(1 for c in self.store.arrivals.values() if c > 1)
+                obs.update({"association_ends": dict(ends), "associations": len(self.association_ends),
+                            "instances_resent": resent})
+                lines.append(f"{len(self.association_ends)} association(s) ended as {dict(ends)}; "
+                             f"{resent} instance(s) arrived more than once.")
+            findings = [Finding("listen.device-reaction", Severity.INFO, line, reference="PS3.4 B.2.3; PS3.8 7")
+                        for line in lines]
+            result = StepResult(findings=findings if exercised else [], observations=[obs],
+                                message="; ".join(mis.describe()) if exercised else
+                                "the device never sent anything this misbehaviour applies to",
+                                outcome=None if exercised else Outcome.SKIPPED)
+            self.report(f"listen/misbehaviour/{kind}", f"harness misbehaves on purpose: {kind}",
+                        "PS3.4 B.2.3; PS3.8 7", result)
+
+    def _session_step(self) -> None:
+        cfg = self.config
+        findings = [Finding("listen.association-limit", Severity.WARNING, f"Association limit reached: {hit}.",
+                            reference="harness limit") for hit in self.limit_hits[:10]]
+        obs = {"end": self.end_reason, "associations": self.associations, "instances": self.instances,
+               "stored": len(self.store), "max_associations": cfg.limits.max_associations,
+               "idle_timeout": cfg.limits.idle_timeout, "acse_timeout": cfg.limits.acse_timeout,
+               "session_timeout": cfg.timeout, "bind": f"{cfg.host}:{self.port}",
+               "duration": round(time.monotonic() - self.started, 3)}
+        message = f"ended: {self.end_reason}; {self.associations} association(s), {self.instances} instance(s)"
+        outcome = None
+        if not self.associations:
+            outcome, message = Outcome.ERROR, f"nothing arrived before the end ({self.end_reason})"
+        elif cfg.expect_instances is not None and self.instances < cfg.expect_instances:
+            outcome = Outcome.ERROR
+            message = f"expected {cfg.expect_instances} instance(s), {self.instances} arrived ({self.end_reason})"
+        self.report("listen/session", f"listen session as {cfg.ae_title} on {cfg.host}:{self.port}",
+                    "PS3.8 9.1", StepResult(findings=findings, observations=[obs], message=message, outcome=outcome),
+                    obs["duration"])

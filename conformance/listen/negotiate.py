@@ -175,13 +175,15 @@ def check_request(req: AssociateRequest, statement: Statement, harness_ae: str) 
         out.append(Finding("listen.no-implementation-class-uid", Severity.ERROR,
                            "The A-ASSOCIATE-RQ has no Implementation Class UID sub-item (mandatory).",
                            reference="PS3.7 D.3.3.2"))
-    for sop in req.roles:
-        cap = statement.capability(sop, Role.SCU)
-        if cap is None or not cap.role_selection:
-            out.append(Finding("listen.undeclared-role-selection", Severity.WARNING,
-                               f"SCP/SCU role selection proposed for {uids.name_of(sop)}, which the statement "
-                               "does not declare with role_selection as SCU.", reference="PS3.7 D.3.3.4; statement",
-                               details={"sop_class": sop, "roles": list(req.roles[sop])}))
+    undeclared = [sop for sop in req.roles
+                  if not ((cap := statement.capability(sop, Role.SCU)) is not None and cap.role_selection)]
+    if undeclared:
+        out.append(Finding("listen.undeclared-role-selection", Severity.WARNING,
+                           f"SCP/SCU role selection proposed for {len(undeclared)} SOP class(es) the statement does "
+                           f"not declare with role_selection as SCU, e.g. {uids.name_of(undeclared[0])}.",
+                           reference="PS3.7 D.3.3.4; statement",
+                           details={"sop_classes": undeclared[:200],
+                                    "roles": [list(req.roles[s]) for s in undeclared[:200]]}))
     return out
 
 

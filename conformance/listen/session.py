@@ -15,8 +15,10 @@ Step ids (each made when it happens; the same events, recorder and reports as ``
 ``listen/find/<n>-<msg>``, ``listen/move/<n>-<msg>``, ``listen/get/<n>-<msg>``, ``listen/worklist/<n>-<msg>``,
 ``listen/mpps/<uid>/create``, ``listen/mpps/<uid>/set-<k>``, ``listen/commitment/<transaction uid>``
     The other services' requests (see their modules).
-``listen/not-observed/<SOP>`` and ``listen/not-observed/<SOP>/<TS>``
-    Declared as SCU, never proposed in the session (skipped, not failed).
+``listen/not-observed/<SOP>``
+    Declared as SCU, never proposed in the session, or not in some of its declared transfer
+    syntaxes (listed in the step; skipped, not failed). One step per SOP class, not per
+    transfer syntax: a statement declaring 150 classes x 26 syntaxes would make 4,000.
 ``listen/misbehaviour/<kind>``
     What the harness did wrong on purpose and how the device reacted.
 ``listen/session``
@@ -474,11 +476,12 @@ class ListenSession:
                             "never proposed", "statement", StepResult.skipped(
                                 "not observed: the device never proposed this SOP class during the session"))
                 continue
-            for ts in missing:
-                ts_kw = _kw(ts, self.names)
-                self.report(f"listen/not-observed/{sop_kw}/{ts_kw}",
-                            f"{uids.name_of(cap.sop_class)} in {ts_kw}: declared as SCU, never proposed",
-                            "statement", StepResult.skipped("not observed: never proposed during the session"))
+            if missing:
+                names = [_kw(ts, self.names) for ts in missing]
+                self.report(f"listen/not-observed/{sop_kw}", f"{uids.name_of(cap.sop_class)}: declared as SCU in "
+                            f"{len(cap.transfer_syntaxes)} transfer syntax(es), {len(missing)} never proposed", "statement",
+                            StepResult(message=f"not observed in: {', '.join(names)}", outcome=Outcome.SKIPPED,
+                                       observations=[{"sop_class": cap.sop_class, "not_proposed": missing}]))
 
     def _misbehaviour_steps(self) -> None:
         mis = self.config.misbehaviour
@@ -511,6 +514,10 @@ class ListenSession:
                             "instances_resent": resent})
                 lines.append(f"{len(self.association_ends)} association(s) ended as {dict(ends)}; "
                              f"{resent} instance(s) arrived more than once.")
+            ends = Counter(e for _n, e, _r in self.association_ends)
+            obs.setdefault("association_ends", dict(ends))
+            if kind in ("reject", "store-status"):
+                lines.append(f"Associations ended as: {', '.join(f'{n}x {e}' for e, n in ends.items()) or 'none'}.")
             findings = [Finding("listen.device-reaction", Severity.INFO, line, reference="PS3.4 B.2.3; PS3.8 7")
                         for line in lines]
             result = StepResult(findings=findings if exercised else [], observations=[obs],

@@ -39,18 +39,21 @@ def table() -> dict[str, dict[str, str]]:
     return data["attributes"]
 
 
+_ABSENT = object()
+
+
 def _lookup(ds: Dataset, path: str) -> list[Any]:
-    """Elements at *path* (``SEQ>Attr``): one per sequence item; [] when a parent is absent."""
+    """Values at *path* (``SEQ>Attr``), one per sequence item, :data:`_ABSENT` where the
+    attribute is not there; [] when a parent sequence is absent or empty."""
     parts = path.split(">")
     holders = [ds]
     for part in parts[:-1]:
-        nxt = []
+        nxt: list[Dataset] = []
         for h in holders:
-            elem = h.get(part)
-            if elem is not None and elem.value:
-                nxt.extend(elem.value)
+            if part in h and h[part].value:
+                nxt.extend(h[part].value)
         holders = nxt
-    return [h.get(parts[-1]) for h in holders]
+    return [h[parts[-1]].value if parts[-1] in h else _ABSENT for h in holders]
 
 
 def _missing(ds: Dataset, column: str, what: str, reference: str) -> list[Finding]:
@@ -59,15 +62,15 @@ def _missing(ds: Dataset, column: str, what: str, reference: str) -> list[Findin
         kind = req.get(column)
         if kind not in ("1", "2"):
             continue
-        elems = _lookup(ds, path)
-        if not elems and ">" in path:
+        values = _lookup(ds, path)
+        if not values and ">" in path:
             continue                        # the parent is absent: reported on the parent
-        for elem in elems or [None]:
-            if elem is None:
+        for value in values or [_ABSENT]:
+            if value is _ABSENT:
                 out.append(Finding("listen.mpps-missing", Severity.ERROR,
                                    f"{what}: type {kind} attribute {path} is absent.", reference=reference,
                                    details={"attribute": path, "type": kind}))
-            elif kind == "1" and elem.value in (None, "", []):
+            elif kind == "1" and (value is None or value == "" or (hasattr(value, "__len__") and not len(value))):
                 out.append(Finding("listen.mpps-empty", Severity.ERROR,
                                    f"{what}: type 1 attribute {path} has no value.", reference=reference,
                                    details={"attribute": path}))

@@ -50,7 +50,7 @@ from conformance.listen.negotiate import Answer, check_proposal, check_request
 from conformance.listen.pdu import AssociateRequest
 from conformance.listen.server import Association, Limits, Listener
 from conformance.listen.storage import StorageSCP
-from conformance.listen.store import Store, StoredInstance
+from conformance.listen.store import Store, StoredInstance, safe_uid
 from conformance.services.status import FAILURE, classify
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
@@ -386,7 +386,7 @@ class ListenSession:
                 self.instances += 1
             self.instance_ids[uid] += 1
             n = self.instance_ids[uid]
-        step_id = f"listen/instance/{uid if uid and len(uid) <= 64 else 'invalid-uid'}" + (f"/{n}" if n > 1 else "")
+        step_id = f"listen/instance/{uid if safe_uid(uid) else 'invalid-uid'}" + (f"/{n}" if n > 1 else "")
         sop = msg.command.text(0x0002)
         obs = {"sop_class": sop, "sop_instance": uid, "transfer_syntax": assoc.transfer_syntax(msg.context_id),
                "association": assoc.number, "status": f"0x{status:04X}", "bytes": msg.data_length,

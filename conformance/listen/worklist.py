@@ -87,17 +87,17 @@ def query_findings(ident: Dataset, declared: tuple[str, ...] | None, what: str) 
     """Findings on a worklist query, and the matching keys it used (with a value)."""
     out: list[Finding] = []
     used: list[str] = []
-    seq = ident.get(SPS)
-    if seq is None or len(seq.value or []) != 1:
+    seq = ident.get(SPS)                    # by keyword: the value (a Sequence) or None
+    if seq is None or len(seq) != 1:
         out.append(Finding("listen.worklist-no-sps-item", Severity.ERROR,
                            f"{what}: the query has no {SPS} with exactly one item.",
                            reference="PS3.4 K.6.1.2.1, Table K.6-1", tag="(0040,0100)"))
     for key, place in MATCHING_KEYS.items():
-        holder = ident if not place else (seq.value[0] if seq is not None and seq.value else None)
+        holder = ident if not place else (seq[0] if seq else None)
         if holder is None:
             continue
-        elem = holder.get(key)
-        if elem is not None and elem.value not in (None, "", []):
+        value = holder.get(key)
+        if value not in (None, "", []) and not (hasattr(value, "__len__") and len(value) == 0):
             used.append(key)
     if declared is not None:
         extra = [k for k in used if k not in declared]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -151,6 +152,11 @@ def listen(statement_file: str, bind: str, port: int, timeout: float, expect_ins
     services = sorted({s for s in ("storage", "find", "move", "get", "worklist", "mpps", "commitment")})
     console = ListenConsole(statement.identity.title, services, quiet)
     session = ListenSession(config, [console, JsonlRecorder(folder / "results.jsonl")])
+
+    def terminate(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt     # SIGTERM ends the session like Ctrl-C: reports are written
+
+    signal.signal(signal.SIGTERM, terminate)
     try:
         results = session.run_until_done()
     except OSError as exc:

@@ -81,7 +81,7 @@ def request_findings(info: Dataset, received: set[str], what: str) -> tuple[list
 
 
 class CommitmentSCP:
-    def __init__(self, session: "ListenSession") -> None:
+    def __init__(self, session: ListenSession) -> None:
         self.session = session
         self.threads: list[threading.Thread] = []
         session.extra_steps.append(self.finish)

@@ -110,7 +110,7 @@ def set_findings(modification: Dataset, merged: Dataset, what: str) -> list[Find
 
 
 class MppsSCP:
-    def __init__(self, session: "ListenSession") -> None:
+    def __init__(self, session: ListenSession) -> None:
         self.session = session
         self.instances: dict[str, Dataset] = {}
         self.sets: dict[str, int] = {}

@@ -26,8 +26,14 @@ from dataclasses import dataclass, field
 from conformance.findings import Finding, Severity
 from conformance.listen.dimse import DATASET_SYNTAXES
 from conformance.listen.misbehaviour import Misbehaviour
-from conformance.listen.pdu import (ABSTRACT_SYNTAX_NOT_SUPPORTED, ACCEPTANCE, APPLICATION_CONTEXT,
-                                    TRANSFER_SYNTAXES_NOT_SUPPORTED, AssociateRequest, ProposedContext)
+from conformance.listen.pdu import (
+    ABSTRACT_SYNTAX_NOT_SUPPORTED,
+    ACCEPTANCE,
+    APPLICATION_CONTEXT,
+    TRANSFER_SYNTAXES_NOT_SUPPORTED,
+    AssociateRequest,
+    ProposedContext,
+)
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
 

@@ -87,12 +87,12 @@ def parse_associate_rq(body: bytes) -> AssociateRequest:
             sub = 4
             while sub + 4 <= len(item):
                 skind, _r2, slen = struct.unpack_from(">BBH", item, sub)
-                value = _text(item[sub + 4:sub + 4 + slen])
+                name = _text(item[sub + 4:sub + 4 + slen])
                 sub += 4 + slen
                 if skind == 0x30:
-                    ctx.abstract_syntax = value
+                    ctx.abstract_syntax = name
                 elif skind == 0x40:
-                    ctx.transfer_syntaxes.append(value)
+                    ctx.transfer_syntaxes.append(name)
             req.contexts.append(ctx)
         elif kind == 0x50:
             sub = 0
@@ -191,7 +191,7 @@ class PduReader:
             if length > self.max_length:
                 raise PduError(f"PDU of {length} bytes exceeds the limit of {self.max_length}")
             body = self._file.read(length)
-        except socket.timeout:
+        except TimeoutError:
             raise PduError(f"nothing received within {timeout:g} s") from None
         except OSError as exc:
             raise PduError(f"connection error: {exc}") from None

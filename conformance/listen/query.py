@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import select
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from pydicom.dataset import Dataset
 
@@ -89,7 +90,7 @@ def _cancelled(assoc: Association, msg_id: int) -> bool:
 
 
 class FindSCP:
-    def __init__(self, session: "ListenSession") -> None:
+    def __init__(self, session: ListenSession) -> None:
         self.session = session
 
     def __call__(self, assoc: Association, msg: Message) -> None:
@@ -135,7 +136,7 @@ class _Retrieve:
     kind = ""
     rsp = 0
 
-    def __init__(self, session: "ListenSession") -> None:
+    def __init__(self, session: ListenSession) -> None:
         self.session = session
 
     def _matching(self, ident: Dataset, model: str) -> list[Any]:
@@ -145,7 +146,7 @@ class _Retrieve:
         assoc.respond(msg, self.rsp, 0xFF00, {0x1020: remaining, 0x1021: done, 0x1022: failed, 0x1023: 0})
 
     def _final(self, assoc: Association, msg: Message, status: int, remaining: int, done: int, failed: int) -> None:
-        extra = {0x1021: done, 0x1022: failed, 0x1023: 0}
+        extra: dict[int, object] = {0x1021: done, 0x1022: failed, 0x1023: 0}
         if status == 0xFE00:
             extra[0x1020] = remaining
         assoc.respond(msg, self.rsp, status, extra)
@@ -290,5 +291,5 @@ class GetSCP(_Retrieve):
         return status, done, failed, findings
 
 
-def services(session: "ListenSession") -> dict[str, Callable[[Association, Message], None]]:
+def services(session: ListenSession) -> dict[str, Callable[[Association, Message], None]]:
     return {"find": FindSCP(session), "move": MoveSCP(session), "get": GetSCP(session)}

@@ -19,16 +19,29 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, Protocol
+from typing import BinaryIO, Protocol
 
 from conformance.listen import dimse
 from conformance.listen.dimse import Command, Message
 from conformance.listen.misbehaviour import Misbehaviour
 from conformance.listen.negotiate import Answer, answer, service_of
-from conformance.listen.pdu import (ABORT, ASSOCIATE_RQ, P_DATA_TF, RELEASE_RQ, AssociateRequest,
-                                    PduError, PduReader, abort_pdu, associate_ac, associate_rj,
-                                    p_data, parse_associate_rq, release_rp)
+from conformance.listen.pdu import (
+    ABORT,
+    ASSOCIATE_RQ,
+    P_DATA_TF,
+    RELEASE_RQ,
+    AssociateRequest,
+    PduError,
+    PduReader,
+    abort_pdu,
+    associate_ac,
+    associate_rj,
+    p_data,
+    parse_associate_rq,
+    release_rp,
+)
 
 #: Maximum length the harness announces (PS3.8 D.1).
 MAX_PDU_RECEIVE = 262144
@@ -44,9 +57,9 @@ class Limits:
 
 
 class Observer(Protocol):
-    def on_request(self, assoc: "Association", req: AssociateRequest, ans: Answer | None) -> None: ...
+    def on_request(self, assoc: Association, req: AssociateRequest, ans: Answer | None) -> None: ...
 
-    def on_end(self, assoc: "Association") -> None: ...
+    def on_end(self, assoc: Association) -> None: ...
 
     def on_limit(self, peer: str, what: str) -> None: ...
 
@@ -63,7 +76,7 @@ class Aborted(Exception):
 class Association:
     """One association accepted by the harness, served by one thread."""
 
-    server: "Listener"
+    server: Listener
     sock: socket.socket
     number: int
     peer: str
@@ -121,7 +134,7 @@ class Association:
         return self.contexts.get(context_id, ("", ""))[0]
 
     def read_message(self, timeout: float,
-                     open_sink: Callable[["Association", Message], BinaryIO | None] | None = None) -> Message:
+                     open_sink: Callable[[Association, Message], BinaryIO | None] | None = None) -> Message:
         """The next complete DIMSE message (raises Released, Aborted or PduError).
 
         *open_sink* may return a file for the data set of a message (storage), so its
@@ -303,7 +316,7 @@ class Listener:
         self.threads: list[threading.Thread] = []
         self.count = 0
 
-    def start(self) -> "Listener":
+    def start(self) -> Listener:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
@@ -320,7 +333,7 @@ class Listener:
         while not self.stopping.is_set():
             try:
                 conn, addr = self._sock.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -371,8 +384,8 @@ class Listener:
             thread.join(2)
         self._sock = None
 
-    def __enter__(self) -> "Listener":
+    def __enter__(self) -> Listener:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop(grace=0)

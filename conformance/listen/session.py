@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import queue
+import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -129,6 +131,11 @@ def _validate_batch(items: list[tuple[str, str, str]], private: tuple
     return [_validate_worker(path, sop, uid, private) for path, sop, uid in items]
 
 
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the session, which stops them after writing the reports."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _warm() -> int:
     from conformance.iod.validator import validate  # noqa: F401 - import cost paid before traffic
     return 0
@@ -193,14 +200,14 @@ class ListenSession:
         self.services["mpps"] = mpps.MppsSCP(self)
         self.services["commitment"] = commitment.CommitmentSCP(self)
 
-    def start(self) -> "ListenSession":
+    def start(self) -> ListenSession:
         cfg = self.config
         cfg.out.mkdir(parents=True, exist_ok=True)
         if cfg.preload is not None:
             self.store.load_folder(cfg.preload)
         if cfg.validate:
             # Started (forked) before any listener thread exists; the validator imported once.
-            self.executor = cf.ProcessPoolExecutor(max_workers=max(1, cfg.workers))
+            self.executor = cf.ProcessPoolExecutor(max_workers=max(1, cfg.workers), initializer=_worker_init)
             self.executor.submit(_warm).result(timeout=120)
             self._feeder = threading.Thread(target=self._feed_validation, daemon=True, name="listen-validation")
             self._feeder.start()
@@ -277,12 +284,35 @@ class ListenSession:
         return self.run.finish(aborted)
 
     def run_until_done(self) -> RunResults:
-        self.start()
+        """Start, wait for the end, stop. Ctrl-C (KeyboardInterrupt) ends the session like a
+        timeout, with its reports; a second Ctrl-C while stopping is ignored (stopping is
+        bounded)."""
+        main = threading.current_thread() is threading.main_thread()
+        interrupted: list[int] = []
+        previous = signal.signal(signal.SIGINT, lambda *_a: interrupted.append(1)) if main else None
         try:
+            try:
+                self.start()                # a Ctrl-C now is noted, and acted on once started
+            finally:
+                if main:
+                    signal.signal(signal.SIGINT, previous)
+            if interrupted:
+                raise KeyboardInterrupt
             reason = self.wait()
         except KeyboardInterrupt:
-            return self.stop("interrupted by the user (Ctrl-C)", aborted="interrupted by the user")
-        return self.stop(reason)
+            if self.run_ is None:
+                raise
+            return self._stop_quietly("interrupted by the user (Ctrl-C)", "interrupted by the user")
+        return self._stop_quietly(reason, None)
+
+    def _stop_quietly(self, reason: str, aborted: str | None) -> RunResults:
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            return self.stop(reason, aborted=aborted)
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
 
     # --- observer callbacks (association threads) ------------------------------------------
     def on_limit(self, peer: str, what: str) -> None:
@@ -437,7 +467,11 @@ class ListenSession:
                 slots.release()
                 self._validated(batch, None, str(exc))
                 continue
-            future.add_done_callback(lambda f, batch=batch: (slots.release(), self._batch_done(batch, f)))
+            def done(f: cf.Future, batch: list[tuple] = batch) -> None:
+                slots.release()
+                self._batch_done(batch, f)
+
+            future.add_done_callback(done)
 
     def _batch_done(self, batch: list[tuple], future: cf.Future) -> None:
         try:
@@ -545,4 +579,4 @@ class ListenSession:
             message = f"expected {cfg.expect_instances} instance(s), {self.instances} arrived ({self.end_reason})"
         self.report("listen/session", f"listen session as {cfg.ae_title} on {cfg.host}:{self.port}",
                     "PS3.8 9.1", StepResult(findings=findings, observations=[obs], message=message, outcome=outcome),
-                    obs["duration"])
+                    time.monotonic() - self.started)

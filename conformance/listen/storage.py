@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import BinaryIO, Callable
+from collections.abc import Callable
+from typing import BinaryIO
 
 from conformance.findings import Finding, Severity
 from conformance.listen import dimse

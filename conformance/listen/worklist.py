@@ -25,8 +25,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydicom.dataset import Dataset
 from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataset import Dataset
 
 from conformance.engine.model import StepResult
 from conformance.errors import InputError, Problem
@@ -111,7 +111,7 @@ def query_findings(ident: Dataset, declared: tuple[str, ...] | None, what: str) 
 
 
 class WorklistSCP:
-    def __init__(self, session: "ListenSession") -> None:
+    def __init__(self, session: ListenSession) -> None:
         self.session = session
 
     def declared_keys(self) -> tuple[str, ...] | None:

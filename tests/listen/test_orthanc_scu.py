@@ -16,7 +16,7 @@ from conformance.engine.results import RunResults
 from conformance.exitcodes import ExitCode
 from conformance.statement import load_statement
 from conformance.testing import Orthanc, free_port
-from tests.listen.conftest import HARNESS_AE, SHIPPED, WRONG, finish, step_codes
+from tests.listen.conftest import HARNESS_AE, SHIPPED, WRONG, step_codes
 
 
 def _rest(base: str, path: str, body: Any = None) -> Any:

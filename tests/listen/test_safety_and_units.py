@@ -3,6 +3,7 @@ timeouts), the pure negotiation checks, input errors and exit codes of the CLI."
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -140,8 +141,8 @@ def test_cli_exit_codes(tmp_path):
 
 def test_report_from_the_jsonl_matches_the_live_one(listening, storescu_statement, study_files):
     """The recorder gets the same events as live: `conformance report` re-renders the session."""
-    from conformance.engine.results import read_jsonl
     from conformance.engine.recorder import JsonlRecorder
+    from conformance.engine.results import read_jsonl
     from conformance.listen import ListenConfig, ListenSession
     from tests.listen.conftest import run_tool
     out = study_files[0].parent.parent / "jsonl-check"
@@ -154,3 +155,23 @@ def test_report_from_the_jsonl_matches_the_live_one(listening, storescu_statemen
     assert again.exit_code() == live.exit_code() == 0
     uid = dcmread(study_files[1]).SOPInstanceUID
     assert again.step(f"listen/instance/{uid}").title == "CT Image Storage instance received"
+
+
+def test_ctrl_c_ends_the_session_with_its_reports(tmp_path):
+    import select
+    import signal
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", "listen", str(SHIPPED / "dcmtk-storescu.yaml"),
+                             "--out", str(tmp_path), "--timeout", "60"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        ready, _w, _x = select.select([proc.stderr], [], [], 30)
+        assert ready and "listening as AE" in proc.stderr.readline()
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == ExitCode.COULD_NOT_TEST, err
+    assert (tmp_path / "report.html").exists()
+    assert json.loads((tmp_path / "results.json").read_text())["aborted"] == "interrupted by the user"

@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 
 from conformance.engine.model import Step
 from conformance.negotiation import plan as negotiation
+from conformance.services import plan as services
 from conformance.statement.model import Statement
 
 Planner = Callable[[Statement], list[Step]]
@@ -18,6 +19,7 @@ Planner = Callable[[Statement], list[Step]]
 #: family name -> planner, in run order.
 FAMILIES: dict[str, Planner] = {
     "negotiation": negotiation.plan,
+    "services": services.plan,
 }
 
 

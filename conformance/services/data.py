@@ -13,7 +13,6 @@ overwrite a duplicate SOP Instance UID). Three patients:
 
 from __future__ import annotations
 
-import copy
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
-from conformance.services.encoding import NATIVE, Encoded, encode
+from conformance.services.encoding import NATIVE, Encoded, encode, top_copy
 
 SHARED_KEY = "services.data"
 STUDY_DATE = "20260101"
@@ -62,6 +61,7 @@ class RunData:
     lock: threading.Lock = field(default_factory=threading.Lock)
     qr_ready: bool | None = None
     qr_problem: str = ""
+    _bases: dict[tuple, Dataset] = field(default_factory=dict)
 
     # identities ----------------------------------------------------------------------
     @property
@@ -87,7 +87,19 @@ class RunData:
     def instance(self, sop_class: str, transfer_syntax: str, *, patient: str, name: str,
                  study: str, series: str, number: int, charset: str | None = None) -> Encoded:
         """The synthesized instance of *sop_class* with this run's identities, encoded."""
-        ds = copy.deepcopy(_synth(sop_class))
+        key = (sop_class, patient, name, study, series, number, charset)
+        base = self._bases.get(key)
+        if base is None:
+            base = self._bases[key] = self._base(sop_class, patient=patient, name=name, study=study,
+                                                 series=series, number=number, charset=charset)
+        ds = top_copy(base)
+        ds.SOPInstanceUID = self.uid("instance", study, series, sop_class, transfer_syntax, str(number))
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        return encode(ds, transfer_syntax)
+
+    def _base(self, sop_class: str, *, patient: str, name: str, study: str, series: str,
+              number: int, charset: str | None) -> Dataset:
+        ds = top_copy(_synth(sop_class))
         ds.PatientID, ds.PatientName = patient, name
         if charset is not None:
             ds.SpecificCharacterSet = charset or None
@@ -95,8 +107,6 @@ class RunData:
                 del ds.SpecificCharacterSet
         ds.PatientBirthDate = "19700101"
         ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
-        ds.SOPInstanceUID = self.uid("instance", study, series, sop_class, transfer_syntax, str(number))
-        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         ds.StudyDate, ds.StudyTime = STUDY_DATE, "120000"
         ds.AccessionNumber = self.accession if patient == self.qr_patient else f"S{self.token}"
         ds.StudyID = "CONF"
@@ -107,7 +117,7 @@ class RunData:
         ds.ProcedureCodeSequence = [code]
         block = ds.private_block(0x0019, PRIVATE_CREATOR, create=True)
         block.add_new(0x10, "LO", PRIVATE_VALUE)
-        return encode(ds, transfer_syntax)
+        return ds
 
     def record(self, enc: Encoded) -> Stored:
         ds = enc.dataset

@@ -22,33 +22,25 @@ _WARNING_CODES = {0xB000: "storage.coercion", 0xB006: "storage.elements-discarde
                   0xB007: "storage.dataset-mismatch"}
 
 
-def store(assoc: Any, dataset: Dataset, msg_id: int, *, monitor: DimseMonitor | None = None,
+def judge(code: int, sop: str, ts: str, sop_instance: str, *, error_comment: str = "",
           declares_coercion: bool = False, declares_discard: bool = False,
           what: str = "") -> Exchange:
-    """Send *dataset* with C-STORE on *assoc* (already established) and judge the status.
-
-    ``declares_coercion`` / ``declares_discard``: the statement says the device coerces
-    attributes / discards elements, so B000 / B006 are expected (info, not warning).
-    """
-    sop, ts = str(dataset.SOPClassUID), str(dataset.file_meta.TransferSyntaxUID)
+    """The exchange for a C-STORE answered with status *code* (PS3.4 Table B.2-1)."""
     label = what or f"{uids.keyword_of(sop)} in {uids.keyword_of(ts)}"
-    status = assoc.send_c_store(dataset, msg_id=msg_id)
-    if "Status" not in status:
-        return no_response("C-STORE", monitor, msg_id, assoc)
-    info = classify(int(status.Status), "storage")
-    obs = {"kind": "store", "sop_class": sop, "transfer_syntax": ts,
-           "sop_instance": str(dataset.SOPInstanceUID), "status": info.hex,
-           "category": info.category}
-    if "ErrorComment" in status:
-        obs["error_comment"] = str(status.ErrorComment)
+    info = classify(code, "storage")
+    obs: dict[str, Any] = {"kind": "store", "sop_class": sop, "transfer_syntax": ts,
+                           "sop_instance": sop_instance, "status": info.hex,
+                           "category": info.category}
+    if error_comment:
+        obs["error_comment"] = error_comment
     ex = Exchange(observations=[obs], message=f"C-STORE {label}: {info.describe()}")
     if info.category == SUCCESS:
         return ex
     if info.category == WARNING:
-        code = _WARNING_CODES.get(info.code, "storage.warning-status")
+        code_name = _WARNING_CODES.get(info.code, "storage.warning-status")
         expected = (info.code == 0xB000 and declares_coercion) or (info.code == 0xB006 and declares_discard)
         ex.findings.append(Finding(
-            code, Severity.INFO if expected else Severity.WARNING,
+            code_name, Severity.INFO if expected else Severity.WARNING,
             f"C-STORE of {label} answered {info.describe()}"
             + (" as the statement declares." if expected else
                "; the instance was stored, but changed or judged not to match its SOP class."),
@@ -61,5 +53,51 @@ def store(assoc: Any, dataset: Dataset, msg_id: int, *, monitor: DimseMonitor | 
         f"C-STORE of {label} (declared) answered {info.describe()}: the device did not store it.",
         reference=f"{info.reference}; statement",
         details={"status": info.code, "category": category, "sop_class": sop,
-                 "transfer_syntax": ts, "error_comment": obs.get("error_comment")}))
+                 "transfer_syntax": ts, "error_comment": error_comment or None}))
     return ex
+
+
+def store(assoc: Any, dataset: Dataset, msg_id: int, *, monitor: DimseMonitor | None = None,
+          declares_coercion: bool = False, declares_discard: bool = False,
+          what: str = "") -> Exchange:
+    """Send *dataset* with C-STORE on a pynetdicom association and judge the status.
+
+    ``declares_coercion`` / ``declares_discard``: the statement says the device coerces
+    attributes / discards elements, so B000 / B006 are expected (info, not warning).
+    """
+    sop, ts = str(dataset.SOPClassUID), str(dataset.file_meta.TransferSyntaxUID)
+    status = assoc.send_c_store(dataset, msg_id=msg_id)
+    if "Status" not in status:
+        return no_response("C-STORE", monitor, msg_id, assoc)
+    return judge(int(status.Status), sop, ts, str(dataset.SOPInstanceUID),
+                 error_comment=str(status.get("ErrorComment", "") or ""),
+                 declares_coercion=declares_coercion, declares_discard=declares_discard, what=what)
+
+
+def encode_dataset(dataset: Dataset, transfer_syntax: str) -> bytes:
+    """The data set bytes in *transfer_syntax* (PS3.5 A.1-A.5; encapsulated syntaxes are
+    Explicit VR Little Endian around the already encapsulated Pixel Data)."""
+    from pydicom.uid import UID
+    from pynetdicom.dsutils import encode
+
+    ts = UID(transfer_syntax)
+    raw = encode(dataset, ts.is_implicit_VR, ts.is_little_endian, ts.is_deflated)
+    if raw is None:
+        raise ValueError(f"pydicom could not encode the data set in {ts.name}")
+    return raw
+
+
+def store_wire(wire: Any, context: Any, sop: str, sop_instance: str, ts: str, raw: bytes,
+               msg_id: int, **judge_options: Any) -> Exchange:
+    """C-STORE of already encoded *raw* bytes over a :mod:`conformance.services.wire`
+    association (one thread, no reactor race); judge the status."""
+    from conformance.services.wire import WireError
+
+    try:
+        rsp = wire.send_c_store(context, sop, sop_instance, raw, msg_id)
+    except WireError as exc:
+        return Exchange(error=f"C-STORE of {uids.keyword_of(sop)} in {uids.keyword_of(ts)}: {exc}")
+    if rsp.msg_id != msg_id or rsp.command_field != 0x8001:
+        return Exchange(error=f"the answer to C-STORE message {msg_id} was command 0x{rsp.command_field:04X} "
+                              f"for message {rsp.msg_id}")
+    return judge(rsp.status, sop, ts, sop_instance, error_comment=rsp.error_comment, **judge_options)

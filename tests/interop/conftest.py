@@ -64,11 +64,14 @@ def dcmqrscp(harness_port: int) -> Iterator[DcmQrSCP]:
 
 def run_statement(statement: Statement | Path, peer: Peer,
                   patterns: Sequence[str] = ()) -> RunResults:
-    """Run the negotiation suite of *statement* against *peer* (the CLI's engine)."""
+    """Run the negotiation suite of *statement* against *peer* (the CLI's engine).
+
+    Without *patterns*, only the ``negotiation/`` steps: the services family has its own
+    interop tests (tests/services)."""
     st = statement if isinstance(statement, Statement) else load_statement(statement)
     target = Target(peer.host, peer.port, called_ae=st.network.ae_titles[0],
                     calling_ae=st.harness.ae_title)
-    return run(RunContext(st, target), build_plan(st, patterns))
+    return run(RunContext(st, target), build_plan(st, patterns or ("negotiation/",)))
 
 
 def outcome_ids(results: RunResults, outcome: str) -> set[str]:

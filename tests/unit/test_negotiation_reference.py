@@ -43,8 +43,11 @@ def test_a_device_true_to_its_statement_passes_every_step(start_reference, refer
 def test_rejected_declared_transfer_syntax_fails_exactly_those_steps(start_reference, reference_statement):
     device = start_reference(Misbehaviour(reject_transfer_syntaxes=frozenset({(CT, JPEG_LOSSLESS_SV1)})))
     results = run_against(device, reference_statement)
-    assert failing(results) == {"negotiation/accept/CTImageStorage/JPEGLosslessSV1"}
-    assert codes(results) == {("negotiation/accept/CTImageStorage/JPEGLosslessSV1", "negotiation.declared-ts-rejected")}
+    # The same false claim fails its negotiation step and its storage step (nothing stored).
+    assert failing(results) == {"negotiation/accept/CTImageStorage/JPEGLosslessSV1",
+                                "storage/store/CTImageStorage/JPEGLosslessSV1"}
+    assert codes(results) == {("negotiation/accept/CTImageStorage/JPEGLosslessSV1", "negotiation.declared-ts-rejected"),
+                              ("storage/store/CTImageStorage/JPEGLosslessSV1", "storage.context-rejected")}
     assert results.exit_code() is ExitCode.DEVIATION
 
 

@@ -11,6 +11,7 @@ from conformance.engine.results import RunResults, StepRecord
 from conformance.exitcodes import ExitCode
 from conformance.findings import Finding, Severity
 from conformance.reporting.matrix import Matrix, build_matrix, statement_of
+from conformance.reporting.services_view import ServicesView, build_services_view
 from conformance.standard import uids
 
 VERDICT_TEXT = {
@@ -49,6 +50,8 @@ class ReportView:
     failed: list[StepRecord]
     highlights: list[str]
     severity_counts: dict[str, int]
+    #: The DIMSE services section (conformance/reporting/services_view.py).
+    services: ServicesView | None = None
 
     def name(self, uid: str) -> str:
         return uids.name_of(uid)
@@ -118,4 +121,5 @@ def build_view(results: RunResults) -> ReportView:
         failed=[s for s in results.steps if s.outcome == "fail"],
         highlights=_highlights(results, matrix),
         severity_counts={k: severity_counts.get(k, 0) for k in ("error", "warning", "info")},
+        services=build_services_view(results),
     )

@@ -253,24 +253,23 @@ def _fetch(ctx: RunContext, items: list[Stored], level: str, how: tuple[str, str
             syntaxes.setdefault(s.sop_class, list(UNCOMPRESSED))
             if s.transfer_syntax not in syntaxes[s.sop_class]:
                 syntaxes[s.sop_class].append(s.transfer_syntax)
-        contexts = [ProposedContext(uid, UNCOMPRESSED)]
+        get_context = ProposedContext(uid, UNCOMPRESSED)
+        contexts = [get_context]
         for sop, tss in syntaxes.items():
             contexts += [ProposedContext(sop, (ts,), scu_role=False, scp_role=True) for ts in tss]
         contexts = contexts[:128]
-
-        def on_store(event: Any) -> int:
-            ds = event.dataset
-            ds.file_meta = event.file_meta
-            arrived.append(ds)
-            return 0x0000
-        from pynetdicom import evt
-        with associate(ctx.target, contexts,
-                       extra_handlers=[(evt.EVT_C_STORE, on_store), *monitor.handlers]) as (outcome, assoc):
-            if assoc is None:
+        # The synchronous wire, not pynetdicom: the C-STORE sub-operations are answered in
+        # the same thread, without reactor polling (see conformance.services.wire).
+        outcome, wire = open_association(ctx.target, contexts)
+        if wire is None or get_context not in wire.context_ids:
+            if wire is not None:
+                wire.abort()
                 return [], _exchange(not_open(outcome, f"associate for C-GET ({what})"))
-            if not outcome.contexts[0].accepted:
-                return [], _exchange(not_open(outcome, f"associate for C-GET ({what})"))
-            result = rt.get(assoc, uid, ident, 1, monitor=monitor)
+            return [], _exchange(not_open(outcome, f"associate for C-GET ({what})"))
+        try:
+            result = rt.get_wire(wire, get_context, ident, 1, arrived)
+        finally:
+            wire.release()
         findings = rt.check(result, what, expected=expected, arrived=arrived, service="get")
         ex = Exchange(findings, [rt.observation(result, what, len(arrived), level=level, model=model,
                                                 verb="get")], error=result.error,

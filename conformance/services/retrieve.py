@@ -134,3 +134,43 @@ def observation(result: RetrieveResult, what: str, arrived: int, **extra: Any) -
     return {"kind": "retrieve", "what": what, "responses": len(result.statuses),
             "final": result.final.hex if result.final else None, "arrived": arrived,
             **{k: v for k, v in result.final_counts.items() if v is not None}, **extra}
+
+
+def get_wire(wire: Any, context: Any, identifier: Dataset, msg_id: int, arrived: list[Dataset],
+             *, limit: int = 100_000) -> RetrieveResult:
+    """C-GET over a :mod:`conformance.services.wire` association: the sub-operations are
+    answered Success and decoded into *arrived* (with ``file_meta.TransferSyntaxUID`` set
+    to the syntax they came in)."""
+    from io import BytesIO
+
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import UID
+    from pynetdicom.dsutils import decode
+
+    from conformance.services.storage import encode_dataset
+    from conformance.services.wire import WireError
+
+    def on_store(ts: str, sop: str, inst: str, raw: bytes) -> int:
+        syntax = UID(ts)
+        try:
+            ds = decode(BytesIO(raw), syntax.is_implicit_VR, syntax.is_little_endian, syntax.is_deflated)
+        except Exception:  # noqa: BLE001 - undecodable: refused, counted by the device
+            return 0xC000
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = syntax
+        ds.file_meta.MediaStorageSOPClassUID = sop
+        ds.file_meta.MediaStorageSOPInstanceUID = inst
+        arrived.append(ds)
+        return 0x0000
+
+    result = RetrieveResult()
+    try:
+        raw = encode_dataset(identifier, wire.transfer_syntax_of(wire.context_ids[context]))
+        for status, counts in wire.send_c_get(context, raw, msg_id, on_store, limit=limit):
+            result.statuses.append(classify(status, "get"))
+            result.counts.append({k: counts.get(k) for k in _COUNTS})
+    except WireError as exc:
+        result.error = (f"the association was aborted during the C-GET after "
+                        f"{len(result.statuses)} response(s) ({exc})" if wire.is_aborted
+                        else f"C-GET: {exc}")
+    return result

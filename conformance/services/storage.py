@@ -101,3 +101,51 @@ def store_wire(wire: Any, context: Any, sop: str, sop_instance: str, ts: str, ra
         return Exchange(error=f"the answer to C-STORE message {msg_id} was command 0x{rsp.command_field:04X} "
                               f"for message {rsp.msg_id}")
     return judge(rsp.status, sop, ts, sop_instance, error_comment=rsp.error_comment, **judge_options)
+
+
+def read_for_store(path: str) -> tuple[str, str, str, bytes]:
+    """(SOP class, SOP instance, transfer syntax, data set bytes) of a DICOM file (PS3.10
+    7.1: preamble, "DICM", File Meta Information group 0002 in Explicit VR Little Endian).
+
+    The data set is sent as it is in the file: no decoding, no re-encoding."""
+    import struct
+
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    if raw[128:132] != b"DICM":
+        raise ValueError(f"{path}: not a DICOM file (no DICM prefix, PS3.10 7.1)")
+    pos, meta = 132, {}
+    while pos + 8 <= len(raw):
+        group, elem = struct.unpack_from("<HH", raw, pos)
+        if group != 0x0002:
+            break
+        vr = raw[pos + 4:pos + 6]
+        if vr in (b"OB", b"OW", b"UN", b"SQ", b"UT", b"UC", b"UR"):
+            length = struct.unpack_from("<I", raw, pos + 8)[0]
+            start = pos + 12
+        else:
+            length = struct.unpack_from("<H", raw, pos + 6)[0]
+            start = pos + 8
+        meta[elem] = raw[start:start + length].rstrip(b"\x00 ").decode("ascii", "replace")
+        pos = start + length
+    return meta[0x0002], meta[0x0003], meta[0x0010], raw[pos:]
+
+
+def store_files(target: Any, paths: list[str], *, msg_start: int = 1) -> list[Exchange]:
+    """The harness' storage path for files: one association (per 128 presentation
+    contexts), each file's data set sent as read, each response judged (PS3.4 Table B.2-1)."""
+    from conformance.negotiation.association import ProposedContext
+    from conformance.services.wire import open_association
+
+    items = [read_for_store(p) for p in paths]
+    contexts = list(dict.fromkeys(ProposedContext(sop, (ts,)) for sop, _i, ts, _r in items))[:128]
+    outcome, wire = open_association(target, contexts)
+    if wire is None:
+        return [Exchange(error=f"could not associate: {outcome.describe()}")] * len(items)
+    out = []
+    try:
+        for n, (sop, inst, ts, raw) in enumerate(items, start=msg_start):
+            out.append(store_wire(wire, ProposedContext(sop, (ts,)), sop, inst, ts, raw, n % 65535 or 1))
+    finally:
+        wire.release()
+    return out

@@ -25,7 +25,7 @@ from conformance.negotiation.target import Target
 from conformance.reference import Misbehaviour, ReferenceDevice
 from conformance.reporting import write_reports
 from conformance.statement import Statement, load_statement
-from conformance.suite import build_plan
+from conformance.suite import build_plan, scenarios_for
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,6 +37,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dicom-calling-ae", help="Calling AE title (default: the statement's harness.ae_title).")
     group.addoption("--dicom-strict", action="store_true", help="Warnings fail their step too.")
     group.addoption("--dicom-report", help="Also write report.html, results.json, junit.xml, results.jsonl here.")
+    group.addoption("--dicom-scenarios", action="append", default=[], metavar="PATH",
+                    help="Add scenario files or folders to the shipped ones (repeatable).")
+    group.addoption("--dicom-harness-port", type=int,
+                    help="Port the harness listens on for C-MOVE / commitment reports (default: the statement's).")
 
 
 class StepFailure(Exception):
@@ -50,14 +54,16 @@ class StepError(Exception):
 class _Run:
     """The one engine run behind all items of a session."""
 
-    def __init__(self, config: pytest.Config, statement: Statement, target: Target):
+    def __init__(self, config: pytest.Config, statement: Statement, target: Target, scenarios: list):
         self.config, self.statement, self.target = config, statement, target
+        self.scenarios = scenarios
         self.selected: list[str] = []
         self.results: RunResults | None = None
 
     def result_for(self, step_id: str) -> StepRecord:
         if self.results is None:
-            steps = [s for s in build_plan(self.statement) if s.id in set(self.selected)]
+            selected = set(self.selected)
+            steps = [s for s in build_plan(self.statement, scenarios=self.scenarios) if s.id in selected]
             options = RunOptions(strict=self.config.getoption("dicom_strict"))
             report = self.config.getoption("dicom_report")
             handlers = [JsonlRecorder(Path(report) / "results.jsonl")] if report else []
@@ -71,7 +77,8 @@ class _Run:
 
 class DicomStatementFile(pytest.File):
     def collect(self) -> Iterator["DicomStepItem"]:
-        for step in build_plan(self.config.stash[_RUN].statement):
+        run_ = self.config.stash[_RUN]
+        for step in build_plan(run_.statement, scenarios=run_.scenarios):
             yield DicomStepItem.from_parent(self, name=step.id, title=step.title, reference=step.reference)
 
 
@@ -116,15 +123,17 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     try:
         statement = load_statement(path)
+        scenarios = scenarios_for(config.getoption("dicom_scenarios"))
     except InputError as exc:
-        raise pytest.UsageError(f"--dicom-statement: {exc}") from None
+        raise pytest.UsageError(f"--dicom-statement / --dicom-scenarios: {exc}") from None
     port = config.getoption("dicom_port") or statement.network.port
     if port is None:
         raise pytest.UsageError("--dicom-port is required: the statement declares no network.port")
     target = Target(config.getoption("dicom_host"), port,
                     config.getoption("dicom_called_ae") or statement.network.ae_titles[0],
-                    config.getoption("dicom_calling_ae") or statement.harness.ae_title)
-    config.stash[_RUN] = _Run(config, statement, target)
+                    config.getoption("dicom_calling_ae") or statement.harness.ae_title,
+                    harness_port=config.getoption("dicom_harness_port"))
+    config.stash[_RUN] = _Run(config, statement, target, scenarios)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -20,9 +20,9 @@ def cli() -> None:
 
 def _register() -> None:
     # commands: one module each; add new ones here.
-    from conformance.cli import listen_cmd, run_cmd, statement_cmd, tools_cmd, validate_cmd
+    from conformance.cli import listen_cmd, run_cmd, scenario_cmd, statement_cmd, tools_cmd, validate_cmd
     for command in (*run_cmd.COMMANDS, *statement_cmd.COMMANDS, *tools_cmd.COMMANDS, *validate_cmd.COMMANDS,
-                    *listen_cmd.COMMANDS):
+                    *listen_cmd.COMMANDS, *scenario_cmd.COMMANDS):
         cli.add_command(command)
 
 

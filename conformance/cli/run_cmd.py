@@ -18,7 +18,7 @@ from conformance.negotiation.target import Target, Timeouts
 from conformance.reporting import write_reports
 from conformance.resources import reference_statement
 from conformance.statement import Statement, load_statement
-from conformance.suite import build_plan
+from conformance.suite import build_plan, scenarios_for
 
 
 def _timeouts(connect: float, acse: float, dimse: float) -> Timeouts:
@@ -26,9 +26,11 @@ def _timeouts(connect: float, acse: float, dimse: float) -> Timeouts:
 
 
 def execute(statement: Statement, target: Target, out: Path, patterns: tuple[str, ...],
-            options: RunOptions, quiet: bool = False) -> RunResults:
+            options: RunOptions, quiet: bool = False, scenario_paths: tuple[str, ...] = ()) -> RunResults:
     """Plan, run with console progress and the JSONL recorder, write the reports, print the summary."""
-    steps = build_plan(statement, patterns)
+    with fail_on_input_error():
+        scenarios = scenarios_for(scenario_paths)
+    steps = build_plan(statement, patterns, scenarios)
     if not steps:
         click.echo(f"error: no step matches {' or '.join(patterns)!s}; see --list", err=True)
         sys.exit(ExitCode.BAD_INPUT)
@@ -74,6 +76,8 @@ def with_timeouts(fn):  # type: ignore[no-untyped-def]
 @click.option("--out", type=click.Path(file_okay=False), help="Report folder (default: reports/<statement name>).")
 @click.option("-k", "patterns", multiple=True, metavar="PATTERN",
               help="Run only steps whose id contains PATTERN (or matches it as a glob). Repeatable.")
+@click.option("--scenarios", "scenario_paths", multiple=True, metavar="PATH",
+              help="Add scenario files, or folders of them, to the shipped ones. Repeatable.")
 @click.option("--strict", is_flag=True, help="Warnings fail the run too (exit 1).")
 @click.option("--packing", type=click.Choice(["packed", "per-sop-class"]), default="packed", show_default=True,
               help="Presentation contexts per association: up to 128, or one association per SOP class.")
@@ -82,14 +86,17 @@ def with_timeouts(fn):  # type: ignore[no-untyped-def]
 @click.option("--debug", is_flag=True, help="Log pynetdicom's protocol messages to stderr.")
 @with_timeouts
 def run(statement_file: str, host: str, port: int | None, called_ae: str | None, calling_ae: str | None,
-        harness_port: int | None, out: str | None, patterns: tuple[str, ...], strict: bool, packing: str, list_only: bool,
+        harness_port: int | None, out: str | None, patterns: tuple[str, ...], scenario_paths: tuple[str, ...],
+        strict: bool, packing: str, list_only: bool,
         quiet: bool, debug: bool, connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
     """Test the device at HOST:PORT against STATEMENT and write the reports."""
     _debug_logging(debug)
     with fail_on_input_error():
         statement = load_statement(statement_file)
     if list_only:
-        for step in build_plan(statement, patterns):
+        with fail_on_input_error():
+            scenarios = scenarios_for(scenario_paths)
+        for step in build_plan(statement, patterns, scenarios):
             click.echo(f"{step.id}\t{step.reference}")
         return
     port = port or statement.network.port
@@ -99,7 +106,8 @@ def run(statement_file: str, host: str, port: int | None, called_ae: str | None,
                     calling_ae or statement.harness.ae_title, _timeouts(connect_timeout, acse_timeout, dimse_timeout),
                     harness_port=harness_port)
     folder = Path(out) if out else Path("reports") / Path(statement_file).stem
-    results = execute(statement, target, folder, patterns, RunOptions(strict=strict, packing=packing), quiet)
+    results = execute(statement, target, folder, patterns, RunOptions(strict=strict, packing=packing), quiet,
+                      scenario_paths)
     sys.exit(results.exit_code())
 
 

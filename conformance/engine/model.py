@@ -73,6 +73,8 @@ class RunContext:
     target: Target
     options: RunOptions = field(default_factory=RunOptions)
     shared: dict[str, Any] = field(default_factory=dict)
+    #: Called once when the run ends, last registered first (open associations, listeners).
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
 
 
 class Batch(Protocol):

@@ -142,6 +142,12 @@ def run(ctx: RunContext, steps: Sequence[Step], handlers: Sequence[Handler] = ()
         runner.aborted = "interrupted by the user"
         raise
     finally:
+        for cleanup in reversed(ctx.cleanups):
+            try:
+                cleanup()
+            except Exception:  # noqa: BLE001 - a failing cleanup must not hide the results
+                pass
+        ctx.cleanups.clear()
         results = builder.results
         runner.emit(RunFinished(_now(), results.counts(), int(results.exit_code()), runner.aborted))
         for handler in runner.handlers:

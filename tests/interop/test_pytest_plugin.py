@@ -13,11 +13,13 @@ ORTHANC = str(STATEMENTS / "orthanc-1.10.yaml")
 
 
 def test_plugin_and_cli_give_the_same_results_against_orthanc(orthanc, tmp_path):
+    """Negotiation only: its results do not depend on what other tests stored in this Orthanc."""
     cli = subprocess.run([sys.executable, "-m", "conformance", "run", ORTHANC, "--port", str(orthanc.port),
-                          "--out", str(tmp_path / "cli"), "-q"], capture_output=True, text=True, timeout=300)
+                          "-k", "negotiation/", "--out", str(tmp_path / "cli"), "-q"],
+                         capture_output=True, text=True, timeout=300)
     assert cli.returncode == 0, cli.stdout[-2000:]
     plugin = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                             "--dicom-statement", ORTHANC, "--dicom-port", str(orthanc.port),
+                             "--dicom-statement", ORTHANC, "--dicom-port", str(orthanc.port), "-k", "negotiation/",
                              "--junitxml", str(tmp_path / "plugin.xml"), "--dicom-report", str(tmp_path / "plugin")],
                             capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert plugin.returncode == 0, plugin.stdout[-2000:]
@@ -42,3 +44,14 @@ def test_plugin_selection_and_failure_report(orthanc, tmp_path):
     assert "2 failed" in result.stdout and "deselected" in result.stdout
     assert "negotiation.called-ae-not-checked" in result.stdout and "PS3.8 9.3.4" in result.stdout
     assert "negotiation.declared-ts-rejected" in result.stdout
+
+
+def test_plugin_runs_user_scenarios(orthanc, harness_port, tmp_path):
+    scenario = STATEMENTS.parent / "tests" / "data" / "scenarios" / "wrong-expectations.yaml"
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--dicom-statement", ORTHANC,
+                             "--dicom-port", str(orthanc.port), "--dicom-harness-port", str(harness_port),
+                             "--dicom-scenarios", str(scenario), "-k", "wrong-expectations"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "1 passed" in result.stdout and "2 failed" in result.stdout
+    assert "scenario.expectation-failed" in result.stdout

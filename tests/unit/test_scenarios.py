@@ -1,0 +1,101 @@
+"""Scenario files: loading with file:line:key errors, checks against a statement, the shipped
+ones, and workflows run against the reference device."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from conformance.cli.main import cli
+from conformance.engine import RunContext, run
+from conformance.errors import InputError
+from conformance.scenario import load_scenario
+from conformance.scenario.check import check_against
+from conformance.statement import load_statement
+from conformance.suite import build_plan, default_scenarios, scenarios_for
+
+from tests.conftest import DATA, ROOT, STATEMENTS, target_for
+
+SCENARIOS = ROOT / "scenarios"
+
+
+def test_shipped_families_load_and_give_the_run_order():
+    assert [s.id for s in default_scenarios()] == ["negotiation", "services"]
+
+
+@pytest.mark.parametrize("path", sorted((SCENARIOS / "examples").glob("*.yaml")), ids=lambda p: p.name)
+def test_example_scenarios_are_valid(path):
+    assert load_scenario(path).steps
+
+
+def test_a_broken_scenario_names_file_line_and_key():
+    with pytest.raises(InputError) as info:
+        load_scenario(DATA / "scenarios" / "broken-kind.yaml")
+    problems = {p.key: p for p in info.value.problems}
+    assert problems["steps[1].find.expcet"].line == 9
+    assert "did you mean expect?" in problems["steps[1].find.expcet"].message
+
+
+def test_a_step_with_two_kinds_is_refused(tmp_path):
+    text = (DATA / "scenarios" / "broken-kind.yaml").read_text().replace("expcet", "expect")
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    [p] = info.value.problems
+    assert p.line == 5 and "exactly one of" in p.message and "echo, store" in p.message
+
+
+def test_check_against_a_statement_flags_undeclared_services():
+    sc = load_scenario(SCENARIOS / "examples" / "ct-modality-workflow.yaml")
+    problems = check_against(sc, load_statement(STATEMENTS / "dcmtk-dcmqrscp.yaml"))
+    assert {p.key for p in problems} == {"steps[0].worklist", "steps[1].store.synthesize.sop_class",
+                                         "steps[2].commitment"}
+    assert all(p.line for p in problems)
+    assert check_against(sc, load_statement(DATA / "statements" / "orthanc-worklists-subset.yaml")) == []
+
+
+def test_cli_scenario_check_exit_codes():
+    runner = CliRunner()
+    assert runner.invoke(cli, ["scenario", "check", str(SCENARIOS / "examples" / "move-to-harness.yaml")]).exit_code == 0
+    bad = runner.invoke(cli, ["scenario", "check", str(DATA / "scenarios" / "broken-kind.yaml")])
+    assert bad.exit_code == 2 and "broken-kind.yaml:9:" in bad.output
+    mismatch = runner.invoke(cli, ["scenario", "check", str(SCENARIOS / "examples" / "ct-modality-workflow.yaml"),
+                                   "--statement", str(STATEMENTS / "dcmtk-storescp.yaml")])
+    assert mismatch.exit_code == 2 and "does not declare" in mismatch.output
+
+
+def test_move_workflow_against_the_reference_device(start_reference, reference_statement):
+    """A -> B -> C with the reference device as B and the harness as C."""
+    device = start_reference()          # knows the harness as a move destination (harness_port)
+    scenarios = scenarios_for([SCENARIOS / "examples" / "move-to-harness.yaml"])
+    steps = build_plan(reference_statement, ["move-to-harness/"], scenarios)
+    results = run(RunContext(reference_statement, target_for(device)), steps)
+    assert [(s.id, s.outcome) for s in results.steps] == [
+        ("move-to-harness/store", "pass"), ("move-to-harness/find", "pass"), ("move-to-harness/move", "pass")]
+    assert results.step("move-to-harness/move").observations[0]["arrived"] == 2
+
+
+def test_wrong_expectations_fail_with_clear_findings(start_reference, reference_statement):
+    device = start_reference()
+    scenarios = scenarios_for([DATA / "scenarios" / "wrong-expectations.yaml"])
+    results = run(RunContext(reference_statement, target_for(device)),
+                  build_plan(reference_statement, ["wrong-expectations/"], scenarios))
+    outcome = {s.id: s.outcome for s in results.steps}
+    assert outcome == {"wrong-expectations/store": "pass", "wrong-expectations/find-missing": "fail",
+                       "wrong-expectations/find-wrong-status": "fail"}
+    missing = results.step("wrong-expectations/find-missing").findings[0]
+    assert missing.code == "scenario.expectation-failed" and "expected matches 1, got 0" in missing.message
+    status = results.step("wrong-expectations/find-wrong-status").findings[0]
+    assert "expected status 0xA700" in status.message and "0x0000" in status.message
+
+
+def test_a_step_whose_variable_was_never_saved_ends_as_error(start_reference, reference_statement, tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("format: conformance-scenario/1\nid: orphan\nname: uses an unset variable\nsteps:\n"
+                    "  - id: find\n    find: {level: STUDY, keys: {StudyInstanceUID: '${nowhere}'}}\n")
+    device = start_reference()
+    results = run(RunContext(reference_statement, target_for(device)),
+                  build_plan(reference_statement, ["orphan/"], scenarios_for([path])))
+    [step] = results.steps
+    assert step.outcome == "error" and "${nowhere}" in step.message

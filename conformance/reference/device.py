@@ -246,7 +246,8 @@ class ReferenceDevice:
         ds = event.attribute_list
         if ds.get("PerformedProcedureStepStatus") != "IN PROGRESS":
             return 0x0106, None     # PS3.4 F.7.2.1: shall be created IN PROGRESS
-        uid = str(event.request.AffectedSOPInstanceUID)
+        request: Any = event.request
+        uid = str(request.AffectedSOPInstanceUID)
         with self._lock:
             if uid in self.mpps:
                 return 0x0111, None
@@ -254,7 +255,8 @@ class ReferenceDevice:
         return 0x0000, ds
 
     def _on_n_set(self, event: evt.Event) -> tuple[int, Dataset | None]:
-        uid = str(event.request.RequestedSOPInstanceUID)
+        request: Any = event.request
+        uid = str(request.RequestedSOPInstanceUID)
         with self._lock:
             current = self.mpps.get(uid)
             if current is None:
@@ -269,7 +271,8 @@ class ReferenceDevice:
     # --- Storage commitment (PS3.4 Annex J) ----------------------------------------------
 
     def _on_n_action(self, event: evt.Event) -> tuple[int, Dataset | None]:
-        if str(event.request.RequestedSOPClassUID) != COMMITMENT:
+        request: Any = event.request
+        if str(request.RequestedSOPClassUID) != COMMITMENT:
             return 0x0122, None
         info = event.action_information
         caller = str(event.assoc.requestor.ae_title).strip()

@@ -32,7 +32,7 @@ def _match_value(have: object, want: object, vr: str, wildcard: bool) -> bool:
     if have is None:
         return False
     if vr == "UI" and not isinstance(want, str):          # list of UID (MultiValue)
-        return str(have) in {str(w) for w in want}        # type: ignore[union-attr]
+        return str(have) in {str(w) for w in want}        # type: ignore[attr-defined]
     text, query = str(have), str(want)
     if vr in ("DA", "TM", "DT") and "-" in query:
         low, _sep, high = query.partition("-")
@@ -99,8 +99,8 @@ _UNIQUE_KEY = {"PATIENT": "PatientID", "STUDY": "StudyInstanceUID", "SERIES": "S
                "IMAGE": "SOPInstanceUID"}
 
 
-def find_responses(datasets: "list[Dataset]", identifier: Dataset, model: str, *,
-                   wildcard: bool = True) -> "list[Dataset]":
+def find_responses(datasets: list[Dataset], identifier: Dataset, model: str, *,
+                   wildcard: bool = True) -> list[Dataset]:
     """The C-FIND response identifiers for *identifier* over stored instances: one per
     entity at the query level (PS3.4 C.4.1.3.1.1), in storage order. Shared by the reference
     device and the harness' own Q/R SCP (``conformance listen``)."""

@@ -9,7 +9,9 @@ shows the same kind of section.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from conformance.engine.results import RunResults, StepRecord
 from conformance.standard import uids
@@ -85,14 +87,15 @@ def build_services_view(results: RunResults) -> ServicesView:
     view = ServicesView()
     intact: dict[tuple[str, str], bool] = {}
     for step in results.steps:
-        for obs in step.observations:
-            if obs.get("kind") == "round-trip":
-                key = (obs["sop_class"], obs["transfer_syntax"])
-                intact[key] = intact.get(key, True) and bool(obs.get("intact"))
+        for trip in step.observations:
+            if trip.get("kind") == "round-trip":
+                key = (trip["sop_class"], trip["transfer_syntax"])
+                intact[key] = intact.get(key, True) and bool(trip.get("intact"))
     for step in results.steps:
         if not step.id.startswith("storage/store/"):
             continue
-        obs = next((o for o in step.observations if o.get("kind") == "store"), None)
+        obs: Mapping[str, Any] | None = next(
+            (o for o in step.observations if o.get("kind") == "store"), None)
         parts = step.id.split("/")
         sop = obs["sop_class"] if obs else uids.sop_class_keywords().get(parts[2], parts[2])
         ts = obs["transfer_syntax"] if obs else uids.transfer_syntax_keywords().get(parts[3], parts[3])

@@ -12,7 +12,8 @@ device never received is in the Failed SOP Sequence; the event type matches.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pydicom.dataset import Dataset
 

@@ -33,7 +33,7 @@ class Exchange:
     skipped: str | None = None
     message: str = ""
 
-    def extend(self, other: "Exchange") -> "Exchange":
+    def extend(self, other: Exchange) -> Exchange:
         self.findings += other.findings
         self.observations += other.observations
         self.error = self.error or other.error

@@ -14,7 +14,8 @@ instance), group lengths.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -35,7 +35,7 @@ CHARSET_NAMES = {"ISO_IR 192": "Müller^Jürgen=张三^李四", "GB18030": "张�
                  "ISO_IR 100": "Müller^Jürgen", "": "Smith^John"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _synth(sop_class: str) -> Dataset:
     from conformance.iod import synthesize
     return synthesize(sop_class)

@@ -26,8 +26,9 @@ import os
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from pydicom import dcmread, uid
 from pydicom.dataset import Dataset
@@ -48,7 +49,7 @@ LOSSLESS = frozenset({uid.RLELossless, uid.JPEGLossless, uid.JPEGLosslessSV1,
                       uid.HTJ2KLossless, uid.HTJ2KLosslessRPCL}) | NATIVE
 
 #: pydicom encoders, with the options lossy ones need (PS3.5 A.4.3, A.4.4).
-_PYDICOM = {uid.RLELossless: {}, uid.JPEGLSLossless: {},
+_PYDICOM: dict[str, dict[str, Any]] = {uid.RLELossless: {}, uid.JPEGLSLossless: {},
             uid.JPEGLSNearLossless: {"jls_error": 2},
             uid.JPEG2000Lossless: {}, uid.JPEG2000: {"j2k_cr": [5]}}
 
@@ -138,7 +139,7 @@ def with_pattern(ds: Dataset, size: int = IMAGE_SIZE, bits: int | None = None) -
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def python_encoder_available(transfer_syntax: str) -> bool:
     """True if pydicom has a working encoder plugin for *transfer_syntax*."""
     try:

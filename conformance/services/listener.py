@@ -16,10 +16,11 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, evt
-from pynetdicom.sop_class import StorageCommitmentPushModel, Verification
 
 from conformance.negotiation.association import _nodelay
 from conformance.standard import uids
+
+STORAGE_COMMITMENT_PUSH_MODEL = "1.2.840.10008.1.20.1"
 
 #: How long the harness waits for stragglers after a device says it is done.
 SETTLE = 0.3
@@ -61,7 +62,7 @@ class HarnessListener:
         """N-EVENT-REPORT handler (also bound on the requesting association itself)."""
         ds = event.event_information
         with self._cond:
-            self.reports.append(Report(int(event.event_type), ds,
+            self.reports.append(Report(int(event.event_type or 0), ds,
                                        event.assoc.requestor.ae_title if not same_association else "",
                                        same_association))
             self._cond.notify_all()
@@ -74,16 +75,16 @@ class HarnessListener:
         with self._cond:
             self.calling_aes.append(str(event.assoc.requestor.ae_title).strip())
 
-    def start(self) -> "HarnessListener":
+    def start(self) -> HarnessListener:
         ae = AE(ae_title=self.ae_title)
         ae.maximum_associations = 20
         storage = list(uids.storage_sop_classes().values())
         for sop in storage:
             ae.add_supported_context(sop, ALL_TRANSFER_SYNTAXES, scu_role=False, scp_role=True)
-        ae.add_supported_context(Verification, ALL_TRANSFER_SYNTAXES)
-        ae.add_supported_context(StorageCommitmentPushModel, ALL_TRANSFER_SYNTAXES,
+        ae.add_supported_context(uids.VERIFICATION, ALL_TRANSFER_SYNTAXES)
+        ae.add_supported_context(STORAGE_COMMITMENT_PUSH_MODEL, ALL_TRANSFER_SYNTAXES,
                                  scu_role=True, scp_role=True)
-        handlers = [(evt.EVT_CONN_OPEN, self._on_open), (evt.EVT_REQUESTED, self._on_requested),
+        handlers: list[Any] = [(evt.EVT_CONN_OPEN, self._on_open), (evt.EVT_REQUESTED, self._on_requested),
                     (evt.EVT_C_STORE, self._on_store), (evt.EVT_C_ECHO, lambda e: 0x0000),
                     (evt.EVT_N_EVENT_REPORT, lambda e: self.on_report(e, False))]
         self._server = ae.start_server((self.host, self.port), block=False, evt_handlers=handlers)
@@ -95,7 +96,7 @@ class HarnessListener:
             self._server.shutdown()
             self._server = None
 
-    def __enter__(self) -> "HarnessListener":
+    def __enter__(self) -> HarnessListener:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

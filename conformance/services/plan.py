@@ -23,8 +23,9 @@ Steps that need data stored earlier find it in ``RunContext.shared`` (see
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -40,11 +41,18 @@ from conformance.services import retrieve as rt
 from conformance.services import worklist as mwl
 from conformance.services.common import DimseMonitor, Exchange
 from conformance.services.compare import compare
-from conformance.services.data import (CHARSET_NAMES, PROCEDURE_CODE, STUDY_DATE, RunData,
-                                       Stored, native_syntax, run_data)
-from conformance.services.encoding import NoEncoder, encoder_for
+from conformance.services.data import (
+    CHARSET_NAMES,
+    PROCEDURE_CODE,
+    STUDY_DATE,
+    RunData,
+    Stored,
+    native_syntax,
+    run_data,
+)
+from conformance.services.encoding import NoEncoder
 from conformance.services.listener import SETTLE, HarnessListener
-from conformance.services.status import CANCEL, FAILURE, SUCCESS, StatusInfo
+from conformance.services.status import CANCEL, FAILURE, SUCCESS
 from conformance.services.storage import encode_dataset, store, store_wire
 from conformance.services.wire import open_association
 from conformance.standard import uids
@@ -58,11 +66,12 @@ UNKNOWN_DESTINATION = "NO-SUCH-AE"
 
 def result_of(ex: Exchange) -> StepResult:
     """A step result from an exchange: error / skipped win over findings."""
+    observations: list[Mapping[str, Any]] = list(ex.observations)
     if ex.error:
-        return StepResult(ex.findings, ex.observations, message=ex.error, outcome=Outcome.ERROR)
+        return StepResult(ex.findings, observations, message=ex.error, outcome=Outcome.ERROR)
     if ex.skipped:
-        return StepResult(ex.findings, ex.observations, message=ex.skipped, outcome=Outcome.SKIPPED)
-    return StepResult(ex.findings, ex.observations, message=ex.message)
+        return StepResult(ex.findings, observations, message=ex.skipped, outcome=Outcome.SKIPPED)
+    return StepResult(ex.findings, observations, message=ex.message)
 
 
 def not_open(outcome: Any, purpose: str) -> StepResult:
@@ -84,9 +93,10 @@ def not_open(outcome: Any, purpose: str) -> StepResult:
 
 
 def _exchange(result: StepResult) -> Exchange:
+    observations = [dict(o) for o in result.observations]
     if result.outcome is Outcome.ERROR:
-        return Exchange(result.findings, list(result.observations), error=result.message)
-    return Exchange(result.findings, list(result.observations), message=result.message)
+        return Exchange(result.findings, observations, error=result.message)
+    return Exchange(result.findings, observations, message=result.message)
 
 
 def _harness_port(ctx: RunContext) -> int | None:
@@ -217,7 +227,7 @@ def _retrieve_model(statement: Statement) -> tuple[str, str, str] | None:
     """(model keyword, 'get' or 'move', SOP class UID) preferred for round trips."""
     for verb, index in (("get", 2), ("move", 1)):
         for model in ("StudyRoot", "PatientRoot"):
-            uid = qr.MODELS[model][index]
+            uid = str(qr.MODELS[model][index])
             if statement.declares(uid, Role.SCP):
                 return model, verb, uid
     return None
@@ -388,7 +398,7 @@ def ensure_qr_study(ctx: RunContext) -> tuple[RunData, str]:
     preferred = [uids.sop_class_keywords()[k] for k in ("CTImageStorage", "MRImageStorage",
                                                         "SecondaryCaptureImageStorage")]
     order = [c for c in preferred if c in classes] + [c for c in classes if c not in preferred]
-    chosen = [(c, native_syntax(classes[c])) for c in order if native_syntax(classes[c])][:2]
+    chosen = [(c, str(native_syntax(classes[c]))) for c in order if native_syntax(classes[c])][:2]
     if not chosen:
         data.qr_ready, data.qr_problem = False, ("no storage SOP class is declared in a native "
                                                  "transfer syntax: the harness has no data to query")
@@ -611,7 +621,7 @@ def _retrieve(model: str, verb: str, level: str) -> Callable[[RunContext], StepR
                     "SERIES": [s for s in items if s.series == target.series],
                     "IMAGE": [target]}[level]
         index = 1 if verb == "move" else 2
-        arrived, ex = _fetch(ctx, expected, level, (model, verb, qr.MODELS[model][index]),
+        arrived, ex = _fetch(ctx, expected, level, (model, verb, str(qr.MODELS[model][index])),
                              f"C-{verb.upper()} {model} {level}")
         if not ex.error and not ex.skipped:
             ex.extend(_integrity(ctx, expected, arrived))
@@ -878,7 +888,7 @@ def plan(statement: Statement) -> list[Step]:
                               f"{uids.name_of(sop)}: what was stored comes back intact "
                               f"(C-{how[1].upper()})", "PS3.4 B.4.1", action=_round_trip(sop)))
     if storage:
-        first = next(((s, native_syntax(t)) for s, t in storage.items() if native_syntax(t)), None)
+        first = next(((s, str(native_syntax(t))) for s, t in storage.items() if native_syntax(t)), None)
         for term in ("ISO_IR 192", "GB18030"):
             if first and term in statement.character_sets:
                 steps.append(Step(f"storage/character-set/{term.replace(' ', '_')}",

@@ -14,8 +14,9 @@ timezone adjustment, Instance Availability and Retrieve AE Title semantics.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from pydicom.dataset import Dataset
 

@@ -121,8 +121,9 @@ def check(result: RetrieveResult, what: str, *, expected: set[str], arrived: lis
                            f"completed, {len(arrived)} instance(s) arrived.",
                            reference="PS3.4 C.4.2.1.7; " + table,
                            details={"completed": completed, "arrived": len(arrived)}))
-    remaining = [c.get("NumberOfRemainingSuboperations") for c, s in zip(result.counts, result.statuses)
-                 if s.category == PENDING and c.get("NumberOfRemainingSuboperations") is not None]
+    remaining: list[int] = [int(c["NumberOfRemainingSuboperations"] or 0)
+                            for c, s in zip(result.counts, result.statuses)
+                            if s.category == PENDING and c.get("NumberOfRemainingSuboperations") is not None]
     if any(b > a for a, b in zip(remaining, remaining[1:])):
         out.append(Finding(f"retrieve.{service}-count-grows", Severity.WARNING,
                            f"{what}: the number of remaining sub-operations grew between pending "
@@ -158,8 +159,8 @@ def get_wire(wire: Any, context: Any, identifier: Dataset, msg_id: int, arrived:
             return 0xC000
         ds.file_meta = FileMetaDataset()
         ds.file_meta.TransferSyntaxUID = syntax
-        ds.file_meta.MediaStorageSOPClassUID = sop
-        ds.file_meta.MediaStorageSOPInstanceUID = inst
+        ds.file_meta.MediaStorageSOPClassUID = UID(sop)
+        ds.file_meta.MediaStorageSOPInstanceUID = UID(inst)
         arrived.append(ds)
         return 0x0000
 

@@ -8,8 +8,8 @@ and then to the ranges PS3.7 C.1 reserves (e.g. 0xAxxx, 0xCxxx failures, 0xBxxx 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 SUCCESS = "success"
 WARNING = "warning"

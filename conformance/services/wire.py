@@ -18,11 +18,15 @@ from __future__ import annotations
 import socket
 import struct
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
-from conformance.negotiation.association import (AssociationOutcome, ContextResult,
-                                                 Establishment, ProposedContext)
+from conformance.negotiation.association import (
+    AssociationOutcome,
+    ContextResult,
+    Establishment,
+    ProposedContext,
+)
 from conformance.negotiation.target import Target
 
 APPLICATION_CONTEXT = b"1.2.840.10008.3.1.1.1"
@@ -147,7 +151,7 @@ class WireAssociation:
             self.sock.settimeout(left)
             try:
                 chunk = self.sock.recv(max(65536, n - len(self._buf)))
-            except socket.timeout:
+            except TimeoutError:
                 raise WireError(f"no data from the device within {timeout:g} s") from None
             except OSError as exc:
                 raise WireError(f"connection error: {exc}") from None
@@ -246,8 +250,8 @@ class WireAssociation:
         raise WireError(f"message on unknown presentation context {context_id}")
 
     def send_c_get(self, context: ProposedContext, identifier: bytes, msg_id: int,
-                   on_store: "Callable[[str, str, str, bytes], int]",
-                   limit: int = 100_000) -> list[tuple[int, dict[int, int]]]:
+                   on_store: Callable[[str, str, str, bytes], int],
+                   limit: int = 100_000) -> list[tuple[int, dict[str, int]]]:
         """C-GET (PS3.7 9.3.3, PS3.4 C.4.3): send the request with *identifier* (encoded in
         the context's transfer syntax); answer each C-STORE sub-operation with the status
         ``on_store(transfer syntax, SOP class, SOP instance, data set bytes)`` returns;
@@ -262,7 +266,7 @@ class WireAssociation:
         except OSError as exc:
             self._broken()
             raise WireError(f"could not send: {exc}") from None
-        responses: list[tuple[int, dict[int, int]]] = []
+        responses: list[tuple[int, dict[str, int]]] = []
         for _ in range(limit):
             rcid, fields, data = self.read_message(self.target.timeouts.dimse)
             field = _u16(fields, 0x0100)
@@ -281,10 +285,10 @@ class WireAssociation:
             if field != 0x8010:
                 raise WireError(f"unexpected DIMSE command 0x{field:04X} during C-GET")
             status = _u16(fields, 0x0900, 0xFFFF)
-            counts = {name: _u16(fields, elem, -1) for name, elem in (
+            sub_counts: dict[str, int] = {name: _u16(fields, number, -1) for name, number in (
                 ("NumberOfRemainingSuboperations", 0x1020), ("NumberOfCompletedSuboperations", 0x1021),
                 ("NumberOfFailedSuboperations", 0x1022), ("NumberOfWarningSuboperations", 0x1023))}
-            responses.append((status, {k: v for k, v in counts.items() if v >= 0}))
+            responses.append((status, {k: v for k, v in sub_counts.items() if v >= 0}))
             if status not in (0xFF00, 0xFF01):
                 return responses
         raise WireError(f"more than {limit} messages during one C-GET")

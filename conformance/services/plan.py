@@ -381,10 +381,80 @@ def _character_set(term: str, sop: str, ts: str) -> Callable[[RunContext], StepR
                     f"{str(d.get('PatientName', ''))!r} (Specific Character Set "
                     f"{d.get('SpecificCharacterSet')!r}).", reference="PS3.5 6.1; PS3.3 C.12.1.1.2",
                     tag="(0010,0010)"))
+        ex.extend(_character_set_query(ctx, st, name, term))
+        ex.message = (f"Patient Name {name!r} in {term}: stored (C-STORE), retrieved "
+                      f"(C-{how[1].upper()}) and queried (C-FIND)")
         ex.observations.append({"kind": "character-set", "term": term, "name": name,
                                 "returned": [str(d.get("PatientName", "")) for d in arrived]})
         return result_of(ex)
     return action
+
+
+def _character_set_query(ctx: RunContext, st: Stored, name: str, term: str) -> Exchange:
+    """PS3.4 C.4.1.2.2.2 with PS3.5 6.1: a C-FIND response whose Patient Name is not in the
+    default repertoire carries Specific Character Set, and the name decodes as stored."""
+    model = next((m for m in ("StudyRoot", "PatientRoot")
+                  if ctx.statement.declares(str(qr.MODELS[m][0]), Role.SCP)), None)
+    if model is None or all(ord(ch) < 128 for ch in name):
+        return Exchange()
+    uid = str(qr.MODELS[model][0])
+    ident = Dataset()
+    ident.QueryRetrieveLevel = "STUDY"
+    # The query says which character set the harness reads (PS3.4 C.4.1.2.2.1): the SCP
+    # may answer in it; without it, an SCP may answer in its own (Orthanc: DefaultEncoding).
+    ident.SpecificCharacterSet = term
+    ident.PatientID, ident.PatientName, ident.StudyInstanceUID = st.patient_id, "", st.study
+    monitor = DimseMonitor()
+    what = f"{model} C-FIND of the {term} patient"
+    with associate(ctx.target, [ProposedContext(uid, UNCOMPRESSED)],
+                   extra_handlers=monitor.handlers) as (outcome, assoc):
+        if assoc is None:
+            return Exchange(error=not_open(outcome, "associate for C-FIND").message)
+        res = qr.find(assoc, uid, ident, 1, monitor=monitor)
+    found = qr.status_findings(res, what)
+    for m in res.matches:
+        if "SpecificCharacterSet" not in m:
+            found.append(Finding("find.character-set-missing", Severity.ERROR,
+                                 f"{what}: the response holds a non-ASCII Patient Name but no "
+                                 "Specific Character Set.", reference="PS3.4 C.4.1.2.2.2; PS3.5 6.1",
+                                 tag="(0008,0005)"))
+        elif str(m.get("PatientName", "")) != name and not _representable(name, m.get("SpecificCharacterSet")):
+            found.append(Finding("find.character-set-lossy", Severity.WARNING,
+                                 f"{what}: the device answered in Specific Character Set "
+                                 f"{m.get('SpecificCharacterSet')!r}, which cannot hold the stored "
+                                 f"Patient Name {name!r}: it came back as "
+                                 f"{str(m.get('PatientName'))!r}. The stored instance is intact; "
+                                 "query results lose characters.",
+                                 reference="PS3.4 C.4.1.2.2.1; PS3.5 6.1", tag="(0010,0010)"))
+        elif str(m.get("PatientName", "")) != name:
+            found.append(Finding("find.character-set-mangled", Severity.ERROR,
+                                 f"{what}: Patient Name came back as {str(m.get('PatientName'))!r} "
+                                 f"(Specific Character Set {m.get('SpecificCharacterSet')!r}), "
+                                 f"stored {name!r}.", reference="PS3.5 6.1", tag="(0010,0010)"))
+    if not res.matches and not res.error:
+        found.append(Finding("find.match-missing", Severity.ERROR,
+                             f"{what}: no match for the patient just stored.", reference="PS3.4 C.2.2.2"))
+    return qr.exchange(res, what, found)
+
+
+def _representable(text: str, charset: object) -> bool:
+    """Can *text* be encoded in the Specific Character Set *charset* (PS3.3 C.12.1.1.2)?"""
+    from pydicom.charset import python_encoding
+
+    terms = list(charset) if isinstance(charset, (list, tuple)) or type(charset).__name__ == "MultiValue" \
+        else [str(charset or "")]
+    codecs = [python_encoding.get(str(t).strip() or "ISO_IR 6", "ascii") for t in terms] or ["ascii"]
+
+    def fits(ch: str) -> bool:
+        for codec in codecs:
+            try:
+                ch.encode(codec)
+                return True
+            except (UnicodeError, LookupError):
+                continue
+        return False
+
+    return all(fits(ch) for ch in text)
 
 
 # --- the Q/R study ---------------------------------------------------------------------
@@ -625,8 +695,35 @@ def _retrieve(model: str, verb: str, level: str) -> Callable[[RunContext], StepR
                              f"C-{verb.upper()} {model} {level}")
         if not ex.error and not ex.skipped:
             ex.extend(_integrity(ctx, expected, arrived))
+            ex.extend(_validity(expected, arrived))
         return result_of(ex)
     return action
+
+
+def _validity(items: list[Stored], arrived: list[Dataset]) -> Exchange:
+    """IOD validation (PS3.3) of what arrived: errors the instance as sent did not have are
+    the device's (it made a valid instance invalid on the way)."""
+    from conformance.iod import validate
+
+    by_uid = {s.sop_instance: s for s in items}
+    ex = Exchange()
+    for ds in arrived:
+        sent = by_uid.get(str(ds.get("SOPInstanceUID", "")))
+        if sent is None:
+            continue
+        # File Meta Information (group 0002) belongs to files, not to what crosses the network.
+        before = {(f.code, f.tag) for f in validate(sent.encoded.reference) if f.severity is Severity.ERROR}
+        new = [f for f in validate(ds) if f.severity is Severity.ERROR and (f.code, f.tag) not in before
+               and not (f.tag or "").startswith("(0002,")]
+        for f in new[:5]:
+            ex.findings.append(Finding(
+                "retrieve.arrived-invalid", Severity.WARNING,
+                f"{uids.keyword_of(sent.sop_class)} as retrieved fails IOD validation where the "
+                f"stored instance did not: {f.message}", reference=f.reference or "PS3.3",
+                tag=f.tag, module=f.module, iod=f.iod))
+        ex.observations.append({"kind": "validated", "sop_instance": sent.sop_instance,
+                                "new_iod_errors": len(new)})
+    return ex
 
 
 def _move_unknown(model: str) -> Callable[[RunContext], StepResult]:

@@ -155,3 +155,21 @@ def test_plan_ids_are_stable_and_grouped(reference_statement):
     assert len(ids) == len(set(ids))
     firsts = [i.split("/")[0] for i in ids]
     assert firsts == sorted(firsts, key=["storage", "query", "retrieve", "worklist", "mpps", "commitment"].index)
+
+
+def test_the_report_has_a_services_section_a_purchaser_can_read(start_reference, reference_statement, tmp_path):
+    from conformance.reporting import write_reports
+
+    device = start_reference(Misbehaviour(drop_private=True))
+    results = run_services(reference_statement, quick_target(device),
+                           ["storage/store/CTImageStorage/", "storage/round-trip/CTImageStorage", "mpps/completed"])
+    html = write_reports(results, tmp_path)["html"].read_text()
+    assert "Services: what the device does with data" in html
+    assert ("Store CT Image Storage in JPEG 2000 Image Compression (Lossless Only): declared, works, "
+            "data changed") in html
+    assert "Modality performed procedure step" in html and "mpps/completed" in html
+    clean = run_services(reference_statement, quick_target(start_reference()),
+                         ["storage/store/CTImageStorage/JPEG2000Lossless", "storage/round-trip/CTImageStorage"])
+    html = write_reports(clean, tmp_path / "clean")["html"].read_text()
+    assert ("Store CT Image Storage in JPEG 2000 Image Compression (Lossless Only): declared, works, "
+            "data intact") in html

@@ -441,8 +441,8 @@ def _representable(text: str, charset: object) -> bool:
     """Can *text* be encoded in the Specific Character Set *charset* (PS3.3 C.12.1.1.2)?"""
     from pydicom.charset import python_encoding
 
-    terms = list(charset) if isinstance(charset, (list, tuple)) or type(charset).__name__ == "MultiValue" \
-        else [str(charset or "")]
+    multi = isinstance(charset, (list, tuple)) or type(charset).__name__ == "MultiValue"
+    terms: list[Any] = list(charset) if multi else [str(charset or "")]  # type: ignore[call-overload]
     codecs = [python_encoding.get(str(t).strip() or "ISO_IR 6", "ascii") for t in terms] or ["ascii"]
 
     def fits(ch: str) -> bool:

@@ -207,3 +207,48 @@ def test_a_worklist_without_items_is_skipped_not_passed():
         results = run_services(st, target(empty, st))
     assert by_outcome(results, "pass") == {"worklist/universal"}
     assert by_outcome(results, "skipped") == {s.id for s in results.steps if s.id.startswith("worklist/match/")}
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def test_dcmqrscp_dropping_the_association_mid_move_ends_the_step_as_error(dcmqrscp, harness_port,
+                                                                            monkeypatch):
+    """The dcmqrscp child serving the C-MOVE is killed when the first sub-operation arrives:
+    the step ends as error (the association is gone), within the DIMSE timeout, no hang."""
+    import os
+    import signal
+    import time
+
+    from conformance.services.listener import HarnessListener
+
+    original = HarnessListener._on_store
+    killed: list[int] = []
+
+    def on_store(self, event):
+        if not killed:
+            for child in _children(dcmqrscp.pid):       # forked per association; ours only
+                os.kill(child, signal.SIGKILL)
+                killed.append(child)
+        return original(self, event)
+
+    monkeypatch.setattr(HarnessListener, "_on_store", on_store)
+    st = load_statement(STATEMENTS / "dcmtk-dcmqrscp.yaml")
+    start = time.monotonic()
+    results = run_services(st, target(dcmqrscp, st, harness_port), ["retrieve/move/StudyRoot/STUDY"])
+    step = results.step("retrieve/move/StudyRoot/STUDY")
+    assert killed, "no dcmqrscp child was found to kill"
+    assert step.outcome == "error", describe(results)
+    assert "aborted" in step.message or "no valid C-MOVE response" in step.message, step.message
+    assert time.monotonic() - start < QUICK.dimse + QUICK.acse + 15
+    assert dcmqrscp.running                              # the server itself goes on

@@ -252,3 +252,21 @@ def test_dcmqrscp_dropping_the_association_mid_move_ends_the_step_as_error(dcmqr
     assert "aborted" in step.message or "no valid C-MOVE response" in step.message, step.message
     assert time.monotonic() - start < QUICK.dimse + QUICK.acse + 15
     assert dcmqrscp.running                              # the server itself goes on
+
+
+def test_conformance_run_with_harness_port_exercises_move_against_dcmqrscp(dcmqrscp, harness_port, tmp_path):
+    """The real entry point: ``--harness-port`` is where the device sends C-MOVE sub-operations."""
+    import json
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", str(STATEMENTS / "dcmtk-dcmqrscp.yaml"),
+         "--port", str(dcmqrscp.port), "--harness-port", str(harness_port), "--out", str(tmp_path),
+         "-q", "-k", "retrieve/move/StudyRoot/", "-k", "storage/round-trip/CTImageStorage",
+         "-k", "storage/store/CTImageStorage/"],
+        capture_output=True, text=True, timeout=170, check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    steps = {s["id"]: s for s in json.loads((tmp_path / "results.json").read_text())["steps"]}
+    assert steps["retrieve/move/StudyRoot/STUDY"]["outcome"] == "pass"
+    assert steps["retrieve/move/StudyRoot/STUDY"]["observations"][0]["arrived"] == 3
+    assert "Services: what the device does with data" in (tmp_path / "report.html").read_text()

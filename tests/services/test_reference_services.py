@@ -173,3 +173,17 @@ def test_the_report_has_a_services_section_a_purchaser_can_read(start_reference,
     html = write_reports(clean, tmp_path / "clean")["html"].read_text()
     assert ("Store CT Image Storage in JPEG 2000 Image Compression (Lossless Only): declared, works, "
             "data intact") in html
+
+
+def test_round_trip_by_c_move_when_the_device_has_no_c_get(start_reference, reference_statement):
+    from dataclasses import replace
+
+    get = {"1.2.840.10008.5.1.4.1.2.1.3", "1.2.840.10008.5.1.4.1.2.2.3"}
+    no_get = replace(reference_statement, transfer_capabilities=tuple(
+        c for c in reference_statement.transfer_capabilities if c.sop_class not in get))
+    device = start_reference(statement=no_get)
+    results = run_services(no_get, quick_target(device),
+                           [f"storage/store/{CT}/", f"storage/round-trip/{CT}"])
+    step = results.step(f"storage/round-trip/{CT}")
+    assert step.outcome == "pass" and "C-MOVE" in step.message, describe(results)
+    assert len([o for o in step.observations if o.get("kind") == "round-trip" and o["intact"]]) == 7

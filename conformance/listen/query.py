@@ -1,7 +1,7 @@
 """Query/Retrieve SCP over the session's store: C-FIND, C-MOVE, C-GET (PS3.4 Annex C),
 Patient Root and Study Root information models.
 
-Matching is the reference device's (:mod:`conformance.reference.matching`, PS3.4 C.2.2.2).
+Matching is shared with the reference device (:mod:`conformance.services.matching`, PS3.4 C.2.2.2).
 C-MOVE sub-operations go on a new association to the move destination, looked up in the
 session's ``destinations`` (AE title -> host, port); an unknown destination gets A801
 (PS3.4 C.4.2.1.5). C-GET sub-operations go on the same association, on contexts for which
@@ -31,7 +31,7 @@ from conformance.listen.requestor import dataset_bytes
 from conformance.listen.server import Association
 from conformance.negotiation.association import ProposedContext
 from conformance.negotiation.target import Target, Timeouts
-from conformance.reference.matching import find_responses, matches
+from conformance.services.matching import find_responses, matches
 from conformance.services import wire
 from conformance.standard import uids
 

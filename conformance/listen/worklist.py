@@ -12,7 +12,7 @@ a list of mappings is a sequence::
         - {Modality: CT, ScheduledStationAETitle: CT1, ScheduledProcedureStepStartDate: "20260101",
            ScheduledProcedureStepStartTime: "0900", ScheduledProcedureStepID: SPS1}
 
-Matching is PS3.4 C.2.2.2 as for Q/R (:mod:`conformance.reference.matching`; sequence
+Matching is PS3.4 C.2.2.2 as for Q/R (:mod:`conformance.services.matching`; sequence
 matching for the Scheduled Procedure Step keys, K.2.2.1). Checks on the device's query:
 it has the Scheduled Procedure Step Sequence with one item (PS3.4 K.6.1.2.1, Table K.6-1);
 the matching keys it gives values to are those the statement declares
@@ -34,7 +34,7 @@ from conformance.findings import Finding, Severity
 from conformance.listen import dimse
 from conformance.listen.dimse import Message
 from conformance.listen.server import Association
-from conformance.reference.matching import level_identifier, matches
+from conformance.services.matching import level_identifier, matches
 from conformance.statement.yamlsource import load_document
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ Orthanc) in interoperability tests. It binds 127.0.0.1 by default.
 Services, each served only when the statement declares its SOP class as SCP:
 Verification; Storage (PS3.4 Annex B, instances kept in memory); Query/Retrieve FIND, MOVE
 and GET of the Patient Root and Study Root models over what it stored (PS3.4 Annex C; see
-:mod:`conformance.reference.matching`); MPPS (PS3.4 Annex F); Storage Commitment Push
+:mod:`conformance.services.matching`); MPPS (PS3.4 Annex F); Storage Commitment Push
 Model (PS3.4 Annex J, the report sent on a new association to ``destinations``).
 C-MOVE destinations and commitment report targets come from ``destinations``
 (AE title -> (host, port)); an AE title not there gets A801.
@@ -25,7 +25,7 @@ from pynetdicom import AE, evt
 from pynetdicom.presentation import build_context
 
 from conformance.negotiation.association import _nodelay
-from conformance.reference.matching import find_responses, matches
+from conformance.services.matching import find_responses, matches
 from conformance.statement.model import Role, Statement
 
 MPPS = "1.2.840.10008.3.1.2.3.3"

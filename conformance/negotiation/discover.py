@@ -45,18 +45,30 @@ class Discovery:
     notes: list[str] = field(default_factory=list)
 
 
+#: Added to every probe association: a device may reject a whole association that proposes
+#: nothing it supports (wlmscpfs does), and Verification is what every device should accept.
+ANCHOR = ProposedContext(uids.VERIFICATION, (uids.IMPLICIT_VR_LITTLE_ENDIAN,))
+
+
 def _probe(target: Target, contexts: list[ProposedContext], found: Discovery) -> dict[ProposedContext, bool]:
     answers: dict[ProposedContext, bool] = {}
-    for group in pack(contexts):
+    for group in pack(contexts, 127):
+        if ANCHOR not in group and all(c.sop_class != uids.VERIFICATION for c in group):
+            group = group + [ANCHOR]
         with associate(target, group) as (outcome, _):
             found.associations += 1
+            if outcome.establishment is Establishment.REJECTED:
+                found.notes.append(f"an association of {len(group)} probe contexts was rejected as a whole "
+                                   f"({outcome.describe()}): taken as none of them supported")
+                answers.update({c: False for c in group if c not in answers})
+                continue
             if outcome.establishment is not Establishment.ACCEPTED:
                 raise DiscoveryError(f"{target.address}: {outcome.describe()}")
             if found.max_pdu is None:
                 found.max_pdu = outcome.max_pdu
                 found.implementation_class_uid = outcome.implementation_class_uid
                 found.implementation_version_name = outcome.implementation_version_name
-            answers.update({r.proposed: r.accepted for r in outcome.contexts})
+            answers.update({r.proposed: r.accepted for r in outcome.contexts if r.proposed not in answers})
     return answers
 
 

@@ -30,7 +30,7 @@ from conformance.findings import Finding, Severity
 from conformance.negotiation.association import (
     CONTEXT_RESULTS, AssociationOutcome, ContextResult, Establishment, ProposedContext, associate,
 )
-from conformance.negotiation.packing import pack, per_sop_class
+from conformance.negotiation.packing import MAX_CONTEXTS, pack, per_sop_class
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
 
@@ -65,6 +65,10 @@ class ContextProbe:
 
     key: str = "negotiation/context-probe"
     proposals: dict[str, tuple[list[ProposedContext], Evaluator]] = field(default_factory=dict)
+    #: A declared context added to every association that lacks it, so that a device that
+    #: rejects a whole association proposing nothing it supports (wlmscpfs does; PS3.8
+    #: 9.3.4 allows it) still answers each proposed context. Its own result is not judged.
+    anchor: ProposedContext | None = None
 
     def add(self, step_id: str, contexts: list[ProposedContext], evaluate: Evaluator) -> "ContextProbe":
         self.proposals[step_id] = (contexts, evaluate)
@@ -72,7 +76,17 @@ class ContextProbe:
 
     def _groups(self, ctx: RunContext, steps: Sequence[Step]) -> list[list[ProposedContext]]:
         contexts = [c for s in steps for c in self.proposals[s.id][0]]
-        return per_sop_class(contexts) if ctx.options.packing == "per-sop-class" else pack(contexts)
+        if ctx.options.packing == "per-sop-class":
+            groups = per_sop_class(contexts)
+        else:
+            groups = pack(contexts, MAX_CONTEXTS - 1 if self.anchor else MAX_CONTEXTS)
+        anchor = self.anchor
+        if anchor is not None:
+            for group in groups:
+                if anchor not in group and len(group) < MAX_CONTEXTS and all(
+                        c.sop_class != anchor.sop_class for c in group):
+                    group.append(anchor)
+        return groups
 
     def time_limit(self, ctx: RunContext, steps: Sequence[Step]) -> float:
         return ctx.target.timeouts.step_limit(len(self._groups(ctx, steps)))
@@ -88,7 +102,7 @@ class ContextProbe:
                 continue
             with associate(ctx.target, group) as (outcome, _assoc):
                 if outcome.establishment is Establishment.ACCEPTED:
-                    answers.update({r.proposed: r for r in outcome.contexts})
+                    answers.update({r.proposed: r for r in outcome.contexts if r.proposed not in answers})
                     continue
                 failure = unestablished(outcome, "propose these presentation contexts")
                 for c in group:
@@ -317,7 +331,7 @@ def plan(statement: Statement) -> list[Step]:
              "Maximum PDU length, implementation class UID and version name",
              "PS3.7 D.3.3.1, D.3.3.2; PS3.8 D.1", action=_association_parameters),
     ]
-    probe = ContextProbe()
+    probe = ContextProbe(anchor=_anchor(statement))
     probed_ts = uids.probe_transfer_syntaxes()
     scp = [c for c in statement.capabilities(Role.SCP) if c.sop_class != uids.VERIFICATION]
     for cap in scp:
@@ -356,6 +370,14 @@ def plan(statement: Statement) -> list[Step]:
                           "PS3.7 D.3.3.4", batch=probe))
     steps += _not_tested_yet(statement)
     return steps
+
+
+def _anchor(statement: Statement) -> ProposedContext | None:
+    """A context the statement says the device accepts: Verification if declared, else the
+    first declared SCP SOP class in its first transfer syntax."""
+    caps = statement.capabilities(Role.SCP)
+    cap = next((c for c in caps if c.sop_class == uids.VERIFICATION), caps[0] if caps else None)
+    return ProposedContext(cap.sop_class, cap.transfer_syntaxes[:1]) if cap else None
 
 
 def _not_tested_yet(statement: Statement) -> list[Step]:

@@ -270,3 +270,14 @@ def test_conformance_run_with_harness_port_exercises_move_against_dcmqrscp(dcmqr
     assert steps["retrieve/move/StudyRoot/STUDY"]["outcome"] == "pass"
     assert steps["retrieve/move/StudyRoot/STUDY"]["observations"][0]["arrived"] == 3
     assert "Services: what the device does with data" in (tmp_path / "report.html").read_text()
+
+
+def test_wlmscpfs_negotiation_passes_although_it_rejects_associations_of_unknown_classes(wlmscpfs):
+    """wlmscpfs rejects a whole association that proposes none of its SOP classes; the packed
+    probes carry a declared context (the anchor) so every probe still gets its answer."""
+    from conformance.engine import RunContext, run
+    from conformance.suite import build_plan
+    st = load_statement(STATEMENTS / "dcmtk-wlmscpfs.yaml")
+    results = run(RunContext(st, target(wlmscpfs, st)), build_plan(st, ["negotiation/"]))
+    assert results.counts()["error"] == 0 and results.counts()["fail"] == 0, describe(results)
+    assert results.step("negotiation/undeclared-sop-class/CTImageStorage").outcome == "pass"

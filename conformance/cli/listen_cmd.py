@@ -123,7 +123,7 @@ def listen(statement_file: str, bind: str, port: int, timeout: float, expect_ins
     from conformance.listen import ListenConfig, ListenSession
     from conformance.listen import misbehaviour as mb
     from conformance.listen.server import Limits
-    from conformance.listen.worklist import load_items
+    from conformance.services.worklist import load_items
 
     with fail_on_input_error():
         statement = load_statement(statement_file)

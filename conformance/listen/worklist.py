@@ -22,20 +22,16 @@ it queries with).
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
 
 from conformance.engine.model import StepResult
-from conformance.errors import InputError, Problem
 from conformance.findings import Finding, Severity
 from conformance.listen import dimse
 from conformance.listen.dimse import Message
 from conformance.listen.server import Association
-from conformance.services.matching import level_identifier, matches
-from conformance.statement.yamlsource import load_document
+from conformance.services.worklist import worklist_answers
 
 if TYPE_CHECKING:
     from conformance.listen.session import ListenSession
@@ -46,41 +42,6 @@ MATCHING_KEYS = {"ScheduledStationAETitle": SPS, "ScheduledProcedureStepStartDat
                  "ScheduledProcedureStepStartTime": SPS, "Modality": SPS,
                  "ScheduledPerformingPhysicianName": SPS, "PatientName": "", "PatientID": "",
                  "AccessionNumber": "", "RequestedProcedureID": "", "ReferencedPatientSequence": ""}
-
-
-def _dataset(mapping: dict[str, Any], where: str, file: str) -> Dataset:
-    ds = Dataset()
-    for key, value in mapping.items():
-        tag = tag_for_keyword(key)
-        if tag is None:
-            raise InputError(Problem(f"{where}: unknown attribute keyword {key!r}", file))
-        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            setattr(ds, key, [_dataset(v, f"{where}.{key}[{i}]", file) for i, v in enumerate(value)])
-        else:
-            vr = dictionary_VR(tag)
-            if vr == "SQ":
-                setattr(ds, key, [])
-            else:
-                setattr(ds, key, "" if value is None else (str(value) if vr not in ("US", "UL", "SS", "SL", "FL", "FD")
-                                                           else value))
-    return ds
-
-
-def load_items(path: str | Path) -> list[Dataset]:
-    """Worklist items from a YAML/JSON file; InputError (exit 2) with the file on a bad one."""
-    doc = load_document(path)
-    if not isinstance(doc.data, list) or not all(isinstance(i, dict) for i in doc.data):
-        raise InputError(Problem("a worklist file is a list of items (mappings of attribute keyword -> value)",
-                                 str(path), 1))
-    items = []
-    for i, entry in enumerate(doc.data):
-        item = _dataset(entry, f"item {i + 1}", str(path))
-        if SPS not in item or not len(item.get(SPS) or []):
-            raise InputError(doc.problem((i,), f"item {i + 1} has no {SPS} item (PS3.4 Table K.6-1)"))
-        if "SpecificCharacterSet" not in item:
-            item.SpecificCharacterSet = "ISO_IR 192"
-        items.append(item)
-    return items
 
 
 def query_findings(ident: Dataset, declared: tuple[str, ...] | None, what: str) -> tuple[list[Finding], list[str]]:
@@ -138,10 +99,8 @@ class WorklistSCP:
                 reference="PS3.5 7")]))
             return
         findings, used = query_findings(ident, self.declared_keys(), what)
-        answers = [level_identifier(item, ident) for item in self.session.config.worklist_items
-                   if matches(item, ident, "Worklist")]
+        answers = worklist_answers(self.session.config.worklist_items, ident)
         for ans in answers:
-            ans.pop(0x00080052, None)       # no Query/Retrieve Level in worklist responses
             assoc.respond(msg, dimse.C_FIND_RSP, 0xFF00, data=dimse.encode_data_set(ans, ts))
         assoc.respond(msg, dimse.C_FIND_RSP, 0x0000)
         self.session.report(step_id, what, "PS3.4 K.4.1; K.6.1.2", StepResult(

@@ -13,10 +13,19 @@ and matching on Scheduled Performing Physician Name.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
 
+from conformance.errors import InputError, Problem
 from conformance.findings import Finding, Severity
+from conformance.services.matching import level_identifier, matches
 from conformance.services.query import FindResult
+from conformance.statement.yamlsource import load_document
+
+SPS = "ScheduledProcedureStepSequence"
 
 MWL_FIND = "1.2.840.10008.5.1.4.31"
 
@@ -81,3 +90,50 @@ def return_key_findings(result: FindResult, what: str) -> list[Finding]:
         if len(out) >= 6:
             break
     return out
+
+
+# --- the SCP side: items served by the reference device and by `conformance listen` ---------
+
+def _dataset(mapping: dict[str, Any], where: str, file: str) -> Dataset:
+    """One worklist item (or sequence item) from keyword -> value; a list of mappings is a sequence."""
+    ds = Dataset()
+    for key, value in mapping.items():
+        tag = tag_for_keyword(key)
+        if tag is None:
+            raise InputError(Problem(f"{where}: unknown attribute keyword {key!r}", file))
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            setattr(ds, key, [_dataset(v, f"{where}.{key}[{i}]", file) for i, v in enumerate(value)])
+        else:
+            vr = dictionary_VR(tag)
+            if vr == "SQ":
+                setattr(ds, key, [])
+            else:
+                setattr(ds, key, "" if value is None else (str(value) if vr not in ("US", "UL", "SS", "SL", "FL", "FD")
+                                                           else value))
+    return ds
+
+
+def load_items(path: str | Path) -> list[Dataset]:
+    """Worklist items from a YAML/JSON file; InputError (exit 2) with the file on a bad one."""
+    doc = load_document(path)
+    if not isinstance(doc.data, list) or not all(isinstance(i, dict) for i in doc.data):
+        raise InputError(Problem("a worklist file is a list of items (mappings of attribute keyword -> value)",
+                                 str(path), 1))
+    items = []
+    for i, entry in enumerate(doc.data):
+        item = _dataset(entry, f"item {i + 1}", str(path))
+        if SPS not in item or not len(item.get(SPS) or []):
+            raise InputError(doc.problem((i,), f"item {i + 1} has no {SPS} item (PS3.4 Table K.6-1)"))
+        if "SpecificCharacterSet" not in item:
+            item.SpecificCharacterSet = "ISO_IR 192"
+        items.append(item)
+    return items
+
+
+def worklist_answers(items: list[Dataset], identifier: Dataset) -> list[Dataset]:
+    """The C-FIND responses of a worklist SCP: each matching item reduced to the keys asked
+    (PS3.4 K.4.1.1.3, matching per C.2.2.2 with sequence matching for the SPS keys)."""
+    answers = [level_identifier(item, identifier) for item in items if matches(item, identifier, "Worklist")]
+    for ans in answers:
+        ans.pop(0x00080052, None)           # no Query/Retrieve Level in worklist responses
+    return answers

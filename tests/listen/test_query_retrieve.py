@@ -12,7 +12,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 from pynetdicom import AE
 
-from conformance.listen.worklist import load_items
+from conformance.services.worklist import load_items
 from conformance.services.mpps import create_attributes, final_attributes
 from conformance.statement import load_statement
 from conformance.testing import free_port

@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterator
 
 from pydicom.dataset import Dataset
@@ -26,10 +27,12 @@ from pynetdicom.presentation import build_context
 
 from conformance.negotiation.association import _nodelay
 from conformance.services.matching import find_responses, matches
+from conformance.services.worklist import load_items, worklist_answers
 from conformance.statement.model import Role, Statement
 
 MPPS = "1.2.840.10008.3.1.2.3.3"
 COMMITMENT = "1.2.840.10008.1.20.1"
+MODALITY_WORKLIST_FIND = "1.2.840.10008.5.1.4.31"
 _QR_LEVELS = {"1.2.840.10008.5.1.4.1.2.1": "PatientRoot", "1.2.840.10008.5.1.4.1.2.2": "StudyRoot"}
 
 
@@ -100,6 +103,9 @@ class ReferenceDevice:
     harness_port: int | None = None
     #: SOP Instance UID -> MPPS attributes (PS3.4 F.7.2).
     mpps: dict[str, Dataset] = field(default_factory=dict)
+    #: Modality Worklist items served when the statement declares the worklist SCP
+    #: (default: the shipped conformance/reference/worklist.yaml).
+    worklist: list[Dataset] | None = None
     _server: Any = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -185,9 +191,15 @@ class ReferenceDevice:
                                              wildcard=not self.misbehaviour.no_wildcard)]
 
     def _on_find(self, event: evt.Event) -> Iterator[tuple[int, Dataset | None]]:
-        """C-FIND SCP (PS3.4 C.4.1): one pending response per entity at the level."""
+        """C-FIND SCP (PS3.4 C.4.1): one pending response per entity at the level; for the
+        worklist model (PS3.4 K.4.1), one per matching worklist item."""
+        if str(event.context.abstract_syntax) == MODALITY_WORKLIST_FIND:
+            for answer in worklist_answers(self.worklist or [], event.identifier):
+                yield 0xFF00, answer
+            yield 0x0000, None
+            return
         if str(event.context.abstract_syntax).rsplit(".", 1)[0] not in _QR_LEVELS:
-            yield 0xA900, None      # no worklist here
+            yield 0xA900, None
             return
         with self._lock:
             stored = list(self.received)
@@ -318,6 +330,8 @@ class ReferenceDevice:
         ae.shutdown()
 
     def start(self) -> "ReferenceDevice":
+        if self.worklist is None and self.statement.capability(MODALITY_WORKLIST_FIND, Role.SCP):
+            self.worklist = load_items(Path(__file__).with_name("worklist.yaml"))
         self._stop.clear()
         if self.harness_port is not None:
             harness = self.statement.harness

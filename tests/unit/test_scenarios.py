@@ -99,3 +99,17 @@ def test_a_step_whose_variable_was_never_saved_ends_as_error(start_reference, re
                   build_plan(reference_statement, ["orphan/"], scenarios_for([path])))
     [step] = results.steps
     assert step.outcome == "error" and "${nowhere}" in step.message
+
+
+def test_ct_modality_workflow_against_the_reference_device(start_reference, reference_statement):
+    """Worklist (the shipped items), store in JPEG Lossless, commitment, find by accession."""
+    device = start_reference()
+    scenarios = scenarios_for([SCENARIOS / "examples" / "ct-modality-workflow.yaml"])
+    assert check_against(scenarios[-1], reference_statement) == []
+    results = run(RunContext(reference_statement, target_for(device)),
+                  build_plan(reference_statement, ["ct-modality-workflow/"], scenarios))
+    assert {s.id.split("/")[1]: s.outcome for s in results.steps} == {
+        "worklist": "pass", "store": "pass", "commitment": "pass", "find-by-accession": "pass"}, \
+        [(s.id, s.message, [f.message for f in s.findings]) for s in results.steps]
+    stored = [ds for ds in device.received if ds.AccessionNumber == "REF-ACC-CT1"]
+    assert len(stored) == 3 and {str(ds.PatientID) for ds in stored} == {"REF-PAT-1"}

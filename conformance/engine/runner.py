@@ -19,9 +19,10 @@ from conformance import __version__
 from conformance.engine.events import (
     Event, FindingReported, Handler, RunFinished, RunStarted, StepFinished, StepStarted,
 )
-from conformance.engine.model import Outcome, RunContext, Step, StepResult
+from conformance.engine.model import RunContext, Step, StepResult
 from conformance.engine.results import ResultsBuilder, RunResults
-from conformance.negotiation.association import Establishment, ProposedContext, associate
+from conformance.negotiation.association import Establishment, ProposedContext
+from conformance.negotiation.wire import negotiate
 from conformance.standard.uids import IMPLICIT_VR_LITTLE_ENDIAN, VERIFICATION
 
 
@@ -59,9 +60,8 @@ def device_alive(ctx: RunContext) -> tuple[bool, str]:
     quick = type(t)(connect=min(t.connect, t.liveness), acse=min(t.acse, t.liveness),
                     dimse=t.dimse, network=t.network, liveness=t.liveness)
     target = replace(ctx.target, timeouts=quick)
-    with associate(target, [ProposedContext(VERIFICATION, (IMPLICIT_VR_LITTLE_ENDIAN,))]) as (outcome, _):
-        alive = outcome.establishment in (Establishment.ACCEPTED, Establishment.REJECTED)
-        return alive, outcome.describe()
+    outcome = negotiate(target, [ProposedContext(VERIFICATION, (IMPLICIT_VR_LITTLE_ENDIAN,))])
+    return outcome.establishment in (Establishment.ACCEPTED, Establishment.REJECTED), outcome.describe()
 
 
 class _Run:

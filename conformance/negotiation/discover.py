@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conformance.negotiation.association import (
-    AssociationOutcome, Establishment, ProposedContext, associate,
-)
+from conformance.negotiation.association import Establishment, ProposedContext
 from conformance.negotiation.packing import pack
+from conformance.negotiation.wire import negotiate
 from conformance.negotiation.target import Target
 from conformance.standard import uids
 
@@ -55,41 +54,40 @@ def _probe(target: Target, contexts: list[ProposedContext], found: Discovery) ->
     for group in pack(contexts, 127):
         if ANCHOR not in group and all(c.sop_class != uids.VERIFICATION for c in group):
             group = group + [ANCHOR]
-        with associate(target, group) as (outcome, _):
-            found.associations += 1
-            if outcome.establishment is Establishment.REJECTED:
-                found.notes.append(f"an association of {len(group)} probe contexts was rejected as a whole "
-                                   f"({outcome.describe()}): taken as none of them supported")
-                answers.update({c: False for c in group if c not in answers})
-                continue
-            if outcome.establishment is not Establishment.ACCEPTED:
-                raise DiscoveryError(f"{target.address}: {outcome.describe()}")
-            if found.max_pdu is None:
-                found.max_pdu = outcome.max_pdu
-                found.implementation_class_uid = outcome.implementation_class_uid
-                found.implementation_version_name = outcome.implementation_version_name
-            answers.update({r.proposed: r.accepted for r in outcome.contexts if r.proposed not in answers})
+        outcome = negotiate(target, group)
+        found.associations += 1
+        if outcome.establishment is Establishment.REJECTED:
+            found.notes.append(f"an association of {len(group)} probe contexts was rejected as a whole "
+                               f"({outcome.describe()}): taken as none of them supported")
+            answers.update({c: False for c in group if c not in answers})
+            continue
+        if outcome.establishment is not Establishment.ACCEPTED:
+            raise DiscoveryError(f"{target.address}: {outcome.describe()}")
+        if found.max_pdu is None:
+            found.max_pdu = outcome.max_pdu
+            found.implementation_class_uid = outcome.implementation_class_uid
+            found.implementation_version_name = outcome.implementation_version_name
+        answers.update({r.proposed: r.accepted for r in outcome.contexts if r.proposed not in answers})
     return answers
 
 
 def _policy(target: Target, found: Discovery) -> None:
     echo = [ProposedContext(uids.VERIFICATION, (uids.IMPLICIT_VR_LITTLE_ENDIAN,))]
-    with associate(target, echo) as (outcome, _):
-        found.associations += 1
-        if outcome.establishment is Establishment.REJECTED:
-            hint = " (give the device's AE title with --called-ae)" if outcome.reject_reason == 7 else ""
-            raise DiscoveryError(f"{target.address} rejected the harness: {outcome.describe()}{hint}")
-        if outcome.establishment is not Establishment.ACCEPTED:
-            raise DiscoveryError(f"{target.address}: {outcome.describe()}")
+    outcome = negotiate(target, echo)
+    found.associations += 1
+    if outcome.establishment is Establishment.REJECTED:
+        hint = " (give the device's AE title with --called-ae)" if outcome.reject_reason == 7 else ""
+        raise DiscoveryError(f"{target.address} rejected the harness: {outcome.describe()}{hint}")
+    if outcome.establishment is not Establishment.ACCEPTED:
+        raise DiscoveryError(f"{target.address}: {outcome.describe()}")
     for which, probe in (("called", target.with_called_ae(WRONG_AE_TITLE)),
                          ("calling", target.with_calling_ae(UNKNOWN_CALLING_AE))):
-        with associate(probe, echo) as (outcome, _):
-            found.associations += 1
-            checked = outcome.establishment is Establishment.REJECTED
-            if outcome.establishment not in (Establishment.ACCEPTED, Establishment.REJECTED):
-                found.notes.append(f"{which} AE title policy unknown: {outcome.describe()}")
-                continue
-            setattr(found, f"checks_{which}_ae_title", checked)
+        outcome = negotiate(probe, echo)
+        found.associations += 1
+        if outcome.establishment not in (Establishment.ACCEPTED, Establishment.REJECTED):
+            found.notes.append(f"{which} AE title policy unknown: {outcome.describe()}")
+            continue
+        setattr(found, f"checks_{which}_ae_title", outcome.establishment is Establishment.REJECTED)
 
 
 def discover(target: Target) -> Discovery:
@@ -111,10 +109,10 @@ def discover(target: Target) -> Discovery:
                  for sop, tss in found.accepted.items() if sop in storage for ts in tss]
         answers: dict[ProposedContext, bool] = {}
         for group in pack(roles):
-            with associate(target, group) as (outcome, _):
-                found.associations += 1
-                for r in outcome.contexts:
-                    answers[r.proposed] = bool(r.accepted and r.as_scp)
+            outcome = negotiate(target, group)
+            found.associations += 1
+            for r in outcome.contexts:
+                answers[r.proposed] = bool(r.accepted and r.as_scp)
         for ctx, ok in answers.items():
             if ok:
                 found.role_selection.setdefault(ctx.sop_class, []).append(ctx.transfer_syntaxes[0])

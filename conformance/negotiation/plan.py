@@ -31,6 +31,7 @@ from conformance.negotiation.association import (
     CONTEXT_RESULTS, AssociationOutcome, ContextResult, Establishment, ProposedContext, associate,
 )
 from conformance.negotiation.packing import MAX_CONTEXTS, pack, per_sop_class
+from conformance.negotiation.wire import negotiate
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
 
@@ -100,16 +101,16 @@ class ContextProbe:
                 for c in group:
                     failures[c] = stop
                 continue
-            with associate(ctx.target, group) as (outcome, _assoc):
-                if outcome.establishment is Establishment.ACCEPTED:
-                    answers.update({r.proposed: r for r in outcome.contexts if r.proposed not in answers})
-                    continue
-                failure = unestablished(outcome, "propose these presentation contexts")
-                for c in group:
-                    failures[c] = failure
-                if failure.device_unreachable:
-                    stop = StepResult.error("not tried: the device stopped answering "
-                                            f"({outcome.describe()})", unreachable=True)
+            outcome = negotiate(ctx.target, group)
+            if outcome.establishment is Establishment.ACCEPTED:
+                answers.update({r.proposed: r for r in outcome.contexts if r.proposed not in answers})
+                continue
+            failure = unestablished(outcome, "propose these presentation contexts")
+            for c in group:
+                failures[c] = failure
+            if failure.device_unreachable:
+                stop = StepResult.error("not tried: the device stopped answering "
+                                        f"({outcome.describe()})", unreachable=True)
         results: dict[str, StepResult] = {}
         for step in steps:
             contexts, evaluate = self.proposals[step.id]
@@ -264,56 +265,56 @@ def _ae_title_check(which: str) -> Callable[[RunContext], StepResult]:
         target = (ctx.target.with_called_ae(WRONG_AE_TITLE) if which == "called"
                   else ctx.target.with_calling_ae(UNKNOWN_CALLING_AE))
         title = WRONG_AE_TITLE if which == "called" else UNKNOWN_CALLING_AE
-        with associate(target, _default_context(ctx.statement)) as (outcome, _assoc):
-            obs = [{"kind": "association", "establishment": outcome.establishment.value,
-                    f"{which}_ae": title, "reject_reason": outcome.reject_reason}]
-            if outcome.establishment not in (Establishment.ACCEPTED, Establishment.REJECTED):
-                return unestablished(outcome, f"test the {which} AE title policy")
-            rejected = outcome.establishment is Establishment.REJECTED
-            if checks and not rejected:
-                return StepResult([Finding(
-                    f"negotiation.{which}-ae-not-checked", Severity.ERROR,
-                    f"The statement says the device checks the {which} AE title, but it accepted "
-                    f"an association with {which} AE title {title!r}.",
-                    reference="PS3.8 9.3.4, Table 9-21; statement")], obs)
-            if not checks and rejected:
-                return StepResult([Finding(
-                    f"negotiation.{which}-ae-checked", Severity.ERROR,
-                    f"The statement says any {which} AE title is accepted, but the device "
-                    f"rejected {title!r}: {outcome.describe()}.",
-                    reference="PS3.8 9.3.4; statement")], obs)
-            if rejected and (outcome.reject_source, outcome.reject_reason) != (1, reason):
-                return StepResult([Finding(
-                    "negotiation.wrong-reject-reason", Severity.WARNING,
-                    f"A wrong {which} AE title was rejected with {outcome.reject_meaning} "
-                    f"(source {outcome.reject_source}, reason {outcome.reject_reason}); PS3.8 calls "
-                    f"for source 1, reason {reason} ({which}-AE-title-not-recognized).",
-                    reference="PS3.8 Table 9-21")], obs)
-            return StepResult([], obs, message=outcome.describe())
+        outcome = negotiate(target, _default_context(ctx.statement))
+        obs = [{"kind": "association", "establishment": outcome.establishment.value,
+                f"{which}_ae": title, "reject_reason": outcome.reject_reason}]
+        if outcome.establishment not in (Establishment.ACCEPTED, Establishment.REJECTED):
+            return unestablished(outcome, f"test the {which} AE title policy")
+        rejected = outcome.establishment is Establishment.REJECTED
+        if checks and not rejected:
+            return StepResult([Finding(
+                f"negotiation.{which}-ae-not-checked", Severity.ERROR,
+                f"The statement says the device checks the {which} AE title, but it accepted "
+                f"an association with {which} AE title {title!r}.",
+                reference="PS3.8 9.3.4, Table 9-21; statement")], obs)
+        if not checks and rejected:
+            return StepResult([Finding(
+                f"negotiation.{which}-ae-checked", Severity.ERROR,
+                f"The statement says any {which} AE title is accepted, but the device "
+                f"rejected {title!r}: {outcome.describe()}.",
+                reference="PS3.8 9.3.4; statement")], obs)
+        if rejected and (outcome.reject_source, outcome.reject_reason) != (1, reason):
+            return StepResult([Finding(
+                "negotiation.wrong-reject-reason", Severity.WARNING,
+                f"A wrong {which} AE title was rejected with {outcome.reject_meaning} "
+                f"(source {outcome.reject_source}, reason {outcome.reject_reason}); PS3.8 calls "
+                f"for source 1, reason {reason} ({which}-AE-title-not-recognized).",
+                reference="PS3.8 Table 9-21")], obs)
+        return StepResult([], obs, message=outcome.describe())
     return action
 
 
 def _association_parameters(ctx: RunContext) -> StepResult:
     """Observed A-ASSOCIATE-AC user information vs the statement (PS3.7 D.3.3.1-D.3.3.2)."""
     net = ctx.statement.network
-    with associate(ctx.target, _default_context(ctx.statement)) as (outcome, assoc):
-        if assoc is None:
-            return unestablished(outcome, "read the association parameters")
-        observed = {"max_pdu_receive": outcome.max_pdu,
-                    "implementation_class_uid": outcome.implementation_class_uid,
-                    "implementation_version_name": outcome.implementation_version_name}
-        findings = []
-        checks = (("max_pdu_receive", net.max_pdu_receive, Severity.ERROR, "PS3.8 D.1"),
-                  ("implementation_class_uid", net.implementation_class_uid, Severity.WARNING, "PS3.7 D.3.3.2"),
-                  ("implementation_version_name", net.implementation_version_name, Severity.WARNING, "PS3.7 D.3.3.2"))
-        for key, declared, severity, ref in checks:
-            if declared is not None and observed[key] != declared:
-                findings.append(Finding(
-                    f"negotiation.{key.replace('_', '-')}-mismatch", severity,
-                    f"{key.replace('_', ' ')}: declared {declared!r}, observed {observed[key]!r}.",
-                    reference=f"{ref}; statement", details={"declared": declared, "observed": observed[key]}))
-        return StepResult(findings, [dict(kind="association-parameters", **observed)],
-                          message=", ".join(f"{k}={v}" for k, v in observed.items()))
+    outcome = negotiate(ctx.target, _default_context(ctx.statement))
+    if outcome.establishment is not Establishment.ACCEPTED:
+        return unestablished(outcome, "read the association parameters")
+    observed = {"max_pdu_receive": outcome.max_pdu,
+                "implementation_class_uid": outcome.implementation_class_uid,
+                "implementation_version_name": outcome.implementation_version_name}
+    findings = []
+    checks = (("max_pdu_receive", net.max_pdu_receive, Severity.ERROR, "PS3.8 D.1"),
+              ("implementation_class_uid", net.implementation_class_uid, Severity.WARNING, "PS3.7 D.3.3.2"),
+              ("implementation_version_name", net.implementation_version_name, Severity.WARNING, "PS3.7 D.3.3.2"))
+    for key, declared, severity, ref in checks:
+        if declared is not None and observed[key] != declared:
+            findings.append(Finding(
+                f"negotiation.{key.replace('_', '-')}-mismatch", severity,
+                f"{key.replace('_', ' ')}: declared {declared!r}, observed {observed[key]!r}.",
+                reference=f"{ref}; statement", details={"declared": declared, "observed": observed[key]}))
+    return StepResult(findings, [dict(kind="association-parameters", **observed)],
+                      message=", ".join(f"{k}={v}" for k, v in observed.items()))
 
 
 # --- the plan -------------------------------------------------------------------------------

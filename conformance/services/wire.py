@@ -6,8 +6,8 @@ _run_reactor``), which caps a C-STORE loop near 270 files/s on loopback, and its
 protocol between the reactor and the sending thread can lose a fast C-STORE-RSP
 (../shared/PEERS.md item 3, pynetdicom issue 875). A storage step sends request, waits
 for the response, sends the next: nothing in that needs a second thread. This module
-does exactly that with the PDU formats of PS3.8 section 9.3 and the C-STORE command of
-PS3.7 9.3.1, and nothing else (no SCP side, no other DIMSE services).
+does exactly that with the DIMSE messages of PS3.7 9.3.1 (C-STORE) and 9.3.3 (C-GET) over
+the association layer of :mod:`conformance.negotiation.wire` (no SCP side).
 
 TCP_NODELAY is set (PS3.8 does not require it; without it every round trip waits for
 Nagle's delayed ACK, about 40 ms). Every read is bounded by the ACSE or DIMSE timeout.
@@ -15,62 +15,23 @@ Nagle's delayed ACK, about 40 ms). Every read is bounded by the ACSE or DIMSE ti
 
 from __future__ import annotations
 
-import socket
 import struct
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from conformance.negotiation.association import (
-    AssociationOutcome,
-    ContextResult,
-    Establishment,
-    ProposedContext,
-)
+from conformance.negotiation.association import AssociationOutcome, ProposedContext
 from conformance.negotiation.target import Target
-
-APPLICATION_CONTEXT = b"1.2.840.10008.3.1.1.1"
-IMPLEMENTATION_CLASS_UID = b"1.2.826.0.1.3680043.10.1375.2"
-IMPLEMENTATION_VERSION = b"CONFORMANCE_WIRE"
-MAX_PDU_RECEIVE = 65536
-
-
-class WireError(Exception):
-    """The association broke: closed, aborted, a malformed PDU, or a timeout."""
-
-
-def _uid(value: str) -> bytes:
-    raw = value.encode("ascii")
-    return raw + b"\x00" if len(raw) % 2 else raw
-
-
-def _item(kind: int, payload: bytes) -> bytes:
-    return struct.pack(">BBH", kind, 0, len(payload)) + payload
-
-
-def _ae(title: str) -> bytes:
-    return title.encode("ascii")[:16].ljust(16, b" ")
-
-
-def associate_rq(target: Target, contexts: Sequence[ProposedContext]) -> bytes:
-    """A-ASSOCIATE-RQ PDU (PS3.8 9.3.2) with odd context IDs 1, 3, ... in order."""
-    body = struct.pack(">HH", 1, 0) + _ae(target.called_ae) + _ae(target.calling_ae) + b"\x00" * 32
-    body += _item(0x10, APPLICATION_CONTEXT)
-    roles = b""
-    for i, ctx in enumerate(contexts):
-        sub = _item(0x30, ctx.sop_class.encode("ascii"))
-        for ts in ctx.transfer_syntaxes:
-            sub += _item(0x40, ts.encode("ascii"))
-        body += _item(0x20, struct.pack(">BBBB", 2 * i + 1, 0, 0, 0) + sub)
-        if ctx.scu_role is not None or ctx.scp_role is not None:
-            uid = ctx.sop_class.encode("ascii")
-            roles += _item(0x54, struct.pack(">H", len(uid)) + uid
-                           + bytes([int(bool(ctx.scu_role)), int(bool(ctx.scp_role))]))
-    user = (_item(0x51, struct.pack(">I", MAX_PDU_RECEIVE)) + _item(0x52, IMPLEMENTATION_CLASS_UID)
-            + roles + _item(0x55, IMPLEMENTATION_VERSION))
-    body += _item(0x50, user)
-    return struct.pack(">BBI", 0x01, 0, len(body)) + body
-
+from conformance.negotiation.wire import (  # noqa: F401 - re-exported for the services' callers
+    APPLICATION_CONTEXT,
+    IMPLEMENTATION_CLASS_UID,
+    IMPLEMENTATION_VERSION,
+    MAX_PDU_RECEIVE,
+    PduChannel,
+    WireError,
+    _uid,
+    associate_rq,
+    open_channel,
+)
 
 def command(fields: dict[int, bytes]) -> bytes:
     """A command set (group 0000, Implicit VR Little Endian, PS3.7 E.1) from element
@@ -129,42 +90,8 @@ class Response:
     error_comment: str = ""
 
 
-class WireAssociation:
-    """An established association, used by one thread for C-STORE requests."""
-
-    def __init__(self, sock: socket.socket, target: Target, outcome: AssociationOutcome,
-                 context_ids: dict[ProposedContext, int]) -> None:
-        self.sock, self.target, self.outcome = sock, target, outcome
-        self.context_ids = context_ids
-        self.max_pdu = outcome.max_pdu or 0
-        self.is_established = True
-        self.is_aborted = False
-        self._buf = bytearray()
-
-    # --- reading --------------------------------------------------------------------
-    def _recv_exact(self, n: int, timeout: float) -> bytes:
-        deadline = time.monotonic() + timeout
-        while len(self._buf) < n:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise WireError(f"no data from the device within {timeout:g} s")
-            self.sock.settimeout(left)
-            try:
-                chunk = self.sock.recv(max(65536, n - len(self._buf)))
-            except TimeoutError:
-                raise WireError(f"no data from the device within {timeout:g} s") from None
-            except OSError as exc:
-                raise WireError(f"connection error: {exc}") from None
-            if not chunk:
-                raise WireError("the device closed the connection")
-            self._buf += chunk
-        out = bytes(self._buf[:n])
-        del self._buf[:n]
-        return out
-
-    def read_pdu(self, timeout: float) -> tuple[int, bytes]:
-        kind, _r, length = struct.unpack(">BBI", self._recv_exact(6, timeout))
-        return kind, self._recv_exact(length, timeout)
+class WireAssociation(PduChannel):
+    """An established association, used by one thread for C-STORE and C-GET requests."""
 
     # --- DIMSE ------------------------------------------------------------------------
     def _pdata(self, context_id: int, payload: bytes, command: bool) -> bytes:
@@ -293,104 +220,7 @@ class WireAssociation:
                 return responses
         raise WireError(f"more than {limit} messages during one C-GET")
 
-    # --- release / abort ----------------------------------------------------------------
-    def _broken(self) -> None:
-        self.is_established = False
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def release(self) -> None:
-        """A-RELEASE-RQ, wait (bounded) for A-RELEASE-RP, close (PS3.8 9.3.6-7)."""
-        if not self.is_established:
-            return
-        try:
-            self.sock.sendall(struct.pack(">BBI", 0x05, 0, 4) + b"\x00" * 4)
-            for _ in range(16):
-                kind, _body = self.read_pdu(self.target.timeouts.acse)
-                if kind in (0x06, 0x07):
-                    break
-        except (WireError, OSError):
-            pass
-        self._broken()
-
-    def abort(self) -> None:
-        if self.is_established:
-            try:
-                self.sock.sendall(struct.pack(">BBIBBBB", 0x07, 0, 4, 0, 0, 0, 0))
-            except OSError:
-                pass
-        self._broken()
-
-
-def _parse_ac(body: bytes, contexts: Sequence[ProposedContext]) -> AssociationOutcome:
-    outcome = AssociationOutcome(Establishment.ACCEPTED)
-    results: dict[int, tuple[int, str | None]] = {}
-    pos = 68
-    while pos + 4 <= len(body):
-        kind, _r, length = struct.unpack_from(">BBH", body, pos)
-        item = body[pos + 4:pos + 4 + length]
-        pos += 4 + length
-        if kind == 0x21:
-            cid, result = item[0], item[2]
-            ts = None
-            if len(item) > 8 and item[4] == 0x40:
-                ts_len = struct.unpack_from(">H", item, 6)[0]
-                ts = item[8:8 + ts_len].decode("ascii").strip("\x00 ")
-            results[cid] = (result, ts)
-        elif kind == 0x50:
-            sub = 0
-            while sub + 4 <= len(item):
-                skind, _r2, slen = struct.unpack_from(">BBH", item, sub)
-                value = item[sub + 4:sub + 4 + slen]
-                sub += 4 + slen
-                if skind == 0x51:
-                    outcome.max_pdu = struct.unpack(">I", value)[0]
-                elif skind == 0x52:
-                    outcome.implementation_class_uid = value.decode("ascii").strip("\x00 ")
-                elif skind == 0x55:
-                    outcome.implementation_version_name = value.decode("ascii").strip()
-    for i, ctx in enumerate(contexts):
-        result, ts = results.get(2 * i + 1, (2, None))
-        outcome.contexts.append(ContextResult(ctx, result=result,
-                                              transfer_syntax=ts if result == 0 else None,
-                                              as_scu=True if result == 0 else None))
-    return outcome
-
-
 def open_association(target: Target, contexts: Sequence[ProposedContext]
                      ) -> tuple[AssociationOutcome, WireAssociation | None]:
-    """Request an association; the outcome as data, and the association if accepted
-    with at least one context (PS3.8 9.3.2-9.3.4)."""
-    if not 1 <= len(contexts) <= 128:
-        raise ValueError(f"between 1 and 128 presentation contexts, not {len(contexts)}")
-    t = target.timeouts
-    try:
-        sock = socket.create_connection((target.host, target.port), timeout=t.connect)
-    except OSError as exc:
-        return AssociationOutcome(Establishment.NO_CONNECTION, detail=str(exc)), None
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    wire = WireAssociation(sock, target, AssociationOutcome(Establishment.NO_ANSWER), {})
-    try:
-        sock.sendall(associate_rq(target, contexts))
-        kind, body = wire.read_pdu(t.acse)
-    except (OSError, WireError) as exc:
-        wire._broken()
-        silent = "within" in str(exc)
-        return AssociationOutcome(Establishment.NO_ANSWER if silent else Establishment.ABORTED,
-                                  detail=str(exc)), None
-    if kind == 0x03:
-        wire._broken()
-        return AssociationOutcome(Establishment.REJECTED, reject_result=body[1],
-                                  reject_source=body[2], reject_reason=body[3]), None
-    if kind != 0x02:
-        wire._broken()
-        return AssociationOutcome(Establishment.ABORTED, detail=f"PDU type 0x{kind:02X}"), None
-    outcome = _parse_ac(body, contexts)
-    wire.outcome, wire.max_pdu = outcome, outcome.max_pdu or 0
-    wire.context_ids = {c.proposed: 2 * i + 1 for i, c in enumerate(outcome.contexts) if c.accepted}
-    if not wire.context_ids:
-        wire.abort()
-        return outcome, None
-    return outcome, wire
+    """Request an association for DIMSE messages (see :func:`conformance.negotiation.wire.open_channel`)."""
+    return open_channel(target, contexts, WireAssociation)

@@ -89,3 +89,25 @@ def test_more_than_128_contexts_is_refused_before_sending():
     with pytest.raises(ValueError):
         with associate(target(1), ECHO * 129):
             pass
+
+
+def test_the_one_thread_requestor_agrees_with_pynetdicom(start_reference):
+    """conformance.negotiation.wire.negotiate (used by the probes) and pynetdicom's requestor
+    classify every context the same way, role selection included (PS3.7 D.3.3.4)."""
+    from conformance.negotiation.wire import negotiate
+    from tests.conftest import target_for
+    device = start_reference()
+    ct, rt_image = "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.481.1"
+    contexts = [ProposedContext(ct, ("1.2.840.10008.1.2",)), ProposedContext(ct, ("1.2.840.10008.1.2.4.50",)),
+                ProposedContext(rt_image, ("1.2.840.10008.1.2",)),
+                ProposedContext("1.2.840.10008.5.1.4.1.1.4", ("1.2.840.10008.1.2.1",), scu_role=False, scp_role=True)]
+    target = target_for(device)
+    wire = negotiate(target, contexts)
+    with associate(target, contexts) as (reference, _):
+        pass
+    assert wire.establishment is reference.establishment is Establishment.ACCEPTED
+    assert [(c.result, c.transfer_syntax, c.as_scu, c.as_scp) for c in wire.contexts] == \
+           [(c.result, c.transfer_syntax, c.as_scu, c.as_scp) for c in reference.contexts]
+    assert [c.result for c in wire.contexts] == [0, 4, 3, 0]
+    assert (wire.contexts[3].as_scu, wire.contexts[3].as_scp) == (False, True)
+    assert (wire.max_pdu, wire.implementation_class_uid) == (reference.max_pdu, reference.implementation_class_uid)

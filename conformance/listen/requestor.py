@@ -1,8 +1,8 @@
 """The harness as association requestor inside a listen session: C-STORE sub-operations of a
 C-MOVE to the move destination (PS3.4 C.4.2.3.1), and the storage commitment N-EVENT-REPORT
 on a new association (PS3.4 J.3.3). Association set-up is :func:`conformance.services.wire.
-open_association` (shared with the services family); this adds sending any DIMSE request
-on it and reading the response.
+open_association` (shared with the services family), and so is reading the response
+(``WireAssociation.read_message``); this adds sending any DIMSE request.
 """
 
 from __future__ import annotations
@@ -28,31 +28,8 @@ def request(wire: WireAssociation, context_id: int, fields: dict[int, object], d
     except OSError as exc:
         wire._broken()
         raise WireError(f"could not send: {exc}") from None
-    command, payload = bytearray(), bytearray()
-    cmd: Command | None = None
-    for _ in range(100000):
-        kind, body = wire.read_pdu(timeout)
-        if kind == 0x07:
-            wire.is_established, wire.is_aborted = False, True
-            raise WireError("the peer aborted the association")
-        if kind != 0x04:
-            raise WireError(f"unexpected PDU type 0x{kind:02X} while waiting for a response")
-        pos = 0
-        while pos + 6 <= len(body):
-            length, _cid, header = struct.unpack_from(">IBB", body, pos)
-            part = body[pos + 6:pos + 4 + length]
-            pos += 4 + length
-            if header & 0x01:
-                command += part
-                if header & 0x02:
-                    cmd = dimse.parse(bytes(command))
-                    if not cmd.has_data_set:
-                        return cmd, b""
-            else:
-                payload += part
-                if header & 0x02 and cmd is not None:
-                    return cmd, bytes(payload)
-    raise WireError("no complete response")
+    _cid, response, dataset = wire.read_message(timeout)
+    return Command(response), dataset or b""
 
 
 def dataset_bytes(path: str) -> bytes | None:

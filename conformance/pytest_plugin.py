@@ -170,11 +170,54 @@ def dicom_reference_device() -> Iterator[Callable[..., ReferenceDevice]]:
 
 @pytest.fixture
 def dicom_run() -> Callable[..., RunResults]:
-    """``dicom_run(statement, host, port, patterns=(), strict=False)``: run the harness and get
+    """``dicom_run(statement, host, port, patterns=(), scenarios=(), strict=False,
+    harness_port=None)``: run the harness (the shipped scenarios plus *scenarios* files) and get
     :class:`RunResults` to assert on (``results.findings()``, ``results.step(id)``)."""
     def run_it(statement: Statement | str | Path, host: str, port: int, patterns: Sequence[str] = (),
-               strict: bool = False, called_ae: str | None = None) -> RunResults:
+               scenarios: Sequence[str | Path] = (), strict: bool = False, called_ae: str | None = None,
+               harness_port: int | None = None) -> RunResults:
         st = statement if isinstance(statement, Statement) else load_statement(statement)
-        target = Target(host, port, called_ae or st.network.ae_titles[0], st.harness.ae_title)
-        return run(RunContext(st, target, RunOptions(strict=strict)), build_plan(st, patterns))
+        target = Target(host, port, called_ae or st.network.ae_titles[0], st.harness.ae_title,
+                        harness_port=harness_port)
+        return run(RunContext(st, target, RunOptions(strict=strict)),
+                   build_plan(st, patterns, scenarios_for(scenarios)))
     return run_it
+
+
+@pytest.fixture
+def dicom_association() -> Iterator[Callable[..., Any]]:
+    """``dicom_association(host, port, called_ae, contexts)`` -> ``(outcome, assoc)``: an
+    association to the device under test (pynetdicom's, for DIMSE calls of your own);
+    *contexts* are ``(SOP class UID, [transfer syntax UIDs])``. Released after the test."""
+    from contextlib import ExitStack
+
+    from conformance.negotiation.association import ProposedContext, associate
+
+    stack = ExitStack()
+
+    def open_one(host: str, port: int, called_ae: str, contexts: Sequence[tuple[str, Sequence[str]]],
+                 calling_ae: str = "CONFORMANCE") -> Any:
+        proposed = [ProposedContext(sop, tuple(tss)) for sop, tss in contexts]
+        return stack.enter_context(associate(Target(host, port, called_ae, calling_ae), proposed))
+
+    with stack:
+        yield open_one
+
+
+@pytest.fixture
+def dicom_harness_scp() -> Iterator[Callable[..., Any]]:
+    """``dicom_harness_scp(ae_title, port=0)``: a harness storage / commitment-report SCP on
+    127.0.0.1 (``.port``, ``.received``, ``.wait_received(n, timeout)``, ``.reports``).
+    Stopped after the test."""
+    from conformance.services.listener import HarnessListener
+
+    started: list[HarnessListener] = []
+
+    def start(ae_title: str = "CONFORMANCE", port: int = 0) -> HarnessListener:
+        listener = HarnessListener(ae_title, port).start()
+        started.append(listener)
+        return listener
+
+    yield start
+    for listener in started:
+        listener.stop()

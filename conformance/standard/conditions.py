@@ -244,3 +244,37 @@ def tags_in(expr: Any) -> set[int]:
     if expr[0] in ("and", "or"):
         return set().union(*(tags_in(e) for e in expr[1:]))
     return {expr[1]}
+
+
+# --- sentences of attribute descriptions (PS3.3), shared by the index builders -------------
+
+_CONDITION_SENTENCE = re.compile(r"((?:Required|Shall be present) if\b.*?)(?:\.(?:\s|$)|$)", re.DOTALL)
+_ITEM_COUNTS = [(r"Only a single Item shall be (?:included|present) in (?:this|the) Sequence", 1, 1),
+                (r"Exactly one Item shall be (?:included|present) in (?:this|the) Sequence", 1, 1),
+                (r"One or more Items shall be (?:included|present) in (?:this|the) Sequence", 1, None),
+                (r"Zero or one Items? shall be (?:included|present) in (?:this|the) Sequence", 0, 1),
+                (r"One or two Items shall be (?:included|present) in (?:this|the) Sequence", 1, 2),
+                (r"Two or more Items shall be (?:included|present) in (?:this|the) Sequence", 2, None)]
+
+
+def condition_sentence(text: str) -> str | None:
+    """The condition sentence of an attribute description ("Required if ..."), plus "May be
+    present otherwise" when the next sentence says so (PS3.5 7.4.4: otherwise a 1C/2C
+    attribute shall not be present when its condition is false). *text* is plain text."""
+    m = _CONDITION_SENTENCE.search(text)
+    if not m:
+        return None
+    cond = " ".join(m.group(1).split())
+    if re.match(r"\s*May be present otherwise", text[m.end():], re.IGNORECASE):
+        cond += ". May be present otherwise"
+    return cond
+
+
+def item_count(text: str) -> list | None:
+    """Unconditional number of Items of a sequence ("Only a single Item shall be included in
+    this Sequence.") as [min, max or None]; a sentence that goes on ("unless", "if", "for
+    each") is ignored."""
+    for pattern, lo, hi in _ITEM_COUNTS:
+        if re.search(pattern + r"\s*\.", text):
+            return [lo, hi]
+    return None

@@ -36,7 +36,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conformance.standard.conditions import parse_condition, tags_in
+from conformance.standard.conditions import condition_sentence, item_count, parse_condition, tags_in
 
 PARTS = ("part03.xml", "part04.xml", "part06.xml")
 EXTRA_HINT = "pip install 'dicom-conformance[docbook]'"
@@ -64,34 +64,6 @@ def edition_of(part03: Path) -> str:
         head = fh.read(8192).decode("utf-8", "replace")
     m = re.search(r"PS3\.3\s+(\d{4}[a-z])\b", head) or re.search(r"\b(\d{4}[a-e])\b", head)
     return m.group(1) if m else "unknown"
-
-
-# --- text helpers (same rules as bin/build_standard_index.py) ---------------------------
-
-_COND_RE = re.compile(r"((?:Required|Shall be present) if\b.*?)(?:\.(?:\s|$)|$)", re.DOTALL)
-_ITEMS = [(r"Only a single Item shall be (?:included|present) in (?:this|the) Sequence", 1, 1),
-          (r"Exactly one Item shall be (?:included|present) in (?:this|the) Sequence", 1, 1),
-          (r"One or more Items shall be (?:included|present) in (?:this|the) Sequence", 1, None),
-          (r"Zero or one Items? shall be (?:included|present) in (?:this|the) Sequence", 0, 1),
-          (r"One or two Items shall be (?:included|present) in (?:this|the) Sequence", 1, 2),
-          (r"Two or more Items shall be (?:included|present) in (?:this|the) Sequence", 2, None)]
-
-
-def _condition_text(text: str) -> str | None:
-    m = _COND_RE.search(text)
-    if not m:
-        return None
-    cond = " ".join(m.group(1).split())
-    if re.match(r"\s*May be present otherwise", text[m.end():], re.IGNORECASE):
-        cond += ". May be present otherwise"
-    return cond
-
-
-def _item_count(text: str) -> list | None:
-    for pattern, lo, hi in _ITEMS:
-        if re.search(pattern + r"\s*\.", text):
-            return [lo, hi]
-    return None
 
 
 def _slug(name: str) -> str:
@@ -221,7 +193,7 @@ def _convert(iod_info: dict, module_info: dict, chapters: dict, edition: str,
                 continue
             text = entry.get("desc", "")
             atype = entry.get("type", "")
-            cid = cond_id(_condition_text(text)) if atype in ("1C", "2C") else -1
+            cid = cond_id(condition_sentence(text)) if atype in ("1C", "2C") else -1
             if cid >= 0 and tag in tags_in(conditions[cid]["expr"]):
                 stats["conditions_self_referencing_dropped"] += 1
                 cid = cond_id(conditions[cid]["text"] + " [refers to the attribute itself]")
@@ -231,7 +203,7 @@ def _convert(iod_info: dict, module_info: dict, chapters: dict, edition: str,
             children = nodes(entry.get("items") or {}, seen)
             node = [tag, atype, cid, term_id(entry.get("enumerated")),
                     term_id(entry.get("defined")), children]
-            items = _item_count(text) if "items" in entry else None
+            items = item_count(text) if "items" in entry else None
             if items:
                 node.append(items)
                 stats["sequences_with_item_count"] += 1

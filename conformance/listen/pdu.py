@@ -18,6 +18,8 @@ import socket
 import struct
 from dataclasses import dataclass, field
 
+from conformance.negotiation.wire import items
+
 APPLICATION_CONTEXT = "1.2.840.10008.3.1.1.1"
 IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.10.1375.3"
 IMPLEMENTATION_VERSION = "CONFORMANCE_SCP"
@@ -75,38 +77,26 @@ def parse_associate_rq(body: bytes) -> AssociateRequest:
         raise PduError(f"A-ASSOCIATE-RQ of {len(body)} bytes is shorter than its fixed part (68)")
     version = struct.unpack_from(">H", body, 0)[0]
     req = AssociateRequest(version, _text(body[4:20]), _text(body[20:36]))
-    pos = 68
-    while pos + 4 <= len(body):
-        kind, _r, length = struct.unpack_from(">BBH", body, pos)
-        item = body[pos + 4:pos + 4 + length]
-        pos += 4 + length
+    for kind, item in items(body, 68):
         if kind == 0x10:
             req.application_context = _text(item)
         elif kind == 0x20 and len(item) >= 4:
             ctx = ProposedContext(item[0], "", [])
-            sub = 4
-            while sub + 4 <= len(item):
-                skind, _r2, slen = struct.unpack_from(">BBH", item, sub)
-                name = _text(item[sub + 4:sub + 4 + slen])
-                sub += 4 + slen
+            for skind, value in items(item, 4):
                 if skind == 0x30:
-                    ctx.abstract_syntax = name
+                    ctx.abstract_syntax = _text(value)
                 elif skind == 0x40:
-                    ctx.transfer_syntaxes.append(name)
+                    ctx.transfer_syntaxes.append(_text(value))
             req.contexts.append(ctx)
         elif kind == 0x50:
-            sub = 0
-            while sub + 4 <= len(item):
-                skind, _r2, slen = struct.unpack_from(">BBH", item, sub)
-                value = item[sub + 4:sub + 4 + slen]
-                sub += 4 + slen
-                if skind == 0x51 and slen == 4:
+            for skind, value in items(item):
+                if skind == 0x51 and len(value) == 4:
                     req.max_pdu = struct.unpack(">I", value)[0]
                 elif skind == 0x52:
                     req.implementation_class_uid = _text(value)
                 elif skind == 0x55:
                     req.implementation_version_name = _text(value)
-                elif skind == 0x54 and slen >= 4:
+                elif skind == 0x54 and len(value) >= 4:
                     ulen = struct.unpack_from(">H", value, 0)[0]
                     uid = _text(value[2:2 + ulen])
                     if len(value) >= 4 + ulen:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import socket
 import struct
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
 from conformance.negotiation.association import (
@@ -142,6 +142,16 @@ class PduChannel:
 
 
 
+def items(data: bytes, pos: int = 0) -> Iterator[tuple[int, bytes]]:
+    """(item type, item value) of the items from *pos* on: the variable part of the
+    A-ASSOCIATE PDUs and of their presentation context and user information items
+    (PS3.8 9.3.2-9.3.3: type, reserved, 2-byte length)."""
+    while pos + 4 <= len(data):
+        kind, _reserved, length = struct.unpack_from(">BBH", data, pos)
+        yield kind, data[pos + 4:pos + 4 + length]
+        pos += 4 + length
+
+
 def _roles(item: bytes) -> tuple[str, int, int]:
     """SCP/SCU Role Selection sub-item (PS3.7 D.3.3.4): (SOP class UID, SCU role, SCP role)."""
     uid_len = struct.unpack_from(">H", item, 0)[0]
@@ -153,11 +163,7 @@ def _parse_ac(body: bytes, contexts: Sequence[ProposedContext]) -> AssociationOu
     outcome = AssociationOutcome(Establishment.ACCEPTED)
     results: dict[int, tuple[int, str | None]] = {}
     roles: dict[str, tuple[int, int]] = {}
-    pos = 68
-    while pos + 4 <= len(body):
-        kind, _r, length = struct.unpack_from(">BBH", body, pos)
-        item = body[pos + 4:pos + 4 + length]
-        pos += 4 + length
+    for kind, item in items(body, 68):
         if kind == 0x21:
             cid, result = item[0], item[2]
             ts = None
@@ -166,11 +172,7 @@ def _parse_ac(body: bytes, contexts: Sequence[ProposedContext]) -> AssociationOu
                 ts = item[8:8 + ts_len].decode("ascii").strip("\x00 ")
             results[cid] = (result, ts)
         elif kind == 0x50:
-            sub = 0
-            while sub + 4 <= len(item):
-                skind, _r2, slen = struct.unpack_from(">BBH", item, sub)
-                value = item[sub + 4:sub + 4 + slen]
-                sub += 4 + slen
+            for skind, value in items(item):
                 if skind == 0x51:
                     outcome.max_pdu = struct.unpack(">I", value)[0]
                 elif skind == 0x52:

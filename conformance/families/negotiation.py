@@ -18,6 +18,7 @@ Checks (PS3.7 Annex D, PS3.8 section 9):
 
 The context probes are batched: all of them share as few associations as PS3.8 allows
 (see :mod:`conformance.negotiation.packing`).
+Registered as the ``negotiation`` family (:mod:`conformance.families.registry`).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from conformance.engine.model import RunContext, Step, StepResult
+from conformance.families.registry import planner
+from conformance.families.session import unestablished
 from conformance.findings import Finding, Severity
 from conformance.negotiation.association import (
-    CONTEXT_RESULTS, AssociationOutcome, ContextResult, Establishment, ProposedContext, associate,
+    CONTEXT_RESULTS, ContextResult, Establishment, ProposedContext, associate,
 )
 from conformance.negotiation.packing import MAX_CONTEXTS, pack, per_sop_class
 from conformance.negotiation.wire import negotiate
@@ -39,12 +42,6 @@ Evaluator = Callable[[list[ContextResult]], StepResult]
 
 WRONG_AE_TITLE = "NOT-THIS-DEVICE"
 UNKNOWN_CALLING_AE = "UNKNOWN-PEER"
-
-
-def unestablished(outcome: AssociationOutcome, purpose: str) -> StepResult:
-    """The step could not run because the association was not established."""
-    unreachable = outcome.establishment in (Establishment.NO_CONNECTION, Establishment.NO_ANSWER)
-    return StepResult.error(f"could not {purpose}: {outcome.describe()}", unreachable=unreachable)
 
 
 def _observation(c: ContextResult, declared: bool, role: str = "SCP") -> dict:
@@ -319,6 +316,7 @@ def _association_parameters(ctx: RunContext) -> StepResult:
 
 # --- the plan -------------------------------------------------------------------------------
 
+@planner("negotiation", family="negotiation", order=0)
 def plan(statement: Statement) -> list[Step]:
     """The negotiation steps a statement implies, in run order."""
     steps = [

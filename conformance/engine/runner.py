@@ -73,8 +73,8 @@ class _Run:
                 members = [s for s in self.steps if s.batch is not None and s.batch.key == key]
                 limit = step.batch.time_limit(ctx, members)
                 finished, value = _bounded(lambda: step.batch.run(ctx, members), limit)  # type: ignore[union-attr]
-                if finished:
-                    self.batch_results.update(value)  # type: ignore[arg-type]
+                if finished and isinstance(value, dict):
+                    self.batch_results.update(value)
                 else:
                     for m in members:
                         self.batch_results[m.id] = StepResult.error(

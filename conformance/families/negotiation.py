@@ -379,6 +379,13 @@ def _anchor(statement: Statement) -> ProposedContext | None:
     return ProposedContext(cap.sop_class, cap.transfer_syntaxes[:1]) if cap else None
 
 
+def _skip(reason: str) -> Callable[[RunContext], StepResult]:
+    """An action that ends its step as skipped with *reason*."""
+    def action(ctx: RunContext) -> StepResult:
+        return StepResult.skipped(reason)
+    return action
+
+
 def _not_tested_yet(statement: Statement) -> list[Step]:
     """Declared capabilities this harness cannot check yet: said so, as skipped steps."""
     steps = []
@@ -388,14 +395,14 @@ def _not_tested_yet(statement: Statement) -> list[Step]:
         reason = (f"{len(scu)} SOP class(es) declared with the device as SCU ({names}): "
                   "testing the SCU role needs the harness to listen (not implemented yet)")
         steps.append(Step("negotiation/scu-role", "Device as SCU", "PS3.7 D.3.3.4",
-                          action=lambda ctx, r=reason: StepResult.skipped(r)))
+                          action=_skip(reason)))
     ext = [c for c in statement.transfer_capabilities if c.extended_negotiation]
     if ext:
         reason = (f"extended negotiation declared for {len(ext)} SOP class(es): "
                   "not tested yet")
         steps.append(Step("negotiation/extended-negotiation", "SOP class extended negotiation",
-                          "PS3.7 D.3.3.5", action=lambda ctx, r=reason: StepResult.skipped(r)))
+                          "PS3.7 D.3.3.5", action=_skip(reason)))
     if statement.network.tls:
         steps.append(Step("negotiation/tls", "TLS secure transport connection", "PS3.15 B.1",
-                          action=lambda ctx: StepResult.skipped("TLS is declared: not tested yet")))
+                          action=_skip("TLS is declared: not tested yet")))
     return steps

@@ -84,7 +84,7 @@ class _Association:
         self.sops = sop_classes
         self.contexts = contexts
         self.handlers = handlers
-        self.own = None
+        self.own: Any = None
 
     def __enter__(self) -> tuple[Any, Any]:
         st = self.state

@@ -39,12 +39,16 @@ def claimed_probes(ctx: RunContext) -> list[str]:
     kinds: list[list[str]] = [[str(m[0]) for m in qr.MODELS.values()], [mwl.MWL_FIND],
                               [str(m[1]) for m in qr.MODELS.values()],
                               [str(m[2]) for m in qr.MODELS.values() if m[2]],
-                              [scs.PUSH_MODEL], [pps.MPPS]]
+                              [pps.MPPS], [scs.PUSH_MODEL]]
     out = []
     for sops in kinds:
         sop = next((s for s in sops if st.performs(s)), None)
         if sop is not None:
             out.append(sop)
+    # A commitment probe makes the device send a report later; only used when there is
+    # too little else to tell from.
+    if len(out) > 2 and out[-1] == scs.PUSH_MODEL:
+        out.pop()
     return out
 
 

@@ -17,13 +17,20 @@ from typing import Callable, Sequence
 
 from conformance import __version__
 from conformance.engine.events import (
-    Event, FindingReported, Handler, RunFinished, RunStarted, StepFinished, StepStarted,
+    Event,
+    FindingReported,
+    Handler,
+    RunFinished,
+    RunStarted,
+    StepFinished,
+    StepStarted,
 )
 from conformance.engine.model import RunContext, Step, StepResult
 from conformance.engine.results import ResultsBuilder, RunResults
-from conformance.negotiation.association import Establishment, ProposedContext
-from conformance.negotiation.wire import negotiate
 from conformance.standard.uids import IMPLICIT_VR_LITTLE_ENDIAN, VERIFICATION
+from conformance.wire.contexts import ProposedContext
+from conformance.wire.outcome import Establishment
+from conformance.wire.requestor import negotiate
 
 
 def _now() -> str:

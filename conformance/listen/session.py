@@ -45,17 +45,17 @@ from conformance.engine.live import LiveRun
 from conformance.engine.model import Outcome, StepResult
 from conformance.engine.results import RunResults
 from conformance.findings import Finding, Severity
-from conformance.listen import dimse
-from conformance.listen.dimse import Message
 from conformance.listen.misbehaviour import Misbehaviour
 from conformance.listen.negotiate import Answer, check_proposal, check_request
-from conformance.listen.pdu import AssociateRequest
 from conformance.listen.server import Association, Limits, Listener
 from conformance.listen.storage import StorageSCP
 from conformance.listen.store import Store, StoredInstance, safe_uid
 from conformance.services.status import FAILURE, classify
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
+from conformance.wire import dimse
+from conformance.wire.dimse import Message
+from conformance.wire.pdu import AssociateRequest
 
 
 @dataclass

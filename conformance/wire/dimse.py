@@ -20,6 +20,7 @@ from io import BytesIO
 from typing import Any, BinaryIO
 
 from pydicom.dataset import Dataset
+from pydicom.uid import UID
 from pynetdicom.dsutils import decode, encode
 
 # Command Field values (PS3.7 Table E.1-1 and E.2-1)
@@ -161,10 +162,14 @@ class Message:
 
 
 def decode_data_set(raw: bytes, transfer_syntax: str) -> Dataset:
-    """Data set bytes in *transfer_syntax* (one of :data:`DATASET_SYNTAXES`) -> Dataset."""
-    implicit = transfer_syntax == IMPLICIT_LE
-    little = transfer_syntax != EXPLICIT_BE
-    return decode(BytesIO(raw), implicit, little, deflated=transfer_syntax == DEFLATED_LE)
+    """Data set bytes in *transfer_syntax* -> Dataset (PS3.5 section 10: the encapsulated
+    syntaxes encode their data set in Explicit VR Little Endian, as does a private one here)."""
+    syntax = UID(transfer_syntax)
+    try:
+        implicit, little, deflated = syntax.is_implicit_VR, syntax.is_little_endian, syntax.is_deflated
+    except ValueError:
+        implicit, little, deflated = False, True, False
+    return decode(BytesIO(raw), implicit, little, deflated=deflated)
 
 
 def encode_data_set(ds: Dataset, transfer_syntax: str) -> bytes:

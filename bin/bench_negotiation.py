@@ -19,7 +19,7 @@ from pathlib import Path
 
 from conformance.engine import RunContext, RunOptions, run
 from conformance.negotiation.packing import pack, per_sop_class
-from conformance.negotiation.plan import ContextProbe
+from conformance.families.negotiation import ContextProbe
 from conformance.negotiation.target import Target
 from conformance.statement import load_statement
 from conformance.suite import build_plan

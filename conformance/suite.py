@@ -9,26 +9,22 @@ faces.
 from __future__ import annotations
 
 import fnmatch
-from typing import Callable, Sequence
-
+from collections.abc import Sequence
 from pathlib import Path
 
 from conformance.engine.model import Step
-from conformance.negotiation import plan as negotiation
+from conformance.families import Planner, families
 from conformance.resources import shipped_dir
 from conformance.scenario.loader import load_scenarios
 from conformance.scenario.model import Scenario
 from conformance.scenario.plan import plan_scenarios
-from conformance.services import plan as services
 from conformance.statement.model import Statement
 
-Planner = Callable[[Statement], list[Step]]
+__all__ = ["FAMILIES", "Planner", "build_plan", "default_scenarios", "matches", "scenarios_for",
+           "select"]
 
-#: family name -> planner, in run order.
-FAMILIES: dict[str, Planner] = {
-    "negotiation": negotiation.plan,
-    "services": services.plan,
-}
+#: family name -> planner, in run order (the registry of :mod:`conformance.families`).
+FAMILIES: dict[str, Planner] = families()
 
 
 def matches(step_id: str, pattern: str) -> bool:

@@ -11,6 +11,7 @@ import click
 from conformance.cli.common import fail_on_input_error
 from conformance.cli.console import ConsoleProgress, print_summary
 from conformance.engine import RunContext, RunOptions, run as run_engine
+from conformance.engine.events import Handler
 from conformance.engine.recorder import JsonlRecorder
 from conformance.engine.results import RunResults, read_jsonl
 from conformance.exitcodes import EXIT_CODES_HELP, ExitCode
@@ -35,7 +36,7 @@ def execute(statement: Statement, target: Target, out: Path, patterns: tuple[str
         click.echo(f"error: no step matches {' or '.join(patterns)!s}; see --list", err=True)
         sys.exit(ExitCode.BAD_INPUT)
     out.mkdir(parents=True, exist_ok=True)
-    handlers = [ConsoleProgress(quiet=quiet), JsonlRecorder(out / "results.jsonl")]
+    handlers: list[Handler] = [ConsoleProgress(quiet=quiet), JsonlRecorder(out / "results.jsonl")]
     results = run_engine(RunContext(statement, target, options), steps, handlers)
     paths = {"jsonl": out / "results.jsonl", **write_reports(results, out)}
     print_summary(results, paths)

@@ -31,7 +31,7 @@ class StepResult:
     """What a step found. ``outcome`` is derived from the findings when not given."""
 
     findings: list[Finding] = field(default_factory=list)
-    observations: list[Mapping[str, Any]] = field(default_factory=list)
+    observations: Sequence[Mapping[str, Any]] = field(default_factory=list)
     message: str = ""
     outcome: Outcome | None = None
     #: The harness could not reach the device at all (no TCP connection, or no answer to

@@ -99,7 +99,7 @@ class WorklistSCP:
                 reference="PS3.5 7")]))
             return
         findings, used = query_findings(ident, self.declared_keys(), what)
-        answers = worklist_answers(self.session.config.worklist_items, ident)
+        answers = worklist_answers(list(self.session.config.worklist_items), ident)
         for ans in answers:
             assoc.respond(msg, dimse.C_FIND_RSP, 0xFF00, data=dimse.encode_data_set(ans, ts))
         assoc.respond(msg, dimse.C_FIND_RSP, 0x0000)

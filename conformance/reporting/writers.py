@@ -61,7 +61,7 @@ def junit_xml(results: RunResults) -> ET.ElementTree:
             ET.SubElement(case, "skipped", message=step.message)
         elif text:
             ET.SubElement(case, "system-out").text = text
-    for name, suite in suites.items():
+    for suite in suites.values():
         cases = list(suite)
         suite.set("tests", str(len(cases)))
         suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))

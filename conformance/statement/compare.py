@@ -94,11 +94,11 @@ def _pair(scu: Statement, scp: Statement, label: str) -> tuple[list[Pairing], li
         if group not in provided:
             skipped[group] = skipped.get(group, 0) + 1
             continue
-        other = scp.capability(cap.sop_class, Role.SCP)
-        if other is None:
+        provider = scp.capability(cap.sop_class, Role.SCP)
+        if provider is None:
             out.append(Pairing(cap.sop_class, label, NOT_ACCEPTED, scu_only=cap.transfer_syntaxes))
             continue
-        common = tuple(ts for ts in cap.transfer_syntaxes if ts in other.transfer_syntaxes)
+        common = tuple(ts for ts in cap.transfer_syntaxes if ts in provider.transfer_syntaxes)
         out.append(Pairing(cap.sop_class, label, OK if common else NO_COMMON_TS, common=common,
                            likely=common[0] if common else None,
                            scu_only=tuple(ts for ts in cap.transfer_syntaxes if ts not in common)))

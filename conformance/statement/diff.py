@@ -53,9 +53,9 @@ def diff(st: Statement, found: Discovery) -> list[Difference]:
             if ts not in accepted:
                 out.append(Difference("error", f"SCP {kw} {uids.keyword_of(ts)}", "supported", "rejected"))
     for sop, accepted in found.accepted.items():
-        cap = st.capability(sop, Role.SCP)
+        scp_cap = st.capability(sop, Role.SCP)
         for ts in accepted:
-            if cap is None or ts not in cap.transfer_syntaxes:
+            if scp_cap is None or ts not in scp_cap.transfer_syntaxes:
                 out.append(Difference("warning", f"SCP {uids.keyword_of(sop)} {uids.keyword_of(ts)}",
                                       "not declared", "accepted"))
     role_probed = bool(found.role_selection) or any(
@@ -72,8 +72,8 @@ def diff(st: Statement, found: Discovery) -> list[Difference]:
         for ts in cap.transfer_syntaxes:
             if ts not in observed:
                 out.append(Difference("error", f"SCU {kw} {uids.keyword_of(ts)} role selection", "supported", "refused"))
-    for sop, observed in found.role_selection.items():
-        cap = st.capability(sop, Role.SCU)
-        if cap is None or not cap.role_selection:
+    for sop in found.role_selection:
+        scu_cap = st.capability(sop, Role.SCU)
+        if scu_cap is None or not scu_cap.role_selection:
             out.append(Difference("warning", f"SCU {uids.keyword_of(sop)} role selection", "not declared", "accepted"))
     return out

@@ -24,11 +24,11 @@ def _sets(groups: dict[str, list[str]]) -> tuple[dict[tuple[str, ...], str], lis
     counts: dict[tuple[str, ...], int] = {}
     for tss in groups.values():
         counts[tuple(tss)] = counts.get(tuple(tss), 0) + 1
-    names = {tss: f"ts{i + 1}" for i, tss in enumerate(sorted(counts, key=lambda t: -counts[t]))}
+    names = {key: f"ts{i + 1}" for i, key in enumerate(sorted(counts, key=lambda t: -counts[t]))}
     lines = []
-    for tss, name in names.items():
-        lines.append(f"  {name}:   # used by {counts[tss]} SOP class(es)")
-        lines += [f"    - {uids.keyword_of(ts)}" for ts in tss]
+    for key, name in names.items():
+        lines.append(f"  {name}:   # used by {counts[key]} SOP class(es)")
+        lines += [f"    - {uids.keyword_of(ts)}" for ts in key]
     return names, lines
 
 

@@ -18,6 +18,7 @@ Checks (PS3.7 Annex D, PS3.8 section 9):
 
 The context probes are batched: all of them share as few associations as PS3.8 allows
 (see :mod:`conformance.negotiation.packing`).
+Registered as the ``negotiation`` family (:mod:`conformance.families.registry`).
 """
 
 from __future__ import annotations
@@ -26,13 +27,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from conformance.engine.model import RunContext, Step, StepResult
+from conformance.families.registry import planner
+from conformance.families.session import unestablished
 from conformance.findings import Finding, Severity
 from conformance.negotiation.association import (
-    CONTEXT_RESULTS,
-    AssociationOutcome,
-    ContextResult,
-    Establishment,
-    ProposedContext,
+    CONTEXT_RESULTS, ContextResult, Establishment, ProposedContext,
 )
 from conformance.negotiation.packing import MAX_CONTEXTS, pack, per_sop_class
 from conformance.standard import uids
@@ -44,12 +43,6 @@ Evaluator = Callable[[list[ContextResult]], StepResult]
 
 WRONG_AE_TITLE = "NOT-THIS-DEVICE"
 UNKNOWN_CALLING_AE = "UNKNOWN-PEER"
-
-
-def unestablished(outcome: AssociationOutcome, purpose: str) -> StepResult:
-    """The step could not run because the association was not established."""
-    unreachable = outcome.establishment in (Establishment.NO_CONNECTION, Establishment.NO_ANSWER)
-    return StepResult.error(f"could not {purpose}: {outcome.describe()}", unreachable=unreachable)
 
 
 def _observation(c: ContextResult, declared: bool, role: str = "SCP") -> dict:
@@ -327,6 +320,7 @@ def _association_parameters(ctx: RunContext) -> StepResult:
 
 # --- the plan -------------------------------------------------------------------------------
 
+@planner("negotiation", family="negotiation", order=0)
 def plan(statement: Statement) -> list[Step]:
     """The negotiation steps a statement implies, in run order."""
     steps = [
@@ -389,6 +383,13 @@ def _anchor(statement: Statement) -> ProposedContext | None:
     return ProposedContext(cap.sop_class, cap.transfer_syntaxes[:1]) if cap else None
 
 
+def _skip(reason: str) -> Callable[[RunContext], StepResult]:
+    """An action that ends its step as skipped with *reason*."""
+    def action(ctx: RunContext) -> StepResult:
+        return StepResult.skipped(reason)
+    return action
+
+
 def _not_tested_yet(statement: Statement) -> list[Step]:
     """Declared capabilities this harness cannot check yet: said so, as skipped steps."""
     steps = []
@@ -398,14 +399,14 @@ def _not_tested_yet(statement: Statement) -> list[Step]:
         reason = (f"{len(scu)} SOP class(es) declared with the device as SCU ({names}): "
                   "testing the SCU role needs the harness to listen (not implemented yet)")
         steps.append(Step("negotiation/scu-role", "Device as SCU", "PS3.7 D.3.3.4",
-                          action=lambda ctx, r=reason: StepResult.skipped(r)))
+                          action=_skip(reason)))
     ext = [c for c in statement.transfer_capabilities if c.extended_negotiation]
     if ext:
         reason = (f"extended negotiation declared for {len(ext)} SOP class(es): "
                   "not tested yet")
         steps.append(Step("negotiation/extended-negotiation", "SOP class extended negotiation",
-                          "PS3.7 D.3.3.5", action=lambda ctx, r=reason: StepResult.skipped(r)))
+                          "PS3.7 D.3.3.5", action=_skip(reason)))
     if statement.network.tls:
         steps.append(Step("negotiation/tls", "TLS secure transport connection", "PS3.15 B.1",
-                          action=lambda ctx: StepResult.skipped("TLS is declared: not tested yet")))
+                          action=_skip("TLS is declared: not tested yet")))
     return steps

@@ -187,17 +187,13 @@ def _user_information(a: Associate) -> bytes:
         user += _item(MAX_LENGTH, struct.pack(">I", a.max_pdu))
     if a.implementation_class_uid is not None:
         user += _item(IMPLEMENTATION_UID, a.implementation_class_uid.encode("ascii", "replace"))
-    extra = dict(a.extra)
-    if ASYNC_OPS in extra:
-        user += _item(ASYNC_OPS, extra[ASYNC_OPS])
     for uid, (scu, scp) in a.roles.items():
         raw = uid.encode("ascii", "replace")
         user += _item(ROLE_SELECTION, struct.pack(">H", len(raw)) + raw + bytes([scu & 0xFF, scp & 0xFF]))
     if a.implementation_version_name is not None:
         user += _item(IMPLEMENTATION_NAME, a.implementation_version_name.encode("ascii", "replace"))
     for kind, value in a.extra:
-        if kind != ASYNC_OPS:
-            user += _item(kind, value)
+        user += _item(kind, value)
     return _item(USER_INFORMATION_ITEM, user)
 
 
@@ -208,9 +204,8 @@ def _associate_head(a: Associate) -> bytes:
 
 def encode_associate_rq(rq: AssociateRequest) -> bytes:
     """A-ASSOCIATE-RQ (PS3.8 9.3.2): fixed part, application context, presentation contexts
-    in order, user information (maximum length, implementation class UID, asynchronous
-    operations, role selections, implementation version name, then any other sub-items, in
-    the order of PS3.7 D.3.3)."""
+    in order, user information (maximum length first, PS3.8 D.1; implementation class UID,
+    role selections, implementation version name, then the other sub-items in their order)."""
     body = _associate_head(rq)
     for ctx in rq.contexts:
         sub = _item(ABSTRACT_SYNTAX_ITEM, ctx.abstract_syntax.encode("ascii", "replace"))

@@ -83,6 +83,11 @@ class AcceptedAssociation(Association):
         self.end, self.end_detail = "", ""
         self.started, self.ended_at = time.monotonic(), 0.0
         self.rejected = False
+        #: What the A-ASSOCIATE-AC announces (PS3.8 D.1, PS3.7 D.3.3.2): the harness's own
+        #: identity unless a subclass plays another device (the reference device).
+        self.max_pdu_receive = MAX_PDU_RECEIVE
+        self.implementation_class_uid: str | None = None
+        self.implementation_version_name: str | None = None
 
     # --- hooks --------------------------------------------------------------------------------
     def answer(self, req: AssociateRequest) -> tuple[list[ContextAnswer], dict[str, tuple[int, int]]] | Reject:
@@ -152,7 +157,8 @@ class AcceptedAssociation(Association):
         self.peer_max_pdu = req.max_pdu or 0
         self.on_request(req, True)
         ac = AssociateAccept(req.called_ae, req.calling_ae, contexts=answers, roles=roles,
-                             max_pdu=MAX_PDU_RECEIVE)
+                             max_pdu=self.max_pdu_receive, implementation_class_uid=self.implementation_class_uid,
+                             implementation_version_name=self.implementation_version_name)
         self.send_bytes(encode_associate_ac(harness_identity(ac)))  # type: ignore[arg-type]
         self.is_established = True
         self.serve()

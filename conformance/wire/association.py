@@ -18,6 +18,7 @@ trip waits for a delayed ACK, about 40 ms.
 
 from __future__ import annotations
 
+import select
 import socket
 import struct
 import time
@@ -245,6 +246,22 @@ class Association:
         self.send(context_id, fields, data)
         msg = self.read_message(timeout)
         return msg.command, msg.data
+
+    def cancel_requested(self, message_id: int, timeout: float) -> bool:
+        """Is a C-CANCEL-RQ for *message_id* waiting (PS3.7 9.3.2.3, 9.3.3.3)? Never blocks
+        when nothing has arrived; an association that ended counts as cancelled."""
+        if not self._buf and self._pending is None:
+            try:
+                ready, _w, _x = select.select([self.sock], [], [], 0)
+            except (OSError, ValueError):
+                return True
+            if not ready:
+                return False
+        try:
+            nxt = self.read_message(timeout)
+        except WireError:
+            return True
+        return nxt.command.field == dimse.C_CANCEL_RQ and nxt.command.responding_to == message_id
 
     # --- the end ------------------------------------------------------------------------------
     def release(self, timeout: float) -> None:

@@ -92,7 +92,7 @@ class DicomStepItem(pytest.Item):
         strict = self.config.getoption("dicom_strict")
         if record.outcome == "skipped":
             pytest.skip(record.message)
-        if record.outcome in ("error", None):
+        if record.outcome in ("error", "setup", None):
             raise StepError(record.message or "not run")
         warnings = [f for f in record.findings if f.severity.value == "warning"]
         if record.outcome == "fail" or (strict and warnings):

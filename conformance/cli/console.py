@@ -64,10 +64,13 @@ def print_summary(results: RunResults, paths: dict, stream: TextIO | None = None
     """The closing lines of a run: verdict, counts, where the reports are."""
     console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
     view = build_view(results)
-    colour = {"conforms": "green", "deviates": "red", "incomplete": "yellow"}[view.verdict]
+    colour = {"conforms": "green", "deviates": "red", "incomplete": "yellow",
+              "set-up-problem": "yellow"}[view.verdict]
     c = view.counts
     console.print(f"[bold {colour}]{view.verdict.upper()}[/]: {c['pass']} passed, {c['fail']} failed, "
-                  f"{c['error']} could not test, {c['skipped']} skipped"
+                  f"{c['error']} could not test, "
+                  + (f"{c['setup']} set-up problem(s), " if c.get("setup") else "")
+                  + f"{c['skipped']} skipped"
                   + (f", {c['not run']} not run" if c["not run"] else "")
                   + f"; {view.severity_counts['error']} error and {view.severity_counts['warning']} warning findings")
     if results.aborted:

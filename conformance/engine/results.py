@@ -61,28 +61,38 @@ class RunResults:
 
     def counts(self) -> dict[str, int]:
         c = Counter(s.outcome or "not run" for s in self.steps)
-        return {k: c.get(k, 0) for k in ("pass", "fail", "error", "skipped", "not run")}
+        return {k: c.get(k, 0) for k in ("pass", "fail", "error", "setup", "skipped", "not run")}
 
     def findings(self, severity: Severity | None = None) -> list[tuple[StepRecord, Finding]]:
         return [(s, f) for s in self.steps for f in s.findings
                 if severity is None or f.severity is severity]
 
     def exit_code(self) -> ExitCode:
-        """0 all passed; 1 a deviation (a failed step, or a warning with strict);
-        3 nothing deviated but some steps could not be tested (error or not run)."""
+        """0 all passed; 1 a deviation (a failed step, or a warning with strict); 4 nothing
+        deviated but a set-up problem stopped steps; 3 nothing deviated but some steps could
+        not be tested (error or not run), or no step was tested at all (every one skipped)."""
         counts = self.counts()
         warnings = bool(self.findings(Severity.WARNING))
         if counts["fail"] or (self.strict and warnings):
             return ExitCode.DEVIATION
-        if counts["error"] or counts["not run"]:
+        if counts["setup"]:
+            return ExitCode.SETUP_PROBLEM
+        if counts["error"] or counts["not run"] or not counts["pass"]:
             return ExitCode.COULD_NOT_TEST
         return ExitCode.OK
+
+    @property
+    def nothing_tested(self) -> bool:
+        """No step passed or failed: a run that tested nothing never conforms."""
+        counts = self.counts()
+        return not counts["pass"] and not counts["fail"]
 
     def verdict(self) -> str:
         return {
             ExitCode.OK: "conforms",
             ExitCode.DEVIATION: "deviates",
             ExitCode.COULD_NOT_TEST: "incomplete",
+            ExitCode.SETUP_PROBLEM: "set-up-problem",
         }[self.exit_code()]
 
     def step(self, step_id: str) -> StepRecord | None:

@@ -61,7 +61,7 @@ def _character_set(term: str, sop: str, ts: str) -> Callable[[RunContext], StepR
             return result_of(ex)
         arrived, got = fetch(ctx, [st], "SERIES", how, f"{term} patient")
         ex.extend(got)
-        if got.error or got.skipped:
+        if got.error or got.skipped or got.setup:
             return result_of(ex)
         for d in arrived:
             if str(d.get("PatientName", "")) != name:

@@ -8,14 +8,32 @@ from pydicom.dataset import Dataset
 from pynetdicom import evt
 
 from conformance.engine.model import Outcome, RunContext, Step, StepResult
+from conformance.families.fetch import fetch, retrieve_model
 from conformance.families.qrdata import ensure_qr_study, qr_items
+from conformance.families.refused import refused_steps
 from conformance.families.registry import planner
 from conformance.families.session import NO_PORT, harness_port, session, step_action
+from conformance.families.setup import judge_unanswered, note_reached, reached
+from conformance.families.verdict import from_monitor, report_setup
 from conformance.findings import Finding, Severity
 from conformance.services import commitment as scs
+from conformance.services.data import Stored
 from conformance.services.listener import HarnessListener
 from conformance.services.status import SUCCESS
-from conformance.statement.model import Role, Statement
+from conformance.statement.model import Statement
+
+
+def _harness_known(ctx: RunContext, items: list[Stored]) -> bool | None:
+    """Does the device know the harness' address? True when it opened an association to the
+    harness in this run; else, where a C-MOVE is claimed, one instance is moved to the
+    harness to find out; ``None``: cannot tell."""
+    if reached(ctx):
+        return True
+    how = retrieve_model(ctx.statement, ("move",))
+    if how is None or not items:
+        return None
+    fetch(ctx, items[:1], "IMAGE", how, "C-MOVE to check the device knows the harness")
+    return reached(ctx)
 
 
 @step_action
@@ -42,7 +60,8 @@ def _commitment(ctx: RunContext) -> StepResult:
                 (evt.EVT_N_EVENT_REPORT, lambda e: listener.on_report(e, True))]) as s:
             status = scs.request(s.assoc, info, 1)
             if status is None:
-                return StepResult.error("no valid N-ACTION response within the DIMSE timeout")
+                un = from_monitor(s.monitor, "N-ACTION", ctx.target.timeouts.dimse)
+                return judge_unanswered(ctx, "N-ACTION", scs.PUSH_MODEL, un)
             obs: dict[str, Any] = {"kind": "commitment", "n_action": status.hex,
                                    "instances": len(items), "unknown_instance": bogus[1]}
             if status.category != SUCCESS:
@@ -61,9 +80,13 @@ def _commitment(ctx: RunContext) -> StepResult:
             report = listener.wait_report(0.5)
     finally:
         listener.stop()
+    note_reached(ctx, listener.calling_aes)
     if report is None and port is None and sc.report_association == "either":
         return StepResult([], [obs], message=f"{NO_PORT}; no report came on the requesting "
                           "association", outcome=Outcome.SKIPPED)
+    if report is None and port is not None and sc.report_association != "same" and \
+            _harness_known(ctx, items) is False:
+        return StepResult([], [obs], message=report_setup(what, port, ctx.target), outcome=Outcome.SETUP)
     if report is None:
         where = {"same": "on the same association", "new": "on a new association",
                  "either": "on either association"}[sc.report_association]
@@ -82,7 +105,7 @@ def _commitment(ctx: RunContext) -> StepResult:
 @planner("commitment", order=60)
 def plan(statement: Statement) -> list[Step]:
     """The push-model request, where the statement declares it (device as SCP)."""
-    if not statement.declares(scs.PUSH_MODEL, Role.SCP):
-        return []
+    if not statement.performs(scs.PUSH_MODEL):
+        return refused_steps(statement, scs.PUSH_MODEL, "commitment/refused", "commitment")
     return [Step("commitment/request", "Storage commitment: N-ACTION, then the report",
                  "PS3.4 J.3", action=_commitment)]

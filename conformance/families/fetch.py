@@ -6,12 +6,16 @@ Shared by the round-trip, character-set and retrieve planners.
 
 from __future__ import annotations
 
+import time
+
 from pydicom.dataset import Dataset
 
 from conformance.engine.model import RunContext
 from conformance.families.session import (
     NO_PORT, UNCOMPRESSED, NotOpen, destination, exchange_of, harness_port, session, wire_session,
 )
+from conformance.families.setup import judge_unanswered, note_reached
+from conformance.families.verdict import from_monitor, from_wire, move_setup
 from conformance.findings import Finding, Severity
 from conformance.negotiation.association import ProposedContext
 from conformance.services import query as qr
@@ -20,21 +24,33 @@ from conformance.services.common import Exchange
 from conformance.services.compare import compare
 from conformance.services.data import Stored
 from conformance.services.listener import SETTLE, HarnessListener
+from conformance.services.status import FAILURE, WARNING
 from conformance.standard import uids
-from conformance.statement.model import Role, Statement
+from conformance.statement.model import Statement
 
 #: (model keyword, 'get' or 'move', SOP class UID)
 How = tuple[str, str, str]
 
 
-def retrieve_model(statement: Statement) -> How | None:
-    """(model keyword, 'get' or 'move', SOP class UID) preferred for round trips."""
-    for verb, index in (("get", 2), ("move", 1)):
+def retrieve_model(statement: Statement, verbs: tuple[str, ...] = ("get", "move")) -> How | None:
+    """(model keyword, 'get' or 'move', SOP class UID) preferred for round trips: a service
+    the statement claims to perform (declared SCP, not declared refused)."""
+    for verb in verbs:
+        index = 2 if verb == "get" else 1
         for model in ("StudyRoot", "PatientRoot"):
             uid = str(qr.MODELS[model][index])
-            if statement.declares(uid, Role.SCP):
+            if statement.performs(uid):
                 return model, verb, uid
     return None
+
+
+#: Finding codes of a claimed service the device refused (see :mod:`.verdict`).
+REFUSED_CODES = {"service.aborted", "service.connection-closed"}
+
+
+def refused(ex: Exchange) -> bool:
+    """Did the device refuse the retrieve (abort instead of a status)?"""
+    return any(f.code in REFUSED_CODES for f in ex.findings)
 
 
 def identifier(level: str, model: str, st: Stored) -> Dataset:
@@ -82,7 +98,12 @@ def _get(ctx: RunContext, items: list[Stored], level: str, how: How,
     # The synchronous wire, not pynetdicom: the C-STORE sub-operations are answered in
     # the same thread, without reactor polling (see conformance.services.wire).
     with wire_session(ctx, contexts[:128], f"C-GET ({what})", needed=get_context) as (_outcome, wire):
+        started = time.monotonic()
         result = rt.get_wire(wire, get_context, ident, 1, arrived)
+        aborted = wire.is_aborted
+    if result.final is None and result.error:
+        un = from_wire(aborted, "C-GET", started, ctx.target.timeouts.dimse)
+        return [], exchange_of(judge_unanswered(ctx, "C-GET", uid, un))
     findings = rt.check(result, what, expected=expected, arrived=arrived, service="get")
     ex = Exchange(findings, [rt.observation(result, what, len(arrived), level=level, model=model,
                                             verb="get")], error=result.error,
@@ -99,12 +120,26 @@ def _move(ctx: RunContext, items: list[Stored], level: str, how: How,
     if port is None:
         return [], Exchange(skipped=NO_PORT)
     move_to = destination(ctx.statement)
+    what = f"{what} to {move_to!r}"
     with HarnessListener(move_to, port) as listener:
         with session(ctx, uid, f"C-MOVE ({what})") as s:
             result = rt.move(s.assoc, uid, ident, move_to, 1, monitor=s.monitor)
+            unanswered = (from_monitor(s.monitor, "C-MOVE", ctx.target.timeouts.dimse)
+                          if result.final is None and result.error and not s.monitor.answered(1) else None)
+        if unanswered is not None:
+            return [], exchange_of(judge_unanswered(ctx, "C-MOVE", uid, unanswered))
         done = result.final_counts.get("NumberOfCompletedSuboperations") or 0
         listener.wait_received(max(done, len(expected)) if result.final else 0, SETTLE)
         arrived = list(listener.received)
+        note_reached(ctx, listener.calling_aes)
+        never_opened = not listener.calling_aes
+    final = result.final
+    if final is not None and never_opened and expected and not arrived and (
+            final.code == 0xA801 or final.category in (FAILURE, WARNING)):
+        detail = (f"it answered {final.describe()}" + (": it does not know this destination"
+                                                       if final.code == 0xA801 else ""))
+        return [], Exchange([], [rt.observation(result, what, 0, level=level, model=model, verb="move")],
+                            setup=move_setup(what, move_to, port, ctx.target, detail))
     findings = rt.check(result, what, expected=expected, arrived=arrived, service="move")
     ex = Exchange(findings, [rt.observation(result, what, len(arrived), level=level, model=model,
                                             verb="move")], error=result.error,

@@ -9,13 +9,16 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from conformance.engine.model import RunContext, Step, StepResult
+from conformance.families.refused import refused_steps
 from conformance.families.registry import planner
 from conformance.families.session import UNCOMPRESSED, Ids, session, step_action
+from conformance.families.setup import judge_unanswered
+from conformance.families.verdict import from_monitor
 from conformance.findings import Finding, Severity
 from conformance.services import mpps as pps
 from conformance.services.data import run_data
 from conformance.services.status import SUCCESS
-from conformance.statement.model import Role, Statement
+from conformance.statement.model import Statement
 
 
 def _mpps(final: str | None) -> Callable[[RunContext], StepResult]:
@@ -34,7 +37,8 @@ def _mpps(final: str | None) -> Callable[[RunContext], StepResult]:
                 attrs.PerformedProcedureStepStatus = "COMPLETED"
             created, instance = pps.n_create(s.assoc, attrs, ids(), monitor=s.monitor)
             if created is None:
-                return StepResult.error("no valid N-CREATE response within the DIMSE timeout")
+                un = from_monitor(s.monitor, "N-CREATE", ctx.target.timeouts.dimse)
+                return judge_unanswered(ctx, "N-CREATE", pps.MPPS, un)
             obs["n_create"] = created.hex
             if final is None:
                 if created.category == SUCCESS:
@@ -80,8 +84,8 @@ def _mpps(final: str | None) -> Callable[[RunContext], StepResult]:
 @planner("mpps", order=50)
 def plan(statement: Statement) -> list[Step]:
     """Both final states, and the N-CREATE that must be IN PROGRESS."""
-    if not statement.declares(pps.MPPS, Role.SCP):
-        return []
+    if not statement.performs(pps.MPPS):
+        return refused_steps(statement, pps.MPPS, "mpps/refused", "mpps")
     steps = [Step(f"mpps/{final.lower()}", f"MPPS: IN PROGRESS -> {final}, then no more updates",
                   "PS3.4 F.7.2", action=_mpps(final)) for final in ("COMPLETED", "DISCONTINUED")]
     steps.append(Step("mpps/create-not-in-progress", "MPPS: N-CREATE must be IN PROGRESS",

@@ -103,7 +103,7 @@ class ContextProbe:
             if outcome.establishment is Establishment.ACCEPTED:
                 answers.update({r.proposed: r for r in outcome.contexts if r.proposed not in answers})
                 continue
-            failure = unestablished(outcome, "propose these presentation contexts")
+            failure = unestablished(outcome, "propose these presentation contexts", ctx.target)
             for c in group:
                 failures[c] = failure
             if failure.device_unreachable:
@@ -212,7 +212,7 @@ def _verification(ctx: RunContext) -> StepResult:
     contexts = [ProposedContext(uids.VERIFICATION, (ts,)) for ts in syntaxes]
     outcome, assoc = open_association(ctx.target, contexts)
     if assoc is None:
-        return unestablished(outcome, "associate for C-ECHO")
+        return unestablished(outcome, "associate for C-ECHO", ctx.target)
     try:
         accepted = [r for r in outcome.contexts if r.accepted]
         observations = [_observation(r, declared=declared is not None) for r in outcome.contexts]
@@ -300,7 +300,7 @@ def _association_parameters(ctx: RunContext) -> StepResult:
     net = ctx.statement.network
     outcome = negotiate(ctx.target, _default_context(ctx.statement))
     if outcome.establishment is not Establishment.ACCEPTED:
-        return unestablished(outcome, "read the association parameters")
+        return unestablished(outcome, "read the association parameters", ctx.target)
     observed = {"max_pdu_receive": outcome.max_pdu,
                 "implementation_class_uid": outcome.implementation_class_uid,
                 "implementation_version_name": outcome.implementation_version_name}

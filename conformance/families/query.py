@@ -16,13 +16,16 @@ from pydicom.dataset import Dataset
 from conformance.engine.model import RunContext, Step, StepResult
 from conformance.families.qrdata import ensure_qr_study, qr_items
 from conformance.families.registry import planner
-from conformance.families.session import result_of, session, step_action
+from conformance.families.session import Session, result_of, session, step_action
+from conformance.families.refused import refused_steps
+from conformance.families.setup import judge_unanswered
+from conformance.families.verdict import from_monitor
 from conformance.findings import Finding, Severity
 from conformance.services import query as qr
 from conformance.services.common import Exchange
 from conformance.services.data import PROCEDURE_CODE, STUDY_DATE, RunData, Stored
 from conformance.services.status import CANCEL, SUCCESS
-from conformance.statement.model import Role, Statement
+from conformance.statement.model import Statement
 
 
 def base(model: str, level: str, data: RunData) -> Dataset:
@@ -39,17 +42,24 @@ def base(model: str, level: str, data: RunData) -> Dataset:
 
 
 def _kind_queries(kind: str, data: RunData, items: list[Stored]) -> tuple[str, list[tuple[dict, bool]]]:
-    """(key whose values are compared, [(keys to set, should match)]) at STUDY level."""
+    """(key whose values are compared, [(keys to set, should match)]) at STUDY level.
+
+    Single-value and wildcard matching are case-sensitive for every VR but PN (PS3.4
+    C.2.2.2.1, C.2.2.2.4): Accession Number (SH) in lower case, where only the stored upper
+    case is correct, must match nothing. PN may be matched case-insensitively
+    (``case-insensitive-pn``, C.2.2.2.1)."""
     acc, study = data.accession, data.qr_study
     bogus = data.uid("bogus-study")
     if kind == "single-value":
-        return "AccessionNumber", [({"AccessionNumber": acc}, True), ({"AccessionNumber": acc + "0"}, False)]
+        return "AccessionNumber", [({"AccessionNumber": acc}, True), ({"AccessionNumber": acc + "0"}, False),
+                                   ({"AccessionNumber": acc.lower()}, False)]
     if kind == "universal":
         return "StudyInstanceUID", [({"StudyDate": "", "StudyID": ""}, True)]
     if kind == "wildcard":
         return "AccessionNumber", [({"AccessionNumber": acc[:-2] + "*"}, True),
                                    ({"AccessionNumber": acc[:-1] + "?"}, True),
-                                   ({"AccessionNumber": acc + "?"}, False)]
+                                   ({"AccessionNumber": acc + "?"}, False),
+                                   ({"AccessionNumber": acc[:-2].lower() + "*"}, False)]
     if kind == "range":
         return "StudyDate", [({"StudyDate": "20251231-20260102"}, True),
                              ({"StudyDate": "-20260101"}, True),
@@ -97,10 +107,14 @@ def _query_kind(model: str, kind: str) -> Callable[[RunContext], StepResult]:
                     setattr(ident, k, v)
                 what = f"{model} {level} {kind} ({', '.join(f'{k}={show(v)}' for k, v in keys.items())})"
                 res = qr.find(s.assoc, uid, ident, n, monitor=s.monitor)
+                refused = _unanswered(ctx, s, res, n, uid)
+                if refused is not None:
+                    return refused
                 expect = [value] if should else []
                 forbid = [] if should else [value]
                 found = qr.status_findings(res, what)
                 found += qr.match_findings(res, key, what, expect=expect, forbid=forbid, kind=kind)
+                found += _case_findings(keys, should, res, key, value, what)
                 found += qr.key_findings(res, level, list(qr.REQUIRED_KEYS[level]), what)
                 if kind == "universal" and should:
                     for m in res.matches:
@@ -112,11 +126,48 @@ def _query_kind(model: str, kind: str) -> Callable[[RunContext], StepResult]:
                 ex.extend(qr.exchange(res, what, found, expected_match=should))
                 if ex.error:
                     break
-        ex.message = ex.message or f"{len(queries)} C-FIND(s) with {kind} matching as expected"
-        if not ex.error and not ex.findings:
+        errors = [f for f in ex.findings if f.severity is Severity.ERROR]
+        if errors:
+            ex.message = f"{kind} matching does not work as declared: {errors[0].message}"
+        elif not ex.error:
             ex.message = f"{len(queries)} C-FIND(s) with {kind} matching answered as expected"
         return result_of(ex)
     return action
+
+
+def _unanswered(ctx: RunContext, s: Session, res: qr.FindResult, msg_id: int,
+                uid: str) -> StepResult | None:
+    """The verdict when the C-FIND got no status at all (abort, closed, silence), else None
+    (a response the harness lost is its own hiccup, reported by the exchange)."""
+    if res.final is None and res.error and not s.monitor.answered(msg_id):
+        un = from_monitor(s.monitor, "C-FIND", ctx.target.timeouts.dimse)
+        return judge_unanswered(ctx, "C-FIND", uid, un)
+    return None
+
+
+def _duplicate_findings(res: qr.FindResult, key: str, value: str, what: str) -> list[Finding]:
+    """A unique key identifies one entity (PS3.4 C.3.4): the SCP answers it once."""
+    count = sum(1 for m in res.matches if str(m.get(key, "")) == value)
+    if count <= 1:
+        return []
+    return [Finding("find.duplicate-answers", Severity.ERROR,
+                    f"{what}: the entity with this unique key was returned {count} times; one "
+                    "response per matching entity is expected.",
+                    reference="PS3.4 C.3.4; C.4.1.3.1.1", details={"key": key, "count": count})]
+
+
+def _case_findings(keys: dict, should: bool, res: qr.FindResult, key: str, value: str,
+                   what: str) -> list[Finding]:
+    """A lower-case value of a non-PN key that matched the stored upper-case one."""
+    text = keys.get("AccessionNumber")
+    if should or not isinstance(text, str) or text == text.upper():
+        return []
+    if not any(str(m.get(key, "")) == value for m in res.matches):
+        return []
+    return [Finding("find.case-insensitive-match", Severity.ERROR,
+                    f"{what}: Accession Number {text!r} matched the stored upper-case value; "
+                    "matching is case-sensitive except for PN.",
+                    reference="PS3.4 C.2.2.2.1; C.2.2.2.4", tag="(0008,0050)")]
 
 
 def show(value: Any) -> str:
@@ -148,8 +199,12 @@ def _query_level(model: str, level: str) -> Callable[[RunContext], StepResult]:
         what = f"{model} {level} {unique}={value}"
         with session(ctx, uid, "C-FIND") as s:
             res = qr.find(s.assoc, uid, ident, 1, monitor=s.monitor)
+            refused = _unanswered(ctx, s, res, 1, uid)
+            if refused is not None:
+                return refused
             found = qr.status_findings(res, what)
             found += qr.match_findings(res, unique, what, expect=[value], kind="single-value")
+            found += _duplicate_findings(res, unique, value, what)
             attr = {"PATIENT": "patient_id", "STUDY": "study", "SERIES": "series",
                     "IMAGE": "sop_instance"}[level]
             others = {getattr(it, attr) for it in items} - {value}
@@ -178,6 +233,9 @@ def _query_cancel(model: str) -> Callable[[RunContext], StepResult]:
         what = f"{model} {level} C-FIND cancelled after the first match"
         with session(ctx, uid, "C-FIND") as s:
             res = qr.find(s.assoc, uid, ident, 1, monitor=s.monitor, cancel_after=1)
+            refused = _unanswered(ctx, s, res, 1, uid)
+            if refused is not None:
+                return refused
         found = []
         final = res.final
         if final is not None and final.category not in (CANCEL, SUCCESS):
@@ -201,7 +259,8 @@ def plan(statement: Statement) -> list[Step]:
     steps: list[Step] = []
     q = statement.services.query_retrieve
     for model, (find, _move, _get, all_levels) in qr.MODELS.items():
-        if not statement.declares(find, Role.SCP):
+        steps += refused_steps(statement, str(find), f"query/{model}/refused", "find")
+        if not statement.performs(find):
             continue
         levels = q.levels.get(model) or all_levels
         for kind in q.matching:

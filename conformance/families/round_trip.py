@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from conformance.engine.model import RunContext, Step, StepResult
-from conformance.families.fetch import fetch, integrity, retrieve_model
+from conformance.families.fetch import fetch, integrity, refused, retrieve_model
 from conformance.families.registry import planner
 from conformance.families.session import result_of, step_action
 from conformance.families.storage import storage_classes
+from conformance.findings import Finding, Severity
 from conformance.services.data import run_data
 from conformance.standard import uids
 from conformance.statement.model import Statement
@@ -30,7 +31,16 @@ def _round_trip(sop: str) -> Callable[[RunContext], StepResult]:
         how = retrieve_model(ctx.statement)
         assert how is not None
         arrived, ex = fetch(ctx, items, "SERIES", how, f"{uids.keyword_of(sop)} series")
-        if ex.error or ex.skipped:
+        other = retrieve_model(ctx.statement, ("move",)) if how[1] == "get" else None
+        if refused(ex) and other is not None:
+            # C-GET is claimed but refused (the retrieve/get steps fail on it): the data
+            # round trip is still tested, by the claimed C-MOVE.
+            arrived, ex = fetch(ctx, items, "SERIES", other, f"{uids.keyword_of(sop)} series")
+            ex.findings.append(Finding(
+                "storage.round-trip-by-move", Severity.INFO,
+                "C-GET is claimed but the device refused it (see the retrieve/get steps); the "
+                "round trip used C-MOVE.", reference="PS3.4 B.4.1"))
+        if ex.error or ex.skipped or ex.setup:
             return result_of(ex)
         return result_of(ex.extend(integrity(ctx, items, arrived)))
     return action

@@ -22,6 +22,8 @@ from conformance.findings import Finding, Severity
 from conformance.negotiation.association import (
     AssociationOutcome, Establishment, ProposedContext, associate,
 )
+from conformance.families.verdict import ae_title_setup
+from conformance.negotiation.target import Target
 from conformance.services.common import DimseMonitor, Exchange
 from conformance.services.wire import WireAssociation, open_association
 from conformance.standard import uids
@@ -35,13 +37,19 @@ NO_PORT = ("not tested: the device connects back to the harness, and the port it
            "configured for it is unknown (give --harness-port or harness.port)")
 
 
-def unestablished(outcome: AssociationOutcome, purpose: str) -> StepResult:
-    """The step could not run because the association was not established."""
+def unestablished(outcome: AssociationOutcome, purpose: str,
+                  target: Target | None = None) -> StepResult:
+    """The step could not run because the association was not established. A rejection
+    for an AE title the device does not recognize (PS3.8 Table 9-21, source 1, reason 3 or
+    7) is a set-up problem at the site (:data:`Outcome.SETUP`) when *target* is given."""
+    if target is not None and outcome.establishment is Establishment.REJECTED \
+            and outcome.reject_source == 1 and outcome.reject_reason in (3, 7):
+        return StepResult(message=ae_title_setup(outcome, purpose, target), outcome=Outcome.SETUP)
     unreachable = outcome.establishment in (Establishment.NO_CONNECTION, Establishment.NO_ANSWER)
     return StepResult.error(f"could not {purpose}: {outcome.describe()}", unreachable=unreachable)
 
 
-def not_open(outcome: AssociationOutcome, purpose: str) -> StepResult:
+def not_open(outcome: AssociationOutcome, purpose: str, target: Target | None = None) -> StepResult:
     """The step's association could not be used. If the device accepted the association
     but rejected the service's presentation context, the declared service is not there:
     a failure (PS3.8 9.3.3.2); otherwise the harness could not test (error)."""
@@ -56,12 +64,14 @@ def not_open(outcome: AssociationOutcome, purpose: str) -> StepResult:
             "(SCP).", reference="PS3.8 9.3.3.2; statement",
             details={"sop_class": c.proposed.sop_class if c else None})],
             message=f"could not {purpose}: presentation context rejected")
-    return unestablished(outcome, purpose)
+    return unestablished(outcome, purpose, target)
 
 
 def result_of(ex: Exchange) -> StepResult:
     """A step result from an exchange: error / skipped win over findings."""
     observations: list[Mapping[str, Any]] = list(ex.observations)
+    if ex.setup:
+        return StepResult(ex.findings, observations, message=ex.setup, outcome=Outcome.SETUP)
     if ex.error:
         return StepResult(ex.findings, observations, message=ex.error, outcome=Outcome.ERROR)
     if ex.skipped:
@@ -76,15 +86,19 @@ def exchange_of(result: StepResult) -> Exchange:
         return Exchange(result.findings, observations, error=result.message)
     if result.outcome is Outcome.SKIPPED:
         return Exchange(result.findings, observations, skipped=result.message)
+    if result.outcome is Outcome.SETUP:
+        return Exchange(result.findings, observations, setup=result.message)
     return Exchange(result.findings, observations, message=result.message)
 
 
 class NotOpen(Exception):
-    """The session could not be used; :attr:`result` is what the step ends with."""
+    """The session could not be used; :attr:`result` is what the step ends with and
+    :attr:`outcome` how the association ended."""
 
-    def __init__(self, result: StepResult) -> None:
+    def __init__(self, result: StepResult, outcome: AssociationOutcome | None = None) -> None:
         super().__init__(result.message)
         self.result = result
+        self.outcome = outcome
 
 
 @dataclass
@@ -98,31 +112,33 @@ class Session:
 
 
 @contextmanager
-def session(ctx: RunContext, sop_class: str, purpose: str,
+def session(ctx: RunContext | Target, sop_class: str, purpose: str,
             transfer_syntaxes: tuple[str, ...] = UNCOMPRESSED,
             extra_handlers: Sequence[tuple] = ()) -> Iterator[Session]:
     """Open an association proposing *sop_class* for the service *purpose* (``"C-FIND"``);
     released (or aborted) on exit. Raises :class:`NotOpen` when it cannot be used."""
+    target = ctx.target if isinstance(ctx, RunContext) else ctx
     monitor = DimseMonitor()
-    with associate(ctx.target, [ProposedContext(sop_class, transfer_syntaxes)],
+    with associate(target, [ProposedContext(sop_class, transfer_syntaxes)],
                    extra_handlers=[*extra_handlers, *monitor.handlers]) as (outcome, assoc):
         if assoc is None:
-            raise NotOpen(not_open(outcome, f"associate for {purpose}"))
+            raise NotOpen(not_open(outcome, f"associate for {purpose}", target), outcome)
         yield Session(outcome, assoc, monitor)
 
 
 @contextmanager
-def wire_session(ctx: RunContext, contexts: Sequence[ProposedContext], purpose: str,
+def wire_session(ctx: RunContext | Target, contexts: Sequence[ProposedContext], purpose: str,
                  needed: ProposedContext | None = None) -> Iterator[tuple[AssociationOutcome, WireAssociation]]:
     """Open an association on the one-thread requestor (C-STORE and C-GET, whose
     sub-operations are answered in the same thread); released on exit. Raises
     :class:`NotOpen` when it is not established or *needed* was not accepted."""
-    outcome, wire = open_association(ctx.target, contexts)
+    target = ctx.target if isinstance(ctx, RunContext) else ctx
+    outcome, wire = open_association(target, contexts)
     if wire is None:
-        raise NotOpen(not_open(outcome, f"associate for {purpose}"))
+        raise NotOpen(not_open(outcome, f"associate for {purpose}", target), outcome)
     if needed is not None and needed not in wire.context_ids:
         wire.abort()
-        raise NotOpen(not_open(outcome, f"associate for {purpose}"))
+        raise NotOpen(not_open(outcome, f"associate for {purpose}", target), outcome)
     try:
         yield outcome, wire
     finally:

@@ -85,7 +85,7 @@ class StorageBatch:
             group = pack(pending)[0]
             outcome, wire = open_association(ctx.target, group)
             if wire is None:
-                failure = (unestablished(outcome, "associate for C-STORE")
+                failure = (unestablished(outcome, "associate for C-STORE", ctx.target)
                            if outcome.establishment is not Establishment.ACCEPTED else None)
                 for c in group:
                     results[ready[c][0].id] = failure or self._rejected(c)

@@ -12,13 +12,14 @@ from collections.abc import Callable
 from pydicom.dataset import Dataset
 
 from conformance.engine.model import RunContext, Step, StepResult
+from conformance.families.refused import refused_steps
 from conformance.families.registry import planner
 from conformance.families.session import Session, result_of, session, step_action
 from conformance.findings import Finding, Severity
 from conformance.services import query as qr
 from conformance.services import worklist as mwl
 from conformance.services.common import Exchange
-from conformance.statement.model import Role, Statement
+from conformance.statement.model import Statement
 
 
 def _worklist_find(s: Session, ident: Dataset, n: int) -> qr.FindResult:
@@ -86,8 +87,8 @@ def _worklist_match(key: str) -> Callable[[RunContext], StepResult]:
 @planner("worklist", order=40)
 def plan(statement: Statement) -> list[Step]:
     """The universal query, then one step per declared matching key."""
-    if not statement.declares(mwl.MWL_FIND, Role.SCP):
-        return []
+    if not statement.performs(mwl.MWL_FIND):
+        return refused_steps(statement, mwl.MWL_FIND, "worklist/refused", "worklist")
     steps = [Step("worklist/universal", "Modality Worklist: universal query, return keys",
                   "PS3.4 K.4.1; K.6.1.2.2", action=_worklist_universal)]
     for key in statement.services.worklist.matching_keys:

@@ -118,6 +118,9 @@ class QueryRetrieveBehaviour:
     matching: tuple[str, ...] = ("single-value", "universal", "wildcard", "range", "uid-list")
     cancel: bool = False
     move_destinations: str = "configured"
+    #: The status a C-MOVE to an unknown destination ends with, when the statement claims
+    #: one (``None``: A801 per PS3.4 C.4.2.1.5 is expected, another failure is a warning).
+    unknown_destination_status: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,17 @@ class CommitmentBehaviour:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A service the device negotiates but refuses to perform (``services.refused``): the
+    presentation context is accepted, the request is answered by A-ABORT (``how="abort"``)
+    or by a failure status (``how="status"``, optionally always *status*)."""
+
+    sop_class: str
+    how: str
+    status: int | None = None
+
+
+@dataclass(frozen=True)
 class Services:
     """The optional ``services`` section: SOP-specific conformance negotiation cannot show."""
 
@@ -144,6 +158,11 @@ class Services:
     query_retrieve: QueryRetrieveBehaviour = QueryRetrieveBehaviour()
     worklist: WorklistBehaviour = WorklistBehaviour()
     storage_commitment: CommitmentBehaviour = CommitmentBehaviour()
+    refused: tuple[Refusal, ...] = ()
+
+    def refusal(self, sop_class: str) -> Refusal | None:
+        """The declared refusal of *sop_class*, if the statement declares one."""
+        return next((r for r in self.refused if r.sop_class == sop_class), None)
 
 
 @dataclass(frozen=True)
@@ -170,6 +189,10 @@ class Statement:
     def capability(self, sop_class: str, role: Role) -> TransferCapability | None:
         return next((c for c in self.transfer_capabilities
                      if c.sop_class == sop_class and c.role is role), None)
+
+    def performs(self, sop_class: str) -> bool:
+        """Declared as SCP and not declared refused: the service is claimed to work."""
+        return self.declares(sop_class, Role.SCP) and self.services.refusal(sop_class) is None
 
     def declares(self, sop_class: str, role: Role, transfer_syntax: str | None = None) -> bool:
         cap = self.capability(sop_class, role)

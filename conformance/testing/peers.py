@@ -464,3 +464,28 @@ class WlmSCPFS(Peer):
         self.worklist_dir.mkdir(parents=True, exist_ok=True)
         (self.worklist_dir / "lockfile").touch()
         return [self.binary, "-dfp", str(self.root), *self.extra_args, str(self.port)]
+
+
+# --- Orthanc set-ups for the verdict rules (issue 11) ------------------------------------
+
+def restricted_orthanc(harness_ae_title: str, harness_port: int, *, ae_title: str = "ORTHANC",
+                       forbid: Sequence[str] = ("AllowGet", "AllowStorageCommitment"),
+                       **kwargs: object) -> Orthanc:
+    """An Orthanc whose ``DicomModalities`` entry for the harness forbids services by
+    Orthanc 1.10's per-modality permissions (object form of the entry, e.g. ``"AllowGet":
+    false``; see /etc/orthanc/orthanc.json). The device still accepts the presentation
+    contexts of those services and answers each request with an A-ABORT."""
+    entry: dict[str, object] = {"AET": harness_ae_title, "Host": LOOPBACK, "Port": harness_port}
+    entry.update({key: False for key in forbid})
+    return Orthanc(ae_title, modalities={"harness": entry}, **kwargs)  # type: ignore[arg-type]
+
+
+def orthanc_knowing_harness_as(harness_ae_title: str, harness_port: int, *,
+                               ae_title: str = "ORTHANC", **kwargs: object) -> Orthanc:
+    """An Orthanc whose ``DicomModalities`` entry for the harness is *harness_ae_title* at
+    *harness_port*: a site set-up mistake when the harness calls under another AE title or
+    listens on another port. Queries and retrieves from an AE title not in
+    ``DicomModalities`` are answered with an A-ABORT (``DicomAlwaysAllowFind/Get/Move``
+    default false), while C-ECHO and C-STORE work for any AE title."""
+    return Orthanc(ae_title, harness_ae_title=harness_ae_title, harness_port=harness_port,
+                   **kwargs)  # type: ignore[arg-type]

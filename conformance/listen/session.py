@@ -47,6 +47,7 @@ from conformance.engine.results import RunResults
 from conformance.findings import Finding, Severity
 from conformance.listen.misbehaviour import Misbehaviour
 from conformance.listen.negotiate import Answer, check_proposal, check_request
+from conformance.listen import commitment, mpps, query, worklist
 from conformance.listen.server import Association, Limits, Listener
 from conformance.listen.storage import StorageSCP
 from conformance.listen.store import Store, StoredInstance, safe_uid
@@ -193,7 +194,6 @@ class ListenSession:
         return self.run.report(step_id, title, reference, result, duration)
 
     def _build_services(self, storage: StorageSCP) -> None:
-        from conformance.listen import commitment, mpps, query, worklist
         self.services = {"storage": storage, "echo": self._echo}
         self.services.update(query.services(self))
         self.services["worklist"] = worklist.WorklistSCP(self)

@@ -1,4 +1,7 @@
-"""Open one association with a device and describe what happened, as data.
+"""Open one association with a device through pynetdicom's requestor (the SCU calls not yet on
+:mod:`conformance.wire`: C-FIND, C-MOVE, MPPS, commitment, the scenario kinds), describe what
+happened, as data. The outcome types live in :mod:`conformance.wire.outcome` and are
+re-exported here; the harness identity is :mod:`conformance.wire.identity`'s.
 
 Wraps pynetdicom's requestor so that every outcome (accepted, rejected with result /
 source / reason, aborted, no TCP connection, no answer within the ACSE timeout) is a
@@ -20,6 +23,11 @@ from pynetdicom.pdu import A_ASSOCIATE_RJ
 from pynetdicom.presentation import PresentationContext, build_context, build_role
 
 from conformance.wire.contexts import CONTEXT_RESULTS, ContextResult, ProposedContext
+from conformance.wire.identity import (
+    IMPLEMENTATION_CLASS_UID,
+    IMPLEMENTATION_VERSION,
+    MAX_PDU_RECEIVE,
+)
 from conformance.wire.outcome import REJECT_REASONS, AssociationOutcome, Establishment
 from conformance.wire.target import Target
 
@@ -38,6 +46,10 @@ def _nodelay(event: evt.Event) -> None:
 
 def _make_ae(target: Target, contexts: Sequence[ProposedContext]) -> tuple[AE, list]:
     ae = AE(ae_title=target.calling_ae)
+    # the harness shows every device one identity, whichever requestor it uses (wire/identity.py)
+    ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
+    ae.implementation_version_name = IMPLEMENTATION_VERSION
+    ae.maximum_pdu_size = MAX_PDU_RECEIVE
     t = target.timeouts
     ae.connection_timeout = t.connect
     ae.acse_timeout = t.acse

@@ -31,12 +31,13 @@ from conformance.families.registry import planner
 from conformance.families.session import unestablished
 from conformance.findings import Finding, Severity
 from conformance.negotiation.association import (
-    CONTEXT_RESULTS, ContextResult, Establishment, ProposedContext, associate,
+    CONTEXT_RESULTS, ContextResult, Establishment, ProposedContext,
 )
 from conformance.negotiation.packing import MAX_CONTEXTS, pack, per_sop_class
-from conformance.negotiation.wire import negotiate
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
+from conformance.wire.association import WireError
+from conformance.wire.requestor import negotiate, open_association
 
 Evaluator = Callable[[list[ContextResult]], StepResult]
 
@@ -209,9 +210,10 @@ def _verification(ctx: RunContext) -> StepResult:
     declared = ctx.statement.capability(uids.VERIFICATION, Role.SCP)
     syntaxes = declared.transfer_syntaxes if declared else (uids.IMPLICIT_VR_LITTLE_ENDIAN,)
     contexts = [ProposedContext(uids.VERIFICATION, (ts,)) for ts in syntaxes]
-    with associate(ctx.target, contexts) as (outcome, assoc):
-        if assoc is None:
-            return unestablished(outcome, "associate for C-ECHO", ctx.target)
+    outcome, assoc = open_association(ctx.target, contexts)
+    if assoc is None:
+        return unestablished(outcome, "associate for C-ECHO", ctx.target)
+    try:
         accepted = [r for r in outcome.contexts if r.accepted]
         observations = [_observation(r, declared=declared is not None) for r in outcome.contexts]
         if declared is None:
@@ -230,16 +232,18 @@ def _verification(ctx: RunContext) -> StepResult:
                      "result": r.result}) for r in outcome.contexts if not r.accepted]
         if not accepted:
             return StepResult(findings, observations)
-        status = assoc.send_c_echo()
-        if "Status" not in status:
-            return StepResult.error("no valid C-ECHO response within the DIMSE timeout "
-                                    "(the device timed out, aborted or answered garbage)")
-        if status.Status != 0x0000:
+        try:
+            rsp = assoc.send_c_echo(accepted[0].proposed)
+        except WireError as exc:
+            return StepResult.error(f"no valid C-ECHO response: {exc.end.describe()}")
+        if rsp.status != 0x0000:
             findings.append(Finding(
                 "verification.echo-status", Severity.ERROR,
-                f"C-ECHO answered status 0x{status.Status:04X}, not Success (0x0000).",
+                f"C-ECHO answered status 0x{rsp.status:04X}, not Success (0x0000).",
                 reference="PS3.7 9.1.5.1.4"))
-        return StepResult(findings, observations, message=f"C-ECHO status 0x{status.Status:04X}")
+        return StepResult(findings, observations, message=f"C-ECHO status 0x{rsp.status:04X}")
+    finally:
+        assoc.release()
 
 
 def _default_context(statement: Statement) -> list[ProposedContext]:

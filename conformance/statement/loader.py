@@ -187,6 +187,8 @@ def statement_from_document(doc: SourceDocument) -> Statement:
                     line=doc.line_of(base),
                 )
     services = _services(doc, data, resolver.problems)
+    from conformance.statement.webload import dicomweb_section
+    dicomweb = dicomweb_section(doc, data, resolver.resolve, CHARACTER_SET_TERMS, resolver.problems)
     if resolver.problems:
         raise InputError(resolver.problems)
 
@@ -217,6 +219,7 @@ def statement_from_document(doc: SourceDocument) -> Statement:
         file=doc.file,
         data=data,
         services=services,
+        dicomweb=dicomweb,
     )
 
 

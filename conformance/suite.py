@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 
 from pathlib import Path
 
+from conformance.dicomweb import plan as dicomweb
 from conformance.engine.model import Step
 from conformance.negotiation import plan as negotiation
 from conformance.resources import shipped_dir
@@ -28,6 +29,7 @@ Planner = Callable[[Statement], list[Step]]
 FAMILIES: dict[str, Planner] = {
     "negotiation": negotiation.plan,
     "services": services.plan,
+    "dicomweb": dicomweb.plan,
 }
 
 

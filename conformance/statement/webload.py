@@ -7,7 +7,8 @@ problem with its file, line and key path like the rest of the loader.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from conformance.errors import Problem
 from conformance.standard import uids

@@ -6,7 +6,6 @@ import pytest
 
 from conformance.errors import InputError
 from conformance.statement import load_statement
-
 from tests.conftest import DATA, STATEMENTS
 
 

@@ -1,0 +1,82 @@
+"""The dicomweb family against the real Orthanc DICOMweb plugin (Debian orthanc-dicomweb).
+
+One Orthanc instance for the module (free loopback HTTP and DICOM ports, temporary storage):
+the shipped statement's dicomweb section passes as a whole, and each deliberately wrong claim
+of tests/data/statements/orthanc-dicomweb-wrong.yaml fails its own step with the right code
+while the true claims next to it pass.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.dicomweb.client import ACCESS_KEY, WebAccess
+from conformance.engine import RunContext, run
+from conformance.negotiation.target import Target
+from conformance.statement import load_statement
+from conformance.suite import build_plan
+from conformance.testing.peers import Orthanc, free_port
+from tests.conftest import DATA, STATEMENTS
+
+
+@pytest.fixture(scope="module")
+def orthanc():
+    with Orthanc(harness_ae_title="CONFORMANCE", harness_port=free_port(), dicomweb=True) as peer:
+        yield peer
+
+
+def run_web(orthanc, path, pattern="dicomweb/"):
+    st = load_statement(path)
+    ctx = RunContext(st, Target(orthanc.host, orthanc.port, "ORTHANC"))
+    ctx.shared[ACCESS_KEY] = WebAccess(origin=orthanc.http_url, timeout=10)
+    results = run(ctx, build_plan(st, [pattern]))
+    return {s.id: s for s in results.steps}
+
+
+def codes(step):
+    return {f.code for f in step.findings if f.severity.value == "error"}
+
+
+def test_shipped_orthanc_dicomweb_claims_all_hold(orthanc):
+    steps = run_web(orthanc, STATEMENTS / "orthanc-1.10.yaml")
+    assert len(steps) >= 30
+    bad = {sid: (s.outcome, s.message, codes(s)) for sid, s in steps.items() if s.outcome != "pass"}
+    assert bad == {}
+    # what the run really checked, not just that it passed
+    assert "dicomweb/wado/instances/JPEGLSLossless" in steps
+    assert "dicomweb/agree/web-to-dimse" in steps and "dicomweb/agree/dimse-to-web" in steps
+    lossy = [f for f in steps["dicomweb/agree/dimse-to-web"].findings
+             if f.code == "agree.character-set-lossy"]
+    assert lossy and "张三^李四" in lossy[0].message       # Orthanc's QIDO index is Latin-1
+
+
+WRONG = {
+    "dicomweb/qido/match/sequence": "qido.match-unexpected",
+    "dicomweb/qido/match/fuzzy": "qido.match-missing",
+    "dicomweb/qido/includefield-all": "qido.includefield",
+    "dicomweb/wado/instances/JPEG2000Lossless": "wado.status",
+    "dicomweb/wado/thumbnail/instance/image-jpeg": "wado.status",
+    "dicomweb/wado-uri/image-jpeg": "wado-uri.media-type",
+    "dicomweb/capabilities": "capabilities.not-served",
+}
+
+
+def test_each_wrong_dicomweb_claim_is_flagged_claim_by_claim(orthanc):
+    steps = run_web(orthanc, DATA / "statements" / "orthanc-dicomweb-wrong.yaml")
+    failed = {sid for sid, s in steps.items() if s.outcome == "fail"}
+    assert failed == set(WRONG)
+    for sid, code in WRONG.items():
+        assert code in codes(steps[sid]), (sid, steps[sid].findings)
+    # the true claims beside them hold
+    for sid in ("dicomweb/qido/match/wildcard", "dicomweb/wado/instances/ExplicitVRLittleEndian",
+                "dicomweb/wado/rendered/instance/image-png", "dicomweb/wado-uri/application-dicom"):
+        assert steps[sid].outcome == "pass", steps[sid].findings
+
+
+def test_a_relative_url_without_an_origin_is_a_named_setup_mistake(orthanc):
+    st = load_statement(STATEMENTS / "orthanc-1.10.yaml")
+    ctx = RunContext(st, Target(orthanc.host, orthanc.port, "ORTHANC"))
+    ctx.shared[ACCESS_KEY] = WebAccess(origin=None, timeout=5)
+    results = run(ctx, build_plan(st, ["dicomweb/qido/study"]))
+    step = results.steps[0]
+    assert step.outcome == "error" and "--dicomweb-url" in step.message

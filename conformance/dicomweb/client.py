@@ -121,6 +121,9 @@ class WebResponse:
     body: bytes = b""
     error: str = ""
     elapsed: float = 0.0
+    #: The TCP connection was made and the request sent: a later failure is the server's
+    #: (no answer, garbage, too large), not the harness failing to reach it.
+    connected: bool = False
 
     @property
     def content_type(self) -> str:
@@ -186,6 +189,7 @@ class WebClient:
         start = time.monotonic()
         try:
             with self._client.stream(method, full, headers=headers, content=content) as r:
+                res.connected = True
                 res.status = r.status_code
                 res.headers = {k.lower(): v for k, v in r.headers.items()}
                 chunks: list[bytes] = []
@@ -202,9 +206,14 @@ class WebClient:
                                      "the exchange was ended")
                         break
                 res.body = b"".join(chunks)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            res.error = f"could not connect ({type(exc).__name__}: {str(exc)[:160]})"
         except httpx.TimeoutException as exc:
+            # a read or write timeout: the server took the connection and did not answer
+            res.connected = not isinstance(exc, httpx.PoolTimeout)
             res.error = f"no answer within {self.access.timeout:g} s ({type(exc).__name__})"
         except httpx.HTTPError as exc:
+            res.connected = True
             res.error = f"{type(exc).__name__}: {str(exc)[:200] or 'HTTP exchange failed'}"
         except (OSError, ValueError, EOFError) as exc:
             res.error = f"{type(exc).__name__}: {str(exc)[:200]}"

@@ -93,9 +93,15 @@ def endpoint(ctx: RunContext, key: str) -> tuple[WebRun, WebService, str] | Step
 
 
 def transport_error(res: WebResponse, what: str) -> StepResult:
-    """The harness got no usable HTTP answer: could not test."""
-    return StepResult([], [res.observation(what)], message=f"{what}: {res.describe()}",
-                      outcome=Outcome.ERROR)
+    """No usable HTTP answer. Not connected: the harness could not test (error). Connected
+    and then no answer in time, a body past the cap, or broken HTTP: the origin server
+    failed a request it accepted (RFC 9112; PS3.18 8), a failure with a finding."""
+    if not res.connected:
+        return StepResult([], [res.observation(what)], message=f"{what}: {res.describe()}",
+                          outcome=Outcome.ERROR)
+    return StepResult([finding("dicomweb.no-usable-answer", Severity.ERROR,
+                               f"{what}: {res.error}.", "PS3.18 8; RFC 9110", res)],
+                      [res.observation(what)], message=f"{what}: {res.describe()}")
 
 
 def finding(code: str, severity: Severity, message: str, reference: str, res: WebResponse | None = None,

@@ -26,7 +26,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
 from conformance.dicomweb.client import WebAccess, WebClient
-from conformance.dicomweb.common import DICOM, encode_part
+from conformance.dicomweb.common import DICOM
 from conformance.dicomweb.multipart import build, parse
 from conformance.iod import synthesize
 from conformance.negotiation.association import ProposedContext
@@ -59,9 +59,9 @@ def make_files(folder: Path, count: int, tag: str) -> tuple[list[Path], str]:
     return paths, study
 
 
-def timed(fn) -> float:  # type: ignore[no-untyped-def]
+def timed(fn, *args) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
-    fn()
+    fn(*args)
     return time.perf_counter() - start
 
 
@@ -135,25 +135,25 @@ def main() -> None:
         for r in range(args.repeat):
             sets = {name: make_files(folder, n, f"{name}{r}") for name in ("scu", "h", "s1", "sb")}
             store_t.setdefault("DIMSE: DCMTK storescu, one association", []).append(
-                timed(lambda: storescu(o, sets["scu"][0])))
+                timed(storescu, o, sets["scu"][0]))
             store_t.setdefault("DIMSE: harness C-STORE (services.wire)", []).append(
-                timed(lambda: harness_store(o, sets["h"][0])))
+                timed(harness_store, o, sets["h"][0]))
             store_t.setdefault("STOW-RS: harness, 1 instance per request", []).append(
-                timed(lambda: stow(client, url, sets["s1"][0], 1)))
+                timed(stow, client, url, sets["s1"][0], 1))
             store_t.setdefault(f"STOW-RS: harness, {args.batch} per request", []).append(
-                timed(lambda: stow(client, url, sets["sb"][0], args.batch)))
+                timed(stow, client, url, sets["sb"][0], args.batch))
             study = sets["scu"][1]
             from pydicom import dcmread
             uids = [(str(d.SeriesInstanceUID), str(d.SOPInstanceUID))
                     for d in (dcmread(p, stop_before_pixels=True) for p in sets["scu"][0])]
             get_t.setdefault("WADO-RS: 1 instance per request", []).append(
-                timed(lambda: wado_each(client, url, study, uids)))
+                timed(wado_each, client, url, study, uids))
             get_t.setdefault("WADO-RS: whole study, one response", []).append(
-                timed(lambda: wado_study(client, url, study, n)))
+                timed(wado_study, client, url, study, n))
             get_t.setdefault("DIMSE: harness C-GET (services.wire)", []).append(
-                timed(lambda: harness_get(o, study, n)))
+                timed(harness_get, o, study, n))
             get_t.setdefault("DIMSE: DCMTK getscu", []).append(
-                timed(lambda: getscu(o, study, folder / f"get{r}")))
+                timed(getscu, o, study, folder / f"get{r}"))
         client.close()
         size = sum(p.stat().st_size for p in sets["scu"][0]) / n / 1024
     for title, table in (("store into Orthanc 1.10.1", store_t), ("retrieve from Orthanc 1.10.1", get_t)):

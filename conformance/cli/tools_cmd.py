@@ -68,11 +68,11 @@ def compare(a: str, b: str, fmt: str, out: str | None) -> None:
         for f in result.flags:
             console.print(f"[{'red' if f.severity == 'error' else 'yellow' if f.severity == 'warning' else 'dim'}]"
                           f"{f.severity}[/] ({f.topic}): {f.message}")
-        blocking = result.blocking
+        blocking = not result.compatible
         console.print(f"[bold {'red' if blocking else 'green'}]{'NOT COMPATIBLE' if blocking else 'COMPATIBLE'}[/]: "
                       f"{sum(1 for p in result.pairings if p.state == OK)} of {len(result.pairings)} SOP classes sent "
                       "have a transfer syntax in common")
-    sys.exit(ExitCode.DEVIATION if result.blocking else ExitCode.OK)
+    sys.exit(ExitCode.OK if result.compatible else ExitCode.DEVIATION)
 
 
 def _target(host: str, port: int, called_ae: str, calling_ae: str, connect: float, acse: float, dimse: float) -> Target:

@@ -283,7 +283,7 @@ def character_set(term: str) -> Callable[[RunContext], StepResult]:
 def steps(statement: Statement) -> list[Step]:
     """The agree and character-set steps the statement implies."""
     web = statement.dicomweb
-    if web is None:
+    if web is None or web.role != "origin-server":
         return []
     out: list[Step] = []
     storage = {c.sop_class for c in statement.capabilities(Role.SCP)}

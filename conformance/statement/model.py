@@ -189,6 +189,8 @@ class DicomWeb:
     authentication: str = "none"
     character_sets: tuple[str, ...] = ()
     capabilities: bool = False
+    #: "origin-server" (serves, tested by a run) or "user-agent" (what a viewer needs; compared).
+    role: str = "origin-server"
 
 
 @dataclass(frozen=True)

@@ -75,4 +75,5 @@ def dicomweb_section(doc: SourceDocument, data: dict[str, Any], resolve: Resolve
                     wado_rs=service("wado_rs"), wado_uri=service("wado_uri"),
                     authentication=section.get("authentication", "none"),
                     character_sets=tuple(section.get("character_sets", [])),
-                    capabilities=section.get("capabilities", False))
+                    capabilities=section.get("capabilities", False),
+                    role=section.get("role", "origin-server"))

@@ -44,3 +44,51 @@ def test_unknown_keywords_in_the_dicomweb_section_are_named(tmp_path):
     assert "web.yaml:7" in text and "ISO_IR 19" in text
     assert "web.yaml:10" in text and "CTImageStorag" in text and "did you mean CTImageStorage" in text
     assert "web.yaml:17" in text and "ExplicitVRLittleEndan" in text
+
+
+def test_render_writes_the_web_services_part_of_the_ps32_document():
+    from conformance.reporting.statement_doc import render_statement
+    st = load_statement(STATEMENTS / "orthanc-1.10.yaml")
+    html = render_statement(st, "html")
+    assert "3.5 Web services (PS3.18)" in html and "WADO-URI (PS3.18 9)" in html
+    assert "JPEG-LS Lossless Image Compression" in html and "as stored" in html
+    md = render_statement(st, "md")
+    assert "### 2.2 Web services (PS3.18)" in md and "| QIDO-RS (PS3.18 10.6) | `/dicom-web` |" in md
+    assert "Web services" not in render_statement(load_statement(STATEMENTS / "reference-device.yaml"))
+
+
+def test_compare_matches_a_viewers_dicomweb_needs_to_a_pacs_offer():
+    from conformance.statement.compare import compare
+    viewer = load_statement(DATA / "statements" / "viewer-dicomweb.yaml")
+    pacs = load_statement(STATEMENTS / "orthanc-1.10.yaml")
+    result = compare(viewer, pacs)
+    web = [f for f in result.flags if f.topic == "dicomweb"]
+    errors = [f.message for f in web if f.severity == "error"]
+    assert any("matching fuzzy" in m for m in errors)
+    assert any("retrieves thumbnail" in m for m in errors)
+    assert len(errors) == 2                              # metadata, frames, wildcard... are offered
+    assert not result.compatible and result.to_dict()["compatible"] is False
+    # the same viewer needs, minus what Orthanc lacks, are compatible
+    from dataclasses import replace
+    need = viewer.dicomweb
+    ok = replace(viewer, dicomweb=replace(
+        need, qido_rs=replace(need.qido_rs, matching=("wildcard", "range")),
+        wado_rs=replace(need.wado_rs, resources={k: v for k, v in need.wado_rs.resources.items()
+                                                 if k != "thumbnail"})))
+    assert compare(ok, pacs).compatible
+
+
+def test_a_user_agent_section_plans_no_run_steps():
+    from conformance.dicomweb.plan import plan
+    assert plan(load_statement(DATA / "statements" / "viewer-dicomweb.yaml")) == []
+
+
+def test_statement_compare_cli_says_not_compatible_for_missing_web_needs():
+    from click.testing import CliRunner
+
+    from conformance.cli.main import cli
+    from conformance.exitcodes import ExitCode
+    res = CliRunner().invoke(cli, ["compare", str(DATA / "statements" / "viewer-dicomweb.yaml"),
+                                   str(STATEMENTS / "orthanc-1.10.yaml")])
+    assert res.exit_code == ExitCode.DEVIATION, res.output
+    assert "NOT COMPATIBLE" in res.output and "(dicomweb)" in res.output

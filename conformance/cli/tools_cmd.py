@@ -85,8 +85,11 @@ def _target(host: str, port: int, called_ae: str, calling_ae: str, connect: floa
 @click.option("--called-ae", default="ANY-SCP", show_default=True, help="The device's AE title, if it checks it.")
 @click.option("--calling-ae", default="CONFORMANCE", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the draft statement here (default: standard output).")
+@click.option("--dicomweb-url", envvar="CONFORMANCE_DICOMWEB_URL", metavar="URL",
+              help="Also probe this DICOMweb base URL (http://HOST:PORT/PATH), read-only; "
+                   "credentials from CONFORMANCE_DICOMWEB_TOKEN / _USER / _PASSWORD.")
 @with_timeouts
-def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | None,
+def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | None, dicomweb_url: str | None,
              connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
     """Probe an unknown device and write a draft statement (YAML, valid against the schema)."""
     target = _target(host, port, called_ae, calling_ae, connect_timeout, acse_timeout, dimse_timeout)
@@ -95,7 +98,17 @@ def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | N
     except DiscoveryError as exc:
         click.echo(f"error: could not discover: {exc}", err=True)
         sys.exit(ExitCode.COULD_NOT_TEST)
-    _write(draft_statement(found), out)
+    draft = draft_statement(found)
+    if dicomweb_url:
+        from urllib.parse import urlsplit
+
+        from conformance.dicomweb.client import WebAccess
+        from conformance.dicomweb.discover import discover_web, draft_section
+        access = WebAccess.from_env(timeout=connect_timeout)
+        web = discover_web(dicomweb_url, access, "bearer" if access.token else
+                           "basic" if access.user else "none")
+        draft += draft_section(web, urlsplit(dicomweb_url).path or "/")
+    _write(draft, out)
     click.echo(f"{len(found.accepted)} SOP classes accepted as SCP, {len(found.role_selection)} with role selection "
                f"as SCU; {found.associations} associations", err=True)
 
@@ -107,9 +120,13 @@ def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | N
 @click.option("--called-ae", help="Default: the statement's first AE title.")
 @click.option("--calling-ae", help="Default: the statement's harness.ae_title.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--dicomweb-url", envvar="CONFORMANCE_DICOMWEB_URL", metavar="URL",
+              help="Also diff the statement's dicomweb section: the origin (http://HOST:PORT) its paths "
+                   "are joined to; probed read-only.")
 @with_timeouts
 def diff(statement_file: str, host: str, port: int | None, called_ae: str | None, calling_ae: str | None,
-         fmt: str, connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
+         fmt: str, dicomweb_url: str | None, connect_timeout: float, acse_timeout: float,
+         dimse_timeout: float) -> None:
     """Discover the device, then list where it differs from STATEMENT, claim by claim."""
     with fail_on_input_error():
         st = load_statement(statement_file)
@@ -124,6 +141,15 @@ def diff(statement_file: str, host: str, port: int | None, called_ae: str | None
         click.echo(f"error: could not discover: {exc}", err=True)
         sys.exit(ExitCode.COULD_NOT_TEST)
     differences = diff_statement(st, found)
+    web_service = st.dicomweb and (st.dicomweb.wado_rs or st.dicomweb.qido_rs)
+    if dicomweb_url and st.dicomweb and web_service:
+        from conformance.dicomweb.client import WebAccess, service_url
+        from conformance.dicomweb.discover import diff_web, discover_web
+        from conformance.statement.diff import Difference
+        access = WebAccess.from_env(origin=dicomweb_url, timeout=connect_timeout)
+        base = service_url(web_service.url, access.origin) or dicomweb_url
+        web = discover_web(base, access, st.dicomweb.authentication)
+        differences += [Difference(*d) for d in diff_web(st.dicomweb, web)]
     errors = [d for d in differences if d.severity == "error"]
     if fmt == "json":
         click.echo(json.dumps([vars(d) for d in differences], indent=1))

@@ -75,7 +75,8 @@ def judge(res: WebResponse, sent: dict[str, str], what: str, *, expect_stored: b
     bad = {str(jsonmodel.value_of(i, "00081155")): i for i in bad_items}
     status = res.status
     if expect_stored:
-        if status != 200:
+        stored_with_warnings = status == 202 and set(sent) <= set(ok) and not bad
+        if status != 200 and not stored_with_warnings:
             sev = Severity.ERROR
             out.append(finding("stow.not-stored", sev,
                                f"{what}: HTTP {status} where every instance of a declared SOP class "
@@ -149,7 +150,8 @@ def store_class(sop: str) -> Callable[[RunContext], StepResult]:
         if res.error:
             return transport_error(res, what)
         found = judge(res, {str(ds.SOPInstanceUID): sop}, what)
-        return StepResult(found, [res.observation(what, sop_class=sop, sop_instance=str(ds.SOPInstanceUID))],
+        return StepResult(found, [res.observation(what, sop_class=sop, sop_instance=str(ds.SOPInstanceUID),
+                                                  patient_id=str(ds.PatientID))],
                           message=f"{what}: HTTP {res.status}")
     return action
 

@@ -41,7 +41,9 @@ def test_shipped_orthanc_dicomweb_claims_all_hold(orthanc):
     steps = run_web(orthanc, STATEMENTS / "orthanc-1.10.yaml")
     assert len(steps) >= 30
     bad = {sid: (s.outcome, s.message, codes(s)) for sid, s in steps.items() if s.outcome != "pass"}
-    assert bad == {}
+    # the one declared claim the family cannot check yet says so, and is not passed
+    assert bad == {"dicomweb/stow/response/application-dicom-xml": (
+        "skipped", "not tested yet: STOW-RS responses as application/dicom+xml", set())}
     # what the run really checked, not just that it passed
     assert "dicomweb/wado/instances/JPEGLSLossless" in steps
     assert "dicomweb/agree/web-to-dimse" in steps and "dicomweb/agree/dimse-to-web" in steps

@@ -48,7 +48,7 @@ from conformance.statement.model import Role, Statement
 
 EXPLICIT = "1.2.840.10008.1.2.1"
 UNCOMPRESSED = (EXPLICIT, "1.2.840.10008.1.2")
-STUDY_ROOT_FIND, _MOVE, STUDY_ROOT_GET, _LEVELS = qr.MODELS["StudyRoot"]
+STUDY_ROOT_FIND, STUDY_ROOT_MOVE, STUDY_ROOT_GET, _LEVELS = qr.MODELS["StudyRoot"]
 PN = "00100010"
 
 
@@ -200,10 +200,19 @@ def web_to_dimse(ctx: RunContext) -> StepResult:
         found += name_findings(str(m.get("PatientName", "")), name, m.get("SpecificCharacterSet"),
                                "C-FIND of the STOW-RS study", "PS3.4 C.4.1.2.2.1; PS3.5 6.1",
                                lossy_allowed=True)
+    verb = ""
     if ctx.statement.declares(STUDY_ROOT_GET, Role.SCP):
+        verb = ", C-GET"
         found += _get_and_compare(ctx, ds, observations)
-    return StepResult(found, observations, message=f"STOW-RS, C-FIND{', C-GET' if len(observations) > 2 else ''}: "
-                                                   f"{len(found)} finding(s)")
+    elif ctx.statement.declares(STUDY_ROOT_MOVE, Role.SCP):
+        port = ctx.target.harness_port or ctx.statement.harness.port
+        if port is None:
+            observations.append({"what": "C-MOVE not tried: no --harness-port (the port the device "
+                                         "moves to) is known"})
+        else:
+            verb = ", C-MOVE"
+            found += _move_and_compare(ctx, ds, port, observations)
+    return StepResult(found, observations, message=f"STOW-RS, C-FIND{verb}: {len(found)} finding(s)")
 
 
 def _get_and_compare(ctx: RunContext, ds: Dataset, observations: list[Mapping[str, Any]]) -> list[Finding]:
@@ -229,6 +238,32 @@ def _get_and_compare(ctx: RunContext, ds: Dataset, observations: list[Mapping[st
     what = "C-GET of the STOW-RS instance"
     observations.append(rt.observation(result, what, len(arrived)))
     found = rt.check(result, what, expected={str(ds.SOPInstanceUID)}, arrived=arrived, service="get")
+    for got in arrived:
+        found += compare(ds, got, where=f"{what}: ")
+    return found
+
+
+def _move_and_compare(ctx: RunContext, ds: Dataset, port: int,
+                      observations: list[Mapping[str, Any]]) -> list[Finding]:
+    """C-MOVE (Study Root, IMAGE level) of *ds* to the harness' listener, then compare."""
+    from conformance.services.listener import SETTLE, HarnessListener
+    dest = ctx.statement.harness.move_destination or ctx.statement.harness.ae_title
+    ident = Dataset()
+    ident.QueryRetrieveLevel = "IMAGE"
+    ident.StudyInstanceUID, ident.SeriesInstanceUID = ds.StudyInstanceUID, ds.SeriesInstanceUID
+    ident.SOPInstanceUID = ds.SOPInstanceUID
+    what = "C-MOVE of the STOW-RS instance"
+    with HarnessListener(dest, port) as listener:
+        with associate(ctx.target, [ProposedContext(STUDY_ROOT_MOVE, UNCOMPRESSED)]) as (outcome, assoc):
+            if assoc is None:
+                return [Finding("agree.cmove-not-open", Severity.ERROR,
+                                f"could not open a C-MOVE association: {outcome.describe()}",
+                                reference="PS3.4 C.4.2; statement")]
+            result = rt.move(assoc, STUDY_ROOT_MOVE, ident, dest, 3)
+        listener.wait_received(1, SETTLE * 10)
+        arrived = list(listener.received)
+    observations.append(rt.observation(result, what, len(arrived)))
+    found = rt.check(result, what, expected={str(ds.SOPInstanceUID)}, arrived=arrived, service="move")
     for got in arrived:
         found += compare(ds, got, where=f"{what}: ")
     return found

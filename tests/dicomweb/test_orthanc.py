@@ -83,3 +83,20 @@ def test_without_an_origin_the_web_steps_say_how_to_test_them(orthanc):
     assert {s.outcome for s in results.steps} == {"skipped"}
     assert all("--dicomweb-url" in s.message or "not tested yet" in s.message for s in results.steps)
     assert results.exit_code() == 0          # a DIMSE-only run of the statement still passes
+
+
+def test_web_to_dimse_retrieves_by_c_move_when_no_c_get_is_declared(tmp_path):
+    port = free_port()
+    src = (DATA / "statements" / "orthanc-dicomweb-wrong.yaml").read_text().replace(
+        "StudyRootQueryRetrieveInformationModelGet", "StudyRootQueryRetrieveInformationModelMove")
+    path = tmp_path / "move.yaml"
+    path.write_text(src)
+    st = load_statement(path)
+    with Orthanc(harness_ae_title="CONFORMANCE", harness_port=port, dicomweb=True) as o:
+        ctx = RunContext(st, Target(o.host, o.port, "ORTHANC", harness_port=port))
+        ctx.shared[ACCESS_KEY] = WebAccess(origin=o.http_url, timeout=10)
+        [step] = run(ctx, build_plan(st, ["dicomweb/agree/web-to-dimse"])).steps
+    assert step.outcome == "pass", step.findings
+    assert "C-MOVE" in step.message
+    moved = [o for o in step.observations if o.get("verb") == "move" or "C-MOVE" in str(o.get("what", ""))]
+    assert moved and moved[0].get("arrived") == 1

@@ -28,6 +28,7 @@ import io
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urljoin
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
@@ -290,9 +291,8 @@ def bulkdata(ctx: RunContext) -> StepResult:
     uri = attr.get("BulkDataURI") if isinstance(attr, dict) else None
     if not isinstance(uri, str):
         return StepResult.skipped("not tested: the metadata gives Pixel Data no BulkDataURI")
-    if not uri.startswith(("http://", "https://")):
-        uri = url.rsplit("/studies", 1)[0] + "/" + uri.lstrip("/") if not uri.startswith("/") else \
-            url.split("/", 3)[0] + "//" + url.split("/", 3)[2] + uri
+    # a relative reference resolves against the metadata request's URL (RFC 3986 5.2)
+    uri = urljoin(meta.url, uri)
     res = run.client.request("GET", uri, accept='multipart/related; type="application/octet-stream"')
     if res.error:
         return transport_error(res, what)

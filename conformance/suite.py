@@ -12,6 +12,7 @@ import fnmatch
 from collections.abc import Sequence
 from pathlib import Path
 
+from conformance.dicomweb import plan as _dicomweb  # noqa: F401 - registers the dicomweb family
 from conformance.engine.model import Step
 from conformance.families import Planner, families
 from conformance.resources import shipped_dir

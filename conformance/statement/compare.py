@@ -45,7 +45,7 @@ class Flag:
     """A compatibility concern that is not a SOP class pairing."""
 
     severity: str                  # "error" | "warning" | "info"
-    topic: str                     # "character-sets" | "private-attributes" | "network" | "tls"
+    topic: str                     # "character-sets" | "private-attributes" | "network" | "tls" | "dicomweb"
     message: str
 
 
@@ -60,6 +60,15 @@ class Comparison:
     def blocking(self) -> list[Pairing]:
         """SOP classes an SCU sends that have no transfer syntax in common with the SCP."""
         return [p for p in self.pairings if p.state != OK]
+
+    @property
+    def web_blocking(self) -> list[Flag]:
+        """DICOMweb needs of one side the other does not offer (errors of webcompare)."""
+        return [f for f in self.flags if f.topic == "dicomweb" and f.severity == "error"]
+
+    @property
+    def compatible(self) -> bool:
+        return not self.blocking and not self.web_blocking
 
     def transfer_syntaxes(self) -> list[str]:
         seen: dict[str, None] = {}
@@ -78,7 +87,7 @@ class Comparison:
                           "likely": uids.keyword_of(p.likely) if p.likely else None,
                           "scu_only": [uids.keyword_of(t) for t in p.scu_only]} for p in self.pairings],
             "flags": [vars(f) for f in self.flags],
-            "compatible": not self.blocking,
+            "compatible": self.compatible,
         }
 
 
@@ -158,4 +167,6 @@ def compare(a: Statement, b: Statement) -> Comparison:
         result.flags += _charset_flags(scu, scp, su, sp)
         result.flags += _private_flags(scu, scp, su, sp)
     result.flags += _network_flags(a, b)
+    from conformance.statement.webcompare import web_flags
+    result.flags += [Flag(sev, "dicomweb", msg) for sev, msg in web_flags(a, b)]
     return result

@@ -210,6 +210,8 @@ def statement_from_document(doc: SourceDocument) -> Statement:
     declared_scp = {uid for uid, role in capabilities if role is Role.SCP}
     refused = _refused(data.get("services") or {}, resolver, declared_scp)
     services = _services(doc, data, resolver.problems, refused)
+    from conformance.statement.webload import dicomweb_section
+    dicomweb = dicomweb_section(doc, data, resolver.resolve, CHARACTER_SET_TERMS, resolver.problems)
     if resolver.problems:
         raise InputError(resolver.problems)
 
@@ -240,6 +242,7 @@ def statement_from_document(doc: SourceDocument) -> Statement:
         file=doc.file,
         data=data,
         services=services,
+        dicomweb=dicomweb,
     )
 
 

@@ -166,6 +166,53 @@ class Services:
 
 
 @dataclass(frozen=True)
+class WebResource:
+    """One WADO-RS resource (PS3.18 10.4.1): its media types (PS3.18 8.7.3) and, where the
+    media type carries one, its transfer syntaxes (UIDs; ``*`` for "as stored")."""
+
+    media_types: tuple[str, ...] = ()
+    transfer_syntaxes: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WebService:
+    """One DICOMweb service as origin server: where it is and what it declares.
+
+    ``url`` is absolute or a path joined to the origin given at run time. The other fields
+    apply to the service they belong to (see the schema's ``dicomweb`` section).
+    """
+
+    url: str
+    sop_classes: tuple[str, ...] = ()
+    request_media_types: tuple[str, ...] = ()
+    response_media_types: tuple[str, ...] = ("application/dicom+json",)
+    levels: tuple[str, ...] = ()
+    matching: tuple[str, ...] = ()
+    includefield: bool = False
+    includefield_all: bool = False
+    paging: bool = False
+    resources: Mapping[str, WebResource] = field(default_factory=dict)
+    media_types: tuple[str, ...] = ()
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class DicomWeb:
+    """The optional ``dicomweb`` section (PS3.2 Annex A "Web services"; PS3.18)."""
+
+    stow_rs: WebService | None = None
+    qido_rs: WebService | None = None
+    wado_rs: WebService | None = None
+    wado_uri: WebService | None = None
+    authentication: str = "none"
+    character_sets: tuple[str, ...] = ()
+    capabilities: bool = False
+    #: "origin-server" (serves, tested by a run) or "user-agent" (what a viewer needs; compared).
+    role: str = "origin-server"
+
+
+@dataclass(frozen=True)
 class Statement:
     """A machine-readable conformance statement.
 
@@ -182,6 +229,8 @@ class Statement:
     file: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict, compare=False)
     services: Services = Services()
+    #: The DICOMweb services, when the statement declares them (PS3.18).
+    dicomweb: DicomWeb | None = None
 
     def capabilities(self, role: Role) -> list[TransferCapability]:
         return [c for c in self.transfer_capabilities if c.role is role]

@@ -147,7 +147,10 @@ def report(results_file: str, out: str | None) -> None:
     if not results.complete:
         click.echo("note: this run did not finish; the report shows what was recorded", err=True)
     if results.damaged_lines:
-        click.echo(f"note: {results.damaged_lines} damaged line(s) at the end were skipped", err=True)
+        numbers = ", ".join(map(str, results.damaged_line_numbers))
+        more = ", ..." if results.damaged_lines > len(results.damaged_line_numbers) else ""
+        click.echo(f"note: {results.damaged_lines} damaged line(s) of {results_file} skipped "
+                   f"(line {numbers}{more}): cut by a kill, not UTF-8 or not an event", err=True)
     print_summary(results, paths)
 
 

@@ -1,4 +1,5 @@
-"""Shared CLI plumbing: turning InputError into a clear message and exit code 2."""
+"""Shared CLI plumbing: turning InputError into a clear message and exit code 2, and the
+parameter types of AE titles and hosts (checked before any network step, exit 2)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Iterator
 
 import click
 
+from conformance import addresses
 from conformance.errors import InputError
 from conformance.exitcodes import ExitCode
 
@@ -30,3 +32,34 @@ def fail_on_input_error(exit_now: bool = True) -> Iterator[_Flag]:
             click.echo(f"error: {problem}", err=True)
         if exit_now:
             sys.exit(ExitCode.BAD_INPUT)
+
+
+class AETitleType(click.ParamType):
+    """An AE title option (PS3.5 Table 6.2-1 VR AE); a bad one is a usage error, exit 2."""
+
+    name = "AE_TITLE"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        problem = addresses.ae_title_problem(text)
+        if problem:
+            self.fail(problem, param, ctx)
+        return text
+
+
+class HostType(click.ParamType):
+    """A host option: IPv4/IPv6 literal or RFC 1123 host name; a bad one exits 2."""
+
+    name = "HOST"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        problem = addresses.host_problem(text)
+        if problem:
+            self.fail(problem, param, ctx)
+        return text
+
+
+#: The parameter types every command uses for AE titles and hosts.
+AE_TITLE = AETitleType()
+HOST = HostType()

@@ -48,9 +48,7 @@ def _bomb(folder: Path) -> list[str]:
 def _huge(folder: Path) -> list[str]:
     with open(folder / "huge.yaml", "wb") as handle:
         handle.write(REFERENCE.read_bytes() + b"\nx: |\n")
-        line = b"  " + b"y" * 1000 + b"\n"
-        for _ in range(50 * 1024):
-            handle.write(line)
+        handle.writelines([b"  " + b"y" * 1000 + b"\n"] * (50 * 1024))
     return ["statement", "check", "huge.yaml"]
 
 

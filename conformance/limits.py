@@ -21,8 +21,10 @@ from pathlib import Path
 
 from conformance.errors import InputError, Problem
 
-#: Largest statement, scenario, facts or worklist file read, in bytes (2 MiB).
-MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+#: Largest statement, scenario, facts or worklist file read, in bytes (1 MiB: 60 times the
+#: largest shipped statement; ruamel.yaml reads about 0.2-0.5 MB/s, so any file within the
+#: limit is parsed in a few seconds).
+MAX_DOCUMENT_BYTES = 1024 * 1024
 #: Most values (mappings, sequences, keys, scalars) a document may hold once YAML aliases
 #: are expanded.
 MAX_DOCUMENT_VALUES = 250_000
@@ -36,10 +38,13 @@ MAX_RESULTS_BYTES = 1024 * 1024 * 1024
 #: Longest line of a results.jsonl (one event), in bytes (16 MiB); a longer line is damaged.
 MAX_RESULTS_LINE_BYTES = 16 * 1024 * 1024
 
-#: Values longer than this are quoted shortened in messages.
-QUOTE_LENGTH = 40
+#: Values longer than this are quoted shortened in messages (64: the longest UID, PS3.5 9.1,
+#: is still quoted whole).
+QUOTE_LENGTH = 64
 #: A message longer than this is cut.
 MAX_MESSAGE_LENGTH = 600
+#: At most this many problems of one InputError are printed (then a count of the others).
+MAX_PROBLEMS_SHOWN = 50
 
 
 def _size(n: int) -> str:
@@ -51,8 +56,8 @@ def _size(n: int) -> str:
 def shorten(value: str, length: int = QUOTE_LENGTH) -> str:
     """*value* itself when short; else its start and end around the number of characters.
 
-    >>> shorten("A" * 10000)
-    'AAAAAAAAAAAAAAAAAAAA...AAAAAAAAAAAAAAAAAAAA (10000 characters)'
+    >>> shorten("A" * 10000, 8)
+    'AAAA...AAAA (10000 characters)'
     """
     if len(value) <= length:
         return value
@@ -63,6 +68,7 @@ def shorten(value: str, length: int = QUOTE_LENGTH) -> str:
 #: A quoted literal (as ``repr`` writes one) longer than QUOTE_LENGTH.
 _LONG_QUOTED = re.compile(
     rf"'([^'\\\n]{{{QUOTE_LENGTH + 1},}})'|\"([^\"\\\n]{{{QUOTE_LENGTH + 1},}})\"")
+_SHORTENED = re.compile(r"\.\.\.\S* \(\d+ characters\)$")
 #: Any run of non-blanks this long (a value quoted some other way).
 _LONG_WORD = re.compile(rf"\S{{{4 * QUOTE_LENGTH + 1},}}")
 
@@ -72,6 +78,8 @@ def shorten_message(message: str) -> str:
     MAX_MESSAGE_LENGTH characters: an error about a 10,000-character AE title stays one line."""
     def quoted(m: re.Match[str]) -> str:
         inner = m.group(1) if m.group(1) is not None else m.group(2)
+        if _SHORTENED.search(inner):        # shortened already
+            return m.group(0)
         return f"'{shorten(inner)}'"
 
     out = _LONG_QUOTED.sub(quoted, message)

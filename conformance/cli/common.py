@@ -10,7 +10,7 @@ from typing import Iterator
 
 import click
 
-from conformance import addresses
+from conformance import addresses, limits
 from conformance.errors import InputError
 from conformance.exitcodes import ExitCode
 
@@ -22,14 +22,18 @@ class _Flag:
 
 @contextmanager
 def fail_on_input_error(exit_now: bool = True) -> Iterator[_Flag]:
-    """Print every problem of an InputError as ``file:line: [key] message`` on stderr."""
+    """Print the problems of an InputError as ``file:line: [key] message`` on stderr: the first
+    ``limits.MAX_PROBLEMS_SHOWN`` of them, long values quoted shortened."""
     flag = _Flag()
     try:
         yield flag
     except InputError as exc:
         flag.happened = True
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
+        for problem in exc.problems[:limits.MAX_PROBLEMS_SHOWN]:
+            click.echo(f"error: {limits.shorten_message(str(problem))}", err=True)
+        if len(exc.problems) > limits.MAX_PROBLEMS_SHOWN:
+            click.echo(f"error: ... and {len(exc.problems) - limits.MAX_PROBLEMS_SHOWN} more problems "
+                       "(fix these first)", err=True)
         if exit_now:
             sys.exit(ExitCode.BAD_INPUT)
 

@@ -71,7 +71,7 @@ def _bomb_facts(folder: Path) -> list[str]:
 
 CASES = {
     "a 600-byte YAML alias bomb": (_bomb, "aliases are expanded"),
-    "a 50 MB statement": (_huge, "larger than 2 MiB"),
+    "a 50 MB statement": (_huge, "larger than 1 MiB"),
     "a 10,000-character AE title in a statement": (_long_ae_in_statement, "(10000 characters)' is too long"),
     "a YAML nesting 5000 levels deep": (_deep_scenario, "levels deep"),
     "a facts file that is an alias bomb": (_bomb_facts, "aliases are expanded"),

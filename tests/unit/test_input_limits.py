@@ -93,7 +93,7 @@ def test_a_file_over_the_size_limit_is_refused_without_reading_it_all(tmp_path):
     start = time.monotonic()
     problem = error_of(path).problems[0]
     assert time.monotonic() - start < 2
-    assert "larger than 2 MiB" in problem.message and problem.file == str(path)
+    assert f"larger than {limits.MAX_DOCUMENT_BYTES // 1024 // 1024} MiB" in problem.message and problem.file == str(path)
 
 
 def test_text_that_is_not_utf8_names_the_line(tmp_path):
@@ -150,8 +150,10 @@ def test_the_shipped_statements_are_far_within_the_limits():
 
 def test_shorten_keeps_short_values_and_cuts_long_ones():
     assert limits.shorten("PACS") == "PACS"
+    uid = "1.2.826.0.1.3680043.9.3811.3.0.4.1234567890.1234567890.123456789"    # 64 characters
+    assert limits.shorten(uid) == uid
     short = limits.shorten("A" * 10_000)
-    assert len(short) < 70 and short.endswith("(10000 characters)")
+    assert len(short) < 100 and short.endswith("(10000 characters)")
     assert limits.shorten_message("x" * 10_000).endswith("(10000 characters)")
     assert len(limits.shorten_message("word " * 10_000)) <= limits.MAX_MESSAGE_LENGTH
 
@@ -192,3 +194,16 @@ def test_any_text_gives_data_or_an_input_error(text):
 @given(st.lists(YAML_PIECES, max_size=80).map("".join))
 def test_yaml_shaped_text_gives_data_or_an_input_error(text):
     _check_bytes(text.encode("utf-8"))
+
+
+def test_a_file_with_thousands_of_problems_prints_the_first_50_and_a_count(tmp_path):
+    text = (STATEMENTS / "reference-device.yaml").read_text() + "".join(f"\nbad_{i}: 1" for i in range(70))
+    result = CliRunner().invoke(cli, ["statement", "check", str(write(tmp_path, text))])
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == limits.MAX_PROBLEMS_SHOWN + 1
+    assert lines[-1] == "error: ... and 20 more problems (fix these first)"
+
+
+def test_a_shortened_value_is_not_shortened_twice():
+    once = limits.shorten_message(f"'{'A' * 10_000}' is too long")
+    assert limits.shorten_message(once) == once and once.count("characters") == 1

@@ -156,24 +156,30 @@ def _handled(builder: ResultsBuilder, event: Event) -> bool:
 
 def _lines(handle: BinaryIO, file: str) -> Iterator[tuple[int, bytes | None]]:
     """(line number, bytes) of each line; bytes None for a line over MAX_RESULTS_LINE_BYTES
-    (skipped without holding it in memory)."""
+    (skipped without holding it in memory). InputError past MAX_RESULTS_BYTES (also for an
+    endless file such as /dev/zero)."""
     number, total = 0, 0
-    while True:
-        raw = handle.readline(limits.MAX_RESULTS_LINE_BYTES + 1)
-        if not raw:
-            return
-        number += 1
+
+    def read(size: int) -> bytes:
+        nonlocal total
+        raw = handle.readline(size)
         total += len(raw)
-        if len(raw) > limits.MAX_RESULTS_LINE_BYTES and not raw.endswith(b"\n"):
-            while raw and not raw.endswith(b"\n"):     # skip the rest of the long line
-                raw = handle.readline(limits.MAX_RESULTS_LINE_BYTES)
-                total += len(raw)
-            yield number, None
-        else:
-            yield number, raw
         if total > limits.MAX_RESULTS_BYTES:
             raise InputError(Problem(f"results file is larger than {limits.MAX_RESULTS_BYTES:,} bytes, "
                                      "the limit (see 'Limits on input files' in README.md)", file, number))
+        return raw
+
+    while True:
+        number += 1
+        raw = read(limits.MAX_RESULTS_LINE_BYTES + 1)
+        if not raw:
+            return
+        if len(raw) > limits.MAX_RESULTS_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):     # skip the rest of the long line
+                raw = read(limits.MAX_RESULTS_LINE_BYTES)
+            yield number, None
+        else:
+            yield number, raw
 
 
 def read_jsonl(path: str | Path) -> RunResults:

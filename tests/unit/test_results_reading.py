@@ -99,3 +99,12 @@ def test_any_truncation_reads_and_renders_or_is_bad_input(real_results, cut, gar
         finished = sum(s.outcome is not None for s in results.steps)
         assert finished >= real_results[:end].count(b'"kind": "step-finished"') - 1
         write_reports(results, Path(folder) / "out")
+
+
+def test_an_endless_file_ends_at_the_size_limit(monkeypatch):
+    from conformance import limits
+    monkeypatch.setattr(limits, "MAX_RESULTS_LINE_BYTES", 1024)
+    monkeypatch.setattr(limits, "MAX_RESULTS_BYTES", 1024 * 1024)
+    with pytest.raises(InputError) as caught:
+        read_jsonl("/dev/zero")
+    assert "larger than 1,048,576 bytes" in str(caught.value)

@@ -67,6 +67,24 @@ def test_a_bomb_of_long_strings_is_stopped_by_the_character_limit(tmp_path):
     assert "characters" in problem.message and problem.key == "b" and problem.line == 2
 
 
+def count_values(data) -> int:
+    """Values of plain data as the reader counts them: containers, keys and scalars."""
+    if isinstance(data, dict):
+        return 1 + sum(1 + count_values(v) for v in data.values())
+    if isinstance(data, list):
+        return 1 + sum(count_values(v) for v in data)
+    return 1
+
+
+def test_the_value_limit_falls_between_nine_to_the_fifth_and_nine_to_the_sixth(tmp_path):
+    # Without the last line (identity: *aN) each level is there once: a5 holds 125,479 values.
+    five = "\n".join(alias_bomb(levels=5).splitlines()[:-1]) + "\n"
+    doc = load_document(write(tmp_path, five))
+    assert 9 ** 5 < count_values(doc.data) < limits.MAX_DOCUMENT_VALUES < 9 ** 6
+    six = "\n".join(alias_bomb(levels=6).splitlines()[:-1]) + "\n"
+    assert error_of(write(tmp_path, six)).problems[0].key == "a6"
+
+
 def test_aliases_within_the_limits_still_work(tmp_path):
     doc = load_document(write(tmp_path, alias_bomb(levels=3, width=3)))
     assert len(doc.data["a3"]) == 3 and doc.data["a3"][0][0][0] == ["lol"]

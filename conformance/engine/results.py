@@ -6,8 +6,11 @@ same things as one rendered at the end of a complete run.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections import Counter
+import types
+import typing
+from collections import Counter, abc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,14 +136,49 @@ class ResultsBuilder:
         pass
 
 
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether *value*, read from JSON, has the shape of type hint *hint* (containers are
+    checked one level deep for their items; ``Any`` and unknown hints accept anything)."""
+    if hint is typing.Any:
+        return True
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint in (str, bool):
+        return isinstance(value, hint)
+    if origin in (list, tuple, abc.Sequence):
+        return isinstance(value, (list, tuple)) and all(
+            _conforms(item, args[0]) for item in value) if args else isinstance(value, (list, tuple))
+    if origin in (dict, abc.Mapping):
+        return isinstance(value, abc.Mapping) and (len(args) < 2 or all(
+            _conforms(item, args[1]) for item in value.values()))
+    if isinstance(hint, type):
+        return isinstance(value, hint) and (not dataclasses.is_dataclass(hint) or _well_typed(value))
+    return True
+
+
+def _well_typed(obj: Any) -> bool:
+    """Whether every field of dataclass *obj* (an event, a finding) has its declared type."""
+    hints = typing.get_type_hints(type(obj))
+    return all(_conforms(getattr(obj, f.name), hints.get(f.name, typing.Any))
+               for f in dataclasses.fields(obj))
+
+
 def _event_of(raw: bytes) -> Event | None:
     """The event on one line of a results.jsonl, or None when the line is damaged (cut, not
-    UTF-8, not JSON, not an event). Never raises."""
+    UTF-8, not JSON, not an event, or a field of the wrong type). Never raises."""
     try:
         data = json.loads(raw.decode("utf-8"))
         if not isinstance(data, dict):
             return None
-        return from_dict(data)
+        event = from_dict(data)
+        return event if _well_typed(event) else None
     except Exception:  # noqa: BLE001 - any damage to a line only makes that line unreadable
         return None
 

@@ -108,3 +108,42 @@ def test_an_endless_file_ends_at_the_size_limit(monkeypatch):
     with pytest.raises(InputError) as caught:
         read_jsonl("/dev/zero")
     assert "larger than 1,048,576 bytes" in str(caught.value)
+
+
+def test_an_event_with_a_field_of_the_wrong_type_is_a_damaged_line(real_results, tmp_path):
+    import json
+    lines = real_results.decode("utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines) if '"kind": "step-finished"' in line)
+    event = json.loads(lines[number])
+    event["duration"] = "slow"
+    lines[number] = json.dumps(event)
+    path = _write(tmp_path, "\n".join(lines).encode("utf-8") + b"\n")
+    result = CliRunner().invoke(cli, ["report", str(path)])
+    assert result.exit_code == 0 and result.exception is None, result.output
+    assert f"(line {number + 1})" in result.output
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+                           max_leaves=6)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_top_level_field_of_any_event_replaced_by_any_json_value_reads_and_renders(real_results, data):
+    """Property: an event whose field holds a value of the wrong type is a damaged line,
+    never a traceback in reading or rendering."""
+    import json
+    lines = real_results.decode("utf-8").splitlines()
+    number = data.draw(st.integers(0, len(lines) - 1))
+    event = json.loads(lines[number])
+    event[data.draw(st.sampled_from(sorted(event)))] = data.draw(JSON_VALUES)
+    lines[number] = json.dumps(event)
+    with tempfile.TemporaryDirectory() as folder:
+        path = _write(Path(folder), "\n".join(lines).encode("utf-8") + b"\n")
+        try:
+            results = read_jsonl(path)
+        except InputError:
+            assert number == 0
+            return
+        write_reports(results, Path(folder) / "out")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from conformance.cli.common import fail_on_input_error
+from conformance.cli.common import AE_TITLE, HOST, fail_on_input_error
 from conformance.cli.console import ConsoleProgress, print_summary
 from conformance.engine import RunContext, RunOptions, run as run_engine
 from conformance.engine.events import Handler
@@ -67,10 +67,10 @@ def with_timeouts(fn):  # type: ignore[no-untyped-def]
 
 @click.command("run", epilog=EXIT_CODES_HELP)
 @click.argument("statement_file", metavar="STATEMENT", type=click.Path(dir_okay=False))
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address of the device under test.")
+@click.option("--host", type=HOST, default="127.0.0.1", show_default=True, help="Address of the device under test.")
 @click.option("--port", type=click.IntRange(1, 65535), help="Its DICOM port (default: the statement's).")
-@click.option("--called-ae", help="Called AE title (default: the statement's first AE title).")
-@click.option("--calling-ae", help="Calling AE title of the harness (default: the statement's harness.ae_title).")
+@click.option("--called-ae", type=AE_TITLE, help="Called AE title (default: the statement's first AE title).")
+@click.option("--calling-ae", type=AE_TITLE, help="Calling AE title of the harness (default: the statement's harness.ae_title).")
 @click.option("--harness-port", type=click.IntRange(1, 65535),
               help="Loopback port the harness listens on for C-MOVE sub-operations and storage "
                    "commitment reports: the port the device has configured for the harness "
@@ -161,7 +161,10 @@ def report(results_file: str, out: str | None) -> None:
     if not results.complete:
         click.echo("note: this run did not finish; the report shows what was recorded", err=True)
     if results.damaged_lines:
-        click.echo(f"note: {results.damaged_lines} damaged line(s) at the end were skipped", err=True)
+        numbers = ", ".join(map(str, results.damaged_line_numbers))
+        more = ", ..." if results.damaged_lines > len(results.damaged_line_numbers) else ""
+        click.echo(f"note: {results.damaged_lines} damaged line(s) of {results_file} skipped "
+                   f"(line {numbers}{more}): cut by a kill, not UTF-8 or not an event", err=True)
     print_summary(results, paths)
 
 

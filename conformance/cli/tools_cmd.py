@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from conformance.cli.common import fail_on_input_error
+from conformance.cli.common import AE_TITLE, HOST, fail_on_input_error
 from conformance.cli.run_cmd import with_timeouts
 from conformance.exitcodes import EXIT_CODES_HELP, ExitCode
 from conformance.families.probes import probe_discovery
@@ -81,10 +81,10 @@ def _target(host: str, port: int, called_ae: str, calling_ae: str, connect: floa
 
 
 @click.command("discover", epilog=EXIT_CODES_HELP)
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", type=HOST, default="127.0.0.1", show_default=True)
 @click.option("--port", required=True, type=click.IntRange(1, 65535))
-@click.option("--called-ae", default="ANY-SCP", show_default=True, help="The device's AE title, if it checks it.")
-@click.option("--calling-ae", default="CONFORMANCE", show_default=True)
+@click.option("--called-ae", type=AE_TITLE, default="ANY-SCP", show_default=True, help="The device's AE title, if it checks it.")
+@click.option("--calling-ae", type=AE_TITLE, default="CONFORMANCE", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the draft statement here (default: standard output).")
 @click.option("--packing", type=click.IntRange(2, 128), default=128, show_default=True,
               help="Presentation contexts per association (smaller ones are retried if the device drops a proposal).")
@@ -126,10 +126,10 @@ def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | N
 
 @click.command("diff", epilog=EXIT_CODES_HELP)
 @click.argument("statement_file", metavar="STATEMENT", type=click.Path(dir_okay=False))
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", type=HOST, default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), help="Default: the statement's.")
-@click.option("--called-ae", help="Default: the statement's first AE title.")
-@click.option("--calling-ae", help="Default: the statement's harness.ae_title.")
+@click.option("--called-ae", type=AE_TITLE, help="Default: the statement's first AE title.")
+@click.option("--calling-ae", type=AE_TITLE, help="Default: the statement's harness.ae_title.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--packing", type=click.IntRange(2, 128), default=128, show_default=True,
               help="Presentation contexts per association (smaller ones are retried if the device drops a proposal).")

@@ -248,4 +248,4 @@ def statement_from_document(doc: SourceDocument) -> Statement:
 
 def load_statement(path: str | Path) -> Statement:
     """Load, validate and resolve the statement at *path*. Raises InputError (exit 2)."""
-    return statement_from_document(load_document(path))
+    return statement_from_document(load_document(path, "statement"))

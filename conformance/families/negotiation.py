@@ -29,12 +29,15 @@ from typing import Callable, Sequence
 from conformance.engine.model import RunContext, Step, StepResult
 from conformance.families.registry import planner
 from conformance.families.session import unestablished
+from conformance.families.setup import judge_unanswered
+from conformance.families.verdict import from_monitor
 from conformance.findings import Finding, Severity
 from conformance.negotiation.association import (
     CONTEXT_RESULTS, ContextResult, Establishment, ProposedContext, associate,
 )
 from conformance.negotiation.packing import MAX_CONTEXTS, pack, per_sop_class
 from conformance.negotiation.wire import negotiate
+from conformance.services.common import DimseMonitor
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
 
@@ -209,7 +212,8 @@ def _verification(ctx: RunContext) -> StepResult:
     declared = ctx.statement.capability(uids.VERIFICATION, Role.SCP)
     syntaxes = declared.transfer_syntaxes if declared else (uids.IMPLICIT_VR_LITTLE_ENDIAN,)
     contexts = [ProposedContext(uids.VERIFICATION, (ts,)) for ts in syntaxes]
-    with associate(ctx.target, contexts) as (outcome, assoc):
+    monitor = DimseMonitor()
+    with associate(ctx.target, contexts, extra_handlers=monitor.handlers) as (outcome, assoc):
         if assoc is None:
             return unestablished(outcome, "associate for C-ECHO", ctx.target)
         accepted = [r for r in outcome.contexts if r.accepted]
@@ -232,8 +236,10 @@ def _verification(ctx: RunContext) -> StepResult:
             return StepResult(findings, observations)
         status = assoc.send_c_echo()
         if "Status" not in status:
-            return StepResult.error("no valid C-ECHO response within the DIMSE timeout "
-                                    "(the device timed out, aborted or answered garbage)")
+            if monitor.answered(1):
+                return StepResult.error("harness hiccup: pynetdicom lost the C-ECHO response the device sent")
+            un = from_monitor(monitor, "C-ECHO", ctx.target.timeouts.dimse)
+            return judge_unanswered(ctx, "C-ECHO", uids.VERIFICATION, un)
         if status.Status != 0x0000:
             findings.append(Finding(
                 "verification.echo-status", Severity.ERROR,

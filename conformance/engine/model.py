@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from conformance.findings import Finding, Severity
-from conformance.negotiation.target import Target
+from conformance.wire.target import Target
 from conformance.statement.model import Statement
 
 

@@ -17,9 +17,10 @@ from conformance.engine.emitter import Emitter
 from conformance.engine.events import Handler
 from conformance.engine.model import RunContext, Step, StepResult
 from conformance.engine.results import RunResults
-from conformance.negotiation.association import Establishment, ProposedContext
-from conformance.negotiation.wire import negotiate
 from conformance.standard.uids import IMPLICIT_VR_LITTLE_ENDIAN, VERIFICATION
+from conformance.wire.contexts import ProposedContext
+from conformance.wire.outcome import Establishment
+from conformance.wire.requestor import negotiate
 
 
 def _bounded(fn: Callable[[], object], limit: float) -> tuple[bool, object]:

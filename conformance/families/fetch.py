@@ -100,9 +100,9 @@ def _get(ctx: RunContext, items: list[Stored], level: str, how: How,
     with wire_session(ctx, contexts[:128], f"C-GET ({what})", needed=get_context) as (_outcome, wire):
         started = time.monotonic()
         result = rt.get_wire(wire, get_context, ident, 1, arrived)
-        aborted = wire.is_aborted
+        ending = wire.ending
     if result.final is None and result.error:
-        un = from_wire(aborted, "C-GET", started, ctx.target.timeouts.dimse)
+        un = from_wire(ending, "C-GET", started, ctx.target.timeouts.dimse)
         return [], exchange_of(judge_unanswered(ctx, "C-GET", uid, un))
     findings = rt.check(result, what, expected=expected, arrived=arrived, service="get")
     ex = Exchange(findings, [rt.observation(result, what, len(arrived), level=level, model=model,

@@ -23,6 +23,7 @@ Registered as the ``negotiation`` family (:mod:`conformance.families.registry`).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -30,16 +31,16 @@ from conformance.engine.model import RunContext, Step, StepResult
 from conformance.families.registry import planner
 from conformance.families.session import unestablished
 from conformance.families.setup import judge_unanswered
-from conformance.families.verdict import from_monitor
+from conformance.families.verdict import from_wire
 from conformance.findings import Finding, Severity
 from conformance.negotiation.association import (
-    CONTEXT_RESULTS, ContextResult, Establishment, ProposedContext, associate,
+    CONTEXT_RESULTS, ContextResult, Establishment, ProposedContext,
 )
 from conformance.negotiation.packing import MAX_CONTEXTS, pack, per_sop_class
-from conformance.negotiation.wire import negotiate
-from conformance.services.common import DimseMonitor
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
+from conformance.wire.association import WireError
+from conformance.wire.requestor import negotiate, open_association
 
 Evaluator = Callable[[list[ContextResult]], StepResult]
 
@@ -212,10 +213,10 @@ def _verification(ctx: RunContext) -> StepResult:
     declared = ctx.statement.capability(uids.VERIFICATION, Role.SCP)
     syntaxes = declared.transfer_syntaxes if declared else (uids.IMPLICIT_VR_LITTLE_ENDIAN,)
     contexts = [ProposedContext(uids.VERIFICATION, (ts,)) for ts in syntaxes]
-    monitor = DimseMonitor()
-    with associate(ctx.target, contexts, extra_handlers=monitor.handlers) as (outcome, assoc):
-        if assoc is None:
-            return unestablished(outcome, "associate for C-ECHO", ctx.target)
+    outcome, assoc = open_association(ctx.target, contexts)
+    if assoc is None:
+        return unestablished(outcome, "associate for C-ECHO", ctx.target)
+    try:
         accepted = [r for r in outcome.contexts if r.accepted]
         observations = [_observation(r, declared=declared is not None) for r in outcome.contexts]
         if declared is None:
@@ -234,18 +235,22 @@ def _verification(ctx: RunContext) -> StepResult:
                      "result": r.result}) for r in outcome.contexts if not r.accepted]
         if not accepted:
             return StepResult(findings, observations)
-        status = assoc.send_c_echo()
-        if "Status" not in status:
-            if monitor.answered(1):
-                return StepResult.error("harness hiccup: pynetdicom lost the C-ECHO response the device sent")
-            un = from_monitor(monitor, "C-ECHO", ctx.target.timeouts.dimse)
+        started = time.monotonic()
+        try:
+            rsp = assoc.send_c_echo(accepted[0].proposed)
+        except WireError as exc:
+            # README "Verdict rules": an abort is a failure of the claim, or a set-up
+            # problem when C-ECHO works under another calling AE title.
+            un = from_wire(exc.end, "C-ECHO", started, ctx.target.timeouts.dimse)
             return judge_unanswered(ctx, "C-ECHO", uids.VERIFICATION, un)
-        if status.Status != 0x0000:
+        if rsp.status != 0x0000:
             findings.append(Finding(
                 "verification.echo-status", Severity.ERROR,
-                f"C-ECHO answered status 0x{status.Status:04X}, not Success (0x0000).",
+                f"C-ECHO answered status 0x{rsp.status:04X}, not Success (0x0000).",
                 reference="PS3.7 9.1.5.1.4"))
-        return StepResult(findings, observations, message=f"C-ECHO status 0x{status.Status:04X}")
+        return StepResult(findings, observations, message=f"C-ECHO status 0x{rsp.status:04X}")
+    finally:
+        assoc.release()
 
 
 def _default_context(statement: Statement) -> list[ProposedContext]:

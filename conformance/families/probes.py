@@ -144,7 +144,7 @@ def probe_get(target: Target, sop: str) -> ProbeResult:
             res = rt.get_wire(wire, context, _retrieve_identifier(sop), 1, [])
             if res.final is not None:
                 return ProbeResult(service, sop, Reply.ANSWERED, res.final.code)
-            return _unanswered(service, sop, from_wire(wire.is_aborted, service, started,
+            return _unanswered(service, sop, from_wire(wire.ending, service, started,
                                                        target.timeouts.dimse))
     except NotOpen as exc:
         return _not_open(service, sop, exc)

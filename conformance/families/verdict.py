@@ -37,6 +37,7 @@ from conformance.negotiation.target import Target
 from conformance.services.common import DimseMonitor
 from conformance.services.status import FAILURE, StatusInfo
 from conformance.statement.model import Refusal
+from conformance.wire.outcome import End, Ending
 
 
 class Reply(str, Enum):
@@ -83,15 +84,23 @@ def from_monitor(monitor: DimseMonitor, request: str, timeout: float,
     return Unanswered(request, Reply.NO_ANSWER)
 
 
-def from_wire(aborted: bool, request: str, started: float, timeout: float) -> Unanswered:
-    """Classify a request on the one-thread requestor that got no response: *aborted* is
-    the association's A-ABORT flag; otherwise an end well before the timeout is the device
-    closing the connection."""
-    elapsed = time.monotonic() - started
-    if aborted:
-        return Unanswered(request, Reply.ABORTED, elapsed * 1000)
-    if elapsed < 0.9 * timeout:
-        return Unanswered(request, Reply.CLOSED, elapsed * 1000)
+def from_wire(end: End | None, request: str, started: float, timeout: float) -> Unanswered:
+    """Classify a request on the one-thread requestor that got no response from the typed
+    ending the wire stack recorded (:mod:`conformance.wire.outcome`): an A-ABORT (source,
+    reason), the connection closed, or silence for the whole timeout. The milliseconds are
+    counted from *started* (the request), as the device saw it."""
+    elapsed_ms = (time.monotonic() - started) * 1000
+    after = end.after_ms if end is not None and end.after_request == f"{request}-RQ" else None
+    after = elapsed_ms if after is None else after
+    if end is not None and end.kind is Ending.ABORTED:
+        return Unanswered(request, Reply.ABORTED, after, end.source, end.reason)
+    if end is not None and end.kind is Ending.CLOSED:
+        return Unanswered(request, Reply.CLOSED, after)
+    if end is not None and end.kind is Ending.NO_ANSWER:
+        return Unanswered(request, Reply.NO_ANSWER)
+    # no ending recorded, or a malformed / unexpected PDU: only the timing is left
+    if elapsed_ms < 0.9 * timeout * 1000:
+        return Unanswered(request, Reply.CLOSED, elapsed_ms)
     return Unanswered(request, Reply.NO_ANSWER)
 
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 from conformance.negotiation.association import Establishment, ProposedContext
 from conformance.negotiation.packing import pack
-from conformance.negotiation.wire import negotiate
 from conformance.negotiation.target import Target
 from conformance.standard import uids
+from conformance.wire.requestor import negotiate
 
 WRONG_AE_TITLE = "NOT-THIS-DEVICE"
 UNKNOWN_CALLING_AE = "UNKNOWN-PEER"

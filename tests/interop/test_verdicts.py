@@ -298,3 +298,14 @@ def test_discover_retries_smaller_proposals_and_reports_the_size_that_broke(rest
         with_small = conformance("discover", "--port", str(proxy.port), "--called-ae", "ORTHANC",
                                  "--packing", "32", "--out", str(tmp_path / "small.yaml"))
         assert with_small.returncode == 0 and "dropped" not in with_small.stderr
+
+
+def test_echo_refused_for_the_harness_but_answered_for_another_ae_title_is_a_set_up_problem(harness_port):
+    from conformance.families.setup import SECOND_CALLING_AE
+    with orthanc_knowing_harness_as(SECOND_CALLING_AE, harness_port,
+                                    config={"DicomAlwaysAllowEcho": False}) as peer:
+        results = run_on(load_statement(ORTHANC), peer, harness_port, ("negotiation/verification",))
+    step = results.step("negotiation/verification")
+    assert step.outcome == "setup", step.message
+    assert f"C-ECHO from {SECOND_CALLING_AE!r} is answered, from 'CONFORMANCE' not" in step.message
+    assert results.exit_code() is ExitCode.SETUP_PROBLEM

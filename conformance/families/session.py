@@ -18,16 +18,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.engine.model import Outcome, RunContext, StepResult
+from conformance.families.verdict import ae_title_setup
 from conformance.findings import Finding, Severity
 from conformance.negotiation.association import (
-    AssociationOutcome, Establishment, ProposedContext, associate,
+    AssociationOutcome,
+    Establishment,
+    ProposedContext,
+    associate,
 )
-from conformance.families.verdict import ae_title_setup
 from conformance.negotiation.target import Target
 from conformance.services.common import DimseMonitor, Exchange
 from conformance.services.wire import WireAssociation, open_association
 from conformance.standard import uids
 from conformance.statement.model import Statement
+from conformance.wire.scu import WireSCU
 
 EXPLICIT = uids.EXPLICIT_VR_LITTLE_ENDIAN
 IMPLICIT = uids.IMPLICIT_VR_LITTLE_ENDIAN
@@ -118,6 +122,18 @@ def session(ctx: RunContext | Target, sop_class: str, purpose: str,
     """Open an association proposing *sop_class* for the service *purpose* (``"C-FIND"``);
     released (or aborted) on exit. Raises :class:`NotOpen` when it cannot be used."""
     target = ctx.target if isinstance(ctx, RunContext) else ctx
+    if not extra_handlers:
+        # the harness's own stack (conformance.wire): one thread, no reactor race, exact endings
+        outcome, wire = open_association(target, [ProposedContext(sop_class, transfer_syntaxes)])
+        if wire is None:
+            raise NotOpen(not_open(outcome, f"associate for {purpose}", target), outcome)
+        scu = WireSCU(wire)
+        try:
+            yield Session(outcome, scu, scu.monitor)  # type: ignore[arg-type]
+        finally:
+            wire.release()
+        return
+    # pynetdicom, for the handlers bound on the association (commitment reports on it)
     monitor = DimseMonitor()
     with associate(target, [ProposedContext(sop_class, transfer_syntaxes)],
                    extra_handlers=[*extra_handlers, *monitor.handlers]) as (outcome, assoc):

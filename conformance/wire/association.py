@@ -139,7 +139,7 @@ class Association:
         if data is not None:
             out += fragment(context_id, data, False, self.peer_max_pdu)
         field = int(fields.get(0x0100, 0))  # type: ignore[arg-type]
-        if not field & 0x8000:
+        if not field & 0x8000 and field != dimse.C_CANCEL_RQ:
             self.last_request = LastRequest(dimse.NAMES.get(field, f"command 0x{field:04X}"), time.monotonic())
         self.send_bytes(out)
 

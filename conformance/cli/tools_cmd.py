@@ -13,6 +13,7 @@ from rich.table import Table
 from conformance.cli.common import fail_on_input_error
 from conformance.cli.run_cmd import with_timeouts
 from conformance.exitcodes import EXIT_CODES_HELP, ExitCode
+from conformance.families.probes import probe_discovery
 from conformance.negotiation.discover import DiscoveryError, discover as run_discovery
 from conformance.negotiation.target import Target, Timeouts
 from conformance.reporting.compare_page import render_compare_html
@@ -85,19 +86,28 @@ def _target(host: str, port: int, called_ae: str, calling_ae: str, connect: floa
 @click.option("--called-ae", default="ANY-SCP", show_default=True, help="The device's AE title, if it checks it.")
 @click.option("--calling-ae", default="CONFORMANCE", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the draft statement here (default: standard output).")
+@click.option("--packing", type=click.IntRange(2, 128), default=128, show_default=True,
+              help="Presentation contexts per association (smaller ones are retried if the device drops a proposal).")
 @with_timeouts
-def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | None,
+def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | None, packing: int,
              connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
     """Probe an unknown device and write a draft statement (YAML, valid against the schema)."""
     target = _target(host, port, called_ae, calling_ae, connect_timeout, acse_timeout, dimse_timeout)
     try:
-        found = run_discovery(target)
+        found = run_discovery(target, packing)
+        probe_discovery(found)
     except DiscoveryError as exc:
         click.echo(f"error: could not discover: {exc}", err=True)
         sys.exit(ExitCode.COULD_NOT_TEST)
     _write(draft_statement(found), out)
     click.echo(f"{len(found.accepted)} SOP classes accepted as SCP, {len(found.role_selection)} with role selection "
                f"as SCU; {found.associations} associations", err=True)
+    if found.packing_limit is not None:
+        click.echo(f"finding: the device dropped an association proposing {found.packing_limit} presentation "
+                   f"contexts; discovery used at most {found.packing} per association", err=True)
+    refused = [uids.keyword_of(s) for s, r in found.services.items() if r.get("refused")]
+    if refused:
+        click.echo(f"negotiable but refused: {', '.join(refused)} (services.refused in the draft)", err=True)
 
 
 @click.command("diff", epilog=EXIT_CODES_HELP)
@@ -107,9 +117,11 @@ def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | N
 @click.option("--called-ae", help="Default: the statement's first AE title.")
 @click.option("--calling-ae", help="Default: the statement's harness.ae_title.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--packing", type=click.IntRange(2, 128), default=128, show_default=True,
+              help="Presentation contexts per association (smaller ones are retried if the device drops a proposal).")
 @with_timeouts
 def diff(statement_file: str, host: str, port: int | None, called_ae: str | None, calling_ae: str | None,
-         fmt: str, connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
+         fmt: str, packing: int, connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
     """Discover the device, then list where it differs from STATEMENT, claim by claim."""
     with fail_on_input_error():
         st = load_statement(statement_file)
@@ -119,7 +131,8 @@ def diff(statement_file: str, host: str, port: int | None, called_ae: str | None
     target = _target(host, port, called_ae or st.network.ae_titles[0], calling_ae or st.harness.ae_title,
                      connect_timeout, acse_timeout, dimse_timeout)
     try:
-        found = run_discovery(target)
+        found = run_discovery(target, packing)
+        probe_discovery(found, st.harness.move_destination or st.harness.ae_title)
     except DiscoveryError as exc:
         click.echo(f"error: could not discover: {exc}", err=True)
         sys.exit(ExitCode.COULD_NOT_TEST)

@@ -23,12 +23,15 @@ Registered as the ``negotiation`` family (:mod:`conformance.families.registry`).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from conformance.engine.model import RunContext, Step, StepResult
 from conformance.families.registry import planner
 from conformance.families.session import unestablished
+from conformance.families.setup import judge_unanswered
+from conformance.families.verdict import from_wire
 from conformance.findings import Finding, Severity
 from conformance.negotiation.association import (
     CONTEXT_RESULTS, ContextResult, Establishment, ProposedContext,
@@ -232,10 +235,14 @@ def _verification(ctx: RunContext) -> StepResult:
                      "result": r.result}) for r in outcome.contexts if not r.accepted]
         if not accepted:
             return StepResult(findings, observations)
+        started = time.monotonic()
         try:
             rsp = assoc.send_c_echo(accepted[0].proposed)
         except WireError as exc:
-            return StepResult.error(f"no valid C-ECHO response: {exc.end.describe()}")
+            # README "Verdict rules": an abort is a failure of the claim, or a set-up
+            # problem when C-ECHO works under another calling AE title.
+            un = from_wire(exc.end, "C-ECHO", started, ctx.target.timeouts.dimse)
+            return judge_unanswered(ctx, "C-ECHO", uids.VERIFICATION, un)
         if rsp.status != 0x0000:
             findings.append(Finding(
                 "verification.echo-status", Severity.ERROR,

@@ -23,6 +23,7 @@ from pydicom.uid import generate_uid
 from conformance.families.session import UNCOMPRESSED, NotOpen, session, wire_session
 from conformance.families.verdict import Reply, Unanswered, from_monitor, from_wire
 from conformance.negotiation.association import ProposedContext
+from conformance.negotiation.discover import Discovery
 from conformance.negotiation.target import Target
 from conformance.services import commitment as scs
 from conformance.services import mpps as pps
@@ -208,3 +209,29 @@ def echo(target: Target) -> ProbeResult:
             return _unanswered(service, sop, from_monitor(s.monitor, service, target.timeouts.dimse))
     except NotOpen as exc:
         return _not_open(service, sop, exc)
+
+
+#: Statuses that refuse a request outright whatever it asks (PS3.7 C.5): SOP class not
+#: supported (0122), not authorized (0124).
+REFUSING_STATUSES = (0x0122, 0x0124)
+
+
+def probe_discovery(found: Discovery, destination: str | None = None) -> None:
+    """After negotiation: one harmless request for each accepted service SOP class (PS3.4:
+    Q/R, worklist, MPPS, storage commitment), recorded in ``found.services``. The C-MOVE
+    destination is *destination* (default: the calling AE title used for discovery)."""
+    target = found.target
+    for sop in found.accepted:
+        result = probe_sop_class(target, sop, destination or target.calling_ae)
+        if result is not None:
+            found.services[sop] = {**result.to_dict(), "describe": result.describe(),
+                                   "refused": result.refused or (result.answered and result.status in REFUSING_STATUSES)}
+    refused = [s for s, r in found.services.items() if r["refused"]]
+    if len(refused) >= 2 and len(refused) == len(found.services):
+        found.notes.append(
+            f"every service probe was refused ({', '.join(uids.keyword_of(s) for s in refused)}): the "
+            f"device probably does not know the calling AE title {target.calling_ae!r}; configure it "
+            "on the device and discover again (the draft does not declare these refusals)")
+        for sop in refused:
+            found.services[sop]["refused"] = False
+            found.services[sop]["setup"] = True

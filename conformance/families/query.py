@@ -114,7 +114,7 @@ def _query_kind(model: str, kind: str) -> Callable[[RunContext], StepResult]:
                 forbid = [] if should else [value]
                 found = qr.status_findings(res, what)
                 found += qr.match_findings(res, key, what, expect=expect, forbid=forbid, kind=kind)
-                found += _case_findings(keys, should, res, key, value, what)
+                found += case_findings(keys, should, res, key, value, what)
                 found += qr.key_findings(res, level, list(qr.REQUIRED_KEYS[level]), what)
                 if kind == "universal" and should:
                     for m in res.matches:
@@ -145,7 +145,7 @@ def _unanswered(ctx: RunContext, s: Session, res: qr.FindResult, msg_id: int,
     return None
 
 
-def _duplicate_findings(res: qr.FindResult, key: str, value: str, what: str) -> list[Finding]:
+def duplicate_findings(res: qr.FindResult, key: str, value: str, what: str) -> list[Finding]:
     """A unique key identifies one entity (PS3.4 C.3.4): the SCP answers it once."""
     count = sum(1 for m in res.matches if str(m.get(key, "")) == value)
     if count <= 1:
@@ -156,7 +156,7 @@ def _duplicate_findings(res: qr.FindResult, key: str, value: str, what: str) -> 
                     reference="PS3.4 C.3.4; C.4.1.3.1.1", details={"key": key, "count": count})]
 
 
-def _case_findings(keys: dict, should: bool, res: qr.FindResult, key: str, value: str,
+def case_findings(keys: dict, should: bool, res: qr.FindResult, key: str, value: str,
                    what: str) -> list[Finding]:
     """A lower-case value of a non-PN key that matched the stored upper-case one."""
     text = keys.get("AccessionNumber")
@@ -204,7 +204,7 @@ def _query_level(model: str, level: str) -> Callable[[RunContext], StepResult]:
                 return refused
             found = qr.status_findings(res, what)
             found += qr.match_findings(res, unique, what, expect=[value], kind="single-value")
-            found += _duplicate_findings(res, unique, value, what)
+            found += duplicate_findings(res, unique, value, what)
             attr = {"PATIENT": "patient_id", "STUDY": "study", "SERIES": "series",
                     "IMAGE": "sop_instance"}[level]
             others = {getattr(it, attr) for it in items} - {value}

@@ -7,7 +7,8 @@ one service aborts only that one. The check sends one harmless request
 (:mod:`conformance.families.probes`) for each kind of service the statement claims, and
 C-ECHO under the harness' calling AE title and under a second one:
 
-- no probed service answers, and at least two kinds were probed: a set-up problem;
+- C-ECHO is answered, but no other probed service, and at least two kinds were probed:
+  a set-up problem;
 - C-ECHO is refused for the harness' calling AE title but answered for the second one:
   a set-up problem (the device treats the harness' AE title specially);
 - otherwise some command works for the harness: an abort is the device's refusal of that
@@ -39,12 +40,16 @@ def claimed_probes(ctx: RunContext) -> list[str]:
     kinds: list[list[str]] = [[str(m[0]) for m in qr.MODELS.values()], [mwl.MWL_FIND],
                               [str(m[1]) for m in qr.MODELS.values()],
                               [str(m[2]) for m in qr.MODELS.values() if m[2]],
-                              [scs.PUSH_MODEL], [pps.MPPS]]
+                              [pps.MPPS], [scs.PUSH_MODEL]]
     out = []
     for sops in kinds:
         sop = next((s for s in sops if st.performs(s)), None)
         if sop is not None:
             out.append(sop)
+    # A commitment probe makes the device send a report later; only used when there is
+    # too little else to tell from.
+    if len(out) > 2 and out[-1] == scs.PUSH_MODEL:
+        out.pop()
     return out
 
 
@@ -64,7 +69,9 @@ def calling_ae_problem(ctx: RunContext) -> str | None:
     refused = [r for r in results if r.refused or r.reply is None]
     echo_differs = not mine.answered and other.answered
     problem = None
-    if echo_differs or (not answered and len(refused) >= 2):
+    # A device that refuses everyone everything (C-ECHO under both titles too) cannot be told
+    # from a broken one: its claims fail, no set-up problem is asserted.
+    if echo_differs or (mine.answered and not answered and len(refused) >= 2):
         seen = "; ".join(r.describe() for r in [*results, mine])
         works = "" if not mine.answered else " (it answers C-ECHO)"
         if echo_differs:

@@ -169,11 +169,16 @@ def judge(claim: str, un: Unanswered, *, setup: str | None = None,
 def judge_declared(claim: str, declared: Refusal, reply: Reply, status: StatusInfo | None,
                    observation: dict, what: str) -> StepResult:
     """A service the statement declares *negotiable but refused*: the refusal must come as
-    declared (an abort, or a failure status, optionally a given code)."""
-    refused = reply in (Reply.ABORTED, Reply.CLOSED) or (status is not None and status.category == FAILURE)
-    as_declared = (reply in (Reply.ABORTED, Reply.CLOSED)) if declared.how == "abort" else (
-        status is not None and status.category == FAILURE
-        and (declared.status is None or status.code == declared.status))
+    declared. ``abort``: an A-ABORT or a closed connection; any status means the device
+    processed the request. ``status``: a failure status (the declared code, if given); an
+    abort or another failure status is a refusal in another way (a warning)."""
+    ended = reply in (Reply.ABORTED, Reply.CLOSED)
+    failed = status is not None and status.category == FAILURE
+    if declared.how == "abort":
+        as_declared, refused = ended, ended
+    else:
+        as_declared = failed and (declared.status is None or status is not None and status.code == declared.status)
+        refused = ended or failed
     how = declared.how if declared.status is None else f"status 0x{declared.status:04X}"
     if as_declared:
         return StepResult([], [observation],

@@ -101,11 +101,15 @@ def test_a_device_that_hangs_after_association_ends_the_step_as_error(start_refe
     assert results.exit_code() is ExitCode.COULD_NOT_TEST
 
 
-def test_a_device_that_aborts_ends_the_step_as_error(start_reference, reference_statement):
+def test_a_device_that_aborts_every_request_fails_the_verification_claim(start_reference, reference_statement):
+    """README "Verdict rules": an A-ABORT answering a claimed request is a failure naming
+    the claim; the device aborts C-ECHO under every calling AE title, so it is not the
+    site's set-up."""
     results = run_against(start_reference(Misbehaviour(abort_after_association=True)), reference_statement,
                           ["negotiation/verification"], dimse=5.0)
     [echo] = results.steps
-    assert echo.outcome == "error"
+    assert echo.outcome == "fail", echo.message
+    assert echo.message.startswith("C-ECHO (Verification) claimed; the device aborted the association")
 
 
 def test_selection_by_pattern(reference_statement):

@@ -247,16 +247,25 @@ class Association:
         msg = self.read_message(timeout)
         return msg.command, msg.data
 
+    def data_waiting(self, timeout: float) -> bool:
+        """Has anything arrived (read already, or on the socket within *timeout* s)?
+        Raises OSError when the socket is gone."""
+        if self._buf or self._pending is not None:
+            return True
+        try:
+            ready, _w, _x = select.select([self.sock], [], [], timeout)
+        except ValueError:
+            raise OSError("the socket is closed") from None
+        return bool(ready)
+
     def cancel_requested(self, message_id: int, timeout: float) -> bool:
         """Is a C-CANCEL-RQ for *message_id* waiting (PS3.7 9.3.2.3, 9.3.3.3)? Never blocks
         when nothing has arrived; an association that ended counts as cancelled."""
-        if not self._buf and self._pending is None:
-            try:
-                ready, _w, _x = select.select([self.sock], [], [], 0)
-            except (OSError, ValueError):
-                return True
-            if not ready:
+        try:
+            if not self.data_waiting(0):
                 return False
+        except OSError:
+            return True
         try:
             nxt = self.read_message(timeout)
         except WireError:

@@ -12,7 +12,8 @@ guess.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -79,10 +80,17 @@ class WireMonitor:
 class WireSCU:
     """pynetdicom-shaped SCU calls on *assoc* (one presentation context per SOP class)."""
 
-    def __init__(self, assoc: RequestorAssociation, monitor: WireMonitor | None = None) -> None:
+    def __init__(self, assoc: RequestorAssociation, monitor: WireMonitor | None = None,
+                 on_event_report: Callable[[Any], Any] | None = None) -> None:
         self.assoc = assoc
         self.monitor = monitor or WireMonitor(assoc)
         self.timeout = assoc.target.timeouts.dimse
+        #: Called with an event-like object (``event_type``, ``event_information``) for each
+        #: N-EVENT-REPORT the device sends on this association (PS3.4 J.3.3: the commitment
+        #: report may come on the requesting association); answered Success.
+        self.on_event_report = on_event_report
+        self._stop = threading.Event()
+        self._reader: threading.Thread | None = None
 
     @property
     def is_aborted(self) -> bool:
@@ -93,10 +101,53 @@ class WireSCU:
         return self.assoc.is_established
 
     def release(self) -> None:
+        self._stop_reader()
         self.assoc.release()
 
     def abort(self) -> None:
+        self._stop_reader()
         self.assoc.abort()
+
+    # --- N-EVENT-REPORTs on this association, read while the caller waits elsewhere ----------
+    def _start_reader(self) -> None:
+        if self.on_event_report is not None and self._reader is None and self.assoc.is_established:
+            self._reader = threading.Thread(target=self._read_reports, daemon=True, name="wire-reports")
+            self._reader.start()
+
+    def _stop_reader(self) -> None:
+        self._stop.set()
+        if self._reader is not None:
+            self._reader.join(self.timeout + 1)
+            self._reader = None
+
+    def _read_reports(self) -> None:
+        """The only reader of the association until :meth:`_stop_reader`: polls (0.1 s) so
+        that it never blocks a release, reads whole messages when data is there."""
+        while not self._stop.is_set() and self.assoc.is_established:
+            try:
+                if not self.assoc.data_waiting(0.1):
+                    continue
+            except OSError:
+                return
+            try:
+                msg = self.assoc.read_message(self.timeout)
+            except WireError:
+                return
+            self._other(msg)
+
+    def _other(self, msg: dimse.Message) -> None:
+        """A message that is not the response awaited: an N-EVENT-REPORT is handed to the
+        handler and answered (PS3.7 10.3.1); anything else is left unanswered."""
+        cmd = msg.command
+        if cmd.field != dimse.N_EVENT_REPORT_RQ or self.on_event_report is None:
+            return
+        event_type = cmd.us(0x1002)
+        self.on_event_report(SimpleNamespace(event_type=event_type, assoc=None,
+                                             event_information=self._decoded(msg.context_id, msg)))
+        try:
+            self.assoc.respond(msg, dimse.N_EVENT_REPORT_RSP, 0x0000, {0x1002: event_type})
+        except WireError:
+            pass
 
     # --- plumbing -----------------------------------------------------------------------------
     def _context(self, sop_class: str) -> int:
@@ -134,7 +185,8 @@ class WireSCU:
                 return
             cmd = msg.command
             if cmd.field != field or cmd.responding_to != msg_id:
-                continue                    # not ours (PS3.7 9.1: one operation at a time)
+                self._other(msg)            # not ours (PS3.7 9.1: one operation at a time)
+                continue
             self.monitor.record(msg_id, cmd.status)
             yield self._status(cmd), self._decoded(msg.context_id, msg)
             if cmd.status not in _PENDING:
@@ -208,7 +260,10 @@ class WireSCU:
 
     def send_n_action(self, dataset: Dataset | None, action_type: int, class_uid: str, instance_uid: str,
                       msg_id: int = 1) -> tuple[Dataset, Dataset | None]:
-        """N-ACTION (PS3.7 10.3.4)."""
+        """N-ACTION (PS3.7 10.3.4); then N-EVENT-REPORTs on this association go to
+        ``on_event_report`` until the association is released."""
         cid = self._context(class_uid)
-        return self._one(cid, {0x0003: class_uid, 0x0100: dimse.N_ACTION_RQ, 0x0110: msg_id, 0x1001: instance_uid,
-                               0x1008: action_type}, dataset, dimse.N_ACTION_RSP, msg_id)
+        out = self._one(cid, {0x0003: class_uid, 0x0100: dimse.N_ACTION_RQ, 0x0110: msg_id, 0x1001: instance_uid,
+                              0x1008: action_type}, dataset, dimse.N_ACTION_RSP, msg_id)
+        self._start_reader()
+        return out

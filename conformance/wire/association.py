@@ -45,6 +45,8 @@ from conformance.wire.pdu import (
 #: A PDU may exceed the maximum length the harness announced by this much before the harness
 #: aborts (some implementations count the PDV headers differently, PS3.8 D.1).
 PDU_MARGIN = 65536
+#: Bytes asked of the socket per receive.
+RECEIVE_CHUNK = 1 << 18
 
 
 class WireError(Exception):
@@ -77,6 +79,8 @@ class Association:
         #: The last DIMSE request sent or received, for the ending's "N ms after X".
         self.last_request: LastRequest | None = None
         self._buf = bytearray()
+        self._scratch = bytearray(RECEIVE_CHUNK)      # one receive buffer, reused (no allocation per recv)
+        self._view = memoryview(self._scratch)
         self._pending: tuple[bytes, int] | None = None
 
     # --- PDUs ---------------------------------------------------------------------------------
@@ -93,14 +97,14 @@ class Association:
                 raise self._fail(outcome.silence(timeout, self.last_request))
             self.sock.settimeout(left)
             try:
-                chunk = self.sock.recv(max(1 << 20, n - len(self._buf)))
+                got = self.sock.recv_into(self._scratch)
             except TimeoutError:
                 raise self._fail(outcome.silence(timeout, self.last_request)) from None
             except OSError as exc:
                 raise self._fail(outcome.closed(self.last_request, str(exc))) from None
-            if not chunk:
+            if not got:
                 raise self._fail(outcome.closed(self.last_request))
-            self._buf += chunk
+            self._buf += self._view[:got]
 
     def read_pdu(self, timeout: float) -> tuple[int, bytes]:
         """The next whole PDU as (type, body); all of it within *timeout* seconds. A PDU longer
@@ -113,7 +117,8 @@ class Association:
                 f"{PDU_NAMES.get(kind, f'PDU type 0x{kind:02X}')} of {length} bytes exceeds the "
                 f"harness's maximum length {self.pdu_limit - PDU_MARGIN} (PS3.8 D.1)", self.last_request))
         self._fill(6 + length, deadline, timeout)
-        body = bytes(self._buf[6:6 + length])
+        with memoryview(self._buf) as view:            # one copy, not two
+            body = bytes(view[6:6 + length])
         del self._buf[:6 + length]
         return kind, body
 

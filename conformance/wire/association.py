@@ -257,6 +257,9 @@ class Association:
         Raises OSError when the socket is gone."""
         if self._buf or self._pending is not None:
             return True
+        pending = getattr(self.sock, "pending", None)     # a TLS socket's decrypted bytes
+        if pending is not None and pending():
+            return True
         try:
             ready, _w, _x = select.select([self.sock], [], [], timeout)
         except ValueError:

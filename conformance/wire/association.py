@@ -45,6 +45,8 @@ from conformance.wire.pdu import (
 #: A PDU may exceed the maximum length the harness announced by this much before the harness
 #: aborts (some implementations count the PDV headers differently, PS3.8 D.1).
 PDU_MARGIN = 65536
+#: Bytes asked of the socket per receive.
+RECEIVE_CHUNK = 1 << 18
 
 
 class WireError(Exception):
@@ -77,6 +79,8 @@ class Association:
         #: The last DIMSE request sent or received, for the ending's "N ms after X".
         self.last_request: LastRequest | None = None
         self._buf = bytearray()
+        self._scratch = bytearray(RECEIVE_CHUNK)      # one receive buffer, reused (no allocation per recv)
+        self._view = memoryview(self._scratch)
         self._pending: tuple[bytes, int] | None = None
 
     # --- PDUs ---------------------------------------------------------------------------------
@@ -93,14 +97,14 @@ class Association:
                 raise self._fail(outcome.silence(timeout, self.last_request))
             self.sock.settimeout(left)
             try:
-                chunk = self.sock.recv(max(1 << 20, n - len(self._buf)))
+                got = self.sock.recv_into(self._scratch)
             except TimeoutError:
                 raise self._fail(outcome.silence(timeout, self.last_request)) from None
             except OSError as exc:
                 raise self._fail(outcome.closed(self.last_request, str(exc))) from None
-            if not chunk:
+            if not got:
                 raise self._fail(outcome.closed(self.last_request))
-            self._buf += chunk
+            self._buf += self._view[:got]
 
     def read_pdu(self, timeout: float) -> tuple[int, bytes]:
         """The next whole PDU as (type, body); all of it within *timeout* seconds. A PDU longer
@@ -113,7 +117,8 @@ class Association:
                 f"{PDU_NAMES.get(kind, f'PDU type 0x{kind:02X}')} of {length} bytes exceeds the "
                 f"harness's maximum length {self.pdu_limit - PDU_MARGIN} (PS3.8 D.1)", self.last_request))
         self._fill(6 + length, deadline, timeout)
-        body = bytes(self._buf[6:6 + length])
+        with memoryview(self._buf) as view:            # one copy, not two
+            body = bytes(view[6:6 + length])
         del self._buf[:6 + length]
         return kind, body
 
@@ -139,7 +144,7 @@ class Association:
         if data is not None:
             out += fragment(context_id, data, False, self.peer_max_pdu)
         field = int(fields.get(0x0100, 0))  # type: ignore[arg-type]
-        if not field & 0x8000:
+        if not field & 0x8000 and field != dimse.C_CANCEL_RQ:
             self.last_request = LastRequest(dimse.NAMES.get(field, f"command 0x{field:04X}"), time.monotonic())
         self.send_bytes(out)
 
@@ -247,16 +252,28 @@ class Association:
         msg = self.read_message(timeout)
         return msg.command, msg.data
 
+    def data_waiting(self, timeout: float) -> bool:
+        """Has anything arrived (read already, or on the socket within *timeout* s)?
+        Raises OSError when the socket is gone."""
+        if self._buf or self._pending is not None:
+            return True
+        pending = getattr(self.sock, "pending", None)     # a TLS socket's decrypted bytes
+        if pending is not None and pending():
+            return True
+        try:
+            ready, _w, _x = select.select([self.sock], [], [], timeout)
+        except ValueError:
+            raise OSError("the socket is closed") from None
+        return bool(ready)
+
     def cancel_requested(self, message_id: int, timeout: float) -> bool:
         """Is a C-CANCEL-RQ for *message_id* waiting (PS3.7 9.3.2.3, 9.3.3.3)? Never blocks
         when nothing has arrived; an association that ended counts as cancelled."""
-        if not self._buf and self._pending is None:
-            try:
-                ready, _w, _x = select.select([self.sock], [], [], 0)
-            except (OSError, ValueError):
-                return True
-            if not ready:
+        try:
+            if not self.data_waiting(0):
                 return False
+        except OSError:
+            return True
         try:
             nxt = self.read_message(timeout)
         except WireError:

@@ -41,6 +41,9 @@ IMPLEMENTATION_NAME, SOP_EXTENDED, SOP_COMMON_EXTENDED, USER_IDENTITY_RQ, USER_I
 #: User information sub-items the harness keeps as raw values (PS3.7 D.3.3.3, D.3.3.5-D.3.3.7).
 OTHER_USER_ITEMS = {ASYNC_OPS, SOP_EXTENDED, SOP_COMMON_EXTENDED, USER_IDENTITY_RQ, USER_IDENTITY_AC}
 
+_ITEM_HEADER = struct.Struct(">BBH")
+_UID_CHARS = "0123456789."
+
 #: Fixed part of an A-ASSOCIATE-RQ/AC body after the 6-byte header (PS3.8 Table 9-11).
 ASSOCIATE_FIXED = 68
 
@@ -206,13 +209,16 @@ def encode_associate_rq(rq: AssociateRequest) -> bytes:
     """A-ASSOCIATE-RQ (PS3.8 9.3.2): fixed part, application context, presentation contexts
     in order, user information (maximum length first, PS3.8 D.1; implementation class UID,
     role selections, implementation version name, then the other sub-items in their order)."""
-    body = _associate_head(rq)
+    parts = [_associate_head(rq)]
+    pack = _ITEM_HEADER.pack
     for ctx in rq.contexts:
-        sub = _item(ABSTRACT_SYNTAX_ITEM, ctx.abstract_syntax.encode("ascii", "replace"))
-        for ts in ctx.transfer_syntaxes:
-            sub += _item(TRANSFER_SYNTAX_ITEM, ts.encode("ascii", "replace"))
-        body += _item(CONTEXT_RQ_ITEM, struct.pack(">BBBB", ctx.id, 0, 0, 0) + sub)
-    return _pdu(ASSOCIATE_RQ, body + _user_information(rq))
+        subs = [ctx.abstract_syntax.encode("ascii", "replace")]
+        subs += [ts.encode("ascii", "replace") for ts in ctx.transfer_syntaxes]
+        sub = b"".join([pack(ABSTRACT_SYNTAX_ITEM, 0, len(subs[0])), subs[0]]
+                       + [pack(TRANSFER_SYNTAX_ITEM, 0, len(t)) + t for t in subs[1:]])
+        parts += [pack(CONTEXT_RQ_ITEM, 0, len(sub) + 4), bytes((ctx.id & 0xFF, 0, 0, 0)), sub]
+    parts.append(_user_information(rq))
+    return _pdu(ASSOCIATE_RQ, b"".join(parts))
 
 
 def encode_associate_ac(ac: AssociateAccept) -> bytes:
@@ -281,12 +287,15 @@ def iter_items(data: bytes, pos: int, end: int, where: str, problems: list[str])
     """(item type, value) of the items in ``data[pos:end]`` (PS3.8 9.3.2-9.3.3: type, reserved,
     2-byte length). An item whose length runs past *end* is reported and cut at *end*;
     trailing bytes too few for an item header are reported."""
+    unpack = _ITEM_HEADER.unpack_from
     while pos + 4 <= end:
-        kind, _reserved, length = struct.unpack_from(">BBH", data, pos)
-        if pos + 4 + length > end:
+        kind, _reserved, length = unpack(data, pos)
+        stop = pos + 4 + length
+        if stop > end:
             problems.append(f"{where}: item 0x{kind:02X} at offset {pos} has length {length}, which runs "
-                            f"{pos + 4 + length - end} byte(s) past the end of its container")
-        yield kind, data[pos + 4:min(pos + 4 + length, end)]
+                            f"{stop - end} byte(s) past the end of its container")
+            stop = end
+        yield kind, data[pos + 4:stop]
         pos += 4 + length
     if pos < end:
         problems.append(f"{where}: {end - pos} trailing byte(s) at offset {pos}, too few for an item")
@@ -302,7 +311,7 @@ def _uid(raw: bytes, where: str, problems: list[str]) -> str:
     value = text(raw)
     if len(value) > 64:
         problems.append(f"{where}: UID of {len(value)} characters, more than 64 (PS3.5 9.1)")
-    if not value or any(c not in "0123456789." for c in value):
+    if not value or value.strip(_UID_CHARS):
         problems.append(f"{where}: {value!r} is not a UID (PS3.5 9.1: digits and '.')")
     return value
 
@@ -371,6 +380,11 @@ def _decode_associate(body: bytes, accept: bool) -> AssociateRequest | Associate
             where = f"{name} presentation context {item[0]}"
             if isinstance(a, AssociateAccept):
                 answer = ContextAnswer(item[0], item[2])
+                if len(item) >= 8 and item[4] == TRANSFER_SYNTAX_ITEM and 8 + (item[6] << 8 | item[7]) == len(item):
+                    value = item[8:]           # the common shape, read without the generic loop
+                    answer.transfer_syntax = text(value) if not value or item[2] else _uid(value, where, problems)
+                    a.contexts.append(answer)
+                    continue
                 for skind, value in iter_items(item, 4, len(item), where, problems):
                     if skind == TRANSFER_SYNTAX_ITEM:
                         answer.transfer_syntax = text(value) if not value or item[2] else \

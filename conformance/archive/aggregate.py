@@ -176,6 +176,16 @@ def summarize(records: Iterable[Mapping[str, Any]]) -> ArchiveSummary:
                 if not blocked:
                     s.blockers[key] = s.blockers.get(key, 0) + 1
                     blocked = True
+        for code, n in (rec.get("info_codes") or {}).items():
+            stat = s.codes.get(code)
+            if stat is None:
+                stat = s.codes[code] = CodeStat(code, "info", "", "")
+            stat.count += n
+            if code not in seen:
+                seen.add(code)
+                stat.files += 1
+                if len(stat.examples) < EXAMPLES:
+                    stat.examples.append(path)
         s.blocked += blocked
         if errors or warnings:
             entry = {"file": path, "iod": rec.get("iod"), "errors": errors,

@@ -72,6 +72,7 @@ def _counter(sources: Sequence[Source], progress: Progress) -> threading.Thread 
 
 def validate_archive(sources: Sequence[Source], store: ResultStore, scheduler: Scheduler, *,
                      facts: Mapping[str, bool] | None = None, private: tuple[Any, ...] = (),
+                     keep_info: bool = False,
                      batch_size: int = DEFAULT_BATCH, stdin: TextIO | None = None,
                      on_progress: Callable[[Progress], None] | None = None,
                      progress_every: float = 1.0) -> RunOutcome:
@@ -95,8 +96,8 @@ def validate_archive(sources: Sequence[Source], store: ResultStore, scheduler: S
     complete = True
     stopped = ""
     try:
-        for n, text in scheduler.run(batched(pending(), batch_size), dict(facts or {}),
-                                     private):
+        options = {"facts": dict(facts or {}), "private": private, "keep_info": keep_info}
+        for n, text in scheduler.run(batched(pending(), batch_size), options):
             store.append(text)
             progress.validated += n
             now = time.monotonic()

@@ -33,8 +33,10 @@ class Scheduler(Protocol):
     description: str
     workers: int
 
-    def run(self, batches: Iterator[list[str]], facts: Mapping[str, bool],
-            private: tuple[Any, ...]) -> Iterator[tuple[int, str]]: ...
+    def run(self, batches: Iterator[list[str]], options: Mapping[str, Any]
+            ) -> Iterator[tuple[int, str]]:
+        """``validate_batch(batch, **options)`` for each batch, in completion order."""
+        ...
 
     def close(self) -> None: ...
 
@@ -46,11 +48,11 @@ class InProcess:
         self.description = "1 process"
         self.workers = 1
 
-    def run(self, batches: Iterator[list[str]], facts: Mapping[str, bool],
-            private: tuple[Any, ...]) -> Iterator[tuple[int, str]]:
+    def run(self, batches: Iterator[list[str]], options: Mapping[str, Any]
+            ) -> Iterator[tuple[int, str]]:
         warm_up()
         for batch in batches:
-            yield len(batch), validate_batch(batch, facts, private)
+            yield len(batch), validate_batch(batch, **options)
 
     def close(self) -> None:
         pass
@@ -66,8 +68,8 @@ class LocalProcesses:
         self._pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
                                             initializer=warm_up)
 
-    def run(self, batches: Iterator[list[str]], facts: Mapping[str, bool],
-            private: tuple[Any, ...]) -> Iterator[tuple[int, str]]:
+    def run(self, batches: Iterator[list[str]], options: Mapping[str, Any]
+            ) -> Iterator[tuple[int, str]]:
         window = self.workers * IN_FLIGHT_PER_WORKER
         pending: dict[cf.Future[str], int] = {}
         source = iter(batches)
@@ -78,7 +80,7 @@ class LocalProcesses:
                 if batch is None:
                     exhausted = True
                     break
-                pending[self._pool.submit(validate_batch, batch, facts, private)] = len(batch)
+                pending[self._pool.submit(validate_batch, batch, **options)] = len(batch)
             if not pending:
                 return
             done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
@@ -146,8 +148,8 @@ class DaskScheduler:
         self.description = f"Dask {where}: {self.workers} worker thread(s)"
         self._client.run(warm_up)
 
-    def run(self, batches: Iterator[list[str]], facts: Mapping[str, bool],
-            private: tuple[Any, ...]) -> Iterator[tuple[int, str]]:
+    def run(self, batches: Iterator[list[str]], options: Mapping[str, Any]
+            ) -> Iterator[tuple[int, str]]:
         from distributed import as_completed
 
         window = self.workers * IN_FLIGHT_PER_WORKER
@@ -159,7 +161,7 @@ class DaskScheduler:
             batch = next(source, None)
             if batch is None:
                 return False
-            fut = self._client.submit(validate_batch, batch, facts, private, pure=False)
+            fut = self._client.submit(validate_batch, batch, **options, pure=False)
             sizes[fut.key] = len(batch)
             queue.add(fut)
             return True
@@ -176,6 +178,10 @@ class DaskScheduler:
             fut.release()
             submit()
             yield n, text
+
+    def run_on_workers(self, fn: Any) -> dict[str, Any]:
+        """``fn()`` on every worker: ``{worker address: result}`` (e.g. peak RSS)."""
+        return dict(self._client.run(fn))
 
     def close(self) -> None:
         client = getattr(self, "_client", None)

@@ -82,6 +82,7 @@ def run_archive_mode(paths: tuple[str, ...], lists: tuple[str, ...], results: st
             if store.resumed:
                 click.echo(f"resuming: {store.resumed} file(s) already in {results}", err=True)
             outcome = validate_archive(sources, store, scheduler, facts=facts, private=private,
+                                       keep_info=verbose,
                                        batch_size=batch_size or DEFAULT_BATCH,
                                        on_progress=show, progress_every=0.5 if tty else 30.0)
     except SchedulerError as exc:

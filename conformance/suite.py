@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 from pathlib import Path
 
 from conformance.engine.model import Step
+from conformance.load import plan as load
 from conformance.negotiation import plan as negotiation
 from conformance.resources import shipped_dir
 from conformance.scenario.loader import load_scenarios
@@ -28,6 +29,7 @@ Planner = Callable[[Statement], list[Step]]
 FAMILIES: dict[str, Planner] = {
     "negotiation": negotiation.plan,
     "services": services.plan,
+    "load": load.plan,
 }
 
 

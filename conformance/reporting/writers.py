@@ -6,7 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from conformance.engine.results import RunResults
 from conformance.reporting.matrix import matrix_dict
@@ -14,7 +14,8 @@ from conformance.reporting.view import ReportView, build_view
 
 
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("conformance.reporting", "templates"),
+    env = Environment(loader=ChoiceLoader([PackageLoader("conformance.reporting", "templates"),
+                                           PackageLoader("conformance.load", "templates")]),
                       autoescape=select_autoescape(["html", "j2"], default=True),
                       trim_blocks=True, lstrip_blocks=True)
     return env

@@ -147,6 +147,27 @@ class Services:
 
 
 @dataclass(frozen=True)
+class LoadTargets:
+    """What the declared load must achieve (the ``load.targets`` section)."""
+
+    throughput: float | None = None       # instances/s, at least
+    p95_latency_ms: float | None = None   # per C-STORE, at most
+    error_rate: float | None = None       # share of failed C-STOREs, at most
+
+
+@dataclass(frozen=True)
+class Load:
+    """The optional ``load`` section: concurrent associations storing synthesized instances."""
+
+    associations: int
+    instances_per_association: int
+    sop_classes: tuple[str, ...] = ()        # UIDs; empty: the first declared Storage SCP class
+    transfer_syntaxes: tuple[str, ...] = ()  # UIDs; empty: Explicit VR Little Endian
+    time_limit: float = 120.0
+    targets: LoadTargets = LoadTargets()
+
+
+@dataclass(frozen=True)
 class Statement:
     """A machine-readable conformance statement.
 
@@ -163,6 +184,7 @@ class Statement:
     file: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict, compare=False)
     services: Services = Services()
+    load: Load | None = None
 
     def capabilities(self, role: Role) -> list[TransferCapability]:
         return [c for c in self.transfer_capabilities if c.role is role]

@@ -1,0 +1,78 @@
+"""The instances a load run stores: synthesized once per (SOP class, transfer syntax), encoded
+once, then sent with a new SOP Instance UID each (PS3.3 C.12.1.1.1: unique per instance).
+
+The template is encoded with a placeholder SOP Instance UID of the same length as every UID
+the run makes (44 characters: ``2.25.`` + a 39-digit UUID integer, PS3.5 B.2), so each instance
+is the template's bytes with one substring replaced: no re-encoding per instance, so the load
+generator costs far less than the device it measures.  All instances of a run share one study
+and one series under a patient named for the harness, so the data left on the device is easy
+to find and delete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+from pydicom.uid import ExplicitVRLittleEndian
+
+from conformance.services.storage import encode_dataset
+
+#: Length of every SOP Instance UID the run makes (even: no padding, PS3.5 6.2 UI).
+UID_LENGTH = 44
+_PLACEHOLDER = "2.25." + "9" * (UID_LENGTH - 5)
+PATIENT_ID = "CONFORMANCE-LOAD"
+PATIENT_NAME = "CONFORMANCE^LOAD"
+
+
+def uuid_uid() -> str:
+    """A fresh ``2.25`` UID (PS3.5 B.2) of exactly :data:`UID_LENGTH` characters."""
+    while True:
+        value = f"2.25.{uuid.uuid4().int}"
+        if len(value) == UID_LENGTH:
+            return value
+
+
+@dataclass
+class Template:
+    """One (SOP class, transfer syntax): the encoded data set and where its UID sits."""
+
+    sop_class: str
+    transfer_syntax: str
+    raw: bytes
+    at: int
+
+    def instance(self, sop_instance: str) -> bytes:
+        return self.raw[:self.at] + sop_instance.encode("ascii") + \
+            self.raw[self.at + UID_LENGTH:]
+
+
+@dataclass
+class Payloads:
+    """Templates of a run, plus the study and series every instance belongs to."""
+
+    study_uid: str = field(default_factory=uuid_uid)
+    series_uid: str = field(default_factory=uuid_uid)
+    templates: dict[tuple[str, str], Template] = field(default_factory=dict)
+
+    def add(self, sop_class: str, transfer_syntax: str = ExplicitVRLittleEndian) -> Template:
+        """Synthesize and encode; ``ValueError`` when the harness cannot make this one."""
+        from conformance.iod.synth import synthesize
+
+        ds = synthesize(sop_class, transfer_syntax)
+        ds.SOPInstanceUID = _PLACEHOLDER
+        ds.StudyInstanceUID = self.study_uid
+        ds.SeriesInstanceUID = self.series_uid
+        ds.PatientID = PATIENT_ID
+        ds.PatientName = PATIENT_NAME
+        ds.StudyDescription = "conformance harness load test " + \
+            dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        raw = encode_dataset(ds, transfer_syntax)
+        at = raw.find(_PLACEHOLDER.encode("ascii"))
+        if at < 0 or raw.find(_PLACEHOLDER.encode("ascii"), at + 1) >= 0:
+            raise ValueError("the SOP Instance UID is not found exactly once in the encoding "
+                             f"({transfer_syntax})")
+        t = self.templates[(sop_class, transfer_syntax)] = Template(sop_class, transfer_syntax,
+                                                                    raw, at)
+        return t

@@ -15,6 +15,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
+from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from conformance.services.storage import encode_dataset
@@ -56,11 +57,13 @@ class Payloads:
     series_uid: str = field(default_factory=uuid_uid)
     templates: dict[tuple[str, str], Template] = field(default_factory=dict)
 
-    def add(self, sop_class: str, transfer_syntax: str = ExplicitVRLittleEndian) -> Template:
-        """Synthesize and encode; ``ValueError`` when the harness cannot make this one."""
+    def add(self, sop_class: str, transfer_syntax: str = ExplicitVRLittleEndian,
+            dataset: Dataset | None = None) -> Template:
+        """Synthesize (or take *dataset*) and encode; ``ValueError`` when the harness cannot
+        make this one."""
         from conformance.iod.synth import synthesize
 
-        ds = synthesize(sop_class, transfer_syntax)
+        ds = synthesize(sop_class, transfer_syntax) if dataset is None else dataset
         ds.SOPInstanceUID = _PLACEHOLDER
         ds.StudyInstanceUID = self.study_uid
         ds.SeriesInstanceUID = self.series_uid

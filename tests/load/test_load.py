@@ -145,3 +145,40 @@ def test_orthanc_takes_a_concurrent_load():
     (step,) = results.steps
     assert step.outcome == "pass", step.message
     assert _load_obs(results)["succeeded"] == 30 and stats["CountInstances"] == 30
+
+
+def _statement_with_load(tmp_path: Path, section: str) -> Path:
+    text = (ROOT / "statements" / "dcmtk-storescp.yaml").read_text()
+    path = tmp_path / "storescp-load.yaml"
+    path.write_text(text + "\nload:\n" + section)
+    return path
+
+
+def test_the_load_section_resolves_keywords_and_says_where_a_name_is_wrong(tmp_path):
+    from conformance.errors import InputError
+
+    st = load_statement(_statement_with_load(
+        tmp_path, "  associations: 3\n  instances_per_association: 7\n"
+                  "  sop_classes: [CTImageStorage]\n  targets: {p95_latency_ms: 50}\n"))
+    assert st.load == Load(3, 7, sop_classes=(CT,), targets=LoadTargets(p95_latency_ms=50))
+    bad = _statement_with_load(tmp_path, "  associations: 3\n  instances_per_association: 7\n"
+                                         "  sop_classes: [CTImageStorag]\n")
+    with pytest.raises(InputError) as err:
+        load_statement(bad)
+    assert "CTImageStorage" in str(err.value) and "load" in str(err.value)
+    assert f"{bad}:" in str(err.value)  # file:line
+
+
+@pytest.mark.peer
+def test_conformance_run_k_load_writes_the_load_section(storescp, tmp_path):
+    from click.testing import CliRunner
+
+    from conformance.cli.main import cli
+
+    path = _statement_with_load(tmp_path, "  associations: 2\n  instances_per_association: 5\n"
+                                          "  sop_classes: [CTImageStorage]\n")
+    r = CliRunner().invoke(cli, ["run", str(path), "--port", str(storescp.port), "-k", "load",
+                                 "--out", str(tmp_path / "out"), "-q"])
+    assert r.exit_code == 0, r.output
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "Storage load" in page and "10 CTImageStorage instance(s)" in page

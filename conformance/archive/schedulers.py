@@ -155,7 +155,9 @@ class DaskScheduler:
         window = self.workers * IN_FLIGHT_PER_WORKER
         source = iter(batches)
         sizes: dict[Any, int] = {}
-        queue = as_completed()
+        # with_results: results are gathered in the background as tasks finish, instead of one
+        # blocking round trip to the worker per batch.
+        queue = as_completed(with_results=True)
 
         def submit() -> bool:
             batch = next(source, None)
@@ -169,9 +171,11 @@ class DaskScheduler:
         for _ in range(window):
             if not submit():
                 break
-        for fut in queue:
+        while True:
             try:
-                text = fut.result()
+                fut, text = next(queue)
+            except StopIteration:
+                return
             except Exception as exc:
                 raise SchedulerError(f"a Dask task failed: {type(exc).__name__}: {exc}") from exc
             n = sizes.pop(fut.key)

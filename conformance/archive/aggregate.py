@@ -122,12 +122,17 @@ class ArchiveSummary:
         return sorted(self.iods.values(), key=lambda i: (-i.with_errors, -i.files, i.name))
 
 
+def shown(path: str) -> str:
+    """*path* for display: bytes that are not UTF-8 (surrogate escapes) become U+FFFD."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def summarize(records: Iterable[Mapping[str, Any]]) -> ArchiveSummary:
     """Fold result records (see :mod:`conformance.archive.work`) into the archive report."""
     s = ArchiveSummary()
     worst: list[tuple[int, int, int, dict[str, Any]]] = []
     for seq, rec in enumerate(records):
-        path = rec["file"]
+        path = shown(rec["file"])
         status = rec.get("status", "dicom")
         s.files += 1
         s.status[status] = s.status.get(status, 0) + 1

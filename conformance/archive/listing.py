@@ -9,6 +9,7 @@ same place opens the same file, and a resumed run recognises files by the same k
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -55,6 +56,15 @@ def walk(folder: str) -> Iterator[str]:
         stack.extend(reversed(subdirs))
 
 
+def _stdin() -> TextIO:
+    """Standard input as UTF-8 text; bytes that are not UTF-8 kept as surrogate escapes (a
+    file name on Linux is bytes), as :func:`os.fsdecode` does."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:
+        return sys.stdin
+    return io.TextIOWrapper(buffer, encoding="utf-8", errors="surrogateescape")
+
+
 def _lines(fp: TextIO) -> Iterator[str]:
     for line in fp:
         line = line.rstrip("\r\n")
@@ -69,7 +79,7 @@ def paths_of(source: Source, stdin: TextIO | None = None) -> Iterator[str]:
     elif source.kind == "list":
         names = _list_file(source.value)
     else:
-        names = _lines(stdin or sys.stdin)
+        names = _lines(stdin or _stdin())
     for name in names:
         full = os.path.abspath(name)
         if os.path.isdir(full):
@@ -79,7 +89,7 @@ def paths_of(source: Source, stdin: TextIO | None = None) -> Iterator[str]:
 
 
 def _list_file(path: str) -> Iterator[str]:
-    with open(path, encoding="utf-8") as fp:
+    with open(path, encoding="utf-8", errors="surrogateescape") as fp:
         yield from _lines(fp)
 
 

@@ -117,8 +117,9 @@ def validate_batch(paths: Iterable[str], facts: Mapping[str, bool] | None = None
                    private: tuple[Any, ...] = (), keep_info: bool = False) -> str:
     """Validate *paths*; the records as JSON lines (each ending in a newline)."""
     facts = dict(facts or {})
-    return "".join(json.dumps(validate_one(p, facts, private, keep_info), separators=(",", ":"),
-                              ensure_ascii=False) + "\n" for p in paths)
+    # ASCII JSON: a file name that is not UTF-8 (surrogate escapes) stays representable.
+    return "".join(json.dumps(validate_one(p, facts, private, keep_info), separators=(",", ":"))
+                   + "\n" for p in paths)
 
 
 def warm_up() -> None:

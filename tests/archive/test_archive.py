@@ -166,3 +166,30 @@ def test_only_non_dicom_files_is_bad_input(tmp_path):
     (tmp_path / "a.txt").write_text("x")
     r = _cli(str(tmp_path / "a.txt"), "--results", str(tmp_path / "r.jsonl"), "-j", "1")
     assert r.exit_code == 2 and "no DICOM file" in r.output
+
+
+def test_a_file_name_that_is_not_utf8_is_validated_and_resumed(archive, tmp_path):
+    folder = tmp_path / "names"
+    folder.mkdir()
+    raw_name = os.fsencode(str(folder)) + b"/caf\xe9.dcm"
+    with open(archive / "corpus" / "clean-ct.dcm", "rb") as src, open(raw_name, "wb") as dst:
+        dst.write(src.read())
+    results = str(tmp_path / "r.jsonl")
+    first = _cli(str(folder), "--results", results, "-j", "1")
+    assert first.exit_code == 0, first.output
+    (rec,) = iter_records(results)
+    assert os.fsencode(rec["file"]) == raw_name and rec["status"] == "dicom"
+    again = _cli(str(folder), "--results", results, "-j", "1")
+    assert "0 file(s) validated" in again.output and "1 resumed" in again.output
+    assert "caf\ufffd.dcm" in (tmp_path / "report.json").read_text(encoding="utf-8") or \
+        "caf\\ufffd.dcm" in (tmp_path / "report.json").read_text(encoding="utf-8")
+
+
+def test_progress_shows_counts_and_an_eta_once_the_total_is_known():
+    from conformance.archive.run import Progress
+
+    p = Progress(validated=50, already_done=10, total=110, started=time.monotonic() - 10)
+    line = p.line()
+    assert "validated 50/100" in line and "10 already in the results" in line
+    assert "5 files/s" in line and "ETA 0:10" in line
+    assert "ETA" not in Progress(validated=5, started=time.monotonic() - 1).line()

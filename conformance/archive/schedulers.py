@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from multiprocessing import get_context
@@ -97,13 +98,20 @@ class LocalProcesses:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+_ADDRESS = re.compile(r"^(tcp|tls)://([^:/\[\]]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$")
+
+
 def parse_dask(spec: str) -> tuple[str | None, int | None]:
-    """``local`` / ``local:N`` → (None, N); anything else is a scheduler address."""
+    """``local`` / ``local:N`` → (None, N); ``tcp://HOST:PORT`` (or ``tls://``) → (address,
+    None); anything else is a :class:`SchedulerError`."""
     if spec == "local" or spec.startswith("local:"):
         n = spec.partition(":")[2]
         if n and not (n.isdigit() and int(n) > 0):
             raise SchedulerError(f"--dask {spec}: expected local or local:N with N >= 1")
         return None, int(n) if n else None
+    if not _ADDRESS.match(spec):
+        raise SchedulerError(f"--dask {spec}: expected a scheduler address tcp://HOST:PORT "
+                             "(e.g. tcp://10.0.0.5:8786), local, or local:N")
     return spec, None
 
 
@@ -140,7 +148,7 @@ class DaskScheduler:
                 self._client = Client(self._cluster, timeout=timeout)
             else:
                 self._client = Client(address, timeout=timeout)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             self.close()
             raise SchedulerError(f"cannot reach the Dask scheduler at {spec}: {exc}") from exc
         self.workers = max(1, sum(self._client.nthreads().values()))

@@ -193,3 +193,13 @@ def test_progress_shows_counts_and_an_eta_once_the_total_is_known():
     assert "validated 50/100" in line and "10 already in the results" in line
     assert "5 files/s" in line and "ETA 0:10" in line
     assert "ETA" not in Progress(validated=5, started=time.monotonic() - 1).line()
+
+
+def test_an_unreachable_or_malformed_dask_address_is_a_clear_error(archive, tmp_path):
+    from conformance.archive.schedulers import SchedulerError
+    from conformance.testing import free_port
+
+    with pytest.raises(SchedulerError, match="cannot reach the Dask scheduler"):
+        DaskScheduler(f"tcp://127.0.0.1:{free_port()}", timeout=1)
+    r = _cli(str(archive), "--dask", "nonsense://x", "--results", str(tmp_path / "r.jsonl"))
+    assert r.exit_code == 2 and "tcp://HOST:PORT" in r.output

@@ -182,3 +182,18 @@ def test_conformance_run_k_load_writes_the_load_section(storescp, tmp_path):
     assert r.exit_code == 0, r.output
     page = (tmp_path / "out" / "report.html").read_text()
     assert "Storage load" in page and "10 CTImageStorage instance(s)" in page
+
+
+@pytest.mark.peer
+def test_the_time_limit_ends_the_load_and_says_so(storescp):
+    import time
+
+    st = _with_load("dcmtk-storescp.yaml", Load(2, 100000, sop_classes=(CT,), time_limit=1))
+    t = time.monotonic()
+    results = _run(st, storescp)
+    assert time.monotonic() - t < 15
+    (step,) = results.steps
+    o = _load_obs(results)
+    assert step.outcome == "pass" and o["stopped_by_time"]
+    assert 0 < o["attempted"] < 200000
+    assert [f.code for f in step.findings] == ["load.time-limit"]

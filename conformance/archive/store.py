@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from array import array
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -62,7 +63,7 @@ class ResultStore:
         if self.force or not os.path.exists(self.path):
             self._fp = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 (closed by close())
             return self
-        keys: list[int] = []
+        keys = array("Q")  # 8 bytes a file, also while reading
         good = 0
         with open(self.path, "rb") as fp:
             for raw in fp:
@@ -76,7 +77,8 @@ class ResultStore:
                 good += len(raw)
         with open(self.path, "r+b") as fp:
             fp.truncate(good)
-        self._done = np.unique(np.array(keys, dtype=np.uint64))
+        self._done = np.unique(np.frombuffer(keys, dtype=np.uint64)) if len(keys) else \
+            np.empty(0, dtype=np.uint64)
         self.resumed = len(keys)
         del keys
         self._fp = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed by close())

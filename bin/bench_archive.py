@@ -56,8 +56,9 @@ sched.close()
 wall = time.perf_counter() - t
 me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+busy = sum(json.loads(line)["ms"] for line in open(results)) / 1000
 print(json.dumps({"wall": wall, "files": out.validated, "driver_kib": me, "worker_kib": kids,
-                  "startup": startup}))
+                  "startup": startup, "busy": busy}))
 """
 
 
@@ -202,6 +203,9 @@ def main() -> None:
         print(f"large multi-frame files: {args.big} x {args.big_gib:g} GiB (sparse Pixel Data, "
               f"never read): {big_run['files'] / big_run['wall']:.0f} files/s, worker peak RSS "
               f"{big_run['worker_kib'] / 1024:.0f} MiB")
+        print(f"local run: time inside validate_one summed over files {local['busy']:.1f} s = "
+              f"{100 * local['busy'] / (local['wall'] * args.cores):.0f}% of {args.cores} cores x "
+              f"{local['wall']:.1f} s wall (the rest: listing, IPC, writing, idle)")
         bare, extra, size = time_split(paths)
         print(f"where a worker's time goes (1 process, 500 files): validate_file "
               f"{bare:.2f} ms/file (the validator: pydicom parse + checks), record + JSON "

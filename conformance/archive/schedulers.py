@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from multiprocessing import get_context
 from typing import Any, Protocol
 
-from conformance.archive.work import validate_batch, warm_up
+from conformance.archive.work import local_worker_init, validate_batch, warm_up
 
 #: Batches in flight per worker: enough to keep a worker busy while the driver writes results.
 IN_FLIGHT_PER_WORKER = 2
@@ -67,7 +67,7 @@ class LocalProcesses:
         self.workers = jobs
         self.description = f"{jobs} local processes"
         self._pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
-                                            initializer=warm_up)
+                                            initializer=local_worker_init)
 
     def run(self, batches: Iterator[list[str]], options: Mapping[str, Any]
             ) -> Iterator[tuple[int, str]]:

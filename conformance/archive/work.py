@@ -126,3 +126,11 @@ def warm_up() -> None:
     """Load the pinned index in this process (a worker's initializer)."""
     from conformance.standard.iod_index import load_index
     load_index()
+
+
+def local_worker_init() -> None:
+    """Initializer of a local worker process: Ctrl-C is the driver's to handle (it stops
+    cleanly and keeps the results); then :func:`warm_up`."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm_up()

@@ -104,20 +104,31 @@ def run_load(target: Target, payloads: Payloads, associations: int, per_associat
     t0 = time.perf_counter()
     deadline = time.monotonic() + time_limit
 
+    def settle_one() -> Any:
+        outcome, wire = open_association(target, [pc for pc, _ in proposed])
+        with out.lock:
+            if outcome.establishment is Establishment.ACCEPTED and wire is not None:
+                out.accepted += 1
+            elif outcome.establishment is Establishment.REJECTED:
+                out.rejections.append({"result": outcome.reject_result,
+                                       "source": outcome.reject_source,
+                                       "reason": outcome.reject_reason,
+                                       "meaning": outcome.reject_meaning})
+            elif outcome.establishment is Establishment.ACCEPTED:
+                out.not_established.append("accepted, but with none of the proposed "
+                                           "presentation contexts")
+            else:
+                out.not_established.append(outcome.describe())
+        return wire
+
     def one() -> None:
         wire = None
         try:
-            outcome, wire = open_association(target, [pc for pc, _ in proposed])
-            with out.lock:
-                if outcome.establishment is Establishment.ACCEPTED and wire is not None:
-                    out.accepted += 1
-                elif outcome.establishment is Establishment.REJECTED:
-                    out.rejections.append({"result": outcome.reject_result,
-                                           "source": outcome.reject_source,
-                                           "reason": outcome.reject_reason,
-                                           "meaning": outcome.reject_meaning})
-                else:
-                    out.not_established.append(outcome.describe())
+            try:
+                wire = settle_one()
+            except Exception as exc:  # noqa: BLE001 (recorded; the others must not wait)
+                with out.lock:
+                    out.not_established.append(f"{type(exc).__name__}: {exc}")
             try:
                 barrier.wait(timeout=settle)
             except threading.BrokenBarrierError:

@@ -117,6 +117,12 @@ def run_archive_mode(paths: tuple[str, ...], lists: tuple[str, ...], results: st
     if stopped:
         click.echo(f"error: the run stopped: {stopped}; re-run the same command to resume",
                    err=True)
+    elif not info.complete:
+        click.echo("interrupted: the reports cover the files validated so far; re-run the same "
+                   "command to resume", err=True)
+    # As for `run`: an error found is exit 1 even when the run did not finish; 3 says that
+    # nothing wrong was found in what could be validated, but not everything was.
+    if stopped and not summary.files_with_errors:
         sys.exit(ExitCode.COULD_NOT_TEST)
     if summary.files_with_errors:
         sys.exit(ExitCode.DEVIATION)

@@ -203,3 +203,35 @@ def test_an_unreachable_or_malformed_dask_address_is_a_clear_error(archive, tmp_
         DaskScheduler(f"tcp://127.0.0.1:{free_port()}", timeout=1)
     r = _cli(str(archive), "--dask", "nonsense://x", "--results", str(tmp_path / "r.jsonl"))
     assert r.exit_code == 2 and "tcp://HOST:PORT" in r.output
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_results(archive, tmp_path):
+    big = tmp_path / "big"
+    for i in range(12):
+        (big / f"copy{i}").mkdir(parents=True)
+        for f in (archive / "corpus").iterdir():
+            os.link(f, big / f"copy{i}" / f.name)
+    results = tmp_path / "r.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", "validate", str(big),
+                             "--results", str(results), "-j", "2", "--batch-size", "4"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if results.exists() and results.read_bytes().count(b"\n") >= 20:
+                break
+            time.sleep(0.01)
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 1, err  # the corpus has errors: they win over "not finished" (3)
+    assert "Traceback" not in err and "interrupted" in err
+    recorded = sum(1 for _ in iter_records(str(results)))
+    assert recorded >= 20
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["files"] == recorded and report["run"]["complete"] is False

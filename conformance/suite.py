@@ -14,7 +14,6 @@ from typing import Callable, Sequence
 from pathlib import Path
 
 from conformance.engine.model import Step
-from conformance.load import plan as load
 from conformance.negotiation import plan as negotiation
 from conformance.resources import shipped_dir
 from conformance.scenario.loader import load_scenarios
@@ -29,7 +28,6 @@ Planner = Callable[[Statement], list[Step]]
 FAMILIES: dict[str, Planner] = {
     "negotiation": negotiation.plan,
     "services": services.plan,
-    "load": load.plan,
 }
 
 
@@ -63,3 +61,10 @@ def build_plan(statement: Statement, patterns: Sequence[str] = (),
     *patterns* (OR)."""
     chosen = default_scenarios() if scenarios is None else scenarios
     return select(plan_scenarios(chosen, statement, FAMILIES), patterns)
+
+
+# The load family (conformance/load/plan.py; scenarios/storage-load.yaml runs it last). Kept
+# apart from the table above so that moving the table into a registry leaves this line alone.
+from conformance.load import plan as _load_family
+
+FAMILIES["load"] = _load_family.plan

@@ -23,7 +23,9 @@ from conformance.services.storage import encode_dataset
 #: Length of every SOP Instance UID the run makes (even: no padding, PS3.5 6.2 UI).
 UID_LENGTH = 44
 _PLACEHOLDER = "2.25." + "9" * (UID_LENGTH - 5)
-PATIENT_ID = "CONFORMANCE-LOAD"
+#: Patient ID prefix of every test patient a run creates (the services' convention: a site
+#: deletes the patients whose ID starts with it); the load patient ends in ``-LOAD``.
+TEST_PATIENT_PREFIX = "CONFTEST-"
 PATIENT_NAME = "CONFORMANCE^LOAD"
 
 
@@ -53,6 +55,7 @@ class Template:
 class Payloads:
     """Templates of a run, plus the study and series every instance belongs to."""
 
+    patient_id: str = TEST_PATIENT_PREFIX + "LOAD"
     study_uid: str = field(default_factory=uuid_uid)
     series_uid: str = field(default_factory=uuid_uid)
     templates: dict[tuple[str, str], Template] = field(default_factory=dict)
@@ -67,7 +70,7 @@ class Payloads:
         ds.SOPInstanceUID = _PLACEHOLDER
         ds.StudyInstanceUID = self.study_uid
         ds.SeriesInstanceUID = self.series_uid
-        ds.PatientID = PATIENT_ID
+        ds.PatientID = self.patient_id
         ds.PatientName = PATIENT_NAME
         ds.StudyDescription = "conformance harness load test " + \
             dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -79,3 +82,19 @@ class Payloads:
         t = self.templates[(sop_class, transfer_syntax)] = Template(sop_class, transfer_syntax,
                                                                     raw, at)
         return t
+
+
+@dataclass
+class CreatedByLoad:
+    """What a load run left on the device, kept in ``RunContext.shared`` so the run's test
+    data inventory lists it (any shared value with ``created_on_device()`` is asked)."""
+
+    patient_id: str
+    study_uid: str
+    instances: int = 0
+
+    def created_on_device(self) -> list[dict[str, object]]:
+        if not self.instances:
+            return []
+        return [{"patient_id": self.patient_id, "study_uid": self.study_uid, "series": 1,
+                 "instances": self.instances}]

@@ -21,7 +21,7 @@ from pydicom.uid import ExplicitVRLittleEndian
 from conformance.engine.model import RunContext, Step, StepResult
 from conformance.findings import Finding, Severity
 from conformance.load.measure import buckets, judge_rejections, judge_targets, latency_summary
-from conformance.load.payload import PATIENT_ID, Payloads
+from conformance.load.payload import TEST_PATIENT_PREFIX, CreatedByLoad, Payloads
 from conformance.load.runner import LoadResult, run_load
 from conformance.standard import uids
 from conformance.statement.model import Load, Role, Statement
@@ -46,10 +46,11 @@ def plan(statement: Statement) -> list[Step]:
                  action=_action, time_limit=spec.time_limit + 120.0)]
 
 
-def _payloads(statement: Statement, spec: Load) -> tuple[Payloads, list[str]]:
+def _payloads(statement: Statement, spec: Load, patient_id: str
+              ) -> tuple[Payloads, list[str]]:
     sops = spec.sop_classes or tuple(filter(None, [default_sop_class(statement)]))
     tss = spec.transfer_syntaxes or (ExplicitVRLittleEndian,)
-    payloads, problems = Payloads(), []
+    payloads, problems = Payloads(patient_id=patient_id), []
     for sop in sops:
         for ts in tss:
             try:
@@ -107,7 +108,7 @@ def observation(spec: Load, statement: Statement, r: LoadResult, payloads: Paylo
                     "error_rate": spec.targets.error_rate},
         "stopped_by_time": r.stopped_by_time, "not_synthesized": problems,
         "left_on_device": {
-            "patient_id": PATIENT_ID, "study_instance_uid": payloads.study_uid,
+            "patient_id": payloads.patient_id, "study_instance_uid": payloads.study_uid,
             "series_instance_uid": payloads.series_uid,
             "instances": {uids.keyword_of(k): v for k, v in r.stored.items()}},
     }
@@ -116,12 +117,18 @@ def observation(spec: Load, statement: Statement, r: LoadResult, payloads: Paylo
 def _action(ctx: RunContext) -> StepResult:
     spec = ctx.statement.load
     assert spec is not None
-    payloads, problems = _payloads(ctx.statement, spec)
+    from conformance.services.data import run_data
+
+    # The run's token (shared with the services family), so one prefix finds its patients.
+    patient = f"{TEST_PATIENT_PREFIX}{run_data(ctx.shared).token}-LOAD"
+    payloads, problems = _payloads(ctx.statement, spec, patient)
     if not payloads.templates:
         why = "; ".join(problems) or "the statement declares no Storage SOP class as SCP"
         return StepResult.error(f"no instance to store under load: {why}")
     r = run_load(ctx.target, payloads, spec.associations, spec.instances_per_association,
                  spec.time_limit)
+    ctx.shared[f"load.created.{payloads.study_uid}"] = CreatedByLoad(
+        payloads.patient_id, payloads.study_uid, r.succeeded)
     if not r.accepted and not r.rejections:
         why = r.not_established[0] if r.not_established else "no association"
         return StepResult.error(f"could not open any association: {why}", unreachable=True)

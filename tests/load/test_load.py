@@ -35,10 +35,10 @@ def _with_load(name: str, load: Load, max_associations: int | None = None) -> St
     return dataclasses.replace(st, load=load, network=net)
 
 
-def _run(st: Statement, peer: Peer) -> RunResults:
+def _run(st: Statement, peer: Peer, ctx: RunContext | None = None) -> RunResults:
     target = Target(peer.host, peer.port, called_ae=st.network.ae_titles[0],
                     calling_ae=st.harness.ae_title)
-    return run(RunContext(st, target), build_plan(st, ["load"]))
+    return run(ctx or RunContext(st, target), build_plan(st, ["load"]))
 
 
 def _load_obs(results: RunResults) -> dict:
@@ -92,7 +92,8 @@ def test_rejections_beyond_the_maximum_must_say_local_limit_exceeded():
 def test_storescp_stores_every_instance_of_the_declared_load(storescp, tmp_path):
     before = {p.name for p in storescp.output_dir.iterdir()}
     st = _with_load("dcmtk-storescp.yaml", Load(4, 25, sop_classes=(CT,)))
-    results = _run(st, storescp)
+    ctx = RunContext(st, Target(storescp.host, storescp.port, "STORESCP"))
+    results = _run(st, storescp, ctx)
     (step,) = results.steps
     assert step.outcome == "pass", step.message
     o = _load_obs(results)
@@ -101,6 +102,14 @@ def test_storescp_stores_every_instance_of_the_declared_load(storescp, tmp_path)
     uids = {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID for p in written}
     assert len(uids) == 100  # unique UIDs
     assert o["left_on_device"]["instances"] == {"CTImageStorage": 100}
+    patient = o["left_on_device"]["patient_id"]
+    assert patient.startswith("CONFTEST-") and patient.endswith("-LOAD")
+    assert {pydicom.dcmread(p, stop_before_pixels=True).PatientID for p in written} == {patient}
+    # The run's test data inventory asks every shared value with created_on_device().
+    created = [item for v in ctx.shared.values() if hasattr(v, "created_on_device")
+               for item in v.created_on_device()]
+    assert created == [{"patient_id": patient, "series": 1, "instances": 100,
+                        "study_uid": o["left_on_device"]["study_instance_uid"]}]
     lat = o["latency_ms"]
     assert 0 < lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"]
     page = render_html(build_view(results))

@@ -121,7 +121,7 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
     and report.html, report.json and junit.xml aggregate per IOD and per finding code.
 
     Exit 0 when no errors, 1 when any error is found, 2 on bad input, 3 when an archive-mode
-    run stopped before the end (re-run to resume).
+    run stopped before the end without finding an error (re-run to resume).
     """
     from conformance.findings import Finding
     from conformance.iod import report

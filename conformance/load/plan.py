@@ -46,12 +46,24 @@ def plan(statement: Statement) -> list[Step]:
                  action=_action, time_limit=spec.time_limit + 120.0)]
 
 
+def default_transfer_syntax(statement: Statement, sop_class: str) -> str:
+    """Explicit VR Little Endian when declared for *sop_class* (or nothing is declared), else
+    the first transfer syntax the statement declares for it."""
+    cap = statement.capability(sop_class, Role.SCP)
+    if cap is None or not cap.transfer_syntaxes or ExplicitVRLittleEndian in cap.transfer_syntaxes:
+        return ExplicitVRLittleEndian
+    return cap.transfer_syntaxes[0]
+
+
+def sop_classes_of(statement: Statement, spec: Load) -> tuple[str, ...]:
+    return spec.sop_classes or tuple(filter(None, [default_sop_class(statement)]))
+
+
 def _payloads(statement: Statement, spec: Load, patient_id: str
               ) -> tuple[Payloads, list[str]]:
-    sops = spec.sop_classes or tuple(filter(None, [default_sop_class(statement)]))
-    tss = spec.transfer_syntaxes or (ExplicitVRLittleEndian,)
     payloads, problems = Payloads(patient_id=patient_id), []
-    for sop in sops:
+    for sop in sop_classes_of(statement, spec):
+        tss = spec.transfer_syntaxes or (default_transfer_syntax(statement, sop),)
         for ts in tss:
             try:
                 payloads.add(sop, ts)
@@ -63,6 +75,13 @@ def _payloads(statement: Statement, spec: Load, patient_id: str
 def _findings(spec: Load, statement: Statement, r: LoadResult) -> list[Finding]:
     out = judge_rejections(spec.associations, statement.network.max_associations,
                            r.rejections)
+    if r.contexts_refused:
+        out.append(Finding(
+            "load.contexts-rejected", Severity.ERROR,
+            f"{r.contexts_refused} association(s) were accepted without any of the proposed "
+            "presentation contexts, which the statement declares.",
+            reference="PS3.8 9.3.3.2 (Table 9-18); statement transfer_capabilities",
+            details={"count": r.contexts_refused}))
     if r.broken:
         out.append(Finding(
             "load.association-broken", Severity.ERROR,
@@ -119,6 +138,13 @@ def _action(ctx: RunContext) -> StepResult:
     assert spec is not None
     from conformance.services.data import run_data
 
+    undeclared = [uids.keyword_of(sop) for sop in sop_classes_of(ctx.statement, spec)
+                  if not ctx.statement.declares(sop, Role.SCP)]
+    if undeclared:
+        return StepResult.error(
+            f"the load section names {', '.join(undeclared)}, which the statement does not "
+            "declare with the device as SCP: a set-up mistake in the statement (declare it in "
+            "transfer_capabilities, or name a declared Storage SOP class in load.sop_classes)")
     # The run's token (shared with the services family), so one prefix finds its patients.
     patient = f"{TEST_PATIENT_PREFIX}{run_data(ctx.shared).token}-LOAD"
     payloads, problems = _payloads(ctx.statement, spec, patient)
@@ -129,9 +155,10 @@ def _action(ctx: RunContext) -> StepResult:
                  spec.time_limit)
     ctx.shared[f"load.created.{payloads.study_uid}"] = CreatedByLoad(
         payloads.patient_id, payloads.study_uid, r.succeeded)
-    if not r.accepted and not r.rejections:
+    if not r.accepted and not r.rejections and not r.contexts_refused:
         why = r.not_established[0] if r.not_established else "no association"
-        return StepResult.error(f"could not open any association: {why}", unreachable=True)
+        return StepResult.error(f"could not open any association: {why}",
+                                unreachable=r.unreachable == spec.associations)
     findings = _findings(spec, ctx.statement, r)
     lat = latency_summary(r.latencies_ms)
     p95 = f", p95 {lat['p95']:.1f} ms" if lat["p95"] is not None else ""

@@ -33,6 +33,8 @@ class LoadResult:
     accepted: int = 0
     rejections: list[dict[str, Any]] = field(default_factory=list)
     not_established: list[str] = field(default_factory=list)  # aborted, no connection, ...
+    unreachable: int = 0        # no TCP connection, or no answer to A-ASSOCIATE-RQ
+    contexts_refused: int = 0   # accepted, but none of the proposed presentation contexts
     broken: list[str] = field(default_factory=list)           # failed after being accepted
     statuses: Counter[str] = field(default_factory=Counter)    # "0x0000 success" -> count
     stored: Counter[str] = field(default_factory=Counter)      # SOP class UID -> instances
@@ -115,9 +117,13 @@ def run_load(target: Target, payloads: Payloads, associations: int, per_associat
                                        "reason": outcome.reject_reason,
                                        "meaning": outcome.reject_meaning})
             elif outcome.establishment is Establishment.ACCEPTED:
+                out.contexts_refused += 1
                 out.not_established.append("accepted, but with none of the proposed "
                                            "presentation contexts")
             else:
+                if outcome.establishment in (Establishment.NO_CONNECTION,
+                                             Establishment.NO_ANSWER):
+                    out.unreachable += 1
                 out.not_established.append(outcome.describe())
         return wire
 

@@ -206,3 +206,12 @@ def test_the_time_limit_ends_the_load_and_says_so(storescp):
     assert step.outcome == "pass" and o["stopped_by_time"]
     assert 0 < o["attempted"] < 200000
     assert [f.code for f in step.findings] == ["load.time-limit"]
+
+
+def test_a_load_of_a_sop_class_the_statement_does_not_declare_is_a_setup_error(storescp):
+    mr_enhanced = "1.2.840.10008.5.1.4.1.1.4.1"
+    st = _with_load("dcmtk-storescp.yaml", Load(1, 1, sop_classes=(mr_enhanced,)))
+    st = dataclasses.replace(st, transfer_capabilities=tuple(
+        c for c in st.transfer_capabilities if c.sop_class != mr_enhanced))
+    (step,) = _run(st, storescp).steps
+    assert step.outcome == "error" and "does not declare" in step.message

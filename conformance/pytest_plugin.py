@@ -12,11 +12,13 @@ step: ``fail`` fails with the findings and their standard references, ``error`` 
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import pytest
 
+from conformance import addresses
 from conformance.engine import RunContext, RunOptions, run
 from conformance.engine.recorder import JsonlRecorder
 from conformance.engine.results import RunResults, StepRecord
@@ -28,13 +30,25 @@ from conformance.statement import Statement, load_statement
 from conformance.suite import build_plan, scenarios_for
 
 
+def _checked(problem_of: Callable[[str], str | None]) -> Callable[[str], str]:
+    """An argparse ``type``: the value, or a usage error (pytest exit code 4) saying why not."""
+    def check(value: str) -> str:
+        problem = problem_of(value)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+    return check
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("dicom", "DICOM conformance harness")
+    ae_title, host = _checked(addresses.ae_title_problem), _checked(addresses.host_problem)
     group.addoption("--dicom-statement", help="Conformance statement to test: one test item per step.")
-    group.addoption("--dicom-host", default="127.0.0.1", help="Device under test (default 127.0.0.1).")
+    group.addoption("--dicom-host", type=host, default="127.0.0.1", help="Device under test (default 127.0.0.1).")
     group.addoption("--dicom-port", type=int, help="Its DICOM port (default: the statement's).")
-    group.addoption("--dicom-called-ae", help="Called AE title (default: the statement's first).")
-    group.addoption("--dicom-calling-ae", help="Calling AE title (default: the statement's harness.ae_title).")
+    group.addoption("--dicom-called-ae", type=ae_title, help="Called AE title (default: the statement's first).")
+    group.addoption("--dicom-calling-ae", type=ae_title,
+                    help="Calling AE title (default: the statement's harness.ae_title).")
     group.addoption("--dicom-strict", action="store_true", help="Warnings fail their step too.")
     group.addoption("--dicom-report", help="Also write report.html, results.json, junit.xml, results.jsonl here.")
     group.addoption("--dicom-scenarios", action="append", default=[], metavar="PATH",
@@ -92,7 +106,7 @@ class DicomStepItem(pytest.Item):
         strict = self.config.getoption("dicom_strict")
         if record.outcome == "skipped":
             pytest.skip(record.message)
-        if record.outcome in ("error", None):
+        if record.outcome in ("error", "setup", None):
             raise StepError(record.message or "not run")
         warnings = [f for f in record.findings if f.severity.value == "warning"]
         if record.outcome == "fail" or (strict and warnings):

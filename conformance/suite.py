@@ -9,26 +9,24 @@ faces.
 from __future__ import annotations
 
 import fnmatch
-from typing import Callable, Sequence
-
+from collections.abc import Sequence
 from pathlib import Path
 
+from conformance.dicomweb import plan as _dicomweb  # noqa: F401 - registers the dicomweb family
 from conformance.engine.model import Step
-from conformance.negotiation import plan as negotiation
+from conformance.families import Planner, families
+from conformance.load import plan as _load  # noqa: F401 - registers the load family (runs last)
 from conformance.resources import shipped_dir
 from conformance.scenario.loader import load_scenarios
 from conformance.scenario.model import Scenario
 from conformance.scenario.plan import plan_scenarios
-from conformance.services import plan as services
 from conformance.statement.model import Statement
 
-Planner = Callable[[Statement], list[Step]]
+__all__ = ["FAMILIES", "Planner", "build_plan", "default_scenarios", "matches", "scenarios_for",
+           "select"]
 
-#: family name -> planner, in run order.
-FAMILIES: dict[str, Planner] = {
-    "negotiation": negotiation.plan,
-    "services": services.plan,
-}
+#: family name -> planner, in run order (the registry of :mod:`conformance.families`).
+FAMILIES: dict[str, Planner] = families()
 
 
 def matches(step_id: str, pattern: str) -> bool:
@@ -62,9 +60,3 @@ def build_plan(statement: Statement, patterns: Sequence[str] = (),
     chosen = default_scenarios() if scenarios is None else scenarios
     return select(plan_scenarios(chosen, statement, FAMILIES), patterns)
 
-
-# The load family (conformance/load/plan.py; scenarios/storage-load.yaml runs it last). Kept
-# apart from the table above so that moving the table into a registry leaves this line alone.
-from conformance.load import plan as _load_family
-
-FAMILIES["load"] = _load_family.plan

@@ -1,4 +1,5 @@
-"""Shared CLI plumbing: turning InputError into a clear message and exit code 2."""
+"""Shared CLI plumbing: turning InputError into a clear message and exit code 2, and the
+parameter types of AE titles and hosts (checked before any network step, exit 2)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Iterator
 
 import click
 
+from conformance import addresses, limits
 from conformance.errors import InputError
 from conformance.exitcodes import ExitCode
 
@@ -20,13 +22,48 @@ class _Flag:
 
 @contextmanager
 def fail_on_input_error(exit_now: bool = True) -> Iterator[_Flag]:
-    """Print every problem of an InputError as ``file:line: [key] message`` on stderr."""
+    """Print the problems of an InputError as ``file:line: [key] message`` on stderr: the first
+    ``limits.MAX_PROBLEMS_SHOWN`` of them, long values quoted shortened."""
     flag = _Flag()
     try:
         yield flag
     except InputError as exc:
         flag.happened = True
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
+        for problem in exc.problems[:limits.MAX_PROBLEMS_SHOWN]:
+            click.echo(f"error: {limits.shorten_message(str(problem))}", err=True)
+        if len(exc.problems) > limits.MAX_PROBLEMS_SHOWN:
+            click.echo(f"error: ... and {len(exc.problems) - limits.MAX_PROBLEMS_SHOWN} more problems "
+                       "(fix these first)", err=True)
         if exit_now:
             sys.exit(ExitCode.BAD_INPUT)
+
+
+class AETitleType(click.ParamType):
+    """An AE title option (PS3.5 Table 6.2-1 VR AE); a bad one is a usage error, exit 2."""
+
+    name = "AE_TITLE"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        problem = addresses.ae_title_problem(text)
+        if problem:
+            self.fail(problem, param, ctx)
+        return text
+
+
+class HostType(click.ParamType):
+    """A host option: IPv4/IPv6 literal or RFC 1123 host name; a bad one exits 2."""
+
+    name = "HOST"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        problem = addresses.host_problem(text)
+        if problem:
+            self.fail(problem, param, ctx)
+        return text
+
+
+#: The parameter types every command uses for AE titles and hosts.
+AE_TITLE = AETitleType()
+HOST = HostType()

@@ -7,7 +7,7 @@ import time
 from typing import TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from conformance.engine.events import Event, RunFinished, RunStarted, StepFinished, StepStarted
 from conformance.engine.results import RunResults
@@ -23,7 +23,7 @@ class ConsoleProgress:
         self.live = self.console.is_terminal and not quiet
         self.quiet = quiet
         self.progress: Progress | None = None
-        self.task = None
+        self.task: TaskID | None = None
         self.counts = {"pass": 0, "fail": 0, "error": 0, "skipped": 0}
         self.started = time.monotonic()
 
@@ -40,11 +40,11 @@ class ConsoleProgress:
             elif not self.quiet:
                 self.console.print(f"running {len(event.plan)} steps against "
                                    f"{event.target['host']}:{event.target['port']} ({event.target['called_ae']})")
-        elif isinstance(event, StepStarted) and self.progress is not None:
+        elif isinstance(event, StepStarted) and self.progress is not None and self.task is not None:
             self.progress.update(self.task, description=event.step_id[-60:])
         elif isinstance(event, StepFinished):
             self.counts[event.outcome] = self.counts.get(event.outcome, 0) + 1
-            if self.progress is not None:
+            if self.progress is not None and self.task is not None:
                 self.progress.update(self.task, advance=1, ok=self.counts["pass"], bad=self.counts["fail"],
                                      err=self.counts["error"])
             if event.outcome in ("fail", "error") and not self.quiet:
@@ -64,10 +64,13 @@ def print_summary(results: RunResults, paths: dict, stream: TextIO | None = None
     """The closing lines of a run: verdict, counts, where the reports are."""
     console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
     view = build_view(results)
-    colour = {"conforms": "green", "deviates": "red", "incomplete": "yellow"}[view.verdict]
+    colour = {"conforms": "green", "deviates": "red", "incomplete": "yellow",
+              "set-up-problem": "yellow"}[view.verdict]
     c = view.counts
     console.print(f"[bold {colour}]{view.verdict.upper()}[/]: {c['pass']} passed, {c['fail']} failed, "
-                  f"{c['error']} could not test, {c['skipped']} skipped"
+                  f"{c['error']} could not test, "
+                  + (f"{c['setup']} set-up problem(s), " if c.get("setup") else "")
+                  + f"{c['skipped']} skipped"
                   + (f", {c['not run']} not run" if c["not run"] else "")
                   + f"; {view.severity_counts['error']} error and {view.severity_counts['warning']} warning findings")
     if results.aborted:

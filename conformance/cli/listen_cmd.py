@@ -9,12 +9,14 @@ from typing import TextIO
 
 import click
 
-from conformance.cli.common import fail_on_input_error
+from conformance.addresses import ae_title_problem, host_problem
+from conformance.cli.common import HOST, fail_on_input_error
 from conformance.cli.console import print_summary
 from conformance.engine.events import Event, RunStarted, StepFinished
 from conformance.engine.recorder import JsonlRecorder
 from conformance.errors import InputError, Problem
 from conformance.exitcodes import EXIT_CODES_HELP
+from conformance.limits import shorten
 from conformance.reporting import write_reports
 from conformance.statement import load_statement
 from conformance.statement.model import Role
@@ -68,14 +70,17 @@ def _destinations(values: tuple[str, ...]) -> dict[str, tuple[str, int]]:
         ae, sep, address = value.partition("=")
         host, sep2, port = address.rpartition(":")
         if not sep or not sep2 or not ae or not port.isdigit() or not 0 < int(port) < 65536:
-            raise InputError(Problem(f"--destination {value!r}: expected AE=HOST:PORT"))
+            raise InputError(Problem(f"--destination {shorten(value)!r}: expected AE=HOST:PORT"))
+        problem = ae_title_problem(ae) or (host_problem(host) if host else None)
+        if problem:
+            raise InputError(Problem(f"--destination: {problem}"))
         out[ae] = (host or "127.0.0.1", int(port))
     return out
 
 
 @click.command("listen", epilog=EXIT_CODES_HELP)
 @click.argument("statement_file", metavar="STATEMENT", type=click.Path(dir_okay=False))
-@click.option("--bind", default="127.0.0.1", show_default=True,
+@click.option("--bind", type=HOST, default="127.0.0.1", show_default=True,
               help="Address to listen on. Loopback by default; another address opens the harness to a network.")
 @click.option("--port", default=0, type=click.IntRange(0, 65535),
               help="Port (default: the statement's harness.port, else a free one, printed at start).")

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
-from conformance.cli.common import fail_on_input_error
+from conformance.cli.common import AE_TITLE, HOST, fail_on_input_error
 from conformance.cli.console import ConsoleProgress, print_summary
 from conformance.engine import RunContext, RunOptions, run as run_engine
+from conformance.engine.events import Handler
 from conformance.engine.recorder import JsonlRecorder
 from conformance.engine.results import RunResults, read_jsonl
 from conformance.exitcodes import EXIT_CODES_HELP, ExitCode
@@ -26,7 +27,8 @@ def _timeouts(connect: float, acse: float, dimse: float) -> Timeouts:
 
 
 def execute(statement: Statement, target: Target, out: Path, patterns: tuple[str, ...],
-            options: RunOptions, quiet: bool = False, scenario_paths: tuple[str, ...] = ()) -> RunResults:
+            options: RunOptions, quiet: bool = False, scenario_paths: tuple[str, ...] = (),
+            shared: dict | None = None) -> RunResults:
     """Plan, run with console progress and the JSONL recorder, write the reports, print the summary."""
     with fail_on_input_error():
         scenarios = scenarios_for(scenario_paths)
@@ -35,8 +37,8 @@ def execute(statement: Statement, target: Target, out: Path, patterns: tuple[str
         click.echo(f"error: no step matches {' or '.join(patterns)!s}; see --list", err=True)
         sys.exit(ExitCode.BAD_INPUT)
     out.mkdir(parents=True, exist_ok=True)
-    handlers = [ConsoleProgress(quiet=quiet), JsonlRecorder(out / "results.jsonl")]
-    results = run_engine(RunContext(statement, target, options), steps, handlers)
+    handlers: list[Handler] = [ConsoleProgress(quiet=quiet), JsonlRecorder(out / "results.jsonl")]
+    results = run_engine(RunContext(statement, target, options, shared=dict(shared or {})), steps, handlers)
     paths = {"jsonl": out / "results.jsonl", **write_reports(results, out)}
     print_summary(results, paths)
     return results
@@ -65,10 +67,10 @@ def with_timeouts(fn):  # type: ignore[no-untyped-def]
 
 @click.command("run", epilog=EXIT_CODES_HELP)
 @click.argument("statement_file", metavar="STATEMENT", type=click.Path(dir_okay=False))
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address of the device under test.")
+@click.option("--host", type=HOST, default="127.0.0.1", show_default=True, help="Address of the device under test.")
 @click.option("--port", type=click.IntRange(1, 65535), help="Its DICOM port (default: the statement's).")
-@click.option("--called-ae", help="Called AE title (default: the statement's first AE title).")
-@click.option("--calling-ae", help="Calling AE title of the harness (default: the statement's harness.ae_title).")
+@click.option("--called-ae", type=AE_TITLE, help="Called AE title (default: the statement's first AE title).")
+@click.option("--calling-ae", type=AE_TITLE, help="Calling AE title of the harness (default: the statement's harness.ae_title).")
 @click.option("--harness-port", type=click.IntRange(1, 65535),
               help="Loopback port the harness listens on for C-MOVE sub-operations and storage "
                    "commitment reports: the port the device has configured for the harness "
@@ -84,11 +86,21 @@ def with_timeouts(fn):  # type: ignore[no-untyped-def]
 @click.option("--list", "list_only", is_flag=True, help="List the planned steps and exit.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--debug", is_flag=True, help="Log pynetdicom's protocol messages to stderr.")
+@click.option("--dicomweb-url", envvar="CONFORMANCE_DICOMWEB_URL", metavar="URL",
+              help="DICOMweb origin server (http://HOST:PORT) the statement's dicomweb paths are "
+                   "joined to. Env: CONFORMANCE_DICOMWEB_URL.")
+@click.option("--dicomweb-token", envvar="CONFORMANCE_DICOMWEB_TOKEN", metavar="TOKEN",
+              help="Bearer token for a statement with dicomweb.authentication: bearer (never written "
+                   "to reports or results). Env: CONFORMANCE_DICOMWEB_TOKEN; Basic: "
+                   "CONFORMANCE_DICOMWEB_USER and CONFORMANCE_DICOMWEB_PASSWORD.")
+@click.option("--http-timeout", default=30.0, show_default=True, type=float,
+              help="Seconds for each DICOMweb connect, read and write.")
 @with_timeouts
 def run(statement_file: str, host: str, port: int | None, called_ae: str | None, calling_ae: str | None,
         harness_port: int | None, out: str | None, patterns: tuple[str, ...], scenario_paths: tuple[str, ...],
         strict: bool, packing: str, list_only: bool,
-        quiet: bool, debug: bool, connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
+        quiet: bool, debug: bool, dicomweb_url: str | None, dicomweb_token: str | None,
+        http_timeout: float, connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
     """Test the device at HOST:PORT against STATEMENT and write the reports."""
     _debug_logging(debug)
     with fail_on_input_error():
@@ -106,8 +118,10 @@ def run(statement_file: str, host: str, port: int | None, called_ae: str | None,
                     calling_ae or statement.harness.ae_title, _timeouts(connect_timeout, acse_timeout, dimse_timeout),
                     harness_port=harness_port)
     folder = Path(out) if out else Path("reports") / Path(statement_file).stem
+    from conformance.dicomweb.client import ACCESS_KEY, WebAccess
+    web = WebAccess.from_env(origin=dicomweb_url, token=dicomweb_token, timeout=http_timeout)
     results = execute(statement, target, folder, patterns, RunOptions(strict=strict, packing=packing), quiet,
-                      scenario_paths)
+                      scenario_paths, shared={ACCESS_KEY: web})
     sys.exit(results.exit_code())
 
 
@@ -147,7 +161,10 @@ def report(results_file: str, out: str | None) -> None:
     if not results.complete:
         click.echo("note: this run did not finish; the report shows what was recorded", err=True)
     if results.damaged_lines:
-        click.echo(f"note: {results.damaged_lines} damaged line(s) at the end were skipped", err=True)
+        numbers = ", ".join(map(str, results.damaged_line_numbers))
+        more = ", ..." if results.damaged_lines > len(results.damaged_line_numbers) else ""
+        click.echo(f"note: {results.damaged_lines} damaged line(s) of {results_file} skipped "
+                   f"(line {numbers}{more}): cut by a kill, not UTF-8 or not an event", err=True)
     print_summary(results, paths)
 
 

@@ -10,9 +10,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from conformance.cli.common import fail_on_input_error
+from conformance.cli.common import AE_TITLE, HOST, fail_on_input_error
 from conformance.cli.run_cmd import with_timeouts
 from conformance.exitcodes import EXIT_CODES_HELP, ExitCode
+from conformance.families.probes import probe_discovery
 from conformance.negotiation.discover import DiscoveryError, discover as run_discovery
 from conformance.negotiation.target import Target, Timeouts
 from conformance.reporting.compare_page import render_compare_html
@@ -68,11 +69,11 @@ def compare(a: str, b: str, fmt: str, out: str | None) -> None:
         for f in result.flags:
             console.print(f"[{'red' if f.severity == 'error' else 'yellow' if f.severity == 'warning' else 'dim'}]"
                           f"{f.severity}[/] ({f.topic}): {f.message}")
-        blocking = result.blocking
+        blocking = not result.compatible
         console.print(f"[bold {'red' if blocking else 'green'}]{'NOT COMPATIBLE' if blocking else 'COMPATIBLE'}[/]: "
                       f"{sum(1 for p in result.pairings if p.state == OK)} of {len(result.pairings)} SOP classes sent "
                       "have a transfer syntax in common")
-    sys.exit(ExitCode.DEVIATION if result.blocking else ExitCode.OK)
+    sys.exit(ExitCode.OK if result.compatible else ExitCode.DEVIATION)
 
 
 def _target(host: str, port: int, called_ae: str, calling_ae: str, connect: float, acse: float, dimse: float) -> Target:
@@ -80,36 +81,65 @@ def _target(host: str, port: int, called_ae: str, calling_ae: str, connect: floa
 
 
 @click.command("discover", epilog=EXIT_CODES_HELP)
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", type=HOST, default="127.0.0.1", show_default=True)
 @click.option("--port", required=True, type=click.IntRange(1, 65535))
-@click.option("--called-ae", default="ANY-SCP", show_default=True, help="The device's AE title, if it checks it.")
-@click.option("--calling-ae", default="CONFORMANCE", show_default=True)
+@click.option("--called-ae", type=AE_TITLE, default="ANY-SCP", show_default=True, help="The device's AE title, if it checks it.")
+@click.option("--calling-ae", type=AE_TITLE, default="CONFORMANCE", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the draft statement here (default: standard output).")
+@click.option("--packing", type=click.IntRange(2, 128), default=128, show_default=True,
+              help="Presentation contexts per association (smaller ones are retried if the device drops a proposal).")
+@click.option("--dicomweb-url", envvar="CONFORMANCE_DICOMWEB_URL", metavar="URL",
+              help="Also probe this DICOMweb base URL (http://HOST:PORT/PATH), read-only; "
+                   "credentials from CONFORMANCE_DICOMWEB_TOKEN / _USER / _PASSWORD.")
 @with_timeouts
-def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | None,
+def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | None, packing: int,
+             dicomweb_url: str | None,
              connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
     """Probe an unknown device and write a draft statement (YAML, valid against the schema)."""
     target = _target(host, port, called_ae, calling_ae, connect_timeout, acse_timeout, dimse_timeout)
     try:
-        found = run_discovery(target)
+        found = run_discovery(target, packing)
+        probe_discovery(found)
     except DiscoveryError as exc:
         click.echo(f"error: could not discover: {exc}", err=True)
         sys.exit(ExitCode.COULD_NOT_TEST)
-    _write(draft_statement(found), out)
+    draft = draft_statement(found)
+    if dicomweb_url:
+        from urllib.parse import urlsplit
+
+        from conformance.dicomweb.client import WebAccess
+        from conformance.dicomweb.discover import discover_web, draft_section
+        access = WebAccess.from_env(timeout=connect_timeout)
+        web = discover_web(dicomweb_url, access, "bearer" if access.token else
+                           "basic" if access.user else "none")
+        draft += draft_section(web, urlsplit(dicomweb_url).path or "/")
+    _write(draft, out)
     click.echo(f"{len(found.accepted)} SOP classes accepted as SCP, {len(found.role_selection)} with role selection "
                f"as SCU; {found.associations} associations", err=True)
+    if found.packing_limit is not None:
+        click.echo(f"finding: the device dropped an association proposing {found.packing_limit} presentation "
+                   f"contexts; discovery used at most {found.packing} per association", err=True)
+    refused = [uids.keyword_of(s) for s, r in found.services.items() if r.get("refused")]
+    if refused:
+        click.echo(f"negotiable but refused: {', '.join(refused)} (services.refused in the draft)", err=True)
 
 
 @click.command("diff", epilog=EXIT_CODES_HELP)
 @click.argument("statement_file", metavar="STATEMENT", type=click.Path(dir_okay=False))
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", type=HOST, default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), help="Default: the statement's.")
-@click.option("--called-ae", help="Default: the statement's first AE title.")
-@click.option("--calling-ae", help="Default: the statement's harness.ae_title.")
+@click.option("--called-ae", type=AE_TITLE, help="Default: the statement's first AE title.")
+@click.option("--calling-ae", type=AE_TITLE, help="Default: the statement's harness.ae_title.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--packing", type=click.IntRange(2, 128), default=128, show_default=True,
+              help="Presentation contexts per association (smaller ones are retried if the device drops a proposal).")
+@click.option("--dicomweb-url", envvar="CONFORMANCE_DICOMWEB_URL", metavar="URL",
+              help="Also diff the statement's dicomweb section: the origin (http://HOST:PORT) its paths "
+                   "are joined to; probed read-only.")
 @with_timeouts
 def diff(statement_file: str, host: str, port: int | None, called_ae: str | None, calling_ae: str | None,
-         fmt: str, connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
+         fmt: str, packing: int, dicomweb_url: str | None, connect_timeout: float, acse_timeout: float,
+         dimse_timeout: float) -> None:
     """Discover the device, then list where it differs from STATEMENT, claim by claim."""
     with fail_on_input_error():
         st = load_statement(statement_file)
@@ -119,11 +149,21 @@ def diff(statement_file: str, host: str, port: int | None, called_ae: str | None
     target = _target(host, port, called_ae or st.network.ae_titles[0], calling_ae or st.harness.ae_title,
                      connect_timeout, acse_timeout, dimse_timeout)
     try:
-        found = run_discovery(target)
+        found = run_discovery(target, packing)
+        probe_discovery(found, st.harness.move_destination or st.harness.ae_title)
     except DiscoveryError as exc:
         click.echo(f"error: could not discover: {exc}", err=True)
         sys.exit(ExitCode.COULD_NOT_TEST)
     differences = diff_statement(st, found)
+    web_service = st.dicomweb and (st.dicomweb.wado_rs or st.dicomweb.qido_rs)
+    if dicomweb_url and st.dicomweb and web_service:
+        from conformance.dicomweb.client import WebAccess, service_url
+        from conformance.dicomweb.discover import diff_web, discover_web
+        from conformance.statement.diff import Difference
+        access = WebAccess.from_env(origin=dicomweb_url, timeout=connect_timeout)
+        base = service_url(web_service.url, access.origin) or dicomweb_url
+        web = discover_web(base, access, st.dicomweb.authentication)
+        differences += [Difference(*d) for d in diff_web(st.dicomweb, web)]
     errors = [d for d in differences if d.severity == "error"]
     if fmt == "json":
         click.echo(json.dumps([vars(d) for d in differences], indent=1))

@@ -21,21 +21,14 @@ def _bad_input(message: str) -> None:
 
 
 def _load_facts(path: str | None) -> dict[str, bool]:
-    """A JSON or YAML mapping ``{condition text or location key: true|false}``."""
+    """A JSON or YAML mapping ``{condition text or location key: true|false}``, read within
+    the limits of :mod:`conformance.limits` (file size, aliases, depth)."""
     if not path:
         return {}
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        _bad_input(f"cannot read facts file {path}: {exc}")
-    try:
-        data: Any = json.loads(text)
-    except ValueError:
-        try:
-            from ruamel.yaml import YAML
-            data = YAML(typ="safe").load(text)
-        except Exception as exc:
-            _bad_input(f"facts file {path} is neither JSON nor YAML: {exc}")
+    from conformance.cli.common import fail_on_input_error
+    from conformance.statement.yamlsource import load_document
+    with fail_on_input_error():
+        data: Any = load_document(path, "facts file").data
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, bool)
                                              for k, v in data.items()):
         _bad_input(f"facts file {path} must map condition texts or keys to true/false")

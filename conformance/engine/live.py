@@ -13,16 +13,12 @@ validation workers); one lock keeps each step's events together and in order.
 from __future__ import annotations
 
 import threading
-import uuid
 from typing import Any, Mapping, Sequence
 
-from conformance import __version__
-from conformance.engine.events import (
-    Event, FindingReported, Handler, RunFinished, RunStarted, StepFinished, StepStarted,
-)
+from conformance.engine.emitter import Emitter
+from conformance.engine.events import Handler
 from conformance.engine.model import StepResult
 from conformance.engine.results import ResultsBuilder, RunResults
-from conformance.engine.runner import _now
 from conformance.statement.model import Statement
 
 
@@ -44,22 +40,16 @@ class LiveRun:
     def __init__(self, statement: Statement, target: Mapping[str, Any], options: Mapping[str, Any],
                  handlers: Sequence[Handler] = ()) -> None:
         self.statement, self.target, self.options = statement, dict(target), dict(options)
-        self.builder = ResultsBuilder()
-        self.handlers: list[Handler] = [self.builder, *handlers]
+        self.emitter = Emitter(handlers)
+        self.builder: ResultsBuilder = self.emitter.builder
+        self.handlers: list[Handler] = self.emitter.handlers
         self._lock = threading.Lock()
         self._seen: set[str] = set()
         self.finished = False
 
-    def _emit(self, event: Event) -> None:
-        for handler in self.handlers:
-            handler.handle(event)
-
     def start(self) -> "LiveRun":
         with self._lock:
-            self._emit(RunStarted(
-                run_id=uuid.uuid4().hex, at=_now(), harness_version=__version__, target=self.target,
-                statement=dict(self.statement.data), statement_file=self.statement.file,
-                plan=[], options=self.options))
+            self.emitter.run_started(self.target, self.statement, [], self.options)
         return self
 
     def seen(self, step_id: str) -> bool:
@@ -74,19 +64,13 @@ class LiveRun:
             if self.finished or step_id in self._seen:
                 return False
             self._seen.add(step_id)
-            self._emit(StepStarted(step_id, _now(), title, reference))
-            for finding in result.findings:
-                self._emit(FindingReported(step_id, finding))
-            self._emit(StepFinished(step_id, result.final_outcome().value, round(duration, 4),
-                                    result.message, list(result.observations)))
+            self.emitter.step_started(step_id, title, reference)
+            self.emitter.step_finished(step_id, result, duration)
             return True
 
     def finish(self, aborted: str | None = None) -> RunResults:
         with self._lock:
             if not self.finished:
                 self.finished = True
-                results = self.builder.results
-                self._emit(RunFinished(_now(), results.counts(), int(results.exit_code()), aborted))
-                for handler in self.handlers:
-                    handler.close()
+                self.emitter.run_finished(aborted)
         return self.builder.results

@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from conformance.findings import Finding, Severity
-from conformance.negotiation.target import Target
+from conformance.wire.target import Target
 from conformance.statement.model import Statement
 
 
@@ -15,14 +15,18 @@ class Outcome(str, Enum):
     """How a step ended.
 
     ``pass``: what was tested conforms (warnings may be attached). ``fail``: the device
-    deviates from its statement or the standard. ``error``: the harness could not test
-    (no connection, no answer, aborted, timed out). ``skipped``: not applicable or not
-    implemented, with the reason.
+    deviates from its statement or the standard (including a claimed service refused by
+    A-ABORT or a failure status). ``error``: the harness could not test (no connection, no
+    answer within a timeout). ``setup``: a set-up problem at the site (the device does not
+    know the harness' AE title, port or move destination); the message says what to
+    configure. ``skipped``: not applicable or not implemented, with the reason.
+    See :mod:`conformance.families.verdict` and README "Verdict rules".
     """
 
     PASS = "pass"
     FAIL = "fail"
     ERROR = "error"
+    SETUP = "setup"
     SKIPPED = "skipped"
 
 
@@ -31,7 +35,7 @@ class StepResult:
     """What a step found. ``outcome`` is derived from the findings when not given."""
 
     findings: list[Finding] = field(default_factory=list)
-    observations: list[Mapping[str, Any]] = field(default_factory=list)
+    observations: Sequence[Mapping[str, Any]] = field(default_factory=list)
     message: str = ""
     outcome: Outcome | None = None
     #: The harness could not reach the device at all (no TCP connection, or no answer to

@@ -10,24 +10,17 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from dataclasses import replace
-from datetime import datetime, timezone
 from typing import Callable, Sequence
 
-from conformance import __version__
-from conformance.engine.events import (
-    Event, FindingReported, Handler, RunFinished, RunStarted, StepFinished, StepStarted,
-)
+from conformance.engine.emitter import Emitter
+from conformance.engine.events import Handler
 from conformance.engine.model import RunContext, Step, StepResult
-from conformance.engine.results import ResultsBuilder, RunResults
-from conformance.negotiation.association import Establishment, ProposedContext
-from conformance.negotiation.wire import negotiate
+from conformance.engine.results import RunResults
 from conformance.standard.uids import IMPLICIT_VR_LITTLE_ENDIAN, VERIFICATION
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+from conformance.wire.contexts import ProposedContext
+from conformance.wire.outcome import Establishment
+from conformance.wire.requestor import negotiate
 
 
 def _bounded(fn: Callable[[], object], limit: float) -> tuple[bool, object]:
@@ -65,16 +58,12 @@ def device_alive(ctx: RunContext) -> tuple[bool, str]:
 
 
 class _Run:
-    def __init__(self, ctx: RunContext, steps: Sequence[Step], handlers: Sequence[Handler]):
-        self.ctx, self.steps, self.handlers = ctx, list(steps), list(handlers)
+    def __init__(self, ctx: RunContext, steps: Sequence[Step], emitter: Emitter):
+        self.ctx, self.steps, self.emitter = ctx, list(steps), emitter
         self.batch_results: dict[str, StepResult] = {}
         self.done_batches: set[str] = set()
         self.aborted: str | None = None
         self.liveness_checked: set[str] = set()
-
-    def emit(self, event: Event) -> None:
-        for handler in self.handlers:
-            handler.handle(event)
 
     def execute(self, step: Step) -> StepResult:
         ctx = self.ctx
@@ -85,8 +74,8 @@ class _Run:
                 members = [s for s in self.steps if s.batch is not None and s.batch.key == key]
                 limit = step.batch.time_limit(ctx, members)
                 finished, value = _bounded(lambda: step.batch.run(ctx, members), limit)  # type: ignore[union-attr]
-                if finished:
-                    self.batch_results.update(value)  # type: ignore[arg-type]
+                if finished and isinstance(value, dict):
+                    self.batch_results.update(value)
                 else:
                     for m in members:
                         self.batch_results[m.id] = StepResult.error(
@@ -101,7 +90,7 @@ class _Run:
         return value  # type: ignore[return-value]
 
     def run_step(self, step: Step) -> None:
-        self.emit(StepStarted(step.id, _now()))
+        self.emitter.step_started(step.id)
         start = time.monotonic()
         if self.aborted:
             result = StepResult.error(f"not run: {self.aborted}")
@@ -116,25 +105,19 @@ class _Run:
                 alive, how = device_alive(self.ctx)
                 if not alive:
                     self.aborted = f"device unreachable at {self.ctx.target.address} ({how})"
-        for finding in result.findings:
-            self.emit(FindingReported(step.id, finding))
-        self.emit(StepFinished(step.id, result.final_outcome().value, round(time.monotonic() - start, 4),
-                               result.message, list(result.observations)))
+        self.emitter.step_finished(step.id, result, time.monotonic() - start)
 
 
 def run(ctx: RunContext, steps: Sequence[Step], handlers: Sequence[Handler] = ()) -> RunResults:
     """Run *steps* against ``ctx.target``; return the results (also sent to *handlers*)."""
-    builder = ResultsBuilder()
-    runner = _Run(ctx, steps, [builder, *handlers])
+    emitter = Emitter(handlers)
+    runner = _Run(ctx, steps, emitter)
     t = ctx.target
-    runner.emit(RunStarted(
-        run_id=uuid.uuid4().hex, at=_now(), harness_version=__version__,
+    emitter.run_started(
         target={"host": t.host, "port": t.port, "called_ae": t.called_ae, "calling_ae": t.calling_ae,
                 "timeouts": vars(t.timeouts)},
-        statement=dict(ctx.statement.data), statement_file=ctx.statement.file,
-        plan=[s.describe() for s in steps],
-        options={"strict": ctx.options.strict, "packing": ctx.options.packing},
-    ))
+        statement=ctx.statement, plan=[s.describe() for s in steps],
+        options={"strict": ctx.options.strict, "packing": ctx.options.packing})
     try:
         for step in steps:
             runner.run_step(step)
@@ -148,8 +131,5 @@ def run(ctx: RunContext, steps: Sequence[Step], handlers: Sequence[Handler] = ()
             except Exception:  # noqa: BLE001 - a failing cleanup must not hide the results
                 pass
         ctx.cleanups.clear()
-        results = builder.results
-        runner.emit(RunFinished(_now(), results.counts(), int(results.exit_code()), runner.aborted))
-        for handler in runner.handlers:
-            handler.close()
-    return builder.results
+        emitter.run_finished(runner.aborted)
+    return emitter.builder.results

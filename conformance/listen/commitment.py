@@ -26,15 +26,15 @@ from pydicom.dataset import Dataset
 
 from conformance.engine.model import Outcome, StepResult
 from conformance.findings import Finding, Severity
-from conformance.listen import dimse
-from conformance.listen.dimse import Message
 from conformance.listen.requestor import request
 from conformance.listen.server import Association
-from conformance.negotiation.association import ProposedContext
-from conformance.negotiation.target import Target, Timeouts
-from conformance.services import wire
 from conformance.services.commitment import PUSH_MODEL, PUSH_MODEL_INSTANCE
 from conformance.standard.uids import is_valid_uid
+from conformance.wire import dimse
+from conformance.wire import requestor as wire
+from conformance.wire.contexts import ProposedContext
+from conformance.wire.dimse import Message
+from conformance.wire.target import Target, Timeouts
 
 if TYPE_CHECKING:
     from conformance.listen.session import ListenSession

@@ -24,10 +24,10 @@ from pydicom.dataset import Dataset
 
 from conformance.engine.model import StepResult
 from conformance.findings import Finding, Severity
-from conformance.listen import dimse
-from conformance.listen.dimse import Message
 from conformance.listen.server import Association
 from conformance.listen.store import safe_uid
+from conformance.wire import dimse
+from conformance.wire.dimse import Message
 
 if TYPE_CHECKING:
     from conformance.listen.session import ListenSession

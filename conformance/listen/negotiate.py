@@ -24,18 +24,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from conformance.findings import Finding, Severity
-from conformance.listen.dimse import DATASET_SYNTAXES
 from conformance.listen.misbehaviour import Misbehaviour
-from conformance.listen.pdu import (
-    ABSTRACT_SYNTAX_NOT_SUPPORTED,
-    ACCEPTANCE,
-    APPLICATION_CONTEXT,
-    TRANSFER_SYNTAXES_NOT_SUPPORTED,
-    AssociateRequest,
-    ProposedContext,
-)
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
+from conformance.wire.contexts import (
+    ABSTRACT_SYNTAX_NOT_SUPPORTED,
+    ACCEPTANCE,
+    TRANSFER_SYNTAXES_NOT_SUPPORTED,
+)
+from conformance.wire.dimse import DATASET_SYNTAXES
+from conformance.wire.identity import APPLICATION_CONTEXT
+from conformance.wire.pdu import AssociateRequest
+from conformance.wire.pdu import RequestedContext as ProposedContext
 
 VERIFICATION = "1.2.840.10008.1.1"
 MWL_FIND = "1.2.840.10008.5.1.4.31"

@@ -16,7 +16,6 @@ relational queries are not declared by extended negotiation here); C-MOVE destin
 
 from __future__ import annotations
 
-import select
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -25,15 +24,15 @@ from pydicom.dataset import Dataset
 
 from conformance.engine.model import StepResult
 from conformance.findings import Finding, Severity
-from conformance.listen import dimse
-from conformance.listen.dimse import Message
 from conformance.listen.requestor import dataset_bytes
 from conformance.listen.server import Association
-from conformance.negotiation.association import ProposedContext
-from conformance.negotiation.target import Target, Timeouts
 from conformance.services.matching import find_responses, matches
-from conformance.services import wire
 from conformance.standard import uids
+from conformance.wire import dimse
+from conformance.wire import requestor as wire
+from conformance.wire.contexts import ProposedContext
+from conformance.wire.dimse import Message
+from conformance.wire.target import Target, Timeouts
 
 if TYPE_CHECKING:
     from conformance.listen.session import ListenSession
@@ -75,18 +74,8 @@ def _decode(assoc: Association, msg: Message) -> Dataset:
 
 
 def _cancelled(assoc: Association, msg_id: int) -> bool:
-    """A C-CANCEL-RQ for *msg_id* waiting on the socket? (PS3.7 9.3.2.3) Never blocks."""
-    try:
-        ready, _w, _x = select.select([assoc.sock], [], [], 0)
-    except (OSError, ValueError):
-        return False
-    if not ready:
-        return False
-    try:
-        nxt = assoc.read_message(assoc.server.limits.dimse_timeout)
-    except Exception:  # noqa: BLE001 - the main loop sees the end of the association
-        return True
-    return nxt.command.field == dimse.C_CANCEL_RQ and nxt.command.us(0x0120) == msg_id
+    """A C-CANCEL-RQ for *msg_id* waiting on the association? (PS3.7 9.3.2.3) Never blocks."""
+    return assoc.cancel_requested(msg_id, assoc.server.limits.dimse_timeout)
 
 
 class FindSCP:

@@ -1,35 +1,22 @@
 """The harness as association requestor inside a listen session: C-STORE sub-operations of a
 C-MOVE to the move destination (PS3.4 C.4.2.3.1), and the storage commitment N-EVENT-REPORT
-on a new association (PS3.4 J.3.3). Association set-up is :func:`conformance.services.wire.
-open_association` (shared with the services family), and so is reading the response
-(``WireAssociation.read_message``); this adds sending any DIMSE request.
-"""
+on a new association (PS3.4 J.3.3). Association set-up and the exchange are
+:mod:`conformance.wire.requestor` (shared with the services family)."""
 
 from __future__ import annotations
 
 import struct
+from typing import Any
 
-from conformance.listen import dimse
-from conformance.listen.dimse import Command
-from conformance.listen.pdu import p_data
-from conformance.services.wire import WireAssociation, WireError
+from conformance.wire.dimse import Command
+from conformance.wire.requestor import RequestorAssociation
 
 
-def request(wire: WireAssociation, context_id: int, fields: dict[int, object], data: bytes | None,
+def request(wire: RequestorAssociation, context_id: int, fields: dict[int, Any], data: bytes | None,
             timeout: float) -> tuple[Command, bytes]:
-    """Send one DIMSE request and wait (bounded) for its response: (command, data set bytes)."""
-    fields = dict(fields)
-    fields[0x0800] = dimse.NO_DATA_SET if data is None else 0x0000
-    out = p_data(context_id, dimse.encode_command(fields), True, wire.max_pdu)
-    if data is not None:
-        out += p_data(context_id, data, False, wire.max_pdu)
-    try:
-        wire.sock.sendall(out)
-    except OSError as exc:
-        wire._broken()
-        raise WireError(f"could not send: {exc}") from None
-    _cid, response, dataset = wire.read_message(timeout)
-    return Command(response), dataset or b""
+    """Send one DIMSE request and wait (bounded) for its response: (command, data set bytes).
+    Raises :class:`conformance.wire.association.WireError` (typed ``end``)."""
+    return wire.exchange(context_id, fields, data, timeout)
 
 
 def dataset_bytes(path: str) -> bytes | None:

@@ -45,17 +45,18 @@ from conformance.engine.live import LiveRun
 from conformance.engine.model import Outcome, StepResult
 from conformance.engine.results import RunResults
 from conformance.findings import Finding, Severity
-from conformance.listen import dimse
-from conformance.listen.dimse import Message
 from conformance.listen.misbehaviour import Misbehaviour
 from conformance.listen.negotiate import Answer, check_proposal, check_request
-from conformance.listen.pdu import AssociateRequest
+from conformance.listen import commitment, mpps, query, worklist
 from conformance.listen.server import Association, Limits, Listener
 from conformance.listen.storage import StorageSCP
 from conformance.listen.store import Store, StoredInstance, safe_uid
 from conformance.services.status import FAILURE, classify
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
+from conformance.wire import dimse
+from conformance.wire.dimse import Message
+from conformance.wire.pdu import AssociateRequest
 
 
 @dataclass
@@ -193,7 +194,6 @@ class ListenSession:
         return self.run.report(step_id, title, reference, result, duration)
 
     def _build_services(self, storage: StorageSCP) -> None:
-        from conformance.listen import commitment, mpps, query, worklist
         self.services = {"storage": storage, "echo": self._echo}
         self.services.update(query.services(self))
         self.services["worklist"] = worklist.WorklistSCP(self)

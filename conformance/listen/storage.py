@@ -20,12 +20,12 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from conformance.findings import Finding, Severity
-from conformance.listen import dimse
-from conformance.listen.dimse import Message
 from conformance.listen.misbehaviour import Misbehaviour
 from conformance.listen.server import Association
 from conformance.listen.store import Store, StoredInstance, file_header, safe_uid
 from conformance.services.status import FAILURE, classify
+from conformance.wire import dimse
+from conformance.wire.dimse import Message
 
 #: What the session hears per C-STORE: (association, item or None, status, findings).
 Arrival = Callable[[Association, "StoredInstance | None", int, list[Finding], Message], None]

@@ -22,8 +22,8 @@ from pathlib import Path
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
-from conformance.listen.pdu import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION
 from conformance.standard.uids import is_valid_uid
+from conformance.wire.identity import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION
 
 
 def safe_uid(value: str) -> bool:

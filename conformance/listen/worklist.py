@@ -28,10 +28,10 @@ from pydicom.dataset import Dataset
 
 from conformance.engine.model import StepResult
 from conformance.findings import Finding, Severity
-from conformance.listen import dimse
-from conformance.listen.dimse import Message
 from conformance.listen.server import Association
 from conformance.services.worklist import worklist_answers
+from conformance.wire import dimse
+from conformance.wire.dimse import Message
 
 if TYPE_CHECKING:
     from conformance.listen.session import ListenSession
@@ -99,7 +99,7 @@ class WorklistSCP:
                 reference="PS3.5 7")]))
             return
         findings, used = query_findings(ident, self.declared_keys(), what)
-        answers = worklist_answers(self.session.config.worklist_items, ident)
+        answers = worklist_answers(list(self.session.config.worklist_items), ident)
         for ans in answers:
             assoc.respond(msg, dimse.C_FIND_RSP, 0xFF00, data=dimse.encode_data_set(ans, ts))
         assoc.respond(msg, dimse.C_FIND_RSP, 0x0000)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from pydicom.uid import ExplicitVRLittleEndian
 
 from conformance.engine.model import RunContext, Step, StepResult
+from conformance.families.registry import planner
 from conformance.findings import Finding, Severity
 from conformance.load.measure import buckets, judge_rejections, judge_targets, latency_summary
 from conformance.load.payload import TEST_PATIENT_PREFIX, CreatedByLoad, Payloads
@@ -36,6 +37,7 @@ def default_sop_class(statement: Statement) -> str | None:
                  if uids.keyword_of(c.sop_class).endswith("Storage")), None)
 
 
+@planner("load", family="load", order=200)
 def plan(statement: Statement) -> list[Step]:
     """No ``load`` section, no step: a load test runs only when the statement asks for it."""
     spec = statement.load

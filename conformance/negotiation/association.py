@@ -1,4 +1,7 @@
-"""Open one association with a device and describe what happened, as data.
+"""Open one association with a device through pynetdicom's requestor (the SCU calls not yet on
+:mod:`conformance.wire`: C-FIND, C-MOVE, MPPS, commitment, the scenario kinds), describe what
+happened, as data. The outcome types live in :mod:`conformance.wire.outcome` and are
+re-exported here; the harness identity is :mod:`conformance.wire.identity`'s.
 
 Wraps pynetdicom's requestor so that every outcome (accepted, rejected with result /
 source / reason, aborted, no TCP connection, no answer within the ACSE timeout) is a
@@ -12,8 +15,6 @@ from __future__ import annotations
 import socket
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Iterator, Sequence
 
 from pynetdicom import AE, evt
@@ -21,94 +22,17 @@ from pynetdicom.association import Association
 from pynetdicom.pdu import A_ASSOCIATE_RJ
 from pynetdicom.presentation import PresentationContext, build_context, build_role
 
-from conformance.negotiation.target import Target
+from conformance.wire.contexts import CONTEXT_RESULTS, ContextResult, ProposedContext
+from conformance.wire.identity import (
+    IMPLEMENTATION_CLASS_UID,
+    IMPLEMENTATION_VERSION,
+    MAX_PDU_RECEIVE,
+)
+from conformance.wire.outcome import REJECT_REASONS, AssociationOutcome, Establishment
+from conformance.wire.target import Target
 
-
-class Establishment(str, Enum):
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"          # A-ASSOCIATE-RJ
-    ABORTED = "aborted"            # A-ABORT / A-P-ABORT during set-up
-    NO_CONNECTION = "no-connection"  # TCP connect failed (refused, unreachable, timed out)
-    NO_ANSWER = "no-answer"        # TCP up, no A-ASSOCIATE-AC/RJ within the ACSE timeout
-
-
-#: PS3.8 Table 9-18, presentation context result/reason.
-CONTEXT_RESULTS = {
-    0: "acceptance",
-    1: "user-rejection",
-    2: "no-reason (provider rejection)",
-    3: "abstract-syntax-not-supported (provider rejection)",
-    4: "transfer-syntaxes-not-supported (provider rejection)",
-}
-
-#: PS3.8 Table 9-21, A-ASSOCIATE-RJ (source, reason) -> meaning.
-REJECT_REASONS = {
-    (1, 1): "no-reason-given",
-    (1, 2): "application-context-name-not-supported",
-    (1, 3): "calling-AE-title-not-recognized",
-    (1, 7): "called-AE-title-not-recognized",
-    (2, 1): "no-reason-given (ACSE)",
-    (2, 2): "protocol-version-not-supported",
-    (3, 1): "temporary-congestion",
-    (3, 2): "local-limit-exceeded",
-}
-
-
-@dataclass(frozen=True)
-class ProposedContext:
-    """A presentation context to propose: one abstract syntax, its transfer syntaxes, and
-    optionally an SCP/SCU Role Selection item (PS3.7 D.3.3.4) from the harness' side."""
-
-    sop_class: str
-    transfer_syntaxes: tuple[str, ...]
-    scu_role: bool | None = None
-    scp_role: bool | None = None
-
-
-@dataclass(frozen=True)
-class ContextResult:
-    """How the acceptor answered one proposed presentation context."""
-
-    proposed: ProposedContext
-    result: int                        # PS3.8 Table 9-18
-    transfer_syntax: str | None = None  # the one accepted
-    as_scu: bool | None = None         # harness' roles after role selection
-    as_scp: bool | None = None
-
-    @property
-    def accepted(self) -> bool:
-        return self.result == 0
-
-
-@dataclass
-class AssociationOutcome:
-    """Everything observable about one association request."""
-
-    establishment: Establishment
-    contexts: list[ContextResult] = field(default_factory=list)
-    reject_result: int | None = None   # 1 permanent, 2 transient
-    reject_source: int | None = None
-    reject_reason: int | None = None
-    max_pdu: int | None = None         # acceptor's Maximum Length Received (PS3.8 D.1)
-    implementation_class_uid: str | None = None
-    implementation_version_name: str | None = None
-    detail: str = ""
-
-    @property
-    def reject_meaning(self) -> str:
-        return REJECT_REASONS.get((self.reject_source or 0, self.reject_reason or 0),
-                                  f"source {self.reject_source} reason {self.reject_reason}")
-
-    def describe(self) -> str:
-        if self.establishment is Establishment.REJECTED:
-            kind = {1: "permanent", 2: "transient"}.get(self.reject_result or 0, "?")
-            return f"association rejected ({kind}): {self.reject_meaning}"
-        return {
-            Establishment.ACCEPTED: "association accepted",
-            Establishment.ABORTED: "association aborted by the device during set-up",
-            Establishment.NO_CONNECTION: "no TCP connection",
-            Establishment.NO_ANSWER: "no answer to A-ASSOCIATE-RQ within the ACSE timeout",
-        }[self.establishment] + (f" ({self.detail})" if self.detail else "")
+__all__ = ["CONTEXT_RESULTS", "REJECT_REASONS", "AssociationOutcome", "ContextResult", "Establishment",
+           "ProposedContext", "associate"]
 
 
 def _nodelay(event: evt.Event) -> None:
@@ -122,6 +46,10 @@ def _nodelay(event: evt.Event) -> None:
 
 def _make_ae(target: Target, contexts: Sequence[ProposedContext]) -> tuple[AE, list]:
     ae = AE(ae_title=target.calling_ae)
+    # the harness shows every device one identity, whichever requestor it uses (wire/identity.py)
+    ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
+    ae.implementation_version_name = IMPLEMENTATION_VERSION
+    ae.maximum_pdu_size = MAX_PDU_RECEIVE
     t = target.timeouts
     ae.connection_timeout = t.connect
     ae.acse_timeout = t.acse

@@ -6,6 +6,15 @@ context offering both default transfer syntaxes (Implicit and Explicit VR Little
 PS3.5 10.1); then, for the SOP classes accepted, every transfer syntax in a context of its
 own, packed 128 contexts per association. A SOP class a device accepts only in other transfer
 syntaxes than the defaults is not found: PS3.5 10.1 requires Implicit VR Little Endian.
+
+Packing: up to *packing* contexts per association (default 128, the PS3.8 limit). A device
+that drops the connection (or stops answering) under a large proposal is retried with
+halves of it, down to single contexts; the size that broke it is kept
+(:attr:`Discovery.packing_limit`) and reported as a finding, not as "unreachable".
+
+What each accepted service does with a harmless request is probed afterwards by
+:func:`conformance.families.probes.probe_discovery` (it needs DIMSE), into
+:attr:`Discovery.services`.
 """
 
 from __future__ import annotations
@@ -14,9 +23,9 @@ from dataclasses import dataclass, field
 
 from conformance.negotiation.association import Establishment, ProposedContext
 from conformance.negotiation.packing import pack
-from conformance.negotiation.wire import negotiate
 from conformance.negotiation.target import Target
 from conformance.standard import uids
+from conformance.wire.requestor import negotiate
 
 WRONG_AE_TITLE = "NOT-THIS-DEVICE"
 UNKNOWN_CALLING_AE = "UNKNOWN-PEER"
@@ -42,6 +51,12 @@ class Discovery:
     implementation_version_name: str | None = None
     associations: int = 0
     notes: list[str] = field(default_factory=list)
+    #: Presentation contexts proposed per association (PS3.8: at most 128).
+    packing: int = 128
+    #: The smallest proposal (contexts in one association) the device dropped, if any.
+    packing_limit: int | None = None
+    #: SOP class -> what its harmless service probe showed (filled after discovery).
+    services: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
 #: Added to every probe association: a device may reject a whole association that proposes
@@ -49,13 +64,36 @@ class Discovery:
 ANCHOR = ProposedContext(uids.VERIFICATION, (uids.IMPLICIT_VR_LITTLE_ENDIAN,))
 
 
+#: Ways an association can end that a large proposal may have caused (PS3.8 9.3.2.2).
+_DROPPED = (Establishment.ABORTED, Establishment.NO_ANSWER, Establishment.NO_CONNECTION)
+#: Bound on the retries with smaller proposals.
+_MAX_SPLITS = 64
+
+
 def _probe(target: Target, contexts: list[ProposedContext], found: Discovery) -> dict[ProposedContext, bool]:
     answers: dict[ProposedContext, bool] = {}
-    for group in pack(contexts, 127):
+    pending = pack(contexts, max(1, found.packing - 1))
+    splits = 0
+    while pending:
+        group = pending.pop(0)
         if ANCHOR not in group and all(c.sop_class != uids.VERIFICATION for c in group):
             group = group + [ANCHOR]
         outcome = negotiate(target, group)
         found.associations += 1
+        if outcome.establishment in _DROPPED and len(group) > 2 and splits < _MAX_SPLITS:
+            # The device answered a single context (the policy probe) but dropped this
+            # proposal: retry with halves, and remember the size that broke it.
+            splits += 1
+            size = len(group)
+            if found.packing_limit is None or size < found.packing_limit:
+                found.packing_limit = size
+                found.notes.append(f"the device dropped an association proposing {size} presentation "
+                                   f"contexts ({outcome.describe()}); retried with smaller proposals")
+            body = [c for c in group if c != ANCHOR] if ANCHOR in group and len(group) > 1 else group
+            half = max(1, len(body) // 2)
+            pending[:0] = [body[:half], body[half:]]
+            found.packing = min(found.packing, half + 1)
+            continue
         if outcome.establishment is Establishment.REJECTED:
             found.notes.append(f"an association of {len(group)} probe contexts was rejected as a whole "
                                f"({outcome.describe()}): taken as none of them supported")
@@ -90,9 +128,10 @@ def _policy(target: Target, found: Discovery) -> None:
         setattr(found, f"checks_{which}_ae_title", outcome.establishment is Establishment.REJECTED)
 
 
-def discover(target: Target) -> Discovery:
-    """Probe *target*. Raises :class:`DiscoveryError` if it cannot be probed at all."""
-    found = Discovery(target)
+def discover(target: Target, packing: int = 128) -> Discovery:
+    """Probe *target*, proposing up to *packing* presentation contexts per association.
+    Raises :class:`DiscoveryError` if it cannot be probed at all."""
+    found = Discovery(target, packing=max(2, min(128, packing)))
     _policy(target, found)
     known = {uids.VERIFICATION: uids.VERIFICATION, **uids.storage_sop_classes(), **uids.query_retrieve_sop_classes()}
     first = [ProposedContext(sop, (uids.IMPLICIT_VR_LITTLE_ENDIAN, uids.EXPLICIT_VR_LITTLE_ENDIAN))
@@ -108,7 +147,7 @@ def discover(target: Target) -> Discovery:
         roles = [ProposedContext(sop, (ts,), scu_role=False, scp_role=True)
                  for sop, tss in found.accepted.items() if sop in storage for ts in tss]
         answers: dict[ProposedContext, bool] = {}
-        for group in pack(roles):
+        for group in pack(roles, found.packing):
             outcome = negotiate(target, group)
             found.associations += 1
             for r in outcome.contexts:

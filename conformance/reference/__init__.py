@@ -1,4 +1,4 @@
-"""The built-in reference device: a pynetdicom SCP driven by a conformance statement."""
+"""The built-in reference device: an SCP on conformance.wire driven by a conformance statement."""
 
 from conformance.reference.device import Misbehaviour, ReferenceDevice, SilentListener
 

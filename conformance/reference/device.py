@@ -1,7 +1,8 @@
 """A DICOM device that accepts exactly what its statement declares, and misbehaves on request.
 
 It serves the demo and the fast unit tests; it never stands in for the real peers (DCMTK,
-Orthanc) in interoperability tests. It binds 127.0.0.1 by default.
+Orthanc) in interoperability tests. It binds 127.0.0.1 by default and runs on the harness's
+own network stack (:mod:`conformance.reference.scp` over :mod:`conformance.wire`).
 
 Services, each served only when the statement declares its SOP class as SCP:
 Verification; Storage (PS3.4 Annex B, instances kept in memory); Query/Retrieve FIND, MOVE
@@ -19,21 +20,21 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from pydicom.dataset import Dataset
-from pynetdicom import AE, evt
-from pynetdicom.presentation import build_context
 
-from conformance.negotiation.association import _nodelay
-from conformance.services.matching import find_responses, matches
-from conformance.services.worklist import load_items, worklist_answers
+from conformance.services.worklist import load_items
 from conformance.statement.model import Role, Statement
+from conformance.wire import dimse
+from conformance.wire.acceptor import Limits
+from conformance.wire.association import WireError
+from conformance.wire.contexts import ProposedContext
+from conformance.wire.requestor import open_association
+from conformance.wire.target import Target, Timeouts
 
-MPPS = "1.2.840.10008.3.1.2.3.3"
 COMMITMENT = "1.2.840.10008.1.20.1"
 MODALITY_WORKLIST_FIND = "1.2.840.10008.5.1.4.31"
-_QR_LEVELS = {"1.2.840.10008.5.1.4.1.2.1": "PatientRoot", "1.2.840.10008.5.1.4.1.2.2": "StudyRoot"}
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,9 @@ class Misbehaviour:
 
 @dataclass
 class ReferenceDevice:
-    """Run a statement-driven pynetdicom SCP on a loopback port (0 = a free one).
-
-    Use as a context manager, or call :meth:`start` and :meth:`stop`.
+    """Run a statement-driven SCP (:mod:`conformance.reference.scp`, on the harness's own
+    acceptor) on a loopback port (0 = a free one). Use as a context manager, or call
+    :meth:`start` and :meth:`stop`.
     """
 
     statement: Statement
@@ -106,169 +107,35 @@ class ReferenceDevice:
     #: Modality Worklist items served when the statement declares the worklist SCP
     #: (default: the shipped conformance/reference/worklist.yaml).
     worklist: list[Dataset] | None = None
+    stopping: threading.Event = field(default_factory=threading.Event)
     _server: Any = None
-    _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def ae_title(self) -> str:
         return self.statement.network.ae_titles[0]
 
-    def _build_ae(self) -> AE:
-        net = self.statement.network
-        ae = AE(ae_title=self.ae_title)
-        ae.require_called_aet = net.checks_called_ae_title and not self.misbehaviour.ignore_called_ae
-        if net.max_pdu_receive is not None:
-            ae.maximum_pdu_size = net.max_pdu_receive
-        if net.implementation_class_uid:
-            ae.implementation_class_uid = net.implementation_class_uid
-        if net.implementation_version_name:
-            ae.implementation_version_name = net.implementation_version_name
-        if net.max_associations:
-            ae.maximum_associations = net.max_associations
-        bad = self.misbehaviour.reject_transfer_syntaxes
-        for cap in self.statement.transfer_capabilities:
-            syntaxes = [ts for ts in cap.transfer_syntaxes
-                        if (cap.sop_class, ts) not in bad and ("*", ts) not in bad]
-            if cap.role is Role.SCP and syntaxes:
-                ae.add_supported_context(cap.sop_class, syntaxes)
-            elif cap.role is Role.SCU and cap.role_selection and syntaxes:
-                ae.add_supported_context(cap.sop_class, syntaxes, scu_role=True, scp_role=True)
-        for sop, ts in self.misbehaviour.accept_extra:
-            ae.add_supported_context(sop, [ts])
-        return ae
-
-    def _handlers(self) -> list[tuple]:
-        handlers: list[tuple] = [(evt.EVT_CONN_OPEN, _nodelay)]
-        mis = self.misbehaviour
-        if mis.hang_after_association or mis.abort_after_association:
-            def misbehave(event: evt.Event) -> int:
-                if mis.abort_after_association:
-                    event.assoc.abort()
-                else:
-                    self._stop.wait(3600)
-                return 0xC000
-            for kind in (evt.EVT_C_ECHO, evt.EVT_C_STORE, evt.EVT_C_FIND):
-                handlers.append((kind, misbehave))
-            return handlers
-        handlers.append((evt.EVT_C_ECHO, lambda event: 0x0000))
-        handlers.append((evt.EVT_C_STORE, self._on_store))
-        handlers.append((evt.EVT_C_FIND, self._on_find))
-        handlers.append((evt.EVT_C_MOVE, self._on_move))
-        handlers.append((evt.EVT_C_GET, self._on_get))
-        handlers.append((evt.EVT_N_CREATE, self._on_n_create))
-        handlers.append((evt.EVT_N_SET, self._on_n_set))
-        handlers.append((evt.EVT_N_ACTION, self._on_n_action))
-        return handlers
-
-    def _on_store(self, event: evt.Event) -> int:
-        """C-STORE SCP (PS3.4 B.2.2): keep the instance, answer Success."""
-        mis = self.misbehaviour
-        ds = event.dataset
-        ds.file_meta = event.file_meta
-        if mis.store_status is not None and (mis.store_status >> 12) in (0xA, 0xC):
-            return mis.store_status
-        if mis.drop_private:
-            ds.remove_private_tags()
-        for keyword, value in mis.coerce:
-            setattr(ds, keyword, value)
+    # --- what the device keeps (called from the association threads) ----------------------
+    def keep(self, ds: Dataset) -> None:
+        """A stored instance (a second one with the same SOP Instance UID replaces it)."""
         with self._lock:
             self.received = [d for d in self.received if d.SOPInstanceUID != ds.SOPInstanceUID]
             self.received.append(ds)
-        return mis.store_status if mis.store_status is not None else 0x0000
 
-    # --- Query/Retrieve (PS3.4 Annex C) ------------------------------------------------
-
-    def _model(self, event: evt.Event) -> str:
-        uid = str(event.context.abstract_syntax)
-        return _QR_LEVELS.get(uid.rsplit(".", 1)[0], "StudyRoot")
-
-    def _matching(self, event: evt.Event) -> list[Dataset]:
-        ident = event.identifier
+    def stored(self) -> list[Dataset]:
         with self._lock:
-            stored = list(self.received)
-        return [d for d in stored if matches(d, ident, self._model(event),
-                                             wildcard=not self.misbehaviour.no_wildcard)]
+            return list(self.received)
 
-    def _on_find(self, event: evt.Event) -> Iterator[tuple[int, Dataset | None]]:
-        """C-FIND SCP (PS3.4 C.4.1): one pending response per entity at the level; for the
-        worklist model (PS3.4 K.4.1), one per matching worklist item."""
-        if str(event.context.abstract_syntax) == MODALITY_WORKLIST_FIND:
-            for answer in worklist_answers(self.worklist or [], event.identifier):
-                yield 0xFF00, answer
-            yield 0x0000, None
-            return
-        if str(event.context.abstract_syntax).rsplit(".", 1)[0] not in _QR_LEVELS:
-            yield 0xA900, None
-            return
+    def create_mpps(self, uid: str, ds: Dataset) -> bool:
+        """A new MPPS instance; ``False`` if the UID exists (PS3.4 F.7.2.1, 0x0111)."""
         with self._lock:
-            stored = list(self.received)
-        for out in find_responses(stored, event.identifier, self._model(event),
-                                  wildcard=not self.misbehaviour.no_wildcard):
-            if event.is_cancelled:
-                yield 0xFE00, None
-                return
-            yield 0xFF00, out
-            time.sleep(0.005)       # lets a C-CANCEL arrive between matches
-
-    def _contexts(self, datasets: list[Dataset]) -> list:
-        pairs: dict[str, list[str]] = {}
-        for ds in datasets:
-            ts = str(ds.file_meta.TransferSyntaxUID)
-            pairs.setdefault(str(ds.SOPClassUID), ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"])
-            if ts not in pairs[str(ds.SOPClassUID)]:
-                pairs[str(ds.SOPClassUID)].append(ts)
-        return [build_context(sop, [ts]) for sop, tss in pairs.items() for ts in tss][:128]
-
-    def _on_move(self, event: evt.Event) -> Iterator[Any]:
-        """C-MOVE SCP (PS3.4 C.4.2): sub-operations on a new association to the destination."""
-        dest = self.destinations.get(str(event.move_destination).strip())
-        if dest is None:
-            if self.misbehaviour.move_unknown_status is not None:
-                yield "127.0.0.1", 1, {}
-                yield self.misbehaviour.move_unknown_status, None
-                return
-            yield None, None
-            return
-        found = self._matching(event)
-        yield dest[0], dest[1], {"contexts": self._contexts(found) or None,
-                                 "evt_handlers": [(evt.EVT_CONN_OPEN, _nodelay)]}
-        yield from self._suboperations(event, found)
-
-    def _on_get(self, event: evt.Event) -> Iterator[Any]:
-        """C-GET SCP (PS3.4 C.4.3): sub-operations on this association (role selection)."""
-        yield from self._suboperations(event, self._matching(event))
-
-    def _suboperations(self, event: evt.Event, found: list[Dataset]) -> Iterator[Any]:
-        yield len(found)
-        for i, ds in enumerate(found):
-            if event.is_cancelled:
-                yield 0xFE00, None
-                return
-            if self.misbehaviour.abort_during_move and i == 1:
-                event.assoc.abort()
-                return
-            yield 0xFF00, ds
-
-    # --- MPPS (PS3.4 Annex F) ----------------------------------------------------------
-
-    def _on_n_create(self, event: evt.Event) -> tuple[int, Dataset | None]:
-        if str(event.request.AffectedSOPClassUID) != MPPS:
-            return 0x0122, None
-        ds = event.attribute_list
-        if ds.get("PerformedProcedureStepStatus") != "IN PROGRESS":
-            return 0x0106, None     # PS3.4 F.7.2.1: shall be created IN PROGRESS
-        request: Any = event.request
-        uid = str(request.AffectedSOPInstanceUID)
-        with self._lock:
-            if uid in self.mpps:
-                return 0x0111, None
+            if not uid or uid in self.mpps:
+                return False
             self.mpps[uid] = ds
-        return 0x0000, ds
+            return True
 
-    def _on_n_set(self, event: evt.Event) -> tuple[int, Dataset | None]:
-        request: Any = event.request
-        uid = str(request.RequestedSOPInstanceUID)
+    def update_mpps(self, uid: str, mods: Dataset) -> tuple[int, Dataset | None]:
+        """N-SET of an MPPS instance (PS3.4 F.7.2.2): (status, the updated attributes)."""
         with self._lock:
             current = self.mpps.get(uid)
             if current is None:
@@ -276,29 +143,16 @@ class ReferenceDevice:
             if (current.get("PerformedProcedureStepStatus") in ("COMPLETED", "DISCONTINUED")
                     and not self.misbehaviour.mpps_update_after_end):
                 return 0x0110, None  # PS3.4 F.7.2.2.2: may no longer be updated
-            for elem in event.modification_list:
+            for elem in mods:
                 current[elem.tag] = elem
-        return 0x0000, current
+            return 0x0000, current
 
-    # --- Storage commitment (PS3.4 Annex J) ----------------------------------------------
-
-    def _on_n_action(self, event: evt.Event) -> tuple[int, Dataset | None]:
-        request: Any = event.request
-        if str(request.RequestedSOPClassUID) != COMMITMENT:
-            return 0x0122, None
-        info = event.action_information
-        caller = str(event.assoc.requestor.ae_title).strip()
-        if not self.misbehaviour.commitment_no_report:
-            threading.Thread(target=self._send_report, args=(info, caller), daemon=True).start()
-        return 0x0000, None
-
-    def _send_report(self, info: Dataset, caller: str) -> None:
+    def send_report(self, info: Dataset, caller: str) -> None:
         """N-EVENT-REPORT on a new association to the requester (PS3.4 J.3.3)."""
         dest = self.destinations.get(caller)
         if dest is None:
             return
-        with self._lock:
-            have = {str(d.SOPInstanceUID) for d in self.received}
+        have = {str(d.SOPInstanceUID) for d in self.stored()}
         report = Dataset()
         report.TransactionUID = info.TransactionUID
         ok, failed = [], []
@@ -315,41 +169,46 @@ class ReferenceDevice:
             report.ReferencedSOPSequence = ok
         if failed:
             report.FailedSOPSequence = failed
-        ae = AE(ae_title=self.ae_title)
-        ae.add_requested_context(COMMITMENT, ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"])
-        ae.acse_timeout = ae.dimse_timeout = ae.connection_timeout = 10
         time.sleep(0.05)            # after the N-ACTION response has gone out
-        assoc = ae.associate(dest[0], dest[1], ae_title=caller,
-                             evt_handlers=[(evt.EVT_CONN_OPEN, _nodelay)])
-        if assoc.is_established:
-            try:
-                assoc.send_n_event_report(report, 2 if failed else 1, COMMITMENT,
-                                          "1.2.840.10008.1.20.1.1")
-            finally:
-                assoc.release()
-        ae.shutdown()
+        target = Target(dest[0], dest[1], caller, self.ae_title, Timeouts(connect=10, acse=10, dimse=10))
+        context = ProposedContext(COMMITMENT, ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2"))
+        _outcome, assoc = open_association(target, [context])
+        if assoc is None:
+            return
+        try:
+            cid = assoc.context_ids[context]
+            assoc.exchange(cid, {0x0100: dimse.N_EVENT_REPORT_RQ, 0x0110: 1, 0x0002: COMMITMENT,
+                                 0x1000: "1.2.840.10008.1.20.1.1", 0x1002: 2 if failed else 1},
+                           dimse.encode_data_set(report, assoc.transfer_syntax(cid)), 10)
+        except WireError:
+            pass
+        finally:
+            assoc.release()
 
-    def start(self) -> "ReferenceDevice":
+    # --- life ------------------------------------------------------------------------------
+    def start(self) -> ReferenceDevice:
+        from conformance.reference.scp import ReferenceAcceptor
+
         if self.worklist is None and self.statement.capability(MODALITY_WORKLIST_FIND, Role.SCP):
             self.worklist = load_items(Path(__file__).with_name("worklist.yaml"))
-        self._stop.clear()
+        self.stopping.clear()
         if self.harness_port is not None:
             harness = self.statement.harness
             for title in {harness.ae_title, harness.move_destination or harness.ae_title}:
                 self.destinations.setdefault(title, ("127.0.0.1", self.harness_port))
-        ae = self._build_ae()
-        self._server = ae.start_server((self.host, self.port), block=False,
-                                       evt_handlers=self._handlers())
-        self.port = self._server.server_address[1]
+        limits = Limits(max_associations=self.statement.network.max_associations or 10,
+                        acse_timeout=30, idle_timeout=60, dimse_timeout=30)
+        self._server = ReferenceAcceptor(self, host=self.host, port=self.port, limits=limits).start()
+        self.port = self._server.port
         return self
 
     def stop(self) -> None:
-        self._stop.set()
+        self.stopping.set()
         if self._server is not None:
-            self._server.shutdown()
+            self._server.stop(grace=0)
             self._server = None
 
-    def __enter__(self) -> "ReferenceDevice":
+    def __enter__(self) -> ReferenceDevice:  # noqa: PYI034 - a dataclass, not subclassed
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -101,7 +101,7 @@ def build_services_view(results: RunResults) -> ServicesView:
         ts = obs["transfer_syntax"] if obs else uids.transfer_syntax_keywords().get(parts[3], parts[3])
         if step.outcome == "skipped":
             cell = StoreCell(sop, ts, "not-tested", detail=step.message.removeprefix("not tested: "))
-        elif step.outcome in ("error", None):
+        elif step.outcome in ("error", "setup", None):
             cell = StoreCell(sop, ts, "error", detail=step.message or "not run")
         elif obs is not None and obs.get("works"):
             checked = intact.get((sop, ts))

@@ -55,9 +55,13 @@ def statement_view(st: Statement) -> dict[str, Any]:
 
 
 def _env() -> Environment:
-    return Environment(loader=PackageLoader("conformance.reporting", "templates"),
-                       autoescape=select_autoescape(["html"], default_for_string=False, default=False),
-                       trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=PackageLoader("conformance.reporting", "templates"),
+                      autoescape=select_autoescape(["html"], default_for_string=False, default=False),
+                      trim_blocks=True, lstrip_blocks=True)
+    # statement_dicomweb.*.j2: SOP classes and transfer syntaxes ('*': as stored), charset terms
+    env.filters["uid_name"] = lambda uid: "as stored" if uid == "*" else uids.name_of(uid)
+    env.filters["charset_name"] = lambda term: term or "ISO-IR 6 (default repertoire)"
+    return env
 
 
 def render_statement(st: Statement, fmt: str = "html") -> str:

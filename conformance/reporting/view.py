@@ -21,7 +21,11 @@ VERDICT_TEXT = {
                                      "or deviates from the DICOM standard."),
     ExitCode.COULD_NOT_TEST: ("incomplete", "No deviation was found, but some steps could not be tested "
                                             "(see 'Could not test')."),
+    ExitCode.SETUP_PROBLEM: ("set-up-problem", "No deviation was found, but the site's set-up stopped steps: "
+                                               "the device does not know the harness (see 'Could not test' "
+                                               "for what to configure)."),
 }
+NOTHING_TESTED = "Nothing was tested: every step was skipped or could not run. This is not a pass."
 
 
 @dataclass
@@ -117,6 +121,8 @@ def _highlights(results: RunResults, matrix: Matrix) -> list[str]:
 def build_view(results: RunResults) -> ReportView:
     code = results.exit_code()
     verdict, text = VERDICT_TEXT[code]
+    if code is ExitCode.COULD_NOT_TEST and results.nothing_tested:
+        text = NOTHING_TESTED
     statement = statement_of(results)
     # A listen session (``conformance listen``) tests the device's SCU side: declared vs proposed.
     matrix = build_matrix(results, statement, role=str(results.options.get("role", "SCP")))
@@ -129,7 +135,7 @@ def build_view(results: RunResults) -> ReportView:
         results=results, verdict=verdict, verdict_text=text, exit_code=int(code),
         identity=identity, counts=results.counts(), matrix=matrix, groups=_group(results),
         families=[(k, dict(v)) for k, v in families.items()],
-        not_tested=[s for s in results.steps if s.outcome in ("error", "skipped", None)],
+        not_tested=[s for s in results.steps if s.outcome in ("error", "setup", "skipped", None)],
         failed=[s for s in results.steps if s.outcome == "fail"],
         highlights=_highlights(results, matrix),
         severity_counts={k: severity_counts.get(k, 0) for k in ("error", "warning", "info")},

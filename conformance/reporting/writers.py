@@ -54,7 +54,7 @@ def junit_xml(results: RunResults) -> ET.ElementTree:
         text = "\n".join(f"[{f.severity.value}] {f.code}: {f.message} ({f.reference})" for f in step.findings)
         if step.outcome == "fail":
             ET.SubElement(case, "failure", message=step.findings[0].message if step.findings else "failed").text = text
-        elif step.outcome == "error":
+        elif step.outcome in ("error", "setup"):
             ET.SubElement(case, "error", message=step.message or "could not test").text = step.message
         elif step.outcome is None:
             ET.SubElement(case, "error", message="not run: the run ended before this step")
@@ -62,7 +62,7 @@ def junit_xml(results: RunResults) -> ET.ElementTree:
             ET.SubElement(case, "skipped", message=step.message)
         elif text:
             ET.SubElement(case, "system-out").text = text
-    for name, suite in suites.items():
+    for suite in suites.values():
         cases = list(suite)
         suite.set("tests", str(len(cases)))
         suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))

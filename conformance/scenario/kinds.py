@@ -19,7 +19,7 @@ from pydicom.uid import generate_uid
 
 from conformance.engine.model import RunContext, StepResult
 from conformance.negotiation.association import Establishment, ProposedContext, associate
-from conformance.negotiation.plan import unestablished
+from conformance.families.session import unestablished
 from conformance.scenario.expect import Expectations
 from conformance.scenario.model import ScenarioStep
 from conformance.scenario.state import ScenarioState
@@ -84,7 +84,7 @@ class _Association:
         self.sops = sop_classes
         self.contexts = contexts
         self.handlers = handlers
-        self.own = None
+        self.own: Any = None
 
     def __enter__(self) -> tuple[Any, Any]:
         st = self.state

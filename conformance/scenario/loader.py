@@ -72,7 +72,7 @@ def scenario_from_document(doc: SourceDocument) -> Scenario:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load and validate one scenario file. Raises InputError (exit 2)."""
-    return scenario_from_document(load_document(path))
+    return scenario_from_document(load_document(path, "scenario"))
 
 
 def load_scenarios(paths: Iterable[str | Path]) -> list[Scenario]:

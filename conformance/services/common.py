@@ -11,10 +11,12 @@ end the step as *error* (harness hiccup), never as a device failure.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from pynetdicom import evt
+from pynetdicom.pdu import A_ABORT_RQ
 
 from conformance.findings import Finding, Severity
 
@@ -32,12 +34,15 @@ class Exchange:
     error: str | None = None
     skipped: str | None = None
     message: str = ""
+    #: A set-up problem at the site stopped the exchange (what to configure).
+    setup: str | None = None
 
     def extend(self, other: Exchange) -> Exchange:
         self.findings += other.findings
         self.observations += other.observations
         self.error = self.error or other.error
         self.skipped = self.skipped or other.skipped
+        self.setup = self.setup or other.setup
         return self
 
 
@@ -51,6 +56,12 @@ class DimseMonitor:
         self._lock = threading.Lock()
         self.responses: dict[int, list[int]] = {}
         self.aborted = False
+        #: The last request the harness sent: (DIMSE name such as "C-GET", monotonic time).
+        self.last_request: tuple[str, float] | None = None
+        #: An A-ABORT the device sent: (source, reason if known, monotonic time) (PS3.8 9.3.8).
+        self.device_abort: tuple[int, int | None, float] | None = None
+        #: When the TCP connection closed (either side), monotonic time.
+        self.closed_at: float | None = None
 
     def _on_recv(self, event: evt.Event) -> None:
         cmd = getattr(event.message, "command_set", None)
@@ -65,9 +76,28 @@ class DimseMonitor:
     def _on_abort(self, event: evt.Event) -> None:
         self.aborted = True
 
+    def _on_sent(self, event: evt.Event) -> None:
+        name = type(event.message).__name__          # e.g. C_GET_RQ
+        if name.endswith("_RQ"):
+            with self._lock:
+                self.last_request = (name[:-3].replace("_", "-"), time.monotonic())
+
+    def _on_pdu(self, event: evt.Event) -> None:
+        pdu = getattr(event, "pdu", None)
+        if isinstance(pdu, A_ABORT_RQ):          # the device aborted (PS3.8 9.3.8)
+            with self._lock:
+                self.device_abort = (int(pdu.source or 0), int(pdu.reason_diagnostic or 0),
+                                     time.monotonic())
+
+    def _on_close(self, event: evt.Event) -> None:
+        with self._lock:
+            self.closed_at = time.monotonic()
+
     @property
     def handlers(self) -> list[tuple]:
-        return [(evt.EVT_DIMSE_RECV, self._on_recv), (evt.EVT_ABORTED, self._on_abort)]
+        return [(evt.EVT_DIMSE_RECV, self._on_recv), (evt.EVT_ABORTED, self._on_abort),
+                (evt.EVT_DIMSE_SENT, self._on_sent), (evt.EVT_PDU_RECV, self._on_pdu),
+                (evt.EVT_CONN_CLOSE, self._on_close)]
 
     def answered(self, msg_id: int) -> list[int]:
         with self._lock:

@@ -3,8 +3,9 @@
 PS3.4 C.4.2 (C-MOVE sub-operations arrive on a new association to the move destination),
 PS3.4 J.3.3 (the N-EVENT-REPORT of storage commitment may arrive on a new association that
 the device opens to the requester). The listener accepts every storage SOP class in every
-transfer syntax, Verification, and Storage Commitment Push Model (with or without SCP/SCU
-role selection), binds 127.0.0.1 only, and keeps what it receives for the checks.
+transfer syntax, Verification, and Storage Commitment Push Model (agreeing to the SCP/SCU
+role selection the device proposes, PS3.7 D.3.3.4), binds 127.0.0.1 only, and keeps what it
+receives for the checks. It runs on the harness's own acceptor (:mod:`conformance.wire.acceptor`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydicom.dataset import Dataset
-from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, evt
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import UID
+from pynetdicom import ALL_TRANSFER_SYNTAXES
 
-from conformance.negotiation.association import _nodelay
 from conformance.standard import uids
+from conformance.wire import dimse
+from conformance.wire.acceptor import AcceptedAssociation, Acceptor, Limits
+from conformance.wire.dimse import Message
+from conformance.wire.pdu import AssociateRequest, ContextAnswer
 
 STORAGE_COMMITMENT_PUSH_MODEL = "1.2.840.10008.1.20.1"
 
@@ -36,9 +41,75 @@ class Report:
     same_association: bool
 
 
+class _Association(AcceptedAssociation):
+    server: _Acceptor
+
+    def answer(self, req: AssociateRequest) -> tuple[list[ContextAnswer], dict[str, tuple[int, int]]]:
+        """Accept storage, Verification and Storage Commitment in the first transfer syntax
+        proposed that the harness knows (PS3.8 9.3.3.2); agree to the roles proposed."""
+        supported = self.server.sop_classes()
+        answers, roles = [], {}
+        for ctx in req.contexts:
+            if ctx.abstract_syntax not in supported:
+                answers.append(ContextAnswer(ctx.id, 3))
+                continue
+            ts = next((t for t in ctx.transfer_syntaxes if t in ALL_TRANSFER_SYNTAXES), None)
+            answers.append(ContextAnswer(ctx.id, 0, ts) if ts else ContextAnswer(ctx.id, 4))
+            if ts and ctx.abstract_syntax in req.roles:
+                roles[ctx.abstract_syntax] = req.roles[ctx.abstract_syntax]
+        return answers, roles
+
+    def on_request(self, req: AssociateRequest, accepted: bool) -> None:
+        with self.server.owner._cond:
+            self.server.owner.calling_aes.append(req.calling_ae)
+
+    def handle(self, msg: Message) -> bool:
+        owner, cmd = self.server.owner, msg.command
+        ts = self.transfer_syntax(msg.context_id)
+        if cmd.field == dimse.C_ECHO_RQ:
+            self.respond(msg, dimse.C_ECHO_RSP, 0x0000)
+        elif cmd.field == dimse.C_STORE_RQ:
+            try:
+                ds = dimse.decode_data_set(msg.data, ts)
+            except Exception:  # noqa: BLE001 - PS3.4 B.2.3: cannot understand
+                self.respond(msg, dimse.C_STORE_RSP, 0xC210)
+                return True
+            ds.file_meta = FileMetaDataset()
+            ds.file_meta.TransferSyntaxUID = UID(ts)
+            ds.file_meta.MediaStorageSOPClassUID = UID(cmd.text(0x0002))
+            ds.file_meta.MediaStorageSOPInstanceUID = UID(cmd.text(0x1000))
+            self.respond(msg, dimse.C_STORE_RSP, owner._on_store(ds))
+        elif cmd.field == dimse.N_EVENT_REPORT_RQ:
+            event_type = cmd.us(0x1002)
+            try:
+                info = dimse.decode_data_set(msg.data, ts) if cmd.has_data_set else None
+            except Exception:  # noqa: BLE001 - kept as "no information"; the check says so
+                info = None
+            owner.add_report(Report(event_type, info, self.request.calling_ae if self.request else "", False))
+            self.respond(msg, dimse.N_EVENT_REPORT_RSP, 0x0000, {0x1002: event_type})
+        else:
+            self.respond(msg, cmd.field | 0x8000, 0x0211)   # PS3.7 C.5.3 unrecognized operation
+        return True
+
+
+class _Acceptor(Acceptor):
+    association = _Association
+
+    def __init__(self, owner: HarnessListener) -> None:
+        super().__init__(owner.host, owner.port, Limits(max_associations=20))
+        self.owner = owner
+        self._supported: set[str] | None = None
+
+    def sop_classes(self) -> set[str]:
+        if self._supported is None:
+            self._supported = {*uids.storage_sop_classes().values(), uids.VERIFICATION,
+                               STORAGE_COMMITMENT_PUSH_MODEL}
+        return self._supported
+
+
 @dataclass
 class HarnessListener:
-    """A pynetdicom SCP on ``(host, port)`` answering to *ae_title*. Context manager."""
+    """The harness SCP on ``(host, port)`` answering to *ae_title*. Context manager."""
 
     ae_title: str
     port: int
@@ -50,53 +121,36 @@ class HarnessListener:
     _server: Any = None
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
-    def _on_store(self, event: evt.Event) -> int:
-        ds = event.dataset
-        ds.file_meta = event.file_meta
+    def _on_store(self, ds: Dataset) -> int:
         with self._cond:
             self.received.append(ds)
             self._cond.notify_all()
         return self.store_status
 
-    def on_report(self, event: evt.Event, same_association: bool) -> tuple[int, None]:
-        """N-EVENT-REPORT handler (also bound on the requesting association itself)."""
-        ds = event.event_information
+    def add_report(self, report: Report) -> None:
         with self._cond:
-            self.reports.append(Report(int(event.event_type or 0), ds,
-                                       event.assoc.requestor.ae_title if not same_association else "",
-                                       same_association))
+            self.reports.append(report)
             self._cond.notify_all()
+
+    def on_report(self, event: Any, same_association: bool) -> tuple[int, None]:
+        """N-EVENT-REPORT handler for a pynetdicom association (the commitment SCU binds it on
+        the requesting association itself)."""
+        self.add_report(Report(int(event.event_type or 0), event.event_information,
+                               event.assoc.requestor.ae_title if not same_association else "",
+                               same_association))
         return 0x0000, None
 
-    def _on_open(self, event: evt.Event) -> None:
-        _nodelay(event)
-
-    def _on_requested(self, event: evt.Event) -> None:
-        with self._cond:
-            self.calling_aes.append(str(event.assoc.requestor.ae_title).strip())
-
     def start(self) -> HarnessListener:
-        ae = AE(ae_title=self.ae_title)
-        ae.maximum_associations = 20
-        storage = list(uids.storage_sop_classes().values())
-        for sop in storage:
-            ae.add_supported_context(sop, ALL_TRANSFER_SYNTAXES, scu_role=False, scp_role=True)
-        ae.add_supported_context(uids.VERIFICATION, ALL_TRANSFER_SYNTAXES)
-        ae.add_supported_context(STORAGE_COMMITMENT_PUSH_MODEL, ALL_TRANSFER_SYNTAXES,
-                                 scu_role=True, scp_role=True)
-        handlers: list[Any] = [(evt.EVT_CONN_OPEN, self._on_open), (evt.EVT_REQUESTED, self._on_requested),
-                    (evt.EVT_C_STORE, self._on_store), (evt.EVT_C_ECHO, lambda e: 0x0000),
-                    (evt.EVT_N_EVENT_REPORT, lambda e: self.on_report(e, False))]
-        self._server = ae.start_server((self.host, self.port), block=False, evt_handlers=handlers)
-        self.port = self._server.server_address[1]
+        self._server = _Acceptor(self).start()
+        self.port = self._server.port
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
+            self._server.stop(grace=0)
             self._server = None
 
-    def __enter__(self) -> HarnessListener:
+    def __enter__(self) -> HarnessListener:  # noqa: PYI034 - a dataclass, not subclassed
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

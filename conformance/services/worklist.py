@@ -115,7 +115,7 @@ def _dataset(mapping: dict[str, Any], where: str, file: str) -> Dataset:
 
 def load_items(path: str | Path) -> list[Dataset]:
     """Worklist items from a YAML/JSON file; InputError (exit 2) with the file on a bad one."""
-    doc = load_document(path)
+    doc = load_document(path, "worklist")
     if not isinstance(doc.data, list) or not all(isinstance(i, dict) for i in doc.data):
         raise InputError(Problem("a worklist file is a list of items (mappings of attribute keyword -> value)",
                                  str(path), 1))

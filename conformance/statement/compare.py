@@ -45,7 +45,7 @@ class Flag:
     """A compatibility concern that is not a SOP class pairing."""
 
     severity: str                  # "error" | "warning" | "info"
-    topic: str                     # "character-sets" | "private-attributes" | "network" | "tls"
+    topic: str                     # "character-sets" | "private-attributes" | "network" | "tls" | "dicomweb"
     message: str
 
 
@@ -60,6 +60,15 @@ class Comparison:
     def blocking(self) -> list[Pairing]:
         """SOP classes an SCU sends that have no transfer syntax in common with the SCP."""
         return [p for p in self.pairings if p.state != OK]
+
+    @property
+    def web_blocking(self) -> list[Flag]:
+        """DICOMweb needs of one side the other does not offer (errors of webcompare)."""
+        return [f for f in self.flags if f.topic == "dicomweb" and f.severity == "error"]
+
+    @property
+    def compatible(self) -> bool:
+        return not self.blocking and not self.web_blocking
 
     def transfer_syntaxes(self) -> list[str]:
         seen: dict[str, None] = {}
@@ -78,7 +87,7 @@ class Comparison:
                           "likely": uids.keyword_of(p.likely) if p.likely else None,
                           "scu_only": [uids.keyword_of(t) for t in p.scu_only]} for p in self.pairings],
             "flags": [vars(f) for f in self.flags],
-            "compatible": not self.blocking,
+            "compatible": self.compatible,
         }
 
 
@@ -94,11 +103,11 @@ def _pair(scu: Statement, scp: Statement, label: str) -> tuple[list[Pairing], li
         if group not in provided:
             skipped[group] = skipped.get(group, 0) + 1
             continue
-        other = scp.capability(cap.sop_class, Role.SCP)
-        if other is None:
+        provider = scp.capability(cap.sop_class, Role.SCP)
+        if provider is None:
             out.append(Pairing(cap.sop_class, label, NOT_ACCEPTED, scu_only=cap.transfer_syntaxes))
             continue
-        common = tuple(ts for ts in cap.transfer_syntaxes if ts in other.transfer_syntaxes)
+        common = tuple(ts for ts in cap.transfer_syntaxes if ts in provider.transfer_syntaxes)
         out.append(Pairing(cap.sop_class, label, OK if common else NO_COMMON_TS, common=common,
                            likely=common[0] if common else None,
                            scu_only=tuple(ts for ts in cap.transfer_syntaxes if ts not in common)))
@@ -158,4 +167,6 @@ def compare(a: Statement, b: Statement) -> Comparison:
         result.flags += _charset_flags(scu, scp, su, sp)
         result.flags += _private_flags(scu, scp, su, sp)
     result.flags += _network_flags(a, b)
+    from conformance.statement.webcompare import web_flags
+    result.flags += [Flag(sev, "dicomweb", msg) for sev, msg in web_flags(a, b)]
     return result

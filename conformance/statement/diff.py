@@ -53,9 +53,9 @@ def diff(st: Statement, found: Discovery) -> list[Difference]:
             if ts not in accepted:
                 out.append(Difference("error", f"SCP {kw} {uids.keyword_of(ts)}", "supported", "rejected"))
     for sop, accepted in found.accepted.items():
-        cap = st.capability(sop, Role.SCP)
+        scp_cap = st.capability(sop, Role.SCP)
         for ts in accepted:
-            if cap is None or ts not in cap.transfer_syntaxes:
+            if scp_cap is None or ts not in scp_cap.transfer_syntaxes:
                 out.append(Difference("warning", f"SCP {uids.keyword_of(sop)} {uids.keyword_of(ts)}",
                                       "not declared", "accepted"))
     role_probed = bool(found.role_selection) or any(
@@ -72,8 +72,30 @@ def diff(st: Statement, found: Discovery) -> list[Difference]:
         for ts in cap.transfer_syntaxes:
             if ts not in observed:
                 out.append(Difference("error", f"SCU {kw} {uids.keyword_of(ts)} role selection", "supported", "refused"))
-    for sop, observed in found.role_selection.items():
-        cap = st.capability(sop, Role.SCU)
-        if cap is None or not cap.role_selection:
+    for sop in found.role_selection:
+        scu_cap = st.capability(sop, Role.SCU)
+        if scu_cap is None or not scu_cap.role_selection:
             out.append(Difference("warning", f"SCU {uids.keyword_of(sop)} role selection", "not declared", "accepted"))
+    out += _service_differences(st, found)
+    if found.packing_limit is not None:
+        out.append(Difference("warning", "association with many presentation contexts",
+                              "up to 128 contexts (PS3.8)",
+                              f"dropped at {found.packing_limit}; answered at {found.packing}"))
+    return out
+
+
+def _service_differences(st: Statement, found: Discovery) -> list[Difference]:
+    """Claimed services the device refused when probed, and declared refusals it did not."""
+    out: list[Difference] = []
+    for sop, probe in found.services.items():
+        cap = st.capability(sop, Role.SCP)
+        if cap is None or probe.get("setup"):
+            continue
+        kw = uids.keyword_of(sop)
+        declared = st.services.refusal(sop)
+        if declared is None and probe.get("refused"):
+            out.append(Difference("error", f"SCP {kw} service", "performed", f"refused: {probe['describe']}"))
+        elif declared is not None and not probe.get("refused"):
+            out.append(Difference("error", f"SCP {kw} service", f"negotiable but refused ({declared.how})",
+                                  f"performed: {probe['describe']}"))
     return out

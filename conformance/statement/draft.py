@@ -24,11 +24,11 @@ def _sets(groups: dict[str, list[str]]) -> tuple[dict[tuple[str, ...], str], lis
     counts: dict[tuple[str, ...], int] = {}
     for tss in groups.values():
         counts[tuple(tss)] = counts.get(tuple(tss), 0) + 1
-    names = {tss: f"ts{i + 1}" for i, tss in enumerate(sorted(counts, key=lambda t: -counts[t]))}
+    names = {key: f"ts{i + 1}" for i, key in enumerate(sorted(counts, key=lambda t: -counts[t]))}
     lines = []
-    for tss, name in names.items():
-        lines.append(f"  {name}:   # used by {counts[tss]} SOP class(es)")
-        lines += [f"    - {uids.keyword_of(ts)}" for ts in tss]
+    for key, name in names.items():
+        lines.append(f"  {name}:   # used by {counts[key]} SOP class(es)")
+        lines += [f"    - {uids.keyword_of(ts)}" for ts in key]
     return names, lines
 
 
@@ -89,6 +89,30 @@ def draft_statement(found: Discovery) -> str:
         out += [f"    role: {role}", f"    transfer_syntaxes: [{ts_set}]"]
         if role == "SCU":
             out.append("    role_selection: true")
+    out += _services(found)
+    if found.packing_limit is not None:
+        out.append(f"# finding: the device dropped an association proposing {found.packing_limit} presentation "
+                   f"contexts; discovery used at most {found.packing} per association (PS3.8 allows 128)")
     for note in found.notes:
         out.append(f"# note: {note}")
     return "\n".join(out) + "\n"
+
+
+def _services(found: Discovery) -> list[str]:
+    """What the harmless service probes showed, and ``services.refused`` for the services
+    the device negotiates but refuses (A-ABORT or a refusing status)."""
+    if not found.services:
+        return []
+    out = ["", "# Service probes (one harmless request each, after negotiation):"]
+    out += [f"#   {r['describe']}" for r in found.services.values()]
+    refused = {s: r for s, r in found.services.items() if r.get("refused")}
+    if not refused:
+        return out
+    out += ["services:", "  refused:   # observed: the context is accepted, the request refused"]
+    for sop, r in refused.items():
+        out.append(f"    - sop_class: {uids.keyword_of(sop)}   # observed: {r['describe']}")
+        if r["reply"] == "answered":
+            out += ["      how: status", f"      status: \"{int(str(r['status'])):04X}\""]
+        else:
+            out.append("      how: abort")
+    return out

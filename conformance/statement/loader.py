@@ -18,7 +18,7 @@ from conformance.errors import InputError, Problem
 from conformance.standard import uids
 from conformance.statement.model import (
     CommitmentBehaviour, HarnessIdentity, Identity, NamedUID, Network, PrivateAttribute,
-    PrivateExtensions, QueryRetrieveBehaviour, Role, Services, Statement, StorageBehaviour,
+    PrivateExtensions, QueryRetrieveBehaviour, Refusal, Role, Services, Statement, StorageBehaviour,
     TransferCapability, WorklistBehaviour,
 )
 from conformance.statement.model import Load, LoadTargets
@@ -100,7 +100,25 @@ def _private_attribute(entry: dict[str, Any]) -> PrivateAttribute:
     )
 
 
-def _services(doc: SourceDocument, data: dict[str, Any], problems: list[Problem]) -> Services:
+def _refused(section: dict[str, Any], resolver: _Resolver,
+             declared: set[str]) -> tuple[Refusal, ...]:
+    """``services.refused``: SOP classes resolved; each must be declared as SCP."""
+    out: list[Refusal] = []
+    for i, entry in enumerate(section.get("refused", [])):
+        path = ("services", "refused", i, "sop_class")
+        for uid in resolver.resolve(entry["sop_class"], path, "SOP class", uids.sop_class_keywords(), {}, ""):
+            if uid not in declared:
+                resolver.problems.append(resolver.doc.problem(
+                    path, f"{entry['sop_class']}: a refused service must be declared in "
+                    "transfer_capabilities as SCP (the device accepts its presentation context)"))
+                continue
+            status = entry.get("status")
+            out.append(Refusal(uid, entry["how"], int(status, 16) if status else None))
+    return tuple(out)
+
+
+def _services(doc: SourceDocument, data: dict[str, Any], problems: list[Problem],
+              refused: tuple[Refusal, ...] = ()) -> Services:
     """The optional ``services`` section; attribute keywords resolved to tags (PS3.6)."""
     from pydicom.datadict import tag_for_keyword
 
@@ -133,11 +151,14 @@ def _services(doc: SourceDocument, data: dict[str, Any], problems: list[Problem]
             levels={k: tuple(v) for k, v in qr.get("levels", {}).items()},
             matching=tuple(qr.get("matching", qr_defaults.matching)),
             cancel=qr.get("cancel", False),
-            move_destinations=qr.get("move_destinations", "configured")),
+            move_destinations=qr.get("move_destinations", "configured"),
+            unknown_destination_status=(int(qr["unknown_destination_status"], 16)
+                                        if qr.get("unknown_destination_status") else None)),
         worklist=WorklistBehaviour(matching_keys=tuple(wl.get("matching_keys", wl_defaults.matching_keys))),
         storage_commitment=CommitmentBehaviour(
             report_association=sc.get("report_association", "either"),
             report_within=float(sc.get("report_within", 10.0))),
+        refused=refused,
     )
 
 
@@ -210,7 +231,11 @@ def statement_from_document(doc: SourceDocument) -> Statement:
                     extended_negotiation=entry.get("extended_negotiation", {}),
                     line=doc.line_of(base),
                 )
-    services = _services(doc, data, resolver.problems)
+    declared_scp = {uid for uid, role in capabilities if role is Role.SCP}
+    refused = _refused(data.get("services") or {}, resolver, declared_scp)
+    services = _services(doc, data, resolver.problems, refused)
+    from conformance.statement.webload import dicomweb_section
+    dicomweb = dicomweb_section(doc, data, resolver.resolve, CHARACTER_SET_TERMS, resolver.problems)
     load = _load(data, resolver)
     if resolver.problems:
         raise InputError(resolver.problems)
@@ -242,10 +267,11 @@ def statement_from_document(doc: SourceDocument) -> Statement:
         file=doc.file,
         data=data,
         services=services,
+        dicomweb=dicomweb,
         load=load,
     )
 
 
 def load_statement(path: str | Path) -> Statement:
     """Load, validate and resolve the statement at *path*. Raises InputError (exit 2)."""
-    return statement_from_document(load_document(path))
+    return statement_from_document(load_document(path, "statement"))

@@ -118,6 +118,9 @@ class QueryRetrieveBehaviour:
     matching: tuple[str, ...] = ("single-value", "universal", "wildcard", "range", "uid-list")
     cancel: bool = False
     move_destinations: str = "configured"
+    #: The status a C-MOVE to an unknown destination ends with, when the statement claims
+    #: one (``None``: A801 per PS3.4 C.4.2.1.5 is expected, another failure is a warning).
+    unknown_destination_status: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,17 @@ class CommitmentBehaviour:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A service the device negotiates but refuses to perform (``services.refused``): the
+    presentation context is accepted, the request is answered by A-ABORT (``how="abort"``)
+    or by a failure status (``how="status"``, optionally always *status*)."""
+
+    sop_class: str
+    how: str
+    status: int | None = None
+
+
+@dataclass(frozen=True)
 class Services:
     """The optional ``services`` section: SOP-specific conformance negotiation cannot show."""
 
@@ -144,6 +158,58 @@ class Services:
     query_retrieve: QueryRetrieveBehaviour = QueryRetrieveBehaviour()
     worklist: WorklistBehaviour = WorklistBehaviour()
     storage_commitment: CommitmentBehaviour = CommitmentBehaviour()
+    refused: tuple[Refusal, ...] = ()
+
+    def refusal(self, sop_class: str) -> Refusal | None:
+        """The declared refusal of *sop_class*, if the statement declares one."""
+        return next((r for r in self.refused if r.sop_class == sop_class), None)
+
+
+@dataclass(frozen=True)
+class WebResource:
+    """One WADO-RS resource (PS3.18 10.4.1): its media types (PS3.18 8.7.3) and, where the
+    media type carries one, its transfer syntaxes (UIDs; ``*`` for "as stored")."""
+
+    media_types: tuple[str, ...] = ()
+    transfer_syntaxes: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WebService:
+    """One DICOMweb service as origin server: where it is and what it declares.
+
+    ``url`` is absolute or a path joined to the origin given at run time. The other fields
+    apply to the service they belong to (see the schema's ``dicomweb`` section).
+    """
+
+    url: str
+    sop_classes: tuple[str, ...] = ()
+    request_media_types: tuple[str, ...] = ()
+    response_media_types: tuple[str, ...] = ("application/dicom+json",)
+    levels: tuple[str, ...] = ()
+    matching: tuple[str, ...] = ()
+    includefield: bool = False
+    includefield_all: bool = False
+    paging: bool = False
+    resources: Mapping[str, WebResource] = field(default_factory=dict)
+    media_types: tuple[str, ...] = ()
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class DicomWeb:
+    """The optional ``dicomweb`` section (PS3.2 Annex A "Web services"; PS3.18)."""
+
+    stow_rs: WebService | None = None
+    qido_rs: WebService | None = None
+    wado_rs: WebService | None = None
+    wado_uri: WebService | None = None
+    authentication: str = "none"
+    character_sets: tuple[str, ...] = ()
+    capabilities: bool = False
+    #: "origin-server" (serves, tested by a run) or "user-agent" (what a viewer needs; compared).
+    role: str = "origin-server"
 
 
 @dataclass(frozen=True)
@@ -184,6 +250,9 @@ class Statement:
     file: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict, compare=False)
     services: Services = Services()
+    #: The DICOMweb services, when the statement declares them (PS3.18).
+    dicomweb: DicomWeb | None = None
+    #: The storage load the device takes (the load family), when declared.
     load: Load | None = None
 
     def capabilities(self, role: Role) -> list[TransferCapability]:
@@ -192,6 +261,10 @@ class Statement:
     def capability(self, sop_class: str, role: Role) -> TransferCapability | None:
         return next((c for c in self.transfer_capabilities
                      if c.sop_class == sop_class and c.role is role), None)
+
+    def performs(self, sop_class: str) -> bool:
+        """Declared as SCP and not declared refused: the service is claimed to work."""
+        return self.declares(sop_class, Role.SCP) and self.services.refusal(sop_class) is None
 
     def declares(self, sop_class: str, role: Role, transfer_syntax: str | None = None) -> bool:
         cap = self.capability(sop_class, role)

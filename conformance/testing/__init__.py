@@ -13,7 +13,9 @@ from conformance.testing.peers import (
     dcmtk_tool,
     free_port,
     free_ports,
+    orthanc_knowing_harness_as,
+    restricted_orthanc,
 )
 
 __all__ = ["DcmQrSCP", "Orthanc", "Peer", "PeerError", "StoreSCP", "WlmSCPFS", "dcmtk_tool",
-           "free_port", "free_ports"]
+           "free_port", "free_ports", "orthanc_knowing_harness_as", "restricted_orthanc"]

@@ -40,6 +40,8 @@ from typing import BinaryIO, TypeVar
 DCMTK_DIR = Path("/usr/bin")
 ORTHANC_BINARY = Path("/usr/sbin/Orthanc")
 ORTHANC_WORKLIST_PLUGIN = Path("/usr/share/orthanc/plugins/libModalityWorklists.so")
+#: The DICOMweb plugin (Debian package orthanc-dicomweb): QIDO-RS, WADO-RS, STOW-RS, WADO-URI.
+ORTHANC_DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
 
 LOOPBACK = "127.0.0.1"
 
@@ -297,9 +299,14 @@ class Orthanc(Peer):
                  harness_host: str = LOOPBACK, harness_port: int | None = None,
                  modalities: Mapping[str, Mapping[str, object]] | None = None,
                  worklists: bool = False, config: Mapping[str, object] | None = None,
-                 ready_timeout: float = 15.0) -> None:
+                 ready_timeout: float = 15.0, dicomweb: bool = False) -> None:
         super().__init__(ae_title, ready_timeout=ready_timeout)
         self.binary = orthanc_binary()
+        if dicomweb and not ORTHANC_DICOMWEB_PLUGIN.exists():
+            raise PeerError(f"Orthanc's DICOMweb plugin is missing: {ORTHANC_DICOMWEB_PLUGIN} "
+                            "(apt-get install -y orthanc-dicomweb)")
+        #: Load the DICOMweb plugin: DICOMweb at :attr:`dicomweb_url`, WADO-URI at ``/wado``.
+        self.dicomweb = dicomweb
         if worklists and not ORTHANC_WORKLIST_PLUGIN.exists():
             raise PeerError(f"Orthanc's worklist plugin is missing: {ORTHANC_WORKLIST_PLUGIN} "
                             "(Debian package orthanc)")
@@ -318,6 +325,11 @@ class Orthanc(Peer):
     @property
     def http_url(self) -> str:
         return f"http://{self.host}:{self.http_port}"
+
+    @property
+    def dicomweb_url(self) -> str:
+        """The DICOMweb base URL (QIDO-RS, WADO-RS, STOW-RS) with ``dicomweb=True``."""
+        return f"{self.http_url}/dicom-web"
 
     def _allocate_ports(self) -> None:
         self.port, self.http_port = free_ports(2)
@@ -348,6 +360,10 @@ class Orthanc(Peer):
         if self.worklists:
             cfg["Plugins"] = [str(ORTHANC_WORKLIST_PLUGIN)]
             cfg["Worklists"] = {"Enable": True, "Database": str(self.worklist_dir)}
+        if self.dicomweb:
+            cfg["Plugins"] = [*cfg["Plugins"], str(ORTHANC_DICOMWEB_PLUGIN)]  # type: ignore[misc]
+            cfg["DicomWeb"] = {"Enable": True, "Root": "/dicom-web/", "EnableWado": True,
+                               "WadoRoot": "/wado"}
         cfg.update(self.extra_config)
         return cfg
 
@@ -464,3 +480,28 @@ class WlmSCPFS(Peer):
         self.worklist_dir.mkdir(parents=True, exist_ok=True)
         (self.worklist_dir / "lockfile").touch()
         return [self.binary, "-dfp", str(self.root), *self.extra_args, str(self.port)]
+
+
+# --- Orthanc set-ups for the verdict rules (issue 11) ------------------------------------
+
+def restricted_orthanc(harness_ae_title: str, harness_port: int, *, ae_title: str = "ORTHANC",
+                       forbid: Sequence[str] = ("AllowGet", "AllowStorageCommitment"),
+                       **kwargs: object) -> Orthanc:
+    """An Orthanc whose ``DicomModalities`` entry for the harness forbids services by
+    Orthanc 1.10's per-modality permissions (object form of the entry, e.g. ``"AllowGet":
+    false``; see /etc/orthanc/orthanc.json). The device still accepts the presentation
+    contexts of those services and answers each request with an A-ABORT."""
+    entry: dict[str, object] = {"AET": harness_ae_title, "Host": LOOPBACK, "Port": harness_port}
+    entry.update({key: False for key in forbid})
+    return Orthanc(ae_title, modalities={"harness": entry}, **kwargs)  # type: ignore[arg-type]
+
+
+def orthanc_knowing_harness_as(harness_ae_title: str, harness_port: int, *,
+                               ae_title: str = "ORTHANC", **kwargs: object) -> Orthanc:
+    """An Orthanc whose ``DicomModalities`` entry for the harness is *harness_ae_title* at
+    *harness_port*: a site set-up mistake when the harness calls under another AE title or
+    listens on another port. Queries and retrieves from an AE title not in
+    ``DicomModalities`` are answered with an A-ABORT (``DicomAlwaysAllowFind/Get/Move``
+    default false), while C-ECHO and C-STORE work for any AE title."""
+    return Orthanc(ae_title, harness_ae_title=harness_ae_title, harness_port=harness_port,
+                   **kwargs)  # type: ignore[arg-type]

@@ -20,11 +20,12 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from conformance.negotiation.association import ProposedContext, associate
 from conformance.negotiation.packing import pack
-from conformance.negotiation.target import Target
 from conformance.standard import uids
 from conformance.testing.peers import DcmQrSCP, Orthanc, Peer, StoreSCP, free_port
+from conformance.wire.contexts import ProposedContext
+from conformance.wire.requestor import negotiate
+from conformance.wire.target import Target
 
 #: sop class UID -> transfer syntax UID -> result (0 accepted, else PS3.8 Table 9-18 reason;
 #: with role selection, an acceptance that refused the harness the SCP role counts as 1).
@@ -50,14 +51,14 @@ def acceptance(target: Target, sop_classes: Iterable[str], transfer_syntaxes: It
     contexts = [ProposedContext(s, (t,), **roles) for s in sop_classes for t in transfer_syntaxes]
     matrix: Matrix = defaultdict(dict)
     for group in pack(contexts):
-        with associate(target, group) as (outcome, _assoc):
-            if not outcome.contexts:
-                raise RuntimeError(f"probe failed: {outcome.describe()}")
-            for c in outcome.contexts:
-                result = c.result
-                if role_selection and c.accepted and not c.as_scp:
-                    result = 1
-                matrix[c.proposed.sop_class][c.proposed.transfer_syntaxes[0]] = result
+        outcome = negotiate(target, group)
+        if not outcome.contexts:
+            raise RuntimeError(f"probe failed: {outcome.describe()}")
+        for c in outcome.contexts:
+            result = c.result
+            if role_selection and c.accepted and not c.as_scp:
+                result = 1
+            matrix[c.proposed.sop_class][c.proposed.transfer_syntaxes[0]] = result
     return dict(matrix)
 
 

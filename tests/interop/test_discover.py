@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -40,10 +39,14 @@ def test_discovery_of_orthanc_matches_its_shipped_statement(orthanc, tmp_path):
     draft = tmp_path / "orthanc.yaml"
     assert conformance("discover", "--port", str(orthanc.port), "--called-ae", "ORTHANC", "--out", str(draft)).returncode == 0
     found, shipped = load_statement(draft), load_statement(STATEMENTS / "orthanc-1.10.yaml")
-    scp = lambda st: {(c.sop_class, ts) for c in st.transfer_capabilities if c.role.value == "SCP"
-                      for ts in c.transfer_syntaxes}
-    role = lambda st: {(c.sop_class, ts) for c in st.transfer_capabilities if c.role_selection
-                       for ts in c.transfer_syntaxes}
+    def scp(st):
+        return {(c.sop_class, ts) for c in st.transfer_capabilities if c.role.value == "SCP"
+                for ts in c.transfer_syntaxes}
+
+    def role(st):
+        return {(c.sop_class, ts) for c in st.transfer_capabilities if c.role_selection
+                for ts in c.transfer_syntaxes}
+
     assert scp(found) == scp(shipped)
     assert role(found) == role(shipped)
     assert found.network.max_pdu_receive == shipped.network.max_pdu_receive

@@ -84,7 +84,7 @@ def test_storescp_statement_is_flagged_against_storescp_without_xa(storescp_plai
     expected.add("negotiation/verification")
     assert outcome_ids(results, "fail") == expected, describe(results)
     assert results.counts()["error"] == 0
-    for step, finding in results.findings(Severity.ERROR):
+    for _step, finding in results.findings(Severity.ERROR):
         assert finding.code == "negotiation.declared-ts-rejected"
         assert finding.details["result"] == 4, finding
     echo = results.step("negotiation/verification")

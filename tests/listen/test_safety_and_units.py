@@ -15,12 +15,14 @@ from conformance.errors import InputError
 from conformance.exitcodes import ExitCode
 from conformance.listen.misbehaviour import parse
 from conformance.listen.negotiate import answer, check_request
-from conformance.listen.pdu import AssociateRequest, ProposedContext, parse_associate_rq
 from conformance.listen.server import Limits
 from conformance.listen.store import safe_uid
-from conformance.negotiation.association import ProposedContext as Proposal
-from conformance.negotiation.target import Target, Timeouts
-from conformance.services import wire
+from conformance.wire import requestor as wire
+from conformance.wire.contexts import ProposedContext as Proposal
+from conformance.wire.identity import MAX_PDU_RECEIVE
+from conformance.wire.pdu import ASSOCIATE_RQ, AssociateRequest, decode
+from conformance.wire.pdu import RequestedContext as ProposedContext
+from conformance.wire.target import Target, Timeouts
 from tests.listen.conftest import CT, HARNESS_AE, ROOT, SHIPPED, finish
 
 EXPLICIT = "1.2.840.10008.1.2.1"
@@ -108,8 +110,9 @@ def test_answer_accepts_what_it_serves_and_rejects_on_purpose():
 
 def test_associate_rq_round_trip_through_the_requestor_encoder():
     raw = wire.associate_rq(_target(104), [Proposal(CT, (EXPLICIT,), scu_role=False, scp_role=True)])
-    req = parse_associate_rq(raw[6:])
-    assert (req.calling_ae, req.called_ae, req.max_pdu) == ("STORESCU", HARNESS_AE, wire.MAX_PDU_RECEIVE)
+    req = decode(ASSOCIATE_RQ, raw[6:])
+    assert isinstance(req, AssociateRequest) and not req.problems
+    assert (req.calling_ae, req.called_ae, req.max_pdu) == ("STORESCU", HARNESS_AE, MAX_PDU_RECEIVE)
     assert req.contexts[0].abstract_syntax == CT and req.roles == {CT: (0, 1)}
 
 

@@ -14,12 +14,12 @@ from conformance.findings import Severity
 from conformance.iod import synthesize
 from conformance.negotiation.association import ProposedContext
 from conformance.negotiation.target import Target
-from conformance.services import wire
 from conformance.services.compare import compare
 from conformance.services.encoding import LOSSLESS, NoEncoder, encode, encoder_for, top_copy
 from conformance.services.status import classify
 from conformance.statement import load_statement
-
+from conformance.wire import dimse
+from conformance.wire import requestor as wire
 from tests.conftest import STATEMENTS
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
@@ -105,7 +105,8 @@ def test_wire_associate_rq_and_store_command_follow_ps3_8_and_ps3_7():
     assert kind == 0x01 and length == len(pdu) - 6
     assert pdu[10:26] == b"CALLED".ljust(16) and pdu[26:42] == b"CALLING".ljust(16)
     assert b"1.2.840.10008.3.1.1.1" in pdu and CT.encode() in pdu
-    cmd = wire.parse_command(wire.store_command(CT, "1.2.3", 7))
+    cmd = dimse.parse_command(dimse.encode_command({0x0002: CT, 0x0100: 0x0001, 0x0110: 7, 0x0700: 0,
+                                                    0x0800: 0, 0x1000: "1.2.3"}))
     assert struct.unpack("<H", cmd[0x0100])[0] == 0x0001 and struct.unpack("<H", cmd[0x0110])[0] == 7
     assert cmd[0x1000] == b"1.2.3\x00" and struct.unpack("<I", cmd[0x0000])[0] > 0
 

@@ -92,9 +92,9 @@ def test_more_than_128_contexts_is_refused_before_sending():
 
 
 def test_the_one_thread_requestor_agrees_with_pynetdicom(start_reference):
-    """conformance.negotiation.wire.negotiate (used by the probes) and pynetdicom's requestor
+    """conformance.wire.requestor.negotiate (used by the probes) and pynetdicom's requestor
     classify every context the same way, role selection included (PS3.7 D.3.3.4)."""
-    from conformance.negotiation.wire import negotiate
+    from conformance.wire.requestor import negotiate
     from tests.conftest import target_for
     device = start_reference()
     ct, rt_image = "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.481.1"

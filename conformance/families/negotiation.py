@@ -18,6 +18,7 @@ Checks (PS3.7 Annex D, PS3.8 section 9):
 
 The context probes are batched: all of them share as few associations as PS3.8 allows
 (see :mod:`conformance.negotiation.packing`).
+Registered as the ``negotiation`` family (:mod:`conformance.families.registry`).
 """
 
 from __future__ import annotations
@@ -26,25 +27,22 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from conformance.engine.model import RunContext, Step, StepResult
+from conformance.families.registry import planner
+from conformance.families.session import unestablished
 from conformance.findings import Finding, Severity
 from conformance.negotiation.association import (
-    CONTEXT_RESULTS, AssociationOutcome, ContextResult, Establishment, ProposedContext, associate,
+    CONTEXT_RESULTS, ContextResult, Establishment, ProposedContext,
 )
 from conformance.negotiation.packing import MAX_CONTEXTS, pack, per_sop_class
-from conformance.negotiation.wire import negotiate
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
+from conformance.wire.association import WireError
+from conformance.wire.requestor import negotiate, open_association
 
 Evaluator = Callable[[list[ContextResult]], StepResult]
 
 WRONG_AE_TITLE = "NOT-THIS-DEVICE"
 UNKNOWN_CALLING_AE = "UNKNOWN-PEER"
-
-
-def unestablished(outcome: AssociationOutcome, purpose: str) -> StepResult:
-    """The step could not run because the association was not established."""
-    unreachable = outcome.establishment in (Establishment.NO_CONNECTION, Establishment.NO_ANSWER)
-    return StepResult.error(f"could not {purpose}: {outcome.describe()}", unreachable=unreachable)
 
 
 def _observation(c: ContextResult, declared: bool, role: str = "SCP") -> dict:
@@ -105,7 +103,7 @@ class ContextProbe:
             if outcome.establishment is Establishment.ACCEPTED:
                 answers.update({r.proposed: r for r in outcome.contexts if r.proposed not in answers})
                 continue
-            failure = unestablished(outcome, "propose these presentation contexts")
+            failure = unestablished(outcome, "propose these presentation contexts", ctx.target)
             for c in group:
                 failures[c] = failure
             if failure.device_unreachable:
@@ -212,9 +210,10 @@ def _verification(ctx: RunContext) -> StepResult:
     declared = ctx.statement.capability(uids.VERIFICATION, Role.SCP)
     syntaxes = declared.transfer_syntaxes if declared else (uids.IMPLICIT_VR_LITTLE_ENDIAN,)
     contexts = [ProposedContext(uids.VERIFICATION, (ts,)) for ts in syntaxes]
-    with associate(ctx.target, contexts) as (outcome, assoc):
-        if assoc is None:
-            return unestablished(outcome, "associate for C-ECHO")
+    outcome, assoc = open_association(ctx.target, contexts)
+    if assoc is None:
+        return unestablished(outcome, "associate for C-ECHO", ctx.target)
+    try:
         accepted = [r for r in outcome.contexts if r.accepted]
         observations = [_observation(r, declared=declared is not None) for r in outcome.contexts]
         if declared is None:
@@ -233,16 +232,18 @@ def _verification(ctx: RunContext) -> StepResult:
                      "result": r.result}) for r in outcome.contexts if not r.accepted]
         if not accepted:
             return StepResult(findings, observations)
-        status = assoc.send_c_echo()
-        if "Status" not in status:
-            return StepResult.error("no valid C-ECHO response within the DIMSE timeout "
-                                    "(the device timed out, aborted or answered garbage)")
-        if status.Status != 0x0000:
+        try:
+            rsp = assoc.send_c_echo(accepted[0].proposed)
+        except WireError as exc:
+            return StepResult.error(f"no valid C-ECHO response: {exc.end.describe()}")
+        if rsp.status != 0x0000:
             findings.append(Finding(
                 "verification.echo-status", Severity.ERROR,
-                f"C-ECHO answered status 0x{status.Status:04X}, not Success (0x0000).",
+                f"C-ECHO answered status 0x{rsp.status:04X}, not Success (0x0000).",
                 reference="PS3.7 9.1.5.1.4"))
-        return StepResult(findings, observations, message=f"C-ECHO status 0x{status.Status:04X}")
+        return StepResult(findings, observations, message=f"C-ECHO status 0x{rsp.status:04X}")
+    finally:
+        assoc.release()
 
 
 def _default_context(statement: Statement) -> list[ProposedContext]:
@@ -299,7 +300,7 @@ def _association_parameters(ctx: RunContext) -> StepResult:
     net = ctx.statement.network
     outcome = negotiate(ctx.target, _default_context(ctx.statement))
     if outcome.establishment is not Establishment.ACCEPTED:
-        return unestablished(outcome, "read the association parameters")
+        return unestablished(outcome, "read the association parameters", ctx.target)
     observed = {"max_pdu_receive": outcome.max_pdu,
                 "implementation_class_uid": outcome.implementation_class_uid,
                 "implementation_version_name": outcome.implementation_version_name}
@@ -319,6 +320,7 @@ def _association_parameters(ctx: RunContext) -> StepResult:
 
 # --- the plan -------------------------------------------------------------------------------
 
+@planner("negotiation", family="negotiation", order=0)
 def plan(statement: Statement) -> list[Step]:
     """The negotiation steps a statement implies, in run order."""
     steps = [
@@ -381,6 +383,13 @@ def _anchor(statement: Statement) -> ProposedContext | None:
     return ProposedContext(cap.sop_class, cap.transfer_syntaxes[:1]) if cap else None
 
 
+def _skip(reason: str) -> Callable[[RunContext], StepResult]:
+    """An action that ends its step as skipped with *reason*."""
+    def action(ctx: RunContext) -> StepResult:
+        return StepResult.skipped(reason)
+    return action
+
+
 def _not_tested_yet(statement: Statement) -> list[Step]:
     """Declared capabilities this harness cannot check yet: said so, as skipped steps."""
     steps = []
@@ -390,14 +399,14 @@ def _not_tested_yet(statement: Statement) -> list[Step]:
         reason = (f"{len(scu)} SOP class(es) declared with the device as SCU ({names}): "
                   "testing the SCU role needs the harness to listen (not implemented yet)")
         steps.append(Step("negotiation/scu-role", "Device as SCU", "PS3.7 D.3.3.4",
-                          action=lambda ctx, r=reason: StepResult.skipped(r)))
+                          action=_skip(reason)))
     ext = [c for c in statement.transfer_capabilities if c.extended_negotiation]
     if ext:
         reason = (f"extended negotiation declared for {len(ext)} SOP class(es): "
                   "not tested yet")
         steps.append(Step("negotiation/extended-negotiation", "SOP class extended negotiation",
-                          "PS3.7 D.3.3.5", action=lambda ctx, r=reason: StepResult.skipped(r)))
+                          "PS3.7 D.3.3.5", action=_skip(reason)))
     if statement.network.tls:
         steps.append(Step("negotiation/tls", "TLS secure transport connection", "PS3.15 B.1",
-                          action=lambda ctx: StepResult.skipped("TLS is declared: not tested yet")))
+                          action=_skip("TLS is declared: not tested yet")))
     return steps

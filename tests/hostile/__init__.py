@@ -1,0 +1,1 @@
+"""Hostile input given to the harness itself, through the real `conformance` entry point."""

@@ -10,7 +10,6 @@ from typing import Any
 from conformance.engine.results import RunResults, StepRecord
 from conformance.exitcodes import ExitCode
 from conformance.findings import Finding, Severity
-from conformance.load.view import build_load_view
 from conformance.reporting.matrix import Matrix, build_matrix, statement_of
 from conformance.reporting.services_view import ServicesView, build_services_view
 from conformance.standard import uids
@@ -57,8 +56,6 @@ class ReportView:
     severity_counts: dict[str, int]
     #: The DIMSE services section (conformance/reporting/services_view.py).
     services: ServicesView | None = None
-    #: The storage load section (conformance/load/view.py), one per load step.
-    load: list[Any] = field(default_factory=list)
 
     def name(self, uid: str) -> str:
         return uids.name_of(uid)
@@ -140,5 +137,4 @@ def build_view(results: RunResults) -> ReportView:
         highlights=_highlights(results, matrix),
         severity_counts={k: severity_counts.get(k, 0) for k in ("error", "warning", "info")},
         services=build_services_view(results),
-        load=build_load_view(results),
     )

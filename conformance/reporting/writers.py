@@ -6,7 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, select_autoescape
 
 from conformance.engine.results import RunResults
 from conformance.reporting.matrix import matrix_dict
@@ -14,10 +14,17 @@ from conformance.reporting.view import ReportView, build_view
 
 
 def _environment() -> Environment:
-    env = Environment(loader=ChoiceLoader([PackageLoader("conformance.reporting", "templates"),
-                                           PackageLoader("conformance.load", "templates")]),
+    env = Environment(loader=PackageLoader("conformance.reporting", "templates"),
                       autoescape=select_autoescape(["html", "j2"], default=True),
                       trim_blocks=True, lstrip_blocks=True)
+    # The load family's report section lives with its package (conformance/load/templates);
+    # the page calls load_views(r) and includes it when the run has a load step.
+    from jinja2 import ChoiceLoader
+
+    from conformance.load.view import build_load_view
+    env.loader = ChoiceLoader([PackageLoader("conformance.reporting", "templates"),
+                               PackageLoader("conformance.load", "templates")])
+    env.globals["load_views"] = build_load_view
     return env
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from conformance.dicomweb import plan as _dicomweb  # noqa: F401 - registers the dicomweb family
 from conformance.engine.model import Step
 from conformance.families import Planner, families
+from conformance.load import plan as _load  # noqa: F401 - registers the load family (runs last)
 from conformance.resources import shipped_dir
 from conformance.scenario.loader import load_scenarios
 from conformance.scenario.model import Scenario
@@ -58,3 +59,4 @@ def build_plan(statement: Statement, patterns: Sequence[str] = (),
     *patterns* (OR)."""
     chosen = default_scenarios() if scenarios is None else scenarios
     return select(plan_scenarios(chosen, statement, FAMILIES), patterns)
+

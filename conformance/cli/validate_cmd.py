@@ -81,7 +81,7 @@ def _finding(t: tuple) -> Any:
 
 
 @click.command("validate")
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1, required=False)
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: all cores).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text")
@@ -92,17 +92,35 @@ def _finding(t: tuple) -> Any:
 @click.option("--statement", type=click.Path(dir_okay=False), default=None,
               help="Conformance statement whose private attributes are checked (creator, VR).")
 @click.option("--verbose", "-v", is_flag=True, help="Also list info / not-verifiable findings.")
+@click.option("--results", "results_file", type=click.Path(dir_okay=False), default=None,
+              help="Archive mode: stream one JSON line per file to FILE; re-running with the "
+                   "same FILE resumes (files already in it are skipped).")
+@click.option("--dask", default=None, metavar="ADDRESS",
+              help="Archive mode on Dask distributed: tcp://host:8786 (an existing scheduler) "
+                   "or local[:N] (a LocalCluster of N workers). Needs the [dask] extra.")
+@click.option("--from-list", "lists", multiple=True, type=click.Path(dir_okay=False),
+              help="Archive mode: read paths (files or folders) from FILE, one a line.")
+@click.option("--force", is_flag=True, help="Archive mode: validate again files already in "
+                                            "--results (the file is started afresh).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Archive mode: files per task sent to a worker.")
 def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None,
-             facts: str | None, statement: str | None, verbose: bool) -> None:
+             facts: str | None, statement: str | None, verbose: bool, results_file: str | None,
+             dask: str | None, lists: tuple[str, ...], force: bool, batch_size: int) -> None:
     """Check DICOM files (or folders, recursively) against their IOD (PS3.3) and PS3.5.
 
-    Exit 0 when no errors, 1 when any error is found, 2 on bad input.
+    PATHS may be '-' to read paths from stdin. With --results, --dask, --from-list or '-' the
+    run is in archive mode: files are listed lazily, results stream to a JSONL file (resumable),
+    and report.html, report.json and junit.xml aggregate per IOD and per finding code.
+
+    Exit 0 when no errors, 1 when any error is found, 2 on bad input, 3 when an archive-mode
+    run stopped before the end without finding an error (re-run to resume).
     """
     from conformance.findings import Finding
     from conformance.iod import report
     from conformance.standard.iod_index import load_index
 
-    missing = [p for p in paths if not os.path.exists(p)]
+    missing = [p for p in paths if p != "-" and not os.path.exists(p)]
     if missing:
         _bad_input(f"no such file or folder: {', '.join(missing)}")
     fact_map = _load_facts(facts)
@@ -112,6 +130,13 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
         from conformance.statement import load_statement
         with fail_on_input_error():
             private = tuple(load_statement(statement).private.attributes)
+    if results_file or dask or lists or "-" in paths:
+        from conformance.cli.archive_mode import run_archive_mode
+        run_archive_mode(paths, lists, results_file, out, dask, jobs, force, batch_size, fact_map,
+                         private, verbose)
+        return
+    if not paths:
+        _bad_input("no input: give DICOM files or folders")
     files = list(_files(paths))
     if not files:
         _bad_input("no files found")

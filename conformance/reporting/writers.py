@@ -17,6 +17,14 @@ def _environment() -> Environment:
     env = Environment(loader=PackageLoader("conformance.reporting", "templates"),
                       autoescape=select_autoescape(["html", "j2"], default=True),
                       trim_blocks=True, lstrip_blocks=True)
+    # The load family's report section lives with its package (conformance/load/templates);
+    # the page calls load_views(r) and includes it when the run has a load step.
+    from jinja2 import ChoiceLoader
+
+    from conformance.load.view import build_load_view
+    env.loader = ChoiceLoader([PackageLoader("conformance.reporting", "templates"),
+                               PackageLoader("conformance.load", "templates")])
+    env.globals["load_views"] = build_load_view
     return env
 
 

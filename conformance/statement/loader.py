@@ -21,6 +21,7 @@ from conformance.statement.model import (
     PrivateExtensions, QueryRetrieveBehaviour, Refusal, Role, Services, Statement, StorageBehaviour,
     TransferCapability, WorklistBehaviour,
 )
+from conformance.statement.model import Load, LoadTargets
 from conformance.statement.yamlsource import SourceDocument, load_document
 
 #: Specific Character Set defined terms (PS3.3 C.12.1.1.2, Tables C.12-2 to C.12-5).
@@ -161,6 +162,29 @@ def _services(doc: SourceDocument, data: dict[str, Any], problems: list[Problem]
     )
 
 
+def _load(data: dict[str, Any], resolver: _Resolver) -> Load | None:
+    """The optional ``load`` section; SOP class and transfer syntax names resolved to UIDs."""
+    section = data.get("load")
+    if not section:
+        return None
+    ts_sets, sop_sets = data.get("transfer_syntax_sets", {}), data.get("sop_class_sets", {})
+    sops = [u for j, v in enumerate(section.get("sop_classes", []))
+            for u in resolver.resolve(v, ("load", "sop_classes", j), "SOP class",
+                                      uids.sop_class_keywords(), sop_sets, "sop_class_sets")]
+    tss = [u for j, v in enumerate(section.get("transfer_syntaxes", []))
+           for u in resolver.resolve(v, ("load", "transfer_syntaxes", j), "transfer syntax",
+                                     uids.transfer_syntax_keywords(), ts_sets,
+                                     "transfer_syntax_sets")]
+    t = section.get("targets", {})
+    return Load(associations=section["associations"],
+                instances_per_association=section["instances_per_association"],
+                sop_classes=tuple(dict.fromkeys(sops)), transfer_syntaxes=tuple(dict.fromkeys(tss)),
+                time_limit=float(section.get("time_limit", 120)),
+                targets=LoadTargets(throughput=t.get("throughput"),
+                                    p95_latency_ms=t.get("p95_latency_ms"),
+                                    error_rate=t.get("error_rate")))
+
+
 def statement_from_document(doc: SourceDocument) -> Statement:
     """Validate and resolve a parsed document into a :class:`Statement`."""
     if not isinstance(doc.data, dict):
@@ -212,6 +236,7 @@ def statement_from_document(doc: SourceDocument) -> Statement:
     services = _services(doc, data, resolver.problems, refused)
     from conformance.statement.webload import dicomweb_section
     dicomweb = dicomweb_section(doc, data, resolver.resolve, CHARACTER_SET_TERMS, resolver.problems)
+    load = _load(data, resolver)
     if resolver.problems:
         raise InputError(resolver.problems)
 
@@ -243,6 +268,7 @@ def statement_from_document(doc: SourceDocument) -> Statement:
         data=data,
         services=services,
         dicomweb=dicomweb,
+        load=load,
     )
 
 

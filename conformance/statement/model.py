@@ -213,6 +213,27 @@ class DicomWeb:
 
 
 @dataclass(frozen=True)
+class LoadTargets:
+    """What the declared load must achieve (the ``load.targets`` section)."""
+
+    throughput: float | None = None       # instances/s, at least
+    p95_latency_ms: float | None = None   # per C-STORE, at most
+    error_rate: float | None = None       # share of failed C-STOREs, at most
+
+
+@dataclass(frozen=True)
+class Load:
+    """The optional ``load`` section: concurrent associations storing synthesized instances."""
+
+    associations: int
+    instances_per_association: int
+    sop_classes: tuple[str, ...] = ()        # UIDs; empty: the first declared Storage SCP class
+    transfer_syntaxes: tuple[str, ...] = ()  # UIDs; empty: Explicit VR Little Endian
+    time_limit: float = 120.0
+    targets: LoadTargets = LoadTargets()
+
+
+@dataclass(frozen=True)
 class Statement:
     """A machine-readable conformance statement.
 
@@ -231,6 +252,8 @@ class Statement:
     services: Services = Services()
     #: The DICOMweb services, when the statement declares them (PS3.18).
     dicomweb: DicomWeb | None = None
+    #: The storage load the device takes (the load family), when declared.
+    load: Load | None = None
 
     def capabilities(self, role: Role) -> list[TransferCapability]:
         return [c for c in self.transfer_capabilities if c.role is role]

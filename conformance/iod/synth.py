@@ -20,6 +20,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
+from conformance.iod.sr_content import SR_CONTENT_MODULES
 from conformance.iod.validator import validate
 from conformance.standard.iod_index import (
     AttributeRule,
@@ -175,6 +176,17 @@ def _navigate(ds: Dataset, path: str) -> tuple[Dataset, list[int]] | None:
     return item, tags
 
 
+def _sr_root(ds: Dataset, builder: _Builder, mod: ModuleDef) -> None:
+    """The root content item of an SR document: a CONTAINER with a Document Title and
+    Continuity Of Content (PS3.3 C.17.3.2, Table C.17-5); the module's other attributes belong
+    to other value types and are not filled."""
+    ds.ValueType = "CONTAINER"
+    ds.ContinuityOfContent = "SEPARATE"
+    rule = _find_rule(mod, [0x0040A043])
+    if rule is not None:
+        builder.add(rule, ds, "0040A043", "1")
+
+
 def _pixel_data(ds: Dataset) -> None:
     rows, cols = int(ds.get("Rows", 4) or 4), int(ds.get("Columns", 4) or 4)
     spp = int(ds.get("SamplesPerPixel", 1) or 1)
@@ -209,7 +221,9 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
     if modality:
         ds.Modality = modality
     for use in iod.modules:
-        if use.usage == "M":
+        if use.usage == "M" and use.module.key in SR_CONTENT_MODULES:
+            _sr_root(ds, builder, use.module)
+        elif use.usage == "M":
             builder.fill(use.module.attributes, ds)
     has_pixels = any(u.usage == "M" and any(a.tag == 0x7FE00010 for a in u.module.attributes)
                      for u in iod.modules)

@@ -34,6 +34,8 @@ from conformance.iod.reading import PixelHeader, read_for_validation
 from conformance.standard.iod_index import StandardIndex, load_index
 from conformance.standard.uids import name_of
 
+#: Media Storage Directory Storage (PS3.4 Annex I, PS3.10 8.6): the DICOMDIR's SOP class.
+MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 #: Samples per Pixel each Photometric Interpretation requires (PS3.3 C.7.6.3.1.2).
 PHOTOMETRIC_SAMPLES = {"MONOCHROME1": 1, "MONOCHROME2": 1, "PALETTE COLOR": 1, "RGB": 3,
                        "YBR_FULL": 3, "YBR_FULL_422": 3, "YBR_PARTIAL_422": 3,
@@ -133,7 +135,16 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
     sop_vals = values_of(dataset, 0x00080016)
     sop_class = sop_vals[0] if sop_vals else None
     iod = None
-    if sop_class is None:
+    meta = getattr(dataset, "file_meta", None)
+    media_class = values_of(meta, 0x00020002) if meta is not None else None
+    if sop_class is None and media_class and media_class[0] == MEDIA_STORAGE_DIRECTORY:
+        # A DICOMDIR has no SOP Common module: its class is in the File Meta Information
+        # only (PS3.10 7.2, 8.6; PS3.3 F.3 Basic Directory IOD).
+        sop_class = media_class[0]
+        iod = index.iod_for_sop_class(sop_class)
+        if iod is not None:
+            out.iod = iod.name
+    elif sop_class is None:
         out.add("iod.no-sop-class", Severity.ERROR, "SOP Class UID (0008,0016) is missing",
                 "PS3.3 C.12.1", tag_str(0x00080016))
     else:

@@ -28,6 +28,7 @@ from pydicom.dataset import Dataset
 from conformance.findings import Severity
 from conformance.iod.elements import element_vr, tag_str, values_of
 from conformance.iod.functional_groups import FUNCTIONAL_GROUP_SEQUENCES, FunctionalGroups
+from conformance.iod.specialisations import type_overrides
 from conformance.iod.sr_content import SR_CONTENT_MODULES, SRContentChecker
 from conformance.standard.conditions import evaluate
 from conformance.standard.iod_index import AttributeRule, Condition, IODDef, ModuleDef
@@ -53,6 +54,7 @@ class ModuleChecker:
         self.add = add
         self.top = top
         self.facts = dict(facts or {})
+        self.overrides: dict[tuple[str, int], str] = {}
 
     # -- conditions ---------------------------------------------------------------------
     def _decide(self, cond: Condition | None, key: str, item: Dataset) -> bool | None:
@@ -83,6 +85,7 @@ class ModuleChecker:
     # -- modules ------------------------------------------------------------------------
     def check_iod(self, iod: IODDef) -> None:
         ds = self.top
+        self.overrides = type_overrides(iod)
         for use in iod.modules:
             mod = use.module
             present = self._module_present(mod, iod)
@@ -131,6 +134,8 @@ class ModuleChecker:
             elem = d.get(rule.tag)  # type: ignore[call-overload]
             path = prefix + tag_str(rule.tag)
             atype = rule.type
+            if not prefix and (mod.key, rule.tag) in self.overrides:
+                atype = self.overrides[(mod.key, rule.tag)]  # IOD specialisation (PS3.3 A)
             if atype in ("1C", "2C"):
                 key = f"{mod.key}:{_generic(path)}"
                 required = self._decide(rule.condition, key, item)

@@ -251,10 +251,22 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
     if 0x00200060 in ds and (0x00200062 in ds or 0x52009229 in ds):
         # Laterality (2C) only when no Image/Frame Laterality says it (PS3.3 C.7.3.1).
         del ds[0x00200060]
+    _consistent_pixel_description(ds)
     if has_pixels:
         del ds[0x7FE00010]
         _pixel_data(ds)
     return ds
+
+
+def _consistent_pixel_description(ds: Dataset) -> None:
+    """Bits Stored <= Bits Allocated and High Bit = Bits Stored - 1 (PS3.3 C.7.6.3.1): an
+    IOD may fix Bits Allocated (8 for some) after the generic default of 16 was filled."""
+    allocated = ds.get("BitsAllocated")
+    stored = ds.get("BitsStored")
+    if isinstance(allocated, int) and isinstance(stored, int) and stored > allocated:
+        ds.BitsStored = stored = allocated
+    if isinstance(stored, int) and "HighBit" in ds:
+        ds.HighBit = stored - 1
 
 
 def _complete(ds: Dataset, iod: IODDef, builder: _Builder, rounds: int) -> None:
@@ -290,7 +302,14 @@ def _complete(ds: Dataset, iod: IODDef, builder: _Builder, rounds: int) -> None:
             elif f.code == "iod.enumerated-value" and f.details.get("allowed"):
                 elem = item[tags[-1]]
                 allowed = f.details["allowed"][0]
-                elem.value = int(allowed) if elem.VR in ("US", "SS", "UL", "SL") else allowed
+                index = f.details.get("value_index")
+                if index:  # one value of a multi-valued attribute (Image Type value 3)
+                    values = list(elem.value)
+                    values[index - 1] = allowed
+                    elem.value = values
+                else:
+                    elem.value = int(allowed) if elem.VR in ("US", "SS", "UL", "SL") \
+                        else allowed
                 changed = True
         for use in iod.modules:
             if use.usage == "C" and use.condition and use.condition.expr:

@@ -28,6 +28,7 @@ from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
 from conformance.findings import Finding, Severity
+from conformance.iod import specialisations
 from conformance.iod.elements import ElementChecker, tag_str, values_of
 from conformance.iod.modules import ModuleChecker
 from conformance.iod.reading import PixelHeader, read_for_validation
@@ -161,6 +162,7 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
     if iod is not None:
         try:
             ModuleChecker(out.add, dataset, facts).check_iod(iod)
+            specialisations.check(out.add, dataset, iod)
         except Exception as exc:  # a malformed value must not hide the other findings
             out.add("iod.check-aborted", Severity.ERROR,
                     f"module checks stopped on malformed content: {exc}", "PS3.5 7")

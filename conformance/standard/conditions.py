@@ -123,12 +123,12 @@ def parse_condition(text: str | None) -> Expr | None:
     sentences = _NEXT_SENTENCE.split(" ".join(text.split()))
     if len(sentences) == 1:
         return _parse_sentence(sentences[0])
-    exprs = [_parse_sentence(s) for s in sentences]
-    if any(e is None for e in exprs):
-        return None
     flat: list[Expr] = []
-    for e in exprs:
-        flat.extend(e[1:] if e and e[0] == "or" else [e])  # type: ignore[index]
+    for sentence in sentences:
+        e = _parse_sentence(sentence)
+        if e is None:
+            return None
+        flat.extend(e[1:] if e[0] == "or" else [e])
     return ["or", *flat]
 
 

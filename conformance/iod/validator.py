@@ -18,6 +18,7 @@ truncated and non-DICOM files become findings).  Checks, in order:
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -31,7 +32,7 @@ from conformance.findings import Finding, Severity
 from conformance.iod import specialisations
 from conformance.iod.elements import ElementChecker, tag_str, values_of
 from conformance.iod.modules import ModuleChecker
-from conformance.iod.reading import PixelHeader, read_for_validation
+from conformance.iod.reading import PixelHeader, read_for_validation, recursion_limit
 from conformance.standard.iod_index import StandardIndex, load_index
 from conformance.standard.uids import name_of
 
@@ -293,7 +294,14 @@ def _validate_file(path: str | os.PathLike[str], facts: Mapping[str, bool] | Non
     findings = list(result.findings)
     if result.dataset is None:
         return findings
-    findings += validate(result.dataset, facts=facts, source=source, index=index,
-                         private_attributes=private_attributes,
-                         _pixel=result.pixel, _has_preamble=result.has_preamble)
+    limit = sys.getrecursionlimit()
+    try:
+        # Sequence values are parsed on first access and walked per level: legal deep nests
+        # (PS3.5 7.5 sets no limit) need the depth the byte scan measured.
+        sys.setrecursionlimit(max(limit, recursion_limit(result.depth)))
+        findings += validate(result.dataset, facts=facts, source=source, index=index,
+                             private_attributes=private_attributes,
+                             _pixel=result.pixel, _has_preamble=result.has_preamble)
+    finally:
+        sys.setrecursionlimit(limit)
     return findings

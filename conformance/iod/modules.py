@@ -146,9 +146,9 @@ class ModuleChecker:
                         continue
                     required = atype == "1C"  # present: a 1C value must not be empty
                 elif required is False:
+                    # A fact saying the condition is false does not hide this (PS3.5 7.4.4).
                     if elem is not None and rule.condition is not None and \
-                            not rule.condition.may_be_present_otherwise and \
-                            rule.condition.text not in self.facts and key not in self.facts:
+                            not rule.condition.may_be_present_otherwise:
                         self.add("iod.present-when-condition-false", Severity.ERROR,
                                  f"type {atype} attribute {_name(rule.tag)} is present although "
                                  f"its condition is false (\"{rule.condition.text}\")",

@@ -270,14 +270,48 @@ def _pixel_checks(out: _Collector, ds: Dataset, pixel: PixelHeader | None) -> No
                 details={"expected": expected, "found": pixel.length})
 
 
+#: Default per-file time limit, seconds (``validate_file(time_limit=...)``).
+TIME_LIMIT = 60.0
+
+
+class _TimeLimit(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise _TimeLimit
+
+
 def validate_file(path: str | os.PathLike[str], *, facts: Mapping[str, bool] | None = None,
-                  index: StandardIndex | None = None, private_attributes: Iterable[Any] = ()
-                  ) -> list[Finding] | None:
-    """Validate the file at *path*; ``None`` when it is not a DICOM file at all."""
-    with warnings.catch_warnings():
-        # pydicom warns about what it reads; here every problem is a finding instead.
-        warnings.simplefilter("ignore")
-        return _validate_file(path, facts, index, tuple(private_attributes))
+                  index: StandardIndex | None = None, private_attributes: Iterable[Any] = (),
+                  time_limit: float | None = TIME_LIMIT) -> list[Finding] | None:
+    """Validate the file at *path*; ``None`` when it is not a DICOM file at all.
+
+    *time_limit* (seconds) bounds the work on one file: when it is hit the file gets a
+    ``file.time-limit`` error instead of hanging its worker.  It needs POSIX interval timers
+    and the main thread (a worker process); elsewhere no limit is applied.
+    """
+    import signal
+    import threading
+    timed = bool(time_limit) and hasattr(signal, "setitimer") and \
+        threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGALRM, _alarm) if timed else None
+    try:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, float(time_limit))  # type: ignore[arg-type]
+        with warnings.catch_warnings():
+            # pydicom warns about what it reads; here every problem is a finding instead.
+            warnings.simplefilter("ignore")
+            return _validate_file(path, facts, index, tuple(private_attributes))
+    except _TimeLimit:
+        return [Finding("file.time-limit", Severity.ERROR,
+                        f"validation stopped after the per-file time limit of {time_limit} s; "
+                        "the file was not fully checked", reference="PS3.10 7",
+                        source=str(path))]
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
 
 def _validate_file(path: str | os.PathLike[str], facts: Mapping[str, bool] | None,

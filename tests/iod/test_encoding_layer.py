@@ -118,3 +118,18 @@ def test_damaged_dicm_prefix_is_read_with_a_finding(tmp_path, sc_bytes):
     assert findings is not None
     assert [f.code for f in findings if f.severity is Severity.ERROR] == ["file.damaged-prefix"]
     assert {f.iod for f in findings if f.iod} == {"Secondary Capture Image"}
+
+
+def test_per_file_time_limit_is_a_finding(tmp_path, sc_bytes, monkeypatch):
+    import time
+
+    from conformance.iod import validator
+
+    def slow(*args, **kwargs):
+        time.sleep(5)
+
+    monkeypatch.setattr(validator, "_validate_file", slow)
+    start = time.monotonic()
+    findings = validator.validate_file(_write(tmp_path, sc_bytes), time_limit=0.2)
+    assert time.monotonic() - start < 3
+    assert [f.code for f in findings or []] == ["file.time-limit"]

@@ -82,8 +82,36 @@ def _floats(ds: Dataset, tag: int) -> list[float] | None:
         return None
 
 
+_IOD_TAGS: dict[int, frozenset[int]] = {}
+
+
+def _iod_tags(iod: IODDef) -> frozenset[int]:
+    found = _IOD_TAGS.get(id(iod))  # IODDef objects live as long as their cached index
+    if found is None:
+        found = frozenset(a.tag for u in iod.modules for a in u.module.attributes)
+        _IOD_TAGS[id(iod)] = found
+    return found
+
+
+def outside_iod(add: Add, ds: Dataset, iod: IODDef) -> None:
+    """Standard top-level attributes that no module of the IOD has: a warning (PS3.3 A.1.3:
+    an IOD is its modules; dciodvfy reports these too).  Private, group length, File Meta
+    and retired-dictionary attributes are left to the element checks."""
+    tags = _iod_tags(iod)
+    for key in ds._dict:
+        t = int(key)
+        group = t >> 16
+        if t in tags or group & 1 or group <= 0x0002 or (t & 0xFFFF) == 0 \
+                or group == 0xFFFC or 0x5000 <= group <= 0x60FF:  # repeating groups: not indexed
+            continue
+        add("iod.attribute-not-in-iod", Severity.WARNING,
+            f"{tag_str(t)} is a standard attribute that no module of {iod.name} defines",
+            "PS3.3 A.1.3", tag_str(t))
+
+
 def check(add: Add, ds: Dataset, iod: IODDef) -> None:
     """Every rule of this module on the top level of *ds* (an instance of *iod*)."""
+    outside_iod(add, ds, iod)
     for rule in _rules():
         if "type" in rule or not applies(rule, iod):
             continue

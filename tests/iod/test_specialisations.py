@@ -99,3 +99,12 @@ def test_orientation_must_be_orthonormal_and_spacing_positive():
     assert {"geometry.orientation-not-unit", "geometry.pixel-spacing"} <= codes
     ds.ImageOrientationPatient = [1, 0, 0, 1, 0, 0]
     assert "geometry.orientation-not-orthogonal" in {c for c, _, _ in _errors(ds)}
+
+
+def test_standard_attribute_outside_the_iod_is_a_warning():
+    ds = synthesize(SC)
+    ds.KVP = "120"  # CT/X-ray acquisition attribute: no module of the SC Image IOD has it
+    found = [(f.code, f.tag, f.severity) for f in validate(ds)
+             if f.code == "iod.attribute-not-in-iod"]
+    assert found == [("iod.attribute-not-in-iod", "(0018,0060)", Severity.WARNING)]
+    assert _errors(ds) == []

@@ -179,6 +179,10 @@ def _scan_encoding(fp: BinaryIO, preamble: bool, size: int, source: str,
         findings.append(Finding(code, Severity.ERROR, message, reference=ref, tag=tag,
                                 source=source))
 
+    whole = fp
+    if size <= SCAN_IN_MEMORY:  # one read, then the scan's many small reads are cheap
+        fp.seek(0)
+        fp = io.BytesIO(fp.read())
     try:
         start, tsuid = encoding.scan_meta(fp, 132 if preamble else 0, report)
         ts = UID(tsuid) if tsuid else None
@@ -196,9 +200,11 @@ def _scan_encoding(fp: BinaryIO, preamble: bool, size: int, source: str,
         report("file.unreadable", f"encoding scan stopped: {exc}", "PS3.5 7", None)
         return 0
     finally:
-        fp.seek(0)
+        whole.seek(0)
 
 
+#: Files up to this size are scanned from memory (one read); larger ones with seeks.
+SCAN_IN_MEMORY = 4 * 2**20
 #: Deepest sequence nesting read with pydicom (its reader recurses per level); deeper data
 #: sets are reported, not read, so that no legal but extreme file can crash a worker.
 MAX_READ_DEPTH = 2000

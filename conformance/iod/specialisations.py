@@ -43,10 +43,30 @@ def _rules() -> list[dict[str, Any]]:
     return [{**r, "tag": _tag(r["tag"])} for r in raw]
 
 
-def applies(rule: dict[str, Any], iod: IODDef) -> bool:
+def applies(rule: dict[str, Any], iod: IODDef, sop_class: str | None = None) -> bool:
+    if "sop_classes" in rule:
+        return sop_class in rule["sop_classes"]
     if "iods" in rule:
         return iod.key in rule["iods"]
-    return any(u.module.key == rule["when_module"] for u in iod.modules)
+    if "when_module" in rule:
+        return any(u.module.key == rule["when_module"] for u in iod.modules)
+    return any(u.module.key == "general-series" for u in iod.modules)
+
+
+def _patient_position(add: Add, ds: Dataset, rule: dict[str, Any], sop_class: str | None
+                      ) -> None:
+    """General Series Patient Position (0018,5100), type 2C (see the rule's reference)."""
+    present = rule["tag"] in ds._dict
+    coded = 0x00540410 in ds._dict
+    if present and coded:
+        add("iod.present-when-condition-false", Severity.ERROR,
+            "Patient Position (0018,5100) is present although Patient Orientation Code "
+            "Sequence (0054,0410) is present", rule["reference"], tag_str(rule["tag"]))
+    elif not present and not coded and sop_class in rule["required_for"]:
+        add("iod.type2-missing", Severity.ERROR,
+            "type 2C attribute Patient Position (0018,5100) is missing (required for this SOP "
+            "class without Patient Orientation Code Sequence)", rule["reference"],
+            tag_str(rule["tag"]))
 
 
 _OVERRIDES: dict[int, dict[tuple[str, int], str]] = {}
@@ -112,8 +132,13 @@ def outside_iod(add: Add, ds: Dataset, iod: IODDef) -> None:
 def check(add: Add, ds: Dataset, iod: IODDef) -> None:
     """Every rule of this module on the top level of *ds* (an instance of *iod*)."""
     outside_iod(add, ds, iod)
+    sop = values_of(ds, 0x00080016)
+    sop_class = sop[0] if sop else None
     for rule in _rules():
-        if "type" in rule or not applies(rule, iod):
+        if "type" in rule or not applies(rule, iod, sop_class):
+            continue
+        if rule.get("kind") == "patient-position":
+            _patient_position(add, ds, rule, sop_class)
             continue
         vals = values_of(ds, rule["tag"])
         if not vals:

@@ -64,7 +64,18 @@ _SPECIFIC: dict[int, Any] = {
     0x00209072: "U", 0x00189010: "NO", 0x00700052: [1, 1], 0x00700053: [4, 4],
 }
 #: Values that depend on the SOP class (PS3.3 C.24.2 MIME types, ...).
+_DX_LIKE = {"1.2.840.10008.5.1.4.1.1.1.1": "FOR PRESENTATION",
+            "1.2.840.10008.5.1.4.1.1.1.1.1": "FOR PROCESSING",
+            "1.2.840.10008.5.1.4.1.1.1.2": "FOR PRESENTATION",
+            "1.2.840.10008.5.1.4.1.1.1.2.1": "FOR PROCESSING",
+            "1.2.840.10008.5.1.4.1.1.1.3": "FOR PRESENTATION",
+            "1.2.840.10008.5.1.4.1.1.1.3.1": "FOR PROCESSING"}
+_US_8BIT = {0x00280100: 8, 0x00280101: 8, 0x00280102: 7}
 _PER_CLASS: dict[str, dict[int, Any]] = {
+    # DX family: the intent the SOP class names; Image Type without an AXIAL value 3.
+    **{uid: {0x00080068: intent, 0x00080008: ["ORIGINAL", "PRIMARY"]}
+       for uid, intent in _DX_LIKE.items()},
+    "1.2.840.10008.5.1.4.1.1.6.1": _US_8BIT, "1.2.840.10008.5.1.4.1.1.3.1": _US_8BIT,
     "1.2.840.10008.5.1.4.1.1.104.1": {0x00420012: "application/pdf"},
     "1.2.840.10008.5.1.4.1.1.104.2": {0x00420012: "text/XML"},
     "1.2.840.10008.5.1.4.1.1.104.3": {0x00420012: "model/stl", 0x00080060: "M3D"},

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from pydicom.dataset import Dataset
+
 from conformance.findings import Severity
 from conformance.iod import synthesize, validate
 
@@ -108,3 +110,26 @@ def test_standard_attribute_outside_the_iod_is_a_warning():
              if f.code == "iod.attribute-not-in-iod"]
     assert found == [("iod.attribute-not-in-iod", "(0018,0060)", Severity.WARNING)]
     assert _errors(ds) == []
+
+
+def test_presentation_intent_follows_the_sop_class():
+    ds = synthesize("1.2.840.10008.5.1.4.1.1.1.1.1")  # DX For Processing
+    assert ds.PresentationIntentType == "FOR PROCESSING" and _errors(ds) == []
+    ds.PresentationIntentType = "FOR PRESENTATION"
+    assert any(c == "iod.enumerated-value" and t == "(0008,0068)" for c, t, _ in _errors(ds))
+
+
+def test_patient_position_condition_names_sop_classes():
+    ds = synthesize(CT)
+    del ds.PatientPosition
+    assert ("iod.type2-missing", "(0018,5100)") in {(c, t) for c, t, _ in _errors(ds)}
+    ds = synthesize(SC)
+    if "PatientPosition" in ds:
+        del ds.PatientPosition
+    assert _errors(ds) == []  # not required for SC
+    ds = synthesize(CT)
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = "F-10440", "SRT", "erect"
+    ds.PatientOrientationCodeSequence = [item]
+    assert ("iod.present-when-condition-false", "(0018,5100)") in \
+        {(c, t) for c, t, _ in _errors(ds)}

@@ -4,7 +4,6 @@ failing object per rule, and the specialisation that relaxes a rule (SC Modality
 from __future__ import annotations
 
 import pytest
-
 from pydicom.dataset import Dataset
 
 from conformance.findings import Severity

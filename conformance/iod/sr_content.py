@@ -39,6 +39,7 @@ VALUE_TYPE = 0x0040A040
 RELATIONSHIP_TYPE = 0x0040A010
 CONCEPT_NAME = 0x0040A043
 REFERENCED_CONTENT_ITEM = 0x0040DB73
+REFERENCED_SOP = 0x00081199
 #: Deepest content tree walked; deeper items are reported, not walked.
 MAX_DEPTH = 10_000
 
@@ -92,8 +93,10 @@ class SRContentChecker:
 
     def check(self, root: Dataset) -> None:
         stack: list[tuple[Dataset, str, bool, int]] = [(root, "", True, 0)]
+        referenced: dict[str, str] = {}  # SOP Instance UID -> path of its first reference
         while stack:
             item, prefix, is_root, depth = stack.pop()
+            self._references(item, prefix, referenced)
             children = self._item(item, prefix, is_root)
             if children is None:
                 continue
@@ -107,6 +110,45 @@ class SRContentChecker:
                 if isinstance(sub, Dataset):
                     stack.append((sub, f"{prefix}{tag_str(CONTENT_SEQUENCE)}[{i}].", False,
                                   depth + 1))
+        self._evidence(root, referenced)
+
+    def _references(self, item: Dataset, prefix: str, referenced: dict[str, str]) -> None:
+        if REFERENCED_SOP not in item._dict:
+            return
+        try:
+            refs = item[REFERENCED_SOP].value or []
+        except Exception:  # noqa: BLE001 - reported by the element walk
+            return
+        for i, ref in enumerate(refs):
+            uids = values_of(ref, 0x00081155) if isinstance(ref, Dataset) else None
+            uid = uids[0] if uids else None
+            if uid:
+                referenced.setdefault(uid, f"{prefix}{tag_str(REFERENCED_SOP)}[{i}]")
+
+    def _evidence(self, root: Dataset, referenced: dict[str, str]) -> None:
+        """Every instance the content tree references is listed in the Current Requested
+        Procedure Evidence or Pertinent Other Evidence Sequence (PS3.3 C.17.2.3)."""
+        if not referenced:
+            return
+        listed: set[str] = set()
+        for evidence in (0x0040A375, 0x0040A385):
+            try:
+                studies = root[evidence].value if evidence in root._dict else []
+                for study in studies or []:
+                    for series in study.get("ReferencedSeriesSequence", []) or []:
+                        for ref in series.get("ReferencedSOPSequence", []) or []:
+                            uid = ref.get("ReferencedSOPInstanceUID")
+                            if uid:
+                                listed.add(str(uid))
+            except Exception:  # noqa: BLE001 - malformed: reported by the other checks
+                return
+        for uid, path in referenced.items():
+            if uid not in listed:
+                self._finding("sr.reference-not-in-evidence", Severity.ERROR,
+                              f"referenced SOP Instance {uid} is not listed in the Current "
+                              "Requested Procedure Evidence Sequence (0040,A375) or the "
+                              "Pertinent Other Evidence Sequence (0040,A385)", path,
+                              "PS3.3 C.17.2.3")
 
     def _item(self, item: Dataset, prefix: str, is_root: bool) -> list[Any] | None:
         d = item._dict

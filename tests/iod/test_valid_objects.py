@@ -159,3 +159,11 @@ def test_dicomdir_missing_record_offsets_is_an_error():
 
 def test_pydicom_test_files_exist():
     assert os.path.isdir(TEST_FILES)
+
+
+@pytest.mark.parametrize("name", ["tid1500", "kos"])
+def test_referenced_instance_missing_from_evidence_is_an_error(objects, name):
+    ds = _read(objects, name)
+    del ds.CurrentRequestedProcedureEvidenceSequence
+    errs = _errors(validate(ds))
+    assert any(e.startswith("sr.reference-not-in-evidence") for e in errs), errs

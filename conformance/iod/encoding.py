@@ -226,13 +226,13 @@ def scan(fp: BinaryIO, start: int, size: int, implicit: bool, little: bool,
                 report("encoding.bad-vr", f"element {_tag(tag)} has VR bytes {head[4:6]!r}, "
                        "not a VR", "PS3.5 7.1.2", frame[4] + _tag(tag))
                 return depth
-        path = frame[4] + _tag(tag)
         if length == UNDEFINED and tag in (0x7FE00010, 0x7FE00008, 0x7FE00009):
-            stack.append([None, -1, "frag", imp, path])  # encapsulated (PS3.5 A.4)
+            stack.append([None, -1, "frag", imp, frame[4] + _tag(tag)])  # encapsulated (PS3.5 A.4)
             continue
         if vr == "SQ" or (length == UNDEFINED and (vr == "UN" or imp)):
             # UN with undefined length holds implicit VR little endian items (PS3.5 6.2.2).
             inner_imp = imp or vr == "UN"
+            path = frame[4] + _tag(tag)
             seq_end = None if length == UNDEFINED else pos + length
             if seq_end is not None and seq_end > (end if end is not None else size):
                 report("encoding.length-overrun", f"sequence {_tag(tag)} runs past its "
@@ -243,12 +243,12 @@ def scan(fp: BinaryIO, start: int, size: int, implicit: bool, little: bool,
             continue
         if length == UNDEFINED:
             report("encoding.undefined-length", f"element {_tag(tag)} ({vr}) has an "
-                   "undefined length", "PS3.5 7.1.1", path)
+                   "undefined length", "PS3.5 7.1.1", frame[4] + _tag(tag))
             return depth
         limit = end if end is not None else size
         if pos + length > limit:
             report("encoding.length-overrun", f"element {_tag(tag)} declares {length} bytes; "
-                   f"only {max(limit - pos, 0)} remain in its container", "PS3.5 7.1", path)
+                   f"only {max(limit - pos, 0)} remain in its container", "PS3.5 7.1", frame[4] + _tag(tag))
             return depth
         fp.seek(length, os.SEEK_CUR)
         pos += length

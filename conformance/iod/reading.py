@@ -204,7 +204,7 @@ def _scan_encoding(fp: BinaryIO, preamble: bool, size: int, source: str,
 
 
 #: Files up to this size are scanned from memory (one read); larger ones with seeks.
-SCAN_IN_MEMORY = 4 * 2**20
+SCAN_IN_MEMORY = 256 * 2**10
 #: Deepest sequence nesting read with pydicom (its reader recurses per level); deeper data
 #: sets are reported, not read, so that no legal but extreme file can crash a worker.
 MAX_READ_DEPTH = 2000

@@ -53,6 +53,25 @@ def applies(rule: dict[str, Any], iod: IODDef, sop_class: str | None = None) -> 
     return any(u.module.key == "general-series" for u in iod.modules)
 
 
+def _patient_orientation(add: Add, ds: Dataset, rule: dict[str, Any], iod: IODDef) -> None:
+    """General Image Patient Orientation (0020,0020), type 2C (see the rule's reference):
+    judged only where the image clearly requires no orientation attribute."""
+    if rule["tag"] in ds._dict or not any(
+            u.usage == "M" and u.module.key == rule["when_module"] for u in iod.modules):
+        return  # judged only where the General Image Module is mandatory
+    orientation = {_tag(t) for t in rule["orientation_tags"]}
+    if any(t in ds._dict for t in orientation) or 0x52009229 in ds._dict \
+            or 0x52009230 in ds._dict:
+        return
+    if any(u.usage == "M" and any(a.tag in orientation for a in u.module.attributes)
+           for u in iod.modules):
+        return
+    add("iod.type2-missing", Severity.ERROR,
+        "type 2C attribute Patient Orientation (0020,0020) is missing: this image requires no "
+        "Image Orientation (Patient) or (Slide), so Patient Orientation is required",
+        rule["reference"], tag_str(rule["tag"]))
+
+
 def _patient_position(add: Add, ds: Dataset, rule: dict[str, Any], sop_class: str | None
                       ) -> None:
     """General Series Patient Position (0018,5100), type 2C (see the rule's reference)."""
@@ -139,6 +158,9 @@ def check(add: Add, ds: Dataset, iod: IODDef) -> None:
             continue
         if rule.get("kind") == "patient-position":
             _patient_position(add, ds, rule, sop_class)
+            continue
+        if rule.get("kind") == "patient-orientation":
+            _patient_orientation(add, ds, rule, iod)
             continue
         vals = values_of(ds, rule["tag"])
         if not vals:

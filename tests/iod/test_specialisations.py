@@ -132,3 +132,16 @@ def test_patient_position_condition_names_sop_classes():
     ds.PatientOrientationCodeSequence = [item]
     assert ("iod.present-when-condition-false", "(0018,5100)") in \
         {(c, t) for c, t, _ in _errors(ds)}
+
+
+def test_patient_orientation_required_where_no_orientation_is():
+    ds = synthesize(SC)
+    if "PatientOrientation" in ds:
+        del ds.PatientOrientation
+    assert ("iod.type2-missing", "(0020,0020)") in {(c, t) for c, t, _ in _errors(ds)}
+    ds.PatientOrientation = None  # type 2: present and empty is enough
+    assert _errors(ds) == []
+    ds = synthesize(CT)  # Image Plane Module: Image Orientation (Patient) is required
+    if "PatientOrientation" in ds:
+        del ds.PatientOrientation
+    assert ("iod.type2-missing", "(0020,0020)") not in {(c, t) for c, t, _ in _errors(ds)}

@@ -100,9 +100,9 @@ def _looks_explicit(head: bytes) -> bool:
 
 
 def scan(fp: BinaryIO, start: int, size: int, implicit: bool, little: bool,
-         report: Report) -> int:
+         report: Report, stats: dict[str, int] | None = None) -> int:
     """Walk the data set from *start* to *size* (see the module docstring); returns the
-    deepest sequence nesting seen."""
+    deepest sequence nesting seen; *stats* gets the number of element headers visited."""
     depth = 0
     fp.seek(start)
     first = fp.read(8)
@@ -132,124 +132,130 @@ def scan(fp: BinaryIO, start: int, size: int, implicit: bool, little: bool,
     fp.seek(start)
     pos = start
     count = 0
-    while stack:
-        frame = stack[-1]
-        end, kind, imp = frame[0], frame[2], frame[3]
-        if end is not None and pos >= end:
-            if pos > end:
-                report("encoding.length-mismatch", f"content of a defined-length "
-                       f"{'item' if kind == 'item' else 'sequence'} ends {pos - end} byte(s) "
-                       "after its declared length", "PS3.5 7.5", frame[4] or None)
-            stack.pop()
-            if kind == "ds":
+    try:
+        while stack:
+            frame = stack[-1]
+            end, kind, imp = frame[0], frame[2], frame[3]
+            if end is not None and pos >= end:
+                if pos > end:
+                    report("encoding.length-mismatch", f"content of a defined-length "
+                           f"{'item' if kind == 'item' else 'sequence'} ends {pos - end} byte(s) "
+                           "after its declared length", "PS3.5 7.5", frame[4] or None)
+                stack.pop()
+                if kind == "ds":
+                    return depth
+                continue
+            count += 1
+            if count > MAX_ELEMENTS:
+                report("encoding.too-many-elements", f"more than {MAX_ELEMENTS} element headers; "
+                       "the rest of the encoding was not scanned", "PS3.5 7", None)
                 return depth
-            continue
-        count += 1
-        if count > MAX_ELEMENTS:
-            report("encoding.too-many-elements", f"more than {MAX_ELEMENTS} element headers; "
-                   "the rest of the encoding was not scanned", "PS3.5 7", None)
-            return depth
-        head = fp.read(8)
-        if len(head) < 8:
-            if kind == "ds" and 0 < len(head):
-                report("encoding.trailing-data", f"{len(head)} byte(s) after the last element "
-                       "are not a complete element header", "PS3.5 7.1", None)
-            elif kind != "ds":
-                report("encoding.truncated", "the file ends inside a sequence or item",
-                       "PS3.5 7.5", frame[4] or None)
-            return depth
-        group, elem = struct.unpack(e + "HH", head[:4])
-        tag = (group << 16) | elem
-        if tag in (ITEM, ITEM_END, SEQ_END):
-            length = struct.unpack(e + "L", head[4:8])[0]
-            pos += 8
-            if tag == ITEM:
-                if kind not in ("seq", "frag"):
-                    report("encoding.unexpected-item", "an Item outside a sequence",
+            head = fp.read(8)
+            if len(head) < 8:
+                if kind == "ds" and 0 < len(head):
+                    report("encoding.trailing-data", f"{len(head)} byte(s) after the last element "
+                           "are not a complete element header", "PS3.5 7.1", None)
+                elif kind != "ds":
+                    report("encoding.truncated", "the file ends inside a sequence or item",
                            "PS3.5 7.5", frame[4] or None)
-                    return depth
-                if kind == "frag" or (length != UNDEFINED and length == 0):
-                    if length == UNDEFINED or pos + length > size:
-                        report("encoding.length-overrun", "a Pixel Data fragment runs past "
-                               "the end of the file", "PS3.5 A.4", frame[4] or None)
+                return depth
+            group, elem = struct.unpack(e + "HH", head[:4])
+            tag = (group << 16) | elem
+            if tag in (ITEM, ITEM_END, SEQ_END):
+                length = struct.unpack(e + "L", head[4:8])[0]
+                pos += 8
+                if tag == ITEM:
+                    if kind not in ("seq", "frag"):
+                        report("encoding.unexpected-item", "an Item outside a sequence",
+                               "PS3.5 7.5", frame[4] or None)
                         return depth
-                    fp.seek(length, os.SEEK_CUR)
-                    pos += length
-                    continue
-                item_end = None if length == UNDEFINED else pos + length
-                if item_end is not None and end is not None and item_end > end:
-                    report("encoding.length-overrun", "an Item runs past its sequence",
-                           "PS3.5 7.5", frame[4] or None)
-                    return depth
-                stack.append([item_end, -1, "item", imp, frame[4] + "[]."])
-            elif tag == ITEM_END:
-                if kind != "item" or end is not None:
-                    report("encoding.unexpected-delimiter", "an Item Delimitation Item outside "
-                           "an undefined-length Item", "PS3.5 7.5", frame[4] or None)
-                    return depth
-                stack.pop()
-            else:
-                if kind not in ("seq", "frag") or end is not None:
-                    report("encoding.unexpected-delimiter", "a Sequence Delimitation Item "
-                           "outside an undefined-length sequence", "PS3.5 7.5",
-                           frame[4] or None)
-                    return depth
-                stack.pop()
-            continue
-        if tag < frame[1]:
-            report("encoding.tag-order", f"element {_tag(tag)} follows {_tag(frame[1])}: data "
-                   "elements shall be in ascending tag order", "PS3.5 7.1",
-                   frame[4] + _tag(tag))
-        elif tag == frame[1]:
-            report("encoding.duplicate-tag", f"element {_tag(tag)} appears twice in the same "
-                   "data set", "PS3.5 7.1", frame[4] + _tag(tag))
-        frame[1] = max(frame[1], tag)
-        if imp:
-            length = struct.unpack(e + "L", head[4:8])[0]
-            entry = dictionary_entry(tag)
-            vr = entry[0] if entry else "UN"
-            pos += 8
-        else:
-            vr = head[4:6].decode("latin-1", "replace")
-            if vr in LONG_VRS:
-                more = fp.read(4)
-                if len(more) < 4:
-                    report("encoding.truncated", "the file ends inside an element header",
-                           "PS3.5 7.1", frame[4] + _tag(tag))
-                    return depth
-                length = struct.unpack(e + "L", more)[0]
-                pos += 12
-            elif vr in VRS:
-                length = struct.unpack(e + "H", head[6:8])[0]
+                    if kind == "frag" or (length != UNDEFINED and length == 0):
+                        if length == UNDEFINED or pos + length > size:
+                            report("encoding.length-overrun", "a Pixel Data fragment runs past "
+                                   "the end of the file", "PS3.5 A.4", frame[4] or None)
+                            return depth
+                        fp.seek(length, os.SEEK_CUR)
+                        pos += length
+                        continue
+                    item_end = None if length == UNDEFINED else pos + length
+                    if item_end is not None and end is not None and item_end > end:
+                        report("encoding.length-overrun", "an Item runs past its sequence",
+                               "PS3.5 7.5", frame[4] or None)
+                        return depth
+                    stack.append([item_end, -1, "item", imp, frame[4] + "[]."])
+                elif tag == ITEM_END:
+                    if kind != "item" or end is not None:
+                        report("encoding.unexpected-delimiter", "an Item Delimitation Item outside "
+                               "an undefined-length Item", "PS3.5 7.5", frame[4] or None)
+                        return depth
+                    stack.pop()
+                else:
+                    if kind not in ("seq", "frag") or end is not None:
+                        report("encoding.unexpected-delimiter", "a Sequence Delimitation Item "
+                               "outside an undefined-length sequence", "PS3.5 7.5",
+                               frame[4] or None)
+                        return depth
+                    stack.pop()
+                continue
+            if tag < frame[1]:
+                report("encoding.tag-order", f"element {_tag(tag)} follows {_tag(frame[1])}: data "
+                       "elements shall be in ascending tag order", "PS3.5 7.1",
+                       frame[4] + _tag(tag))
+            elif tag == frame[1]:
+                report("encoding.duplicate-tag", f"element {_tag(tag)} appears twice in the same "
+                       "data set", "PS3.5 7.1", frame[4] + _tag(tag))
+            frame[1] = max(frame[1], tag)
+            if imp:
+                length = struct.unpack(e + "L", head[4:8])[0]
+                entry = dictionary_entry(tag)
+                vr = entry[0] if entry else "UN"
                 pos += 8
             else:
-                report("encoding.bad-vr", f"element {_tag(tag)} has VR bytes {head[4:6]!r}, "
-                       "not a VR", "PS3.5 7.1.2", frame[4] + _tag(tag))
+                vr = head[4:6].decode("latin-1", "replace")
+                if vr in LONG_VRS:
+                    more = fp.read(4)
+                    if len(more) < 4:
+                        report("encoding.truncated", "the file ends inside an element header",
+                               "PS3.5 7.1", frame[4] + _tag(tag))
+                        return depth
+                    length = struct.unpack(e + "L", more)[0]
+                    pos += 12
+                elif vr in VRS:
+                    length = struct.unpack(e + "H", head[6:8])[0]
+                    pos += 8
+                else:
+                    report("encoding.bad-vr", f"element {_tag(tag)} has VR bytes {head[4:6]!r}, "
+                           "not a VR", "PS3.5 7.1.2", frame[4] + _tag(tag))
+                    return depth
+            if length == UNDEFINED and tag in (0x7FE00010, 0x7FE00008, 0x7FE00009):
+                # Encapsulated (PS3.5 A.4): fragments follow as Items.
+                stack.append([None, -1, "frag", imp, frame[4] + _tag(tag)])
+                continue
+            if vr == "SQ" or (length == UNDEFINED and (vr == "UN" or imp)):
+                # UN with undefined length holds implicit VR little endian items (PS3.5 6.2.2).
+                inner_imp = imp or vr == "UN"
+                path = frame[4] + _tag(tag)
+                seq_end = None if length == UNDEFINED else pos + length
+                if seq_end is not None and seq_end > (end if end is not None else size):
+                    report("encoding.length-overrun", f"sequence {_tag(tag)} runs past its "
+                           "container or the end of the file", "PS3.5 7.5", path)
+                    return depth
+                stack.append([seq_end, -1, "seq", inner_imp, path])
+                depth = max(depth, len(stack) // 2)
+                continue
+            if length == UNDEFINED:
+                report("encoding.undefined-length", f"element {_tag(tag)} ({vr}) has an "
+                       "undefined length", "PS3.5 7.1.1", frame[4] + _tag(tag))
                 return depth
-        if length == UNDEFINED and tag in (0x7FE00010, 0x7FE00008, 0x7FE00009):
-            stack.append([None, -1, "frag", imp, frame[4] + _tag(tag)])  # encapsulated (PS3.5 A.4)
-            continue
-        if vr == "SQ" or (length == UNDEFINED and (vr == "UN" or imp)):
-            # UN with undefined length holds implicit VR little endian items (PS3.5 6.2.2).
-            inner_imp = imp or vr == "UN"
-            path = frame[4] + _tag(tag)
-            seq_end = None if length == UNDEFINED else pos + length
-            if seq_end is not None and seq_end > (end if end is not None else size):
-                report("encoding.length-overrun", f"sequence {_tag(tag)} runs past its "
-                       "container or the end of the file", "PS3.5 7.5", path)
+            limit = end if end is not None else size
+            if pos + length > limit:
+                report("encoding.length-overrun", f"element {_tag(tag)} declares {length} bytes; "
+                       f"only {max(limit - pos, 0)} remain in its container", "PS3.5 7.1",
+                       frame[4] + _tag(tag))
                 return depth
-            stack.append([seq_end, -1, "seq", inner_imp, path])
-            depth = max(depth, len(stack) // 2)
-            continue
-        if length == UNDEFINED:
-            report("encoding.undefined-length", f"element {_tag(tag)} ({vr}) has an "
-                   "undefined length", "PS3.5 7.1.1", frame[4] + _tag(tag))
-            return depth
-        limit = end if end is not None else size
-        if pos + length > limit:
-            report("encoding.length-overrun", f"element {_tag(tag)} declares {length} bytes; "
-                   f"only {max(limit - pos, 0)} remain in its container", "PS3.5 7.1", frame[4] + _tag(tag))
-            return depth
-        fp.seek(length, os.SEEK_CUR)
-        pos += length
-    return depth
+            fp.seek(length, os.SEEK_CUR)
+            pos += length
+        return depth
+    finally:
+        if stats is not None:
+            stats["elements"] = count

@@ -172,7 +172,8 @@ def _read_pixel_header(fp: BinaryIO, little: bool, implicit: bool, size: int) ->
 def _scan_encoding(fp: BinaryIO, preamble: bool, size: int, source: str,
                    findings: list[Finding]) -> int:
     """The byte-level checks of :mod:`conformance.iod.encoding`, as findings; returns the
-    deepest sequence nesting (the reader's recursion is sized from it)."""
+    deepest sequence nesting (the reader's recursion is sized from it), or minus the number
+    of elements when there are more than :data:`MAX_READ_ELEMENTS`."""
     from conformance.iod import encoding
 
     def report(code: str, message: str, ref: str, tag: str | None) -> None:
@@ -195,7 +196,11 @@ def _scan_encoding(fp: BinaryIO, preamble: bool, size: int, source: str,
             head = fp.read(8)
             implicit = not (len(head) == 8 and encoding._looks_explicit(head))
             little = True
-        return encoding.scan(fp, start, size, implicit, little, report)
+        stats: dict[str, int] = {}
+        depth = encoding.scan(fp, start, size, implicit, little, report, stats)
+        if stats.get("elements", 0) > MAX_READ_ELEMENTS:
+            return -stats["elements"]  # too many to build as pydicom objects
+        return depth
     except (OSError, struct.error, ValueError) as exc:
         report("file.unreadable", f"encoding scan stopped: {exc}", "PS3.5 7", None)
         return 0
@@ -205,6 +210,9 @@ def _scan_encoding(fp: BinaryIO, preamble: bool, size: int, source: str,
 
 #: Files up to this size are scanned from memory (one read); larger ones with seeks.
 SCAN_IN_MEMORY = 256 * 2**10
+#: Most data elements (all nesting levels) read with pydicom: each costs about a kilobyte
+#: as a Python object, so this bounds a worker's memory whatever the file declares.
+MAX_READ_ELEMENTS = 500_000
 #: Deepest sequence nesting read with pydicom (its reader recurses per level); deeper data
 #: sets are reported, not read, so that no legal but extreme file can crash a worker.
 MAX_READ_DEPTH = 2000
@@ -236,6 +244,12 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
                                "no 128-byte preamble and DICM prefix (not a PS3.10 file)",
                                source, severity=Severity.WARNING))
         depth = _scan_encoding(fp, preamble, size, source, findings)
+        if depth < 0:
+            findings.append(_f("file.too-many-elements", f"{-depth} data elements; data sets "
+                               f"with more than {MAX_READ_ELEMENTS} are not read for the IOD "
+                               "checks (memory bound); the encoding checks above ran",
+                               source, ref="PS3.5 7", severity=Severity.WARNING))
+            return ReadResult(None, None, preamble, None, findings)
         if depth > MAX_READ_DEPTH:
             findings.append(_f("file.too-deep", f"sequences nested {depth} deep; data sets "
                                f"deeper than {MAX_READ_DEPTH} are not read for the IOD checks",

@@ -133,3 +133,11 @@ def test_per_file_time_limit_is_a_finding(tmp_path, sc_bytes, monkeypatch):
     findings = validator.validate_file(_write(tmp_path, sc_bytes), time_limit=0.2)
     assert time.monotonic() - start < 3
     assert [f.code for f in findings or []] == ["file.time-limit"]
+
+
+def test_too_many_elements_are_not_built_in_memory(tmp_path, sc_bytes, monkeypatch):
+    from conformance.iod import reading
+    monkeypatch.setattr(reading, "MAX_READ_ELEMENTS", 10)
+    findings = validate_file(_write(tmp_path, sc_bytes)) or []
+    assert [f.code for f in findings if f.severity is not Severity.INFO] == \
+        ["file.too-many-elements"]

@@ -75,7 +75,10 @@ _PER_CLASS: dict[str, dict[int, Any]] = {
     # DX family: the intent the SOP class names; Image Type without an AXIAL value 3.
     **{uid: {0x00080068: intent, 0x00080008: ["ORIGINAL", "PRIMARY"]}
        for uid, intent in _DX_LIKE.items()},
-    "1.2.840.10008.5.1.4.1.1.6.1": _US_8BIT, "1.2.840.10008.5.1.4.1.1.3.1": _US_8BIT,
+    "1.2.840.10008.5.1.4.1.1.6.1": _US_8BIT,
+    # Ophthalmic Photography: Image Type value 3 only for DERIVED images (dciodvfy's rule).
+    "1.2.840.10008.5.1.4.1.1.77.1.5.1": {0x00080008: ["ORIGINAL", "PRIMARY"]},
+    "1.2.840.10008.5.1.4.1.1.77.1.5.2": {0x00080008: ["ORIGINAL", "PRIMARY"]}, "1.2.840.10008.5.1.4.1.1.3.1": _US_8BIT,
     "1.2.840.10008.5.1.4.1.1.104.1": {0x00420012: "application/pdf"},
     "1.2.840.10008.5.1.4.1.1.104.2": {0x00420012: "text/XML"},
     "1.2.840.10008.5.1.4.1.1.104.3": {0x00420012: "model/stl", 0x00080060: "M3D"},

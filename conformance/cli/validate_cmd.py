@@ -32,6 +32,10 @@ def _load_facts(path: str | None) -> dict[str, bool]:
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, bool)
                                              for k, v in data.items()):
         _bad_input(f"facts file {path} must map condition texts or keys to true/false")
+    from conformance.iod.facts import unknown_facts
+    for key, close in unknown_facts(data):
+        _bad_input(f"facts file {path}: unknown key {key!r}"
+                   + (f"; did you mean {close!r}?" if close else ""))
     return data
 
 
@@ -178,6 +182,8 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
     skipped = sum(1 for fs in results.values() if fs is None)
     click.echo(f"{len(files)} file(s), {skipped} skipped (not DICOM), {errors} error(s)",
                err=True)
+    if skipped == len(files):  # nothing was validated: never "0 errors, exit 0"
+        _bad_input("no DICOM file among the inputs (every file was skipped as not DICOM)")
     sys.exit(ExitCode.DEVIATION if errors else ExitCode.OK)
 
 

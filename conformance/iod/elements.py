@@ -48,8 +48,10 @@ def to_raw(elem: Any, implicit: bool, little: bool, encodings: list[str] | None)
 def element_vr(elem: Any) -> str:
     """The element's VR: explicit from the file, else the dictionary's (first choice)."""
     vr = elem.VR
-    if vr:
+    if vr and (vr != "UN" or (elem.tag >> 16) & 1):
         return str(vr)
+    # Implicit VR, or a standard attribute encoded as UN: read it with the dictionary VR
+    # (PS3.5 6.2.2; the UN itself is reported by the element walk).
     entry = dictionary_entry(elem.tag)
     if entry is None:
         return "UN"
@@ -188,6 +190,11 @@ class ElementChecker:
                 self.add("vr.mismatch", Severity.ERROR,
                          f"explicit VR {elem.VR} differs from the dictionary VR {entry[0]}",
                          "PS3.5 7.1.2 and PS3.6", path)
+        if raw and elem.VR == "UN" and entry and not (tag >> 16) & 1 and declared is None \
+                and entry[0] != "UN":
+            self.add("vr.un-for-standard-attribute", Severity.WARNING,
+                     f"standard attribute encoded with VR UN; read as its dictionary VR "
+                     f"{entry[0]}", "PS3.5 6.2.2", path)
         length = elem.length if raw else None
         if raw and length is not None and length != 0xFFFFFFFF and length % 2:
             self.add("vr.odd-length", Severity.ERROR,
@@ -222,6 +229,9 @@ class ElementChecker:
                 self.add("vr.invalid-character", Severity.ERROR,
                          f"{vr} value has bytes outside the default repertoire", "PS3.5 6.1.2.2",
                          path)
+            if vr != "UI" and value.endswith(b"\x00"):
+                self.add("vr.nul-padding", Severity.ERROR,
+                         f"{vr} value is padded with NUL instead of a space", "PS3.5 6.2", path)
             if vr == "UI" and value.endswith(b" "):
                 self.add("vr.invalid-padding", Severity.ERROR,
                          "UI value is padded with a space instead of NUL", "PS3.5 9.1", path)

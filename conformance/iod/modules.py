@@ -27,6 +27,9 @@ from pydicom.dataset import Dataset
 
 from conformance.findings import Severity
 from conformance.iod.elements import element_vr, tag_str, values_of
+from conformance.iod.functional_groups import FUNCTIONAL_GROUP_SEQUENCES, FunctionalGroups
+from conformance.iod.specialisations import type_overrides
+from conformance.iod.sr_content import SR_CONTENT_MODULES, SRContentChecker
 from conformance.standard.conditions import evaluate
 from conformance.standard.iod_index import AttributeRule, Condition, IODDef, ModuleDef
 
@@ -51,6 +54,7 @@ class ModuleChecker:
         self.add = add
         self.top = top
         self.facts = dict(facts or {})
+        self.overrides: dict[tuple[str, int], str] = {}
 
     # -- conditions ---------------------------------------------------------------------
     def _decide(self, cond: Condition | None, key: str, item: Dataset) -> bool | None:
@@ -81,6 +85,7 @@ class ModuleChecker:
     # -- modules ------------------------------------------------------------------------
     def check_iod(self, iod: IODDef) -> None:
         ds = self.top
+        self.overrides = type_overrides(iod)
         for use in iod.modules:
             mod = use.module
             present = self._module_present(mod, iod)
@@ -93,6 +98,11 @@ class ModuleChecker:
                 key = f"{iod.key}/{mod.key}"
                 required = self._decide(use.condition, key, ds)
                 if present:
+                    self.check_module(mod, iod)
+                elif required is True and not _has_unconditional(mod):
+                    # Every attribute is conditional (e.g. SC Multi-frame Vector, PS3.3
+                    # C.8.6.4): the module is "present" with none of them; the attribute
+                    # conditions decide.
                     self.check_module(mod, iod)
                 elif required is True:
                     self.add("iod.module-missing", Severity.ERROR,
@@ -112,6 +122,9 @@ class ModuleChecker:
         return any(t in d for t in own)
 
     def check_module(self, mod: ModuleDef, iod: IODDef) -> None:
+        if mod.key in SR_CONTENT_MODULES:
+            SRContentChecker(self, mod, iod).check(self.top)
+            return
         self._check_rules(mod.attributes, self.top, "", mod, iod)
 
     def _check_rules(self, rules: tuple[AttributeRule, ...], item: Dataset, prefix: str,
@@ -121,6 +134,8 @@ class ModuleChecker:
             elem = d.get(rule.tag)  # type: ignore[call-overload]
             path = prefix + tag_str(rule.tag)
             atype = rule.type
+            if not prefix and (mod.key, rule.tag) in self.overrides:
+                atype = self.overrides[(mod.key, rule.tag)]  # IOD specialisation (PS3.3 A)
             if atype in ("1C", "2C"):
                 key = f"{mod.key}:{_generic(path)}"
                 required = self._decide(rule.condition, key, item)
@@ -131,9 +146,9 @@ class ModuleChecker:
                         continue
                     required = atype == "1C"  # present: a 1C value must not be empty
                 elif required is False:
+                    # A fact saying the condition is false does not hide this (PS3.5 7.4.4).
                     if elem is not None and rule.condition is not None and \
-                            not rule.condition.may_be_present_otherwise and \
-                            rule.condition.text not in self.facts and key not in self.facts:
+                            not rule.condition.may_be_present_otherwise:
                         self.add("iod.present-when-condition-false", Severity.ERROR,
                                  f"type {atype} attribute {_name(rule.tag)} is present although "
                                  f"its condition is false (\"{rule.condition.text}\")",
@@ -163,6 +178,9 @@ class ModuleChecker:
 
     def _values_and_children(self, rule: AttributeRule, elem: object, item: Dataset, path: str,
                              mod: ModuleDef, iod: IODDef) -> None:
+        if rule.tag in FUNCTIONAL_GROUP_SEQUENCES and item is self.top:
+            FunctionalGroups(self, mod, iod).check(rule, path)
+            return
         if rule.children:
             try:
                 seq = item[rule.tag].value
@@ -209,14 +227,22 @@ class ModuleChecker:
 _OWN: dict[tuple[int, str], tuple[tuple[int, ...], bool]] = {}
 
 
+def _has_unconditional(mod: ModuleDef) -> bool:
+    """The module has a top-level type 1 or 2 attribute (its absence shows)."""
+    return any(a.type in ("1", "2") for a in mod.attributes)
+
+
 def _own_tags(mod: ModuleDef, iod: IODDef) -> tuple[tuple[int, ...], bool]:
-    """Tags that tell an optional module is present: its own top-level attributes; when every
-    attribute is shared with a mandatory module (e.g. Supplemental Palette Color LUT), all of
-    its type 1 attributes."""
+    """Tags that tell an optional module is present (PS3.3 A.1.3): its top-level attributes
+    that no other module of the IOD has (Float Pixel Data tells the Floating Point Image Pixel
+    module from the Image Pixel module, though both have Rows); when every attribute is
+    shared (e.g. Supplemental Palette Color LUT), all of its type 1 attributes."""
     key = (id(iod), mod.key)  # IODDef objects live as long as their (cached) index
     found = _OWN.get(key)
     if found is None:
-        own = tuple(a.tag for a in mod.attributes if a.tag not in iod.mandatory_tags)
+        others = {a.tag for u in iod.modules if u.module.key != mod.key
+                  for a in u.module.attributes}
+        own = tuple(a.tag for a in mod.attributes if a.tag not in others)
         found = (own, False) if own else (
             tuple(a.tag for a in mod.attributes if a.type == "1"), True)
         _OWN[key] = found

@@ -8,10 +8,12 @@ truncated and non-DICOM input becomes a finding, never an exception.
 
 from __future__ import annotations
 
+import io
 import os
 import struct
+import sys
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pydicom
 from pydicom.dataelem import RawDataElement
@@ -46,6 +48,8 @@ class ReadResult:
     pixel: PixelHeader | None
     findings: list[Finding]
     not_dicom: bool = False
+    #: Deepest sequence nesting of the data set (from the byte scan).
+    depth: int = 0
 
 
 def _f(code: str, message: str, source: str, ref: str = "PS3.10 7.1",
@@ -53,9 +57,48 @@ def _f(code: str, message: str, source: str, ref: str = "PS3.10 7.1",
     return Finding(code, severity, message, reference=ref, source=source)
 
 
+def damaged_prefix(head: bytes) -> bool:
+    """A 128-byte preamble followed by File Meta Information, but no "DICM" (PS3.10 7.1)."""
+    return len(head) >= 140 and head[128:132] != b"DICM" and head[132:134] == b"\x02\x00" \
+        and head[134] < 0x10 and head[136:138].isalpha() and head[136:138].isupper()
+
+
+class _DicmPrefix(io.RawIOBase):
+    """A file whose bytes 128-131 read as "DICM", so that pydicom reads a file with a
+    damaged prefix (the damage itself is a finding)."""
+
+    def __init__(self, fp: BinaryIO) -> None:
+        self.fp = fp
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.fp.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.fp.tell()
+
+    def readinto(self, buf: Any) -> int:
+        at = self.fp.tell()
+        data = self.fp.read(len(buf))
+        if at < 132 and at + len(data) > 128:
+            fixed = bytearray(data)
+            for i in range(max(at, 128), min(at + len(data), 132)):
+                fixed[i - at] = b"DICM"[i - 128]
+            data = bytes(fixed)
+        buf[:len(data)] = data
+        return len(data)
+
+
 def looks_like_dicom(head: bytes) -> tuple[bool, bool]:
     """(is DICOM, has preamble) from the first 132+ bytes of a file."""
     if len(head) >= 132 and head[128:132] == b"DICM":
+        return True, True
+    if damaged_prefix(head):
         return True, True
     if len(head) >= 8:
         group, elem = struct.unpack("<HH", head[:4])
@@ -126,6 +169,60 @@ def _read_pixel_header(fp: BinaryIO, little: bool, implicit: bool, size: int) ->
     return hdr
 
 
+def _scan_encoding(fp: BinaryIO, preamble: bool, size: int, source: str,
+                   findings: list[Finding]) -> int:
+    """The byte-level checks of :mod:`conformance.iod.encoding`, as findings; returns the
+    deepest sequence nesting (the reader's recursion is sized from it), or minus the number
+    of elements when there are more than :data:`MAX_READ_ELEMENTS`."""
+    from conformance.iod import encoding
+
+    def report(code: str, message: str, ref: str, tag: str | None) -> None:
+        findings.append(Finding(code, Severity.ERROR, message, reference=ref, tag=tag,
+                                source=source))
+
+    whole = fp
+    if size <= SCAN_IN_MEMORY:  # one read, then the scan's many small reads are cheap
+        fp.seek(0)
+        fp = io.BytesIO(fp.read())
+    try:
+        start, tsuid = encoding.scan_meta(fp, 132 if preamble else 0, report)
+        ts = UID(tsuid) if tsuid else None
+        if ts == pydicom.uid.DeflatedExplicitVRLittleEndian:
+            return 0
+        if ts is not None and ts.is_transfer_syntax:
+            implicit, little = ts.is_implicit_VR, ts.is_little_endian
+        else:  # no (known) transfer syntax: guess from the first element, as readers do
+            fp.seek(start)
+            head = fp.read(8)
+            implicit = not (len(head) == 8 and encoding._looks_explicit(head))
+            little = True
+        stats: dict[str, int] = {}
+        depth = encoding.scan(fp, start, size, implicit, little, report, stats)
+        if stats.get("elements", 0) > MAX_READ_ELEMENTS:
+            return -stats["elements"]  # too many to build as pydicom objects
+        return depth
+    except (OSError, struct.error, ValueError) as exc:
+        report("file.unreadable", f"encoding scan stopped: {exc}", "PS3.5 7", None)
+        return 0
+    finally:
+        whole.seek(0)
+
+
+#: Files up to this size are scanned from memory (one read); larger ones with seeks.
+SCAN_IN_MEMORY = 256 * 2**10
+#: Most data elements (all nesting levels) read with pydicom: each costs about a kilobyte
+#: as a Python object, so this bounds a worker's memory whatever the file declares.
+MAX_READ_ELEMENTS = 500_000
+#: Deepest sequence nesting read with pydicom (its reader recurses per level); deeper data
+#: sets are reported, not read, so that no legal but extreme file can crash a worker.
+MAX_READ_DEPTH = 2000
+
+
+def recursion_limit(depth: int) -> int:
+    """A recursion limit that reads and walks *depth* nested sequences (a few frames each)."""
+    return 1000 + 12 * depth
+
+
 def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
     """Read *path* for validation; never raises for bad content (only for OS errors)."""
     source = str(path)
@@ -137,11 +234,32 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
             return ReadResult(None, None, False, None, [], not_dicom=True)
         fp.seek(0)
         findings: list[Finding] = []
+        if damaged_prefix(head):
+            findings.append(_f("file.damaged-prefix",
+                               f"bytes 128-131 are {head[128:132]!r}, not the \"DICM\" prefix; "
+                               "read as a PS3.10 file", source))
+            fp = _DicmPrefix(fp)  # type: ignore[assignment]
         if not preamble:
             findings.append(_f("file.no-preamble",
                                "no 128-byte preamble and DICM prefix (not a PS3.10 file)",
                                source, severity=Severity.WARNING))
+        depth = _scan_encoding(fp, preamble, size, source, findings)
+        if depth < 0:
+            findings.append(_f("file.too-many-elements", f"{-depth} data elements; data sets "
+                               f"with more than {MAX_READ_ELEMENTS} are not read for the IOD "
+                               "checks (memory bound); the encoding checks above ran",
+                               source, ref="PS3.5 7", severity=Severity.WARNING))
+            return ReadResult(None, None, preamble, None, findings)
+        if depth > MAX_READ_DEPTH:
+            findings.append(_f("file.too-deep", f"sequences nested {depth} deep; data sets "
+                               f"deeper than {MAX_READ_DEPTH} are not read for the IOD checks",
+                               source, ref="PS3.5 7.5", severity=Severity.WARNING))
+            return ReadResult(None, None, preamble, None, findings)
+        limit = sys.getrecursionlimit()
         try:
+            # pydicom's reader recurses a few frames per nesting level (PS3.5 7.5 sets no
+            # depth limit): size the limit from the depth the scan measured.
+            sys.setrecursionlimit(max(limit, recursion_limit(depth)))
             ds = pydicom.dcmread(fp, stop_before_pixels=True, force=not preamble,
                                  defer_size=DEFER_SIZE)
             meta = getattr(ds, "file_meta", None)
@@ -154,7 +272,8 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
             findings.append(_f("file.unreadable", f"the data set cannot be parsed: {exc}",
                                source, ref="PS3.5 7"))
             return ReadResult(None, None, preamble, None, findings)
-        meta = getattr(ds, "file_meta", None)
+        finally:
+            sys.setrecursionlimit(limit)
         pixel = None
         last = next(reversed(ds._dict.values()), None) if len(ds._dict) else None  # type: ignore[call-overload]  # noqa: E501
         if last is not None and isinstance(getattr(last, "value", None), bytes) and \
@@ -181,4 +300,4 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
             except (OSError, struct.error) as exc:
                 findings.append(_f("file.unreadable", f"Pixel Data header unreadable: {exc}",
                                    source, ref="PS3.5 7"))
-        return ReadResult(ds, meta, preamble, pixel, findings)
+        return ReadResult(ds, meta, preamble, pixel, findings, depth=depth)

@@ -20,6 +20,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
+from conformance.iod.sr_content import SR_CONTENT_MODULES
 from conformance.iod.validator import validate
 from conformance.standard.iod_index import (
     AttributeRule,
@@ -63,7 +64,21 @@ _SPECIFIC: dict[int, Any] = {
     0x00209072: "U", 0x00189010: "NO", 0x00700052: [1, 1], 0x00700053: [4, 4],
 }
 #: Values that depend on the SOP class (PS3.3 C.24.2 MIME types, ...).
+_DX_LIKE = {"1.2.840.10008.5.1.4.1.1.1.1": "FOR PRESENTATION",
+            "1.2.840.10008.5.1.4.1.1.1.1.1": "FOR PROCESSING",
+            "1.2.840.10008.5.1.4.1.1.1.2": "FOR PRESENTATION",
+            "1.2.840.10008.5.1.4.1.1.1.2.1": "FOR PROCESSING",
+            "1.2.840.10008.5.1.4.1.1.1.3": "FOR PRESENTATION",
+            "1.2.840.10008.5.1.4.1.1.1.3.1": "FOR PROCESSING"}
+_US_8BIT = {0x00280100: 8, 0x00280101: 8, 0x00280102: 7}
 _PER_CLASS: dict[str, dict[int, Any]] = {
+    # DX family: the intent the SOP class names; Image Type without an AXIAL value 3.
+    **{uid: {0x00080068: intent, 0x00080008: ["ORIGINAL", "PRIMARY"]}
+       for uid, intent in _DX_LIKE.items()},
+    "1.2.840.10008.5.1.4.1.1.6.1": _US_8BIT,
+    # Ophthalmic Photography: Image Type value 3 only for DERIVED images (dciodvfy's rule).
+    "1.2.840.10008.5.1.4.1.1.77.1.5.1": {0x00080008: ["ORIGINAL", "PRIMARY"]},
+    "1.2.840.10008.5.1.4.1.1.77.1.5.2": {0x00080008: ["ORIGINAL", "PRIMARY"]}, "1.2.840.10008.5.1.4.1.1.3.1": _US_8BIT,
     "1.2.840.10008.5.1.4.1.1.104.1": {0x00420012: "application/pdf"},
     "1.2.840.10008.5.1.4.1.1.104.2": {0x00420012: "text/XML"},
     "1.2.840.10008.5.1.4.1.1.104.3": {0x00420012: "model/stl", 0x00080060: "M3D"},
@@ -175,6 +190,17 @@ def _navigate(ds: Dataset, path: str) -> tuple[Dataset, list[int]] | None:
     return item, tags
 
 
+def _sr_root(ds: Dataset, builder: _Builder, mod: ModuleDef) -> None:
+    """The root content item of an SR document: a CONTAINER with a Document Title and
+    Continuity Of Content (PS3.3 C.17.3.2, Table C.17-5); the module's other attributes belong
+    to other value types and are not filled."""
+    ds.ValueType = "CONTAINER"
+    ds.ContinuityOfContent = "SEPARATE"
+    rule = _find_rule(mod, [0x0040A043])
+    if rule is not None:
+        builder.add(rule, ds, "0040A043", "1")
+
+
 def _pixel_data(ds: Dataset) -> None:
     rows, cols = int(ds.get("Rows", 4) or 4), int(ds.get("Columns", 4) or 4)
     spp = int(ds.get("SamplesPerPixel", 1) or 1)
@@ -209,7 +235,9 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
     if modality:
         ds.Modality = modality
     for use in iod.modules:
-        if use.usage == "M":
+        if use.usage == "M" and use.module.key in SR_CONTENT_MODULES:
+            _sr_root(ds, builder, use.module)
+        elif use.usage == "M":
             builder.fill(use.module.attributes, ds)
     has_pixels = any(u.usage == "M" and any(a.tag == 0x7FE00010 for a in u.module.attributes)
                      for u in iod.modules)
@@ -237,10 +265,22 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
     if 0x00200060 in ds and (0x00200062 in ds or 0x52009229 in ds):
         # Laterality (2C) only when no Image/Frame Laterality says it (PS3.3 C.7.3.1).
         del ds[0x00200060]
+    _consistent_pixel_description(ds)
     if has_pixels:
         del ds[0x7FE00010]
         _pixel_data(ds)
     return ds
+
+
+def _consistent_pixel_description(ds: Dataset) -> None:
+    """Bits Stored <= Bits Allocated and High Bit = Bits Stored - 1 (PS3.3 C.7.6.3.1): an
+    IOD may fix Bits Allocated (8 for some) after the generic default of 16 was filled."""
+    allocated = ds.get("BitsAllocated")
+    stored = ds.get("BitsStored")
+    if isinstance(allocated, int) and isinstance(stored, int) and stored > allocated:
+        ds.BitsStored = stored = allocated
+    if isinstance(stored, int) and "HighBit" in ds:
+        ds.HighBit = stored - 1
 
 
 def _complete(ds: Dataset, iod: IODDef, builder: _Builder, rounds: int) -> None:
@@ -276,7 +316,14 @@ def _complete(ds: Dataset, iod: IODDef, builder: _Builder, rounds: int) -> None:
             elif f.code == "iod.enumerated-value" and f.details.get("allowed"):
                 elem = item[tags[-1]]
                 allowed = f.details["allowed"][0]
-                elem.value = int(allowed) if elem.VR in ("US", "SS", "UL", "SL") else allowed
+                index = f.details.get("value_index")
+                if index:  # one value of a multi-valued attribute (Image Type value 3)
+                    values = list(elem.value)
+                    values[index - 1] = allowed
+                    elem.value = values
+                else:
+                    elem.value = int(allowed) if elem.VR in ("US", "SS", "UL", "SL") \
+                        else allowed
                 changed = True
         for use in iod.modules:
             if use.usage == "C" and use.condition and use.condition.expr:

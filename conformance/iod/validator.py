@@ -18,6 +18,7 @@ truncated and non-DICOM files become findings).  Checks, in order:
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -28,12 +29,15 @@ from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
 from conformance.findings import Finding, Severity
+from conformance.iod import specialisations
 from conformance.iod.elements import ElementChecker, tag_str, values_of
 from conformance.iod.modules import ModuleChecker
-from conformance.iod.reading import PixelHeader, read_for_validation
+from conformance.iod.reading import PixelHeader, read_for_validation, recursion_limit
 from conformance.standard.iod_index import StandardIndex, load_index
 from conformance.standard.uids import name_of
 
+#: Media Storage Directory Storage (PS3.4 Annex I, PS3.10 8.6): the DICOMDIR's SOP class.
+MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 #: Samples per Pixel each Photometric Interpretation requires (PS3.3 C.7.6.3.1.2).
 PHOTOMETRIC_SAMPLES = {"MONOCHROME1": 1, "MONOCHROME2": 1, "PALETTE COLOR": 1, "RGB": 3,
                        "YBR_FULL": 3, "YBR_FULL_422": 3, "YBR_PARTIAL_422": 3,
@@ -133,7 +137,16 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
     sop_vals = values_of(dataset, 0x00080016)
     sop_class = sop_vals[0] if sop_vals else None
     iod = None
-    if sop_class is None:
+    meta = getattr(dataset, "file_meta", None)
+    media_class = values_of(meta, 0x00020002) if meta is not None else None
+    if sop_class is None and media_class and media_class[0] == MEDIA_STORAGE_DIRECTORY:
+        # A DICOMDIR has no SOP Common module: its class is in the File Meta Information
+        # only (PS3.10 7.2, 8.6; PS3.3 F.3 Basic Directory IOD).
+        sop_class = media_class[0]
+        iod = index.iod_for_sop_class(sop_class)
+        if iod is not None:
+            out.iod = iod.name
+    elif sop_class is None:
         out.add("iod.no-sop-class", Severity.ERROR, "SOP Class UID (0008,0016) is missing",
                 "PS3.3 C.12.1", tag_str(0x00080016))
     else:
@@ -150,6 +163,7 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
     if iod is not None:
         try:
             ModuleChecker(out.add, dataset, facts).check_iod(iod)
+            specialisations.check(out.add, dataset, iod)
         except Exception as exc:  # a malformed value must not hide the other findings
             out.add("iod.check-aborted", Severity.ERROR,
                     f"module checks stopped on malformed content: {exc}", "PS3.5 7")
@@ -256,14 +270,48 @@ def _pixel_checks(out: _Collector, ds: Dataset, pixel: PixelHeader | None) -> No
                 details={"expected": expected, "found": pixel.length})
 
 
+#: Default per-file time limit, seconds (``validate_file(time_limit=...)``).
+TIME_LIMIT = 60.0
+
+
+class _TimeLimit(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise _TimeLimit
+
+
 def validate_file(path: str | os.PathLike[str], *, facts: Mapping[str, bool] | None = None,
-                  index: StandardIndex | None = None, private_attributes: Iterable[Any] = ()
-                  ) -> list[Finding] | None:
-    """Validate the file at *path*; ``None`` when it is not a DICOM file at all."""
-    with warnings.catch_warnings():
-        # pydicom warns about what it reads; here every problem is a finding instead.
-        warnings.simplefilter("ignore")
-        return _validate_file(path, facts, index, tuple(private_attributes))
+                  index: StandardIndex | None = None, private_attributes: Iterable[Any] = (),
+                  time_limit: float | None = TIME_LIMIT) -> list[Finding] | None:
+    """Validate the file at *path*; ``None`` when it is not a DICOM file at all.
+
+    *time_limit* (seconds) bounds the work on one file: when it is hit the file gets a
+    ``file.time-limit`` error instead of hanging its worker.  It needs POSIX interval timers
+    and the main thread (a worker process); elsewhere no limit is applied.
+    """
+    import signal
+    import threading
+    timed = bool(time_limit) and hasattr(signal, "setitimer") and \
+        threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGALRM, _alarm) if timed else None
+    try:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, float(time_limit))  # type: ignore[arg-type]
+        with warnings.catch_warnings():
+            # pydicom warns about what it reads; here every problem is a finding instead.
+            warnings.simplefilter("ignore")
+            return _validate_file(path, facts, index, tuple(private_attributes))
+    except _TimeLimit:
+        return [Finding("file.time-limit", Severity.ERROR,
+                        f"validation stopped after the per-file time limit of {time_limit} s; "
+                        "the file was not fully checked", reference="PS3.10 7",
+                        source=str(path))]
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
 
 def _validate_file(path: str | os.PathLike[str], facts: Mapping[str, bool] | None,
@@ -280,7 +328,14 @@ def _validate_file(path: str | os.PathLike[str], facts: Mapping[str, bool] | Non
     findings = list(result.findings)
     if result.dataset is None:
         return findings
-    findings += validate(result.dataset, facts=facts, source=source, index=index,
-                         private_attributes=private_attributes,
-                         _pixel=result.pixel, _has_preamble=result.has_preamble)
+    limit = sys.getrecursionlimit()
+    try:
+        # Sequence values are parsed on first access and walked per level: legal deep nests
+        # (PS3.5 7.5 sets no limit) need the depth the byte scan measured.
+        sys.setrecursionlimit(max(limit, recursion_limit(result.depth)))
+        findings += validate(result.dataset, facts=facts, source=source, index=index,
+                             private_attributes=private_attributes,
+                             _pixel=result.pixel, _has_preamble=result.has_preamble)
+    finally:
+        sys.setrecursionlimit(limit)
     return findings

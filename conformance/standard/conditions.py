@@ -110,10 +110,29 @@ def _names() -> dict[str, int]:
     return _NAMES
 
 
+_NEXT_SENTENCE = re.compile(r"\.\s+(?=(?:Required|Shall be present)\s+if\b)", re.IGNORECASE)
+
+
 def parse_condition(text: str | None) -> Expr | None:
-    """Parse a PS3.3 condition sentence; ``None`` if it is not fully understood."""
+    """Parse a PS3.3 condition; ``None`` if it is not fully understood.
+
+    A condition of several sentences ("Required if A. Required if B.") holds when any of them
+    does; it parses only when every sentence does."""
     if not text:
         return None
+    sentences = _NEXT_SENTENCE.split(" ".join(text.split()))
+    if len(sentences) == 1:
+        return _parse_sentence(sentences[0])
+    flat: list[Expr] = []
+    for sentence in sentences:
+        e = _parse_sentence(sentence)
+        if e is None:
+            return None
+        flat.extend(e[1:] if e[0] == "or" else [e])
+    return ["or", *flat]
+
+
+def _parse_sentence(text: str) -> Expr | None:
     body = _LEAD.sub("", " ".join(text.split())).rstrip(". ")
     if body == text.strip():
         return None
@@ -261,11 +280,13 @@ def condition_sentence(text: str) -> str | None:
     """The condition sentence of an attribute description ("Required if ..."), plus "May be
     present otherwise" when the next sentence says so (PS3.5 7.4.4: otherwise a 1C/2C
     attribute shall not be present when its condition is false). *text* is plain text."""
-    m = _CONDITION_SENTENCE.search(text)
-    if not m:
+    found = list(_CONDITION_SENTENCE.finditer(text))
+    if not found:
         return None
-    cond = " ".join(m.group(1).split())
-    if re.match(r"\s*May be present otherwise", text[m.end():], re.IGNORECASE):
+    # Every condition sentence, not only the first ("Required if A. Required if B.").
+    cond = ". ".join(" ".join(m.group(1).split()) for m in found)
+    if any(re.match(r"\s*May be present otherwise", text[m.end():], re.IGNORECASE)
+           for m in found):
         cond += ". May be present otherwise"
     return cond
 

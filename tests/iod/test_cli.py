@@ -110,3 +110,28 @@ def test_validate_with_statement_checks_declared_private_vr(tmp_path):
     res = run("validate", "--statement", str(statement), str(path))
     assert res.exit_code == 1 and "private.vr-mismatch" in res.output
     assert run("validate", str(path)).exit_code == 0
+
+
+def test_validate_facts_file_with_unknown_key_exits_2_with_a_suggestion(built_corpus, tmp_path):
+    clean, _ = built_corpus
+    facts = tmp_path / "facts.json"
+    facts.write_text('{"ct-image/contrast-bolis": true}')
+    res = run("validate", "--facts", str(facts), str(clean["ct"]))
+    assert res.exit_code == 2
+    assert "unknown key 'ct-image/contrast-bolis'" in res.output
+    assert "did you mean 'ct-image/contrast-bolus'" in res.output
+
+
+def test_validate_only_non_dicom_input_is_not_exit_0(tmp_path):
+    (tmp_path / "a.txt").write_text("not dicom")
+    (tmp_path / "b.bin").write_bytes(b"\x00" * 10)
+    res = run("validate", str(tmp_path))
+    assert res.exit_code == 2 and "no DICOM file" in res.output
+
+
+def test_fact_false_does_not_hide_present_when_condition_false():
+    from conformance.iod import synthesize, validate
+    ds = synthesize("1.2.840.10008.5.1.4.1.1.7")  # Planar Configuration: 1C on Samples > 1
+    ds.PlanarConfiguration = 0
+    codes = [f.code for f in validate(ds, facts={"image-pixel:(0028,0006)": False})]
+    assert "iod.present-when-condition-false" in codes

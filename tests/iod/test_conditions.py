@@ -79,3 +79,18 @@ def test_parsed_condition_true_makes_1c_required():
         del ds.PlanarConfiguration
     missing = [f for f in validate(ds) if f.code == "iod.type1-missing"]
     assert "(0028,0006)" in {f.tag for f in missing}
+
+
+def test_every_condition_sentence_is_kept_and_any_of_them_holds():
+    """A condition of several sentences is not cut at its first one (issue 14)."""
+    from conformance.standard.conditions import condition_sentence, evaluate, parse_condition
+    text = condition_sentence(
+        "Top left corner. Required if Anchor Point (0070,0014) is not present. Required if "
+        "Bounding Box Top Left Hand Corner (0070,0010) is present. May be present otherwise.")
+    assert text is not None and text.count("Required if") == 2
+    expr = parse_condition(text)
+    assert expr == ["or", ["absent", 0x00700014], ["present", 0x00700010]]
+    values = {0x00700014: ["1"], 0x00700010: ["1"]}
+    assert evaluate(expr, values.get) is True
+    assert parse_condition("Required if Anchor Point (0070,0014) is not present. Required if "
+                           "the patient is an animal") is None

@@ -45,10 +45,10 @@ def test_agreement_table(built_corpus, dciodvfy, capsys):
     assert all(r[1] for r in rows)
 
 
-def test_synthesized_instances_pass_dciodvfy_for_at_least_30_sop_classes(dciodvfy, tmp_path):
+def test_synthesized_instances_pass_dciodvfy_for_at_least_40_sop_classes(dciodvfy, tmp_path):
     agreed = []
     for uid in load_index().storage_sop_classes():
         path = corpus.write(synthesize(uid), tmp_path / f"{uid}.dcm")
         if not dciodvfy(path):
             agreed.append(uid)
-    assert len(agreed) >= 30, agreed
+    assert len(agreed) >= 40, agreed  # 67 of 180: "Information Object Not found"

@@ -1,0 +1,261 @@
+"""The encoding layer, scanned from the bytes (PS3.5 7, PS3.10 7.1), without pydicom.
+
+pydicom's reader keeps the last of two equal tags, accepts any order, and trusts declared
+lengths; what it builds can therefore look clean where the bytes are not.  :func:`scan` walks
+the encoded data set once, iteratively (an explicit stack, so a legal 10,000-deep nest costs
+no recursion), seeking past values instead of reading them, and reports:
+
+* data elements not in ascending tag order, and duplicated tags, per data set or item
+  (PS3.5 7.1);
+* a defined-length sequence or item whose content does not end exactly where its length
+  says, and values running past their container or the end of the file (PS3.5 7.5);
+* File Meta Information elements whose explicit VR differs from the dictionary, and a File
+  Meta Information Group Length that does not match (PS3.10 7.1);
+* a data set whose first element is not encoded the way the transfer syntax says (explicit vs
+  implicit VR, byte order; PS3.5 10);
+* bytes after the last element of the data set that are not a complete element (PS3.5 7).
+
+Bounded: at most :data:`MAX_ELEMENTS` headers are visited per file.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Callable
+from typing import BinaryIO
+
+from conformance.standard.iod_index import dictionary_entry
+
+#: Explicit VRs with a 2-byte reserved field and a 4-byte length (PS3.5 7.1.2).
+LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT",
+                      "UV"})
+VRS = frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT", "PN",
+                 "SH", "SL", "SS", "ST", "TM", "UI", "UL", "US"}) | LONG_VRS
+MAX_ELEMENTS = 2_000_000
+UNDEFINED = 0xFFFFFFFF
+ITEM, ITEM_END, SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+
+Report = Callable[[str, str, str, str | None], None]  # code, message, reference, tag
+
+
+def _tag(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def scan_meta(fp: BinaryIO, start: int, report: Report) -> tuple[int, str | None]:
+    """Check the File Meta Information (explicit VR little endian, PS3.10 7.1) starting at
+    *start*; returns the offset where the data set begins and the Transfer Syntax UID."""
+    ts: str | None = None
+    fp.seek(start)
+    pos = start
+    group_length: int | None = None
+    body_start: int | None = None
+    last = -1
+    while True:
+        head = fp.read(8)
+        if len(head) < 8:
+            break
+        group, elem = struct.unpack("<HH", head[:4])
+        if group != 0x0002:
+            break
+        tag = (group << 16) | elem
+        vr = head[4:6].decode("latin-1", "replace")
+        if vr in LONG_VRS:
+            more = fp.read(4)
+            if len(more) < 4:
+                break
+            length = struct.unpack("<L", more)[0]
+            header = 12
+        else:
+            length = struct.unpack("<H", head[6:8])[0]
+            header = 8
+        if tag <= last:
+            report("meta.tag-order", f"File Meta Information element {_tag(tag)} is not in "
+                   "ascending order (or is repeated)", "PS3.10 7.1 / PS3.5 7.1", _tag(tag))
+        last = tag
+        entry = dictionary_entry(tag)
+        if entry is not None and vr not in entry[0].split(" or "):
+            report("meta.vr", f"File Meta Information element {_tag(tag)} has VR {vr!r}; the "
+                   f"dictionary says {entry[0]}", "PS3.10 7.1 (Table 7.1-1)", _tag(tag))
+        if length == UNDEFINED:
+            break
+        if tag == 0x00020000 and length == 4:
+            group_length = struct.unpack("<L", fp.read(4))[0]
+            body_start = pos + header + 4
+        elif tag == 0x00020010 and length < 256:
+            ts = fp.read(length).decode("latin-1").rstrip("\x00 ")
+        else:
+            fp.seek(length, os.SEEK_CUR)
+        pos += header + length
+    if group_length is not None and body_start is not None and \
+            body_start + group_length != pos:
+        report("meta.group-length", f"File Meta Information Group Length is {group_length}; "
+               f"the group has {pos - body_start} bytes", "PS3.10 7.1", "(0002,0000)")
+    return pos, ts
+
+
+def _looks_explicit(head: bytes) -> bool:
+    return head[4:6].decode("latin-1", "replace") in VRS
+
+
+def scan(fp: BinaryIO, start: int, size: int, implicit: bool, little: bool,
+         report: Report, stats: dict[str, int] | None = None) -> int:
+    """Walk the data set from *start* to *size* (see the module docstring); returns the
+    deepest sequence nesting seen; *stats* gets the number of element headers visited."""
+    depth = 0
+    fp.seek(start)
+    first = fp.read(8)
+    if len(first) == 8:
+        g_le = struct.unpack("<H", first[:2])[0]
+        g_be = struct.unpack(">H", first[:2])[0]
+        if little and g_le > 0x00FF and g_be <= 0x00FF:
+            report("encoding.transfer-syntax-mismatch", "the data set is big endian but the "
+                   "transfer syntax is little endian", "PS3.5 10 / PS3.10 7.1", None)
+            return depth
+        if not little and g_be > 0x00FF and g_le <= 0x00FF:
+            report("encoding.transfer-syntax-mismatch", "the data set is little endian but "
+                   "the transfer syntax is big endian", "PS3.5 10 / PS3.10 7.1", None)
+            return depth
+        if implicit and _looks_explicit(first):
+            report("encoding.transfer-syntax-mismatch", "the data set is explicit VR but the "
+                   "transfer syntax is Implicit VR Little Endian", "PS3.5 10 / A.1", None)
+            return depth
+        if not implicit and not _looks_explicit(first):
+            report("encoding.transfer-syntax-mismatch", "the data set is implicit VR but the "
+                   "transfer syntax is explicit VR", "PS3.5 10 / A.2", None)
+            return depth
+    e = "<" if little else ">"
+    # Container frames: [end offset or None, last tag, kind ("ds", "item", "seq", "frag"),
+    # implicit, path]
+    stack: list[list] = [[size, -1, "ds", implicit, ""]]
+    fp.seek(start)
+    pos = start
+    count = 0
+    try:
+        while stack:
+            frame = stack[-1]
+            end, kind, imp = frame[0], frame[2], frame[3]
+            if end is not None and pos >= end:
+                if pos > end:
+                    report("encoding.length-mismatch", f"content of a defined-length "
+                           f"{'item' if kind == 'item' else 'sequence'} ends {pos - end} byte(s) "
+                           "after its declared length", "PS3.5 7.5", frame[4] or None)
+                stack.pop()
+                if kind == "ds":
+                    return depth
+                continue
+            count += 1
+            if count > MAX_ELEMENTS:
+                report("encoding.too-many-elements", f"more than {MAX_ELEMENTS} element headers; "
+                       "the rest of the encoding was not scanned", "PS3.5 7", None)
+                return depth
+            head = fp.read(8)
+            if len(head) < 8:
+                if kind == "ds" and 0 < len(head):
+                    report("encoding.trailing-data", f"{len(head)} byte(s) after the last element "
+                           "are not a complete element header", "PS3.5 7.1", None)
+                elif kind != "ds":
+                    report("encoding.truncated", "the file ends inside a sequence or item",
+                           "PS3.5 7.5", frame[4] or None)
+                return depth
+            group, elem = struct.unpack(e + "HH", head[:4])
+            tag = (group << 16) | elem
+            if tag in (ITEM, ITEM_END, SEQ_END):
+                length = struct.unpack(e + "L", head[4:8])[0]
+                pos += 8
+                if tag == ITEM:
+                    if kind not in ("seq", "frag"):
+                        report("encoding.unexpected-item", "an Item outside a sequence",
+                               "PS3.5 7.5", frame[4] or None)
+                        return depth
+                    if kind == "frag" or (length != UNDEFINED and length == 0):
+                        if length == UNDEFINED or pos + length > size:
+                            report("encoding.length-overrun", "a Pixel Data fragment runs past "
+                                   "the end of the file", "PS3.5 A.4", frame[4] or None)
+                            return depth
+                        fp.seek(length, os.SEEK_CUR)
+                        pos += length
+                        continue
+                    item_end = None if length == UNDEFINED else pos + length
+                    if item_end is not None and end is not None and item_end > end:
+                        report("encoding.length-overrun", "an Item runs past its sequence",
+                               "PS3.5 7.5", frame[4] or None)
+                        return depth
+                    stack.append([item_end, -1, "item", imp, frame[4] + "[]."])
+                elif tag == ITEM_END:
+                    if kind != "item" or end is not None:
+                        report("encoding.unexpected-delimiter", "an Item Delimitation Item outside "
+                               "an undefined-length Item", "PS3.5 7.5", frame[4] or None)
+                        return depth
+                    stack.pop()
+                else:
+                    if kind not in ("seq", "frag") or end is not None:
+                        report("encoding.unexpected-delimiter", "a Sequence Delimitation Item "
+                               "outside an undefined-length sequence", "PS3.5 7.5",
+                               frame[4] or None)
+                        return depth
+                    stack.pop()
+                continue
+            if tag < frame[1]:
+                report("encoding.tag-order", f"element {_tag(tag)} follows {_tag(frame[1])}: data "
+                       "elements shall be in ascending tag order", "PS3.5 7.1",
+                       frame[4] + _tag(tag))
+            elif tag == frame[1]:
+                report("encoding.duplicate-tag", f"element {_tag(tag)} appears twice in the same "
+                       "data set", "PS3.5 7.1", frame[4] + _tag(tag))
+            frame[1] = max(frame[1], tag)
+            if imp:
+                length = struct.unpack(e + "L", head[4:8])[0]
+                entry = dictionary_entry(tag)
+                vr = entry[0] if entry else "UN"
+                pos += 8
+            else:
+                vr = head[4:6].decode("latin-1", "replace")
+                if vr in LONG_VRS:
+                    more = fp.read(4)
+                    if len(more) < 4:
+                        report("encoding.truncated", "the file ends inside an element header",
+                               "PS3.5 7.1", frame[4] + _tag(tag))
+                        return depth
+                    length = struct.unpack(e + "L", more)[0]
+                    pos += 12
+                elif vr in VRS:
+                    length = struct.unpack(e + "H", head[6:8])[0]
+                    pos += 8
+                else:
+                    report("encoding.bad-vr", f"element {_tag(tag)} has VR bytes {head[4:6]!r}, "
+                           "not a VR", "PS3.5 7.1.2", frame[4] + _tag(tag))
+                    return depth
+            if length == UNDEFINED and tag in (0x7FE00010, 0x7FE00008, 0x7FE00009):
+                # Encapsulated (PS3.5 A.4): fragments follow as Items.
+                stack.append([None, -1, "frag", imp, frame[4] + _tag(tag)])
+                continue
+            if vr == "SQ" or (length == UNDEFINED and (vr == "UN" or imp)):
+                # UN with undefined length holds implicit VR little endian items (PS3.5 6.2.2).
+                inner_imp = imp or vr == "UN"
+                path = frame[4] + _tag(tag)
+                seq_end = None if length == UNDEFINED else pos + length
+                if seq_end is not None and seq_end > (end if end is not None else size):
+                    report("encoding.length-overrun", f"sequence {_tag(tag)} runs past its "
+                           "container or the end of the file", "PS3.5 7.5", path)
+                    return depth
+                stack.append([seq_end, -1, "seq", inner_imp, path])
+                depth = max(depth, len(stack) // 2)
+                continue
+            if length == UNDEFINED:
+                report("encoding.undefined-length", f"element {_tag(tag)} ({vr}) has an "
+                       "undefined length", "PS3.5 7.1.1", frame[4] + _tag(tag))
+                return depth
+            limit = end if end is not None else size
+            if pos + length > limit:
+                report("encoding.length-overrun", f"element {_tag(tag)} declares {length} bytes; "
+                       f"only {max(limit - pos, 0)} remain in its container", "PS3.5 7.1",
+                       frame[4] + _tag(tag))
+                return depth
+            fp.seek(length, os.SEEK_CUR)
+            pos += length
+        return depth
+    finally:
+        if stats is not None:
+            stats["elements"] = count

@@ -1,0 +1,117 @@
+"""Functional groups of enhanced multi-frame IODs (PS3.3 C.7.6.16).
+
+The Multi-frame Functional Groups Module holds one Shared Functional Groups Sequence Item and
+one Per-frame Functional Groups Sequence Item per frame.  Each IOD says which Functional Group
+Macros it uses (M, C or U) in its own table (e.g. PS3.3 A.51.5 for Segmentation); a macro is
+put either in the shared Item or in every per-frame Item (C.7.6.16.1).  The pinned module
+tables list every macro of every IOD under both sequences as if each were required in each
+Item, which the standard never says; here:
+
+* the macros present in an Item are checked against their own attribute rules (types,
+  conditions, enumerated values), recursively;
+* a macro absent from an Item is not an error (the per-IOD macro usage tables are not in the
+  pinned index: which macros an IOD requires is *not covered*);
+* the Shared sequence has exactly one Item, the Per-frame sequence one Item per frame
+  (Number of Frames, PS3.3 C.7.6.16.1);
+* a macro is in the shared Item or in the per-frame Items, not both (C.7.6.16.1), and a
+  per-frame macro is in every per-frame Item.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydicom.dataset import Dataset
+
+from conformance.findings import Severity
+from conformance.iod.elements import tag_str, values_of
+from conformance.standard.iod_index import AttributeRule, IODDef, ModuleDef
+
+if TYPE_CHECKING:
+    from conformance.iod.modules import ModuleChecker
+
+SHARED = 0x52009229
+PER_FRAME = 0x52009230
+FUNCTIONAL_GROUP_SEQUENCES = frozenset({SHARED, PER_FRAME})
+REF = "PS3.3 C.7.6.16.1"
+
+
+class FunctionalGroups:
+    """Checks the Shared or the Per-frame Functional Groups Sequence of one instance."""
+
+    def __init__(self, checker: ModuleChecker, mod: ModuleDef, iod: IODDef) -> None:
+        self.checker = checker
+        self.mod = mod
+        self.iod = iod
+
+    def _finding(self, code: str, message: str, path: str,
+                 severity: Severity = Severity.ERROR, **details: Any) -> None:
+        self.checker.add(code, severity, message, REF, path, module=self.mod.name,
+                         iod=self.iod.name, details=details)
+
+    def _items(self, tag: int) -> list[Dataset] | None:
+        top = self.checker.top
+        if tag not in top._dict:
+            return None
+        try:
+            seq = top[tag].value
+        except Exception:  # noqa: BLE001 - reported by the element walk
+            return None
+        return [i for i in (seq or []) if isinstance(i, Dataset)]
+
+    def check(self, rule: AttributeRule, path: str) -> None:
+        items = self._items(rule.tag)
+        if items is None:
+            return
+        if rule.tag == SHARED:
+            if len(items) != 1:
+                self._finding("iod.sequence-items",
+                              f"Shared Functional Groups Sequence has {len(items)} Item(s); "
+                              "it shall have exactly one", path, items=len(items))
+        else:
+            frames = values_of(self.checker.top, 0x00280008) or []
+            try:
+                n = int(float(frames[0])) if frames else None
+            except ValueError:
+                n = None
+            if n is not None and len(items) != n:
+                self._finding("iod.functional-groups-frames",
+                              f"Per-frame Functional Groups Sequence has {len(items)} Item(s) "
+                              f"but Number of Frames is {n}; one Item per frame is required",
+                              path, items=len(items), frames=n)
+            self._per_frame_consistency(items, path)
+        for i, item in enumerate(items):
+            self._check_item(rule, item, f"{path}[{i}].")
+
+    def _check_item(self, rule: AttributeRule, item: Dataset, prefix: str) -> None:
+        from conformance.iod.modules import _is_empty
+        d = item._dict
+        for child in rule.children:
+            elem = d.get(child.tag)  # type: ignore[call-overload]
+            if elem is None:
+                continue
+            path = prefix + tag_str(child.tag)
+            if child.type.startswith("1") and _is_empty(elem, item):
+                self.checker._empty(path, self.mod, self.iod, child.type)
+                continue
+            self.checker._values_and_children(child, elem, item, path, self.mod, self.iod)
+
+    def _per_frame_consistency(self, items: list[Dataset], path: str) -> None:
+        shared = self._items(SHARED) or []
+        shared_tags = {int(t) for s in shared[:1] for t in s._dict}
+        seen: dict[int, int] = {}
+        for item in items:
+            for t in item._dict:
+                seen[int(t)] = seen.get(int(t), 0) + 1
+        for tag, count in sorted(seen.items()):
+            if tag in shared_tags:
+                self._finding("iod.functional-group-shared-and-per-frame",
+                              f"Functional Group {tag_str(tag)} is in the Shared Functional "
+                              "Groups Sequence and in the Per-frame Functional Groups Sequence; "
+                              "it shall be in one of them", path + "." + tag_str(tag))
+            elif count != len(items):
+                self._finding("iod.functional-group-not-every-frame",
+                              f"Functional Group {tag_str(tag)} is in {count} of {len(items)} "
+                              "Per-frame Functional Groups Sequence Items; a per-frame "
+                              "Functional Group is in every Item", path + "." + tag_str(tag),
+                              severity=Severity.WARNING, items=count)

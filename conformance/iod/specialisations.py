@@ -1,0 +1,253 @@
+"""IOD-specific specialisations and pixel description consistency (PS3.3 A, C.7.6.3, C.8).
+
+* Specialisations the standard states in text, not in the attribute tables, from
+  ``conformance/standard/data/iod_specialisations.json`` (each rule cites its section):
+  enumerated values of pixel description attributes per IOD (CT Bits Allocated 16, US Pixel
+  Representation 0, ...), per-value enumerations (Image Type value 3), and type overrides
+  (Modality type 3 in the SC IODs).
+* Image Type values 1 and 2 (PS3.3 C.7.6.1.1.2): ORIGINAL or DERIVED; PRIMARY or SECONDARY.
+* Pixel description consistency (PS3.3 C.7.6.3.1, PS3.5 8.1.1): Bits Stored <= Bits
+  Allocated, High Bit = Bits Stored - 1, Bits Allocated 1 or a multiple of 8; native Pixel
+  Data with Bits Allocated > 8 encoded as OW in explicit VR (PS3.5 8.1.1, A.1).
+* Geometry sanity: Image Orientation (Patient) rows and columns unit vectors, orthogonal
+  (PS3.3 C.7.6.2.1.1); Pixel Spacing values greater than zero (PS3.3 10.7.1.1, C.7.6.2).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydicom.dataset import Dataset
+
+from conformance.findings import Severity
+from conformance.iod.elements import element_vr, tag_str, values_of
+from conformance.standard.iod_index import IODDef
+
+DATA = Path(__file__).resolve().parent.parent / "standard" / "data" / "iod_specialisations.json"
+Add = Callable[..., None]
+IMAGE_TYPE = 0x00080008
+
+
+def _tag(text: str) -> int:
+    return int(text[1:5] + text[6:10], 16)
+
+
+@cache
+def _rules() -> list[dict[str, Any]]:
+    raw = json.loads(DATA.read_text())["rules"]
+    return [{**r, "tag": _tag(r["tag"])} for r in raw]
+
+
+def applies(rule: dict[str, Any], iod: IODDef, sop_class: str | None = None) -> bool:
+    if "sop_classes" in rule:
+        return sop_class in rule["sop_classes"]
+    if "iods" in rule:
+        return iod.key in rule["iods"]
+    if "when_module" in rule:
+        return any(u.module.key == rule["when_module"] for u in iod.modules)
+    return any(u.module.key == "general-series" for u in iod.modules)
+
+
+def _patient_orientation(add: Add, ds: Dataset, rule: dict[str, Any], iod: IODDef) -> None:
+    """General Image Patient Orientation (0020,0020), type 2C (see the rule's reference):
+    judged only where the image clearly requires no orientation attribute."""
+    if rule["tag"] in ds._dict or not any(
+            u.usage == "M" and u.module.key == rule["when_module"] for u in iod.modules):
+        return  # judged only where the General Image Module is mandatory
+    orientation = {_tag(t) for t in rule["orientation_tags"]}
+    if any(t in ds._dict for t in orientation) or 0x52009229 in ds._dict \
+            or 0x52009230 in ds._dict:
+        return
+    if any(u.usage == "M" and any(a.tag in orientation for a in u.module.attributes)
+           for u in iod.modules):
+        return
+    add("iod.type2-missing", Severity.ERROR,
+        "type 2C attribute Patient Orientation (0020,0020) is missing: this image requires no "
+        "Image Orientation (Patient) or (Slide), so Patient Orientation is required",
+        rule["reference"], tag_str(rule["tag"]))
+
+
+def _patient_position(add: Add, ds: Dataset, rule: dict[str, Any], sop_class: str | None
+                      ) -> None:
+    """General Series Patient Position (0018,5100), type 2C (see the rule's reference)."""
+    present = rule["tag"] in ds._dict
+    coded = 0x00540410 in ds._dict
+    if present and coded:
+        add("iod.present-when-condition-false", Severity.ERROR,
+            "Patient Position (0018,5100) is present although Patient Orientation Code "
+            "Sequence (0054,0410) is present", rule["reference"], tag_str(rule["tag"]))
+    elif not present and not coded and sop_class in rule["required_for"]:
+        add("iod.type2-missing", Severity.ERROR,
+            "type 2C attribute Patient Position (0018,5100) is missing (required for this SOP "
+            "class without Patient Orientation Code Sequence)", rule["reference"],
+            tag_str(rule["tag"]))
+
+
+_OVERRIDES: dict[int, dict[tuple[str, int], str]] = {}
+
+
+def type_overrides(iod: IODDef) -> dict[tuple[str, int], str]:
+    """(module key, tag) -> type, for the attributes an IOD re-types (e.g. SC Modality)."""
+    found = _OVERRIDES.get(id(iod))  # IODDef objects live as long as their cached index
+    if found is None:
+        found = {(r["module"], r["tag"]): r["type"] for r in _rules()
+                 if "type" in r and applies(r, iod)}
+        _OVERRIDES[id(iod)] = found
+    return found
+
+
+def _ints(ds: Dataset, tag: int) -> list[int] | None:
+    vals = values_of(ds, tag)
+    if not vals:
+        return None
+    try:
+        return [int(float(v)) for v in vals]
+    except ValueError:
+        return None
+
+
+def _floats(ds: Dataset, tag: int) -> list[float] | None:
+    vals = values_of(ds, tag)
+    if not vals:
+        return None
+    try:
+        return [float(v) for v in vals]
+    except ValueError:
+        return None
+
+
+_IOD_TAGS: dict[int, frozenset[int]] = {}
+
+
+def _iod_tags(iod: IODDef) -> frozenset[int]:
+    found = _IOD_TAGS.get(id(iod))  # IODDef objects live as long as their cached index
+    if found is None:
+        found = frozenset(a.tag for u in iod.modules for a in u.module.attributes)
+        _IOD_TAGS[id(iod)] = found
+    return found
+
+
+def outside_iod(add: Add, ds: Dataset, iod: IODDef) -> None:
+    """Standard top-level attributes that no module of the IOD has: a warning (PS3.3 A.1.3:
+    an IOD is its modules; dciodvfy reports these too).  Private, group length, File Meta
+    and retired-dictionary attributes are left to the element checks."""
+    tags = _iod_tags(iod)
+    for key in ds._dict:
+        t = int(key)
+        group = t >> 16
+        if t in tags or group & 1 or group <= 0x0002 or (t & 0xFFFF) == 0 \
+                or group == 0xFFFC or 0x5000 <= group <= 0x60FF:  # repeating groups: not indexed
+            continue
+        add("iod.attribute-not-in-iod", Severity.WARNING,
+            f"{tag_str(t)} is a standard attribute that no module of {iod.name} defines",
+            "PS3.3 A.1.3", tag_str(t))
+
+
+def check(add: Add, ds: Dataset, iod: IODDef) -> None:
+    """Every rule of this module on the top level of *ds* (an instance of *iod*)."""
+    outside_iod(add, ds, iod)
+    sop = values_of(ds, 0x00080016)
+    sop_class = sop[0] if sop else None
+    for rule in _rules():
+        if "type" in rule or not applies(rule, iod, sop_class):
+            continue
+        if rule.get("kind") == "patient-position":
+            _patient_position(add, ds, rule, sop_class)
+            continue
+        if rule.get("kind") == "patient-orientation":
+            _patient_orientation(add, ds, rule, iod)
+            continue
+        vals = values_of(ds, rule["tag"])
+        if not vals:
+            continue
+        idx = rule.get("value")
+        picked = vals[idx - 1:idx] if idx else vals
+        allowed: list[str] = rule.get("enumerated") or rule.get("defined") or []
+        for v in picked:
+            if v and v not in allowed and not _same_number(v, allowed):
+                enumerated = "enumerated" in rule
+                add("iod.enumerated-value" if enumerated else "iod.defined-term",
+                    Severity.ERROR if enumerated else Severity.WARNING,
+                    f"{tag_str(rule['tag'])}{f' value {idx}' if idx else ''} {v!r} is not "
+                    f"{'an enumerated value' if enumerated else 'a defined term'} for "
+                    f"{iod.name} ({', '.join(allowed)})", rule["reference"], tag_str(rule["tag"]),
+                    details={"value": v, "allowed": list(allowed), "value_index": idx})
+    _image_type(add, ds, iod)
+    _pixel_description(add, ds)
+    _geometry(add, ds)
+
+
+def _same_number(v: str, allowed: list[str]) -> bool:
+    try:
+        return any(float(a) == float(v) for a in allowed)
+    except ValueError:
+        return False
+
+
+def _image_type(add: Add, ds: Dataset, iod: IODDef) -> None:
+    vals = values_of(ds, IMAGE_TYPE)
+    if not vals:
+        return
+    for i, allowed in ((0, ("ORIGINAL", "DERIVED")), (1, ("PRIMARY", "SECONDARY"))):
+        if len(vals) > i and vals[i] and vals[i] not in allowed:
+            add("iod.enumerated-value", Severity.ERROR,
+                f"Image Type (0008,0008) value {i + 1} {vals[i]!r} is not an enumerated value "
+                f"({' or '.join(allowed)})", "PS3.3 C.7.6.1.1.2", tag_str(IMAGE_TYPE),
+                details={"value": vals[i], "allowed": list(allowed)})
+
+
+def _first(values: list[int] | None) -> int | None:
+    return values[0] if values else None
+
+
+def _pixel_description(add: Add, ds: Dataset) -> None:
+    ref = "PS3.3 C.7.6.3.1 / PS3.5 8.1.1"
+    allocated = _first(_ints(ds, 0x00280100))
+    stored = _first(_ints(ds, 0x00280101))
+    high = _first(_ints(ds, 0x00280102))
+    if allocated is not None and allocated != 1 and allocated % 8:
+        add("pixel.bits-allocated", Severity.ERROR,
+            f"Bits Allocated (0028,0100) is {allocated}; it shall be 1 or a multiple of 8",
+            "PS3.5 8.1.1", tag_str(0x00280100))
+    if allocated is not None and stored is not None and stored > allocated:
+        add("pixel.bits-stored", Severity.ERROR,
+            f"Bits Stored (0028,0101) {stored} is greater than Bits Allocated {allocated}",
+            ref, tag_str(0x00280101))
+    if stored is not None and high is not None and high != stored - 1:
+        add("pixel.high-bit", Severity.ERROR,
+            f"High Bit (0028,0102) is {high}; it shall be Bits Stored - 1 = {stored - 1}",
+            ref, tag_str(0x00280102))
+    pix = ds._dict.get(0x7FE00010)  # type: ignore[call-overload]
+    implicit = getattr(ds, "original_encoding", (False, True))[0]
+    if pix is not None and not implicit and allocated is not None and allocated > 8 \
+            and element_vr(pix) == "OB" and getattr(pix, "length", 0) != 0xFFFFFFFF:
+        add("pixel.vr", Severity.ERROR,
+            f"native Pixel Data is OB with Bits Allocated {allocated}; it shall be OW",
+            "PS3.5 8.1.1, A.1", tag_str(0x7FE00010))
+
+
+def _geometry(add: Add, ds: Dataset) -> None:
+    iop = _floats(ds, 0x00200037)
+    if iop is not None and len(iop) == 6:
+        row, col = iop[:3], iop[3:]
+        for name, v in (("row", row), ("column", col)):
+            norm = math.sqrt(sum(x * x for x in v))
+            if abs(norm - 1.0) > 1e-3:
+                add("geometry.orientation-not-unit", Severity.ERROR,
+                    f"Image Orientation (Patient) {name} direction has length {norm:.4g}; it "
+                    "shall be a unit vector", "PS3.3 C.7.6.2.1.1", tag_str(0x00200037))
+        dot = sum(a * b for a, b in zip(row, col))
+        if abs(dot) > 1e-3:
+            add("geometry.orientation-not-orthogonal", Severity.ERROR,
+                f"Image Orientation (Patient) row and column directions are not orthogonal "
+                f"(dot product {dot:.4g})", "PS3.3 C.7.6.2.1.1", tag_str(0x00200037))
+    spacing = _floats(ds, 0x00280030)
+    if spacing is not None and any(s <= 0 for s in spacing):
+        add("geometry.pixel-spacing", Severity.ERROR,
+            f"Pixel Spacing (0028,0030) {spacing} has a value not greater than zero",
+            "PS3.3 10.7.1.1 / C.7.6.2.1", tag_str(0x00280030))

@@ -62,9 +62,21 @@ class RunFinished:
     kind: str = "run-finished"
 
 
-Event = Union[RunStarted, StepStarted, FindingReported, StepFinished, RunFinished]
+@dataclass(frozen=True)
+class Progress:
+    """Work done inside a step or batch (e.g. C-STOREs sent of a storage batch), for the
+    console's bar and ETA only: not recorded in results.jsonl, not part of the results."""
 
-_KINDS = {cls.kind: cls for cls in (RunStarted, StepStarted, FindingReported, StepFinished, RunFinished)}  # type: ignore[attr-defined]
+    done: int
+    total: int
+    label: str
+    kind: str = "progress"
+
+
+Event = Union[RunStarted, StepStarted, FindingReported, StepFinished, RunFinished, Progress]
+
+_KINDS = {cls.kind: cls for cls in (RunStarted, StepStarted, FindingReported, StepFinished, RunFinished,
+                                     Progress)}  # type: ignore[attr-defined]
 
 
 def to_dict(event: Event) -> dict[str, Any]:

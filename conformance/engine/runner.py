@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 from conformance import __version__
 from conformance.engine.events import (
-    Event, FindingReported, Handler, RunFinished, RunStarted, StepFinished, StepStarted,
+    Event, FindingReported, Handler, Progress, RunFinished, RunStarted, StepFinished, StepStarted,
 )
 from conformance.engine.model import RunContext, Step, StepResult
 from conformance.engine.results import ResultsBuilder, RunResults
@@ -126,11 +126,12 @@ def run(ctx: RunContext, steps: Sequence[Step], handlers: Sequence[Handler] = ()
     """Run *steps* against ``ctx.target``; return the results (also sent to *handlers*)."""
     builder = ResultsBuilder()
     runner = _Run(ctx, steps, [builder, *handlers])
+    ctx.on_progress = lambda done, total, label: runner.emit(Progress(done, total, label))
     t = ctx.target
     runner.emit(RunStarted(
         run_id=uuid.uuid4().hex, at=_now(), harness_version=__version__,
         target={"host": t.host, "port": t.port, "called_ae": t.called_ae, "calling_ae": t.calling_ae,
-                "timeouts": vars(t.timeouts)},
+                "harness_port": t.harness_port, "timeouts": vars(t.timeouts)},
         statement=dict(ctx.statement.data), statement_file=ctx.statement.file,
         plan=[s.describe() for s in steps],
         options={"strict": ctx.options.strict, "packing": ctx.options.packing},

@@ -13,6 +13,8 @@ class ExitCode(IntEnum):
     #: The harness could not test: device unreachable, hung, or a step could not be run;
     #: no deviation was found in what could be tested.
     COULD_NOT_TEST = 3
+    #: Interrupted (Ctrl-C or SIGTERM): the partial reports were written (128 + SIGINT).
+    INTERRUPTED = 130
 
 
 EXIT_CODES_HELP = """\
@@ -23,4 +25,5 @@ Exit codes:
      with --strict, warnings count too)
   2  bad input (statement, scenario, results file, arguments)
   3  the harness could not test (device unreachable or hung; steps ended as error)
+  130 interrupted (Ctrl-C or SIGTERM); the partial reports were written
 """

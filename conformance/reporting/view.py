@@ -14,7 +14,13 @@ from conformance.reporting.evidence import Evidence, build_evidence
 from conformance.reporting.matrix import Matrix, MatrixRow, build_matrix, grouped_rows, statement_of
 from conformance.reporting.services_view import ServicesView, build_services_view
 from conformance.reporting.summary import (
-    SERVICES, Line, SiteProfile, Summary, build_summary, service_of, skip_lines,
+    SERVICES,
+    Line,
+    SiteProfile,
+    Summary,
+    build_summary,
+    service_of,
+    skip_lines,
 )
 from conformance.standard import uids
 
@@ -75,7 +81,7 @@ class ReportView:
 
 
 def _group(results: RunResults) -> list[FindingGroup]:
-    groups: "OrderedDict[str, FindingGroup]" = OrderedDict()
+    groups: OrderedDict[str, FindingGroup] = OrderedDict()
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     pairs = sorted(results.findings(), key=lambda p: order[p[1].severity])
     for step, finding in pairs:

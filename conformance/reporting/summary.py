@@ -68,7 +68,13 @@ def service_of_sop_class(uid: str) -> str:
     """The service key of a SOP class (PS3.4's Service Classes)."""
     if uid == uids.VERIFICATION:
         return "verification"
-    kw = uids.keyword_of(uid)
+    return service_of_keyword(uids.keyword_of(uid))
+
+
+def service_of_keyword(kw: str) -> str:
+    """The service key of a SOP class keyword (``CTImageStorage`` -> storage)."""
+    if kw == "Verification":
+        return "verification"
     if "Worklist" in kw:
         return "worklist"
     if "PerformedProcedureStep" in kw:
@@ -119,6 +125,9 @@ def service_of(step: StepRecord) -> str:
             return "association"
         if head == "scu-role":
             return "scu"
+        keyword = rest.split("/")[1] if "/" in rest else ""
+        if keyword:
+            return service_of_keyword(keyword)
         sop = sop_class_of_step(step)
         return service_of_sop_class(sop) if sop else "association"
     if family == "retrieve":
@@ -178,7 +187,8 @@ class ServiceSummary:
         c = self.counts
         tested = c["pass"] + c["fail"]
         tail = {
-            REFUSED: "every declared presentation context was rejected",
+            REFUSED: "nothing of it works: every declared presentation context or every tested step "
+                     "was rejected or failed",
             DEVIATES: f"{c['fail']} of {tested} tested steps fail",
             DATA: "stored or queried data came back changed",
             COULD_NOT: f"{c['error'] + c['not run']} step(s) could not be tested",
@@ -292,7 +302,9 @@ def build_summary(results: RunResults, profile: SiteProfile | None = None) -> Su
         failed = [s for s in members if s.outcome == "fail"]
         accepts = [s for s in members if s.id.startswith("negotiation/accept/")]
         data = data_by_service.get(key, [])
-        if failed and accepts and all(s.outcome == "fail" for s in accepts):
+        tested = [s for s in members if s.outcome in ("pass", "fail")]
+        if failed and ((accepts and all(s.outcome == "fail" for s in accepts))
+                       or all(s.outcome == "fail" for s in tested)):
             status = REFUSED
         elif failed:
             status = DEVIATES

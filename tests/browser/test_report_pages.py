@@ -115,3 +115,15 @@ def test_the_printed_report_is_short_and_keeps_the_evidence(browser, report, tmp
     flat = " ".join(text.split())
     for needed in ("Expected", "Observed", "Reproduce with", "conformance run", "Summary: what breaks"):
         assert needed in flat, needed
+
+
+def test_the_rendered_orthanc_statement_prints_to_tens_of_pages_not_hundreds(browser, tmp_path):
+    from tests.conftest import STATEMENTS
+
+    page = tmp_path / "statement.html"
+    assert CliRunner().invoke(cli, ["render", str(STATEMENTS / "orthanc-1.10.yaml"), "--out", str(page)]).exit_code == 0
+    for width in (390, 1400):
+        browser.open(page, width)
+        assert browser.overflow()["nwide"] == 0
+    pages, text = pdf_pages_and_text(browser.print_pdf(tmp_path / "statement.pdf"))
+    assert pages <= 40 and "Transfer syntax sets" in text

@@ -53,6 +53,14 @@ def compare(a: str, b: str, fmt: str, out: str | None) -> None:
         _write(render_compare_html(result), out)
     else:
         console = Console(file=open(out, "w") if out else sys.stdout, highlight=False, soft_wrap=False)
+        blocking = result.blocking
+        # The verdict first, then why.
+        console.print(f"[bold {'red' if blocking else 'green'}]{'NOT COMPATIBLE' if blocking else 'COMPATIBLE'}[/]: "
+                      f"{sum(1 for p in result.pairings if p.state == OK)} of {len(result.pairings)} SOP classes sent "
+                      "have a transfer syntax in common (PS3.8 9.3.3.2)")
+        for p in blocking:
+            console.print(f"  [red]{p.scu} -> {'B' if p.scu == 'A' else 'A'}[/] {uids.name_of(p.sop_class)}: "
+                          f"{STATE_TEXT[p.state]} [dim]({p.reference})[/]")
         for label, scu, scp in (("A", sa, sb), ("B", sb, sa)):
             rows = [p for p in result.pairings if p.scu == label]
             if not rows:
@@ -67,11 +75,7 @@ def compare(a: str, b: str, fmt: str, out: str | None) -> None:
             console.print(table)
         for f in result.flags:
             console.print(f"[{'red' if f.severity == 'error' else 'yellow' if f.severity == 'warning' else 'dim'}]"
-                          f"{f.severity}[/] ({f.topic}): {f.message}")
-        blocking = result.blocking
-        console.print(f"[bold {'red' if blocking else 'green'}]{'NOT COMPATIBLE' if blocking else 'COMPATIBLE'}[/]: "
-                      f"{sum(1 for p in result.pairings if p.state == OK)} of {len(result.pairings)} SOP classes sent "
-                      "have a transfer syntax in common")
+                          f"{f.severity}[/] ({f.topic}): {f.message}" + (f" [dim]({f.reference})[/]" if f.reference else ""))
     sys.exit(ExitCode.DEVIATION if result.blocking else ExitCode.OK)
 
 

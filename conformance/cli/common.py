@@ -30,3 +30,11 @@ def fail_on_input_error(exit_now: bool = True) -> Iterator[_Flag]:
             click.echo(f"error: {problem}", err=True)
         if exit_now:
             sys.exit(ExitCode.BAD_INPUT)
+
+
+def epilog(examples: list[str], codes: list[tuple[int, str]]) -> str:
+    """``--help`` epilog: examples, then the command's own exit codes (click keeps the
+    lines of a paragraph that starts with ``\\b`` as written)."""
+    lines = ["\b", "Examples:", *[f"  {e}" for e in examples], "", "\b", "Exit codes:"]
+    lines += [f"  {code:<3} {meaning}" for code, meaning in codes]
+    return "\n".join(lines) + "\n"

@@ -99,8 +99,9 @@ def test_a_second_signal_does_not_lose_the_reports(start_reference, tmp_path):
     assert (tmp_path / "report.html").exists() and (tmp_path / "junit.xml").exists()
 
 
-def test_each_run_command_help_has_examples_and_exit_codes():
-    for command in ("run", "demo", "report"):
-        text = CliRunner().invoke(cli, [command, "--help"]).output
+def test_each_command_help_has_examples_and_exit_codes():
+    for command in ("run", "demo", "report", "compare", "discover", "diff", "render", "listen",
+                    "statement check", "statement schema", "scenario check", "scenario list"):
+        text = CliRunner().invoke(cli, [*command.split(), "--help"]).output
         assert "Examples:" in text and "Exit codes:" in text, command
     assert "130" in CliRunner().invoke(cli, ["run", "--help"]).output

@@ -202,5 +202,10 @@ def print_summary(results: RunResults, paths: dict, stream: TextIO | None = None
         console.print(f"reproduce {step.id}:", markup=False)
         for _tool, cmd in build_evidence(step, results).reproduce:
             console.print(f"  {cmd}", markup=False)
+    if results.test_data:
+        patients = sorted({str(item["patient_id"]) for item in results.test_data})
+        console.print(f"test data on the device: {sum(int(i['instances']) for i in results.test_data)} instance(s) "
+                      f"in {len(results.test_data)} study(ies) of {len(patients)} patient(s), Patient IDs "
+                      f"{view.test_data_prefix}* (listed in the report)", markup=False)
     for kind, path in paths.items():
         console.print(f"{kind:>5}: {file_url(path) if kind == 'html' else path}", markup=False)

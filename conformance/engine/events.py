@@ -73,10 +73,19 @@ class Progress:
     kind: str = "progress"
 
 
-Event = Union[RunStarted, StepStarted, FindingReported, StepFinished, RunFinished, Progress]
+@dataclass(frozen=True)
+class CreatedOnDevice:
+    """What the run left on the device (patients, studies, instance counts), emitted once
+    before ``run-finished`` so the site can find and delete it."""
+
+    items: list[Mapping[str, Any]]
+    kind: str = "test-data"
+
+
+Event = Union[RunStarted, StepStarted, FindingReported, StepFinished, RunFinished, Progress, CreatedOnDevice]
 
 _KINDS = {cls.kind: cls for cls in (RunStarted, StepStarted, FindingReported, StepFinished, RunFinished,
-                                     Progress)}  # type: ignore[attr-defined]
+                                     Progress, CreatedOnDevice)}  # type: ignore[attr-defined]
 
 
 def to_dict(event: Event) -> dict[str, Any]:

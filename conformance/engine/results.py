@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from conformance.engine.events import (
-    Event, FindingReported, RunFinished, RunStarted, StepFinished, StepStarted, from_dict,
+    Event, FindingReported, RunFinished, RunStarted, StepFinished, StepStarted, CreatedOnDevice, from_dict,
 )
 from conformance.errors import InputError, Problem
 from conformance.exitcodes import ExitCode
@@ -50,6 +50,8 @@ class RunResults:
     aborted: str | None = None
     #: Lines of results.jsonl that could not be read (a run killed mid-write).
     damaged_lines: int = 0
+    #: What the run created on the device: {patient_id, study_uid, series, instances}.
+    test_data: list[Mapping[str, Any]] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -116,6 +118,8 @@ class ResultsBuilder:
             rec.observations = list(event.observations)
         elif isinstance(event, RunFinished):
             r.finished_at, r.aborted = event.at, event.aborted
+        elif isinstance(event, CreatedOnDevice):
+            r.test_data = list(event.items)
 
     def _record(self, step_id: str) -> StepRecord:
         if step_id not in self._by_id:

@@ -13,11 +13,12 @@ import time
 import uuid
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from conformance import __version__
 from conformance.engine.events import (
     Event, FindingReported, Handler, Progress, RunFinished, RunStarted, StepFinished, StepStarted,
+    CreatedOnDevice,
 )
 from conformance.engine.model import RunContext, Step, StepResult
 from conformance.engine.results import ResultsBuilder, RunResults
@@ -122,6 +123,20 @@ class _Run:
                                result.message, list(result.observations)))
 
 
+def _created_on_device(ctx: RunContext) -> list[Mapping[str, Any]]:
+    """What the run's shared data say they stored on the device (any value in
+    ``ctx.shared`` with a ``created_on_device()`` method, e.g. the services' run data)."""
+    out: list[Mapping[str, Any]] = []
+    for value in list(ctx.shared.values()):
+        report = getattr(value, "created_on_device", None)
+        if callable(report):
+            try:
+                out += list(report())
+            except Exception:  # noqa: BLE001, S112 - an inventory must not hide the results
+                continue
+    return out
+
+
 def run(ctx: RunContext, steps: Sequence[Step], handlers: Sequence[Handler] = ()) -> RunResults:
     """Run *steps* against ``ctx.target``; return the results (also sent to *handlers*)."""
     builder = ResultsBuilder()
@@ -149,6 +164,9 @@ def run(ctx: RunContext, steps: Sequence[Step], handlers: Sequence[Handler] = ()
             except Exception:  # noqa: BLE001 - a failing cleanup must not hide the results
                 pass
         ctx.cleanups.clear()
+        created = _created_on_device(ctx)
+        if created:
+            runner.emit(CreatedOnDevice(created))
         results = builder.results
         runner.emit(RunFinished(_now(), results.counts(), int(results.exit_code()), runner.aborted))
         for handler in runner.handlers:

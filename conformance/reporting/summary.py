@@ -367,6 +367,15 @@ def _banner(results: RunResults, steps: list[StepRecord], warnings: int,
     return "CONFORMS", "conforms", text
 
 
+def test_data_prefix(results: RunResults) -> str:
+    """The Patient ID prefix all of a run's test patients share ("CONFTEST-1A2B3C4D-")."""
+    import os.path
+
+    ids = [str(item.get("patient_id", "")) for item in results.test_data]
+    common = os.path.commonprefix(ids) if ids else ""
+    return common[:common.rfind("-") + 1] if "-" in common else common
+
+
 def worst_findings(step: StepRecord) -> list[Finding]:
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     return sorted(step.findings, key=lambda f: order[f.severity])

@@ -21,6 +21,7 @@ from conformance.reporting.summary import (
     build_summary,
     service_of,
     skip_lines,
+    test_data_prefix,
 )
 from conformance.standard import uids
 
@@ -72,6 +73,8 @@ class ReportView:
     by_service: list[tuple[str, list[StepRecord], dict[str, int]]] = field(default_factory=list)
     #: Skipped steps, merged by reason ("943 combinations in 13 syntaxes: no encoder").
     skipped_lines: list[Line] = field(default_factory=list)
+    #: The Patient ID prefix of the run's test patients (the test data inventory).
+    test_data_prefix: str = ""
 
     def name(self, uid: str) -> str:
         return uids.name_of(uid)
@@ -190,4 +193,5 @@ def build_view(results: RunResults, profile: SiteProfile | None = None) -> Repor
         matrix_groups=grouped_rows(matrix, services.cells if matrix.role == "SCP" else None),
         by_service=_by_service(results),
         skipped_lines=skip_lines([s for s in results.steps if s.outcome == "skipped"]),
+        test_data_prefix=test_data_prefix(results),
     )

@@ -39,6 +39,7 @@ def results_json(view: ReportView) -> dict:
         "summary": [{"service": s.name, "status": s.status, "detail": s.detail}
                     for s in (view.summary.services if view.summary else [])],
         "matrix": matrix_dict(view.matrix),
+        "test_data": [dict(item) for item in r.test_data],
         "steps": [{"id": s.id, "title": s.title, "reference": s.reference, "outcome": s.outcome,
                    "message": s.message, "duration": s.duration,
                    "findings": [f.to_dict() for f in s.findings],

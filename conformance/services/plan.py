@@ -158,7 +158,7 @@ class StorageBatch:
         sb = ctx.statement.services.storage
         results: dict[str, StepResult] = {}
         ready: dict[ProposedContext, tuple[Step, Any]] = {}
-        patient, name = f"S{data.token}", f"HARNESS^STORAGE{data.token}"
+        patient, name = data.storage_patient, f"HARNESS^STORAGE{data.token}"
         study = data.uid("storage-study")
         classes = sorted({self.items[s.id][0] for s in steps})
         for number, step in enumerate(steps, start=1):
@@ -310,7 +310,7 @@ def _round_trip(sop: str) -> Callable[[RunContext], StepResult]:
     """PS3.4 B.4.1: what was stored comes back unchanged (coercion only where declared)."""
     def action(ctx: RunContext) -> StepResult:
         data = run_data(ctx.shared)
-        items = [s for s in data.select(sop_class=sop) if s.patient_id == f"S{data.token}"]
+        items = [s for s in data.select(sop_class=sop) if s.patient_id == data.storage_patient]
         if not items:
             return StepResult.skipped(f"not tested: no {uids.keyword_of(sop)} instance was stored "
                                       "in this run (run the storage/store steps first)")
@@ -350,7 +350,7 @@ def _character_set(term: str, sop: str, ts: str) -> Callable[[RunContext], StepR
     def action(ctx: RunContext) -> StepResult:
         data = run_data(ctx.shared)
         tag = term.replace(" ", "_") or "default"
-        patient = f"C{data.token}{tag}"[:64]
+        patient = data.patient(f"CS-{tag}")
         name = CHARSET_NAMES.get(term, "Smith^John")
         try:
             enc = data.instance(sop, ts, patient=patient, name=name, study=data.uid("cs", term),

@@ -147,9 +147,9 @@ def _pair(scu: Statement, scp: Statement, label: str) -> tuple[list[Pairing], li
         out.append(Pairing(cap.sop_class, label, OK if common else NO_COMMON_TS, common=common,
                            likely=common[0] if common else None,
                            scu_only=tuple(ts for ts in cap.transfer_syntaxes if ts not in common)))
-    other = "B" if label == "A" else "A"
+    receiver = "B" if label == "A" else "A"
     flags = [Flag("warning", "services",
-                  f"{label} uses {service} as SCU ({n} SOP class(es)), but {other} does not provide "
+                  f"{label} uses {service} as SCU ({n} SOP class(es)), but {receiver} does not provide "
                   f"{service} at all: {label} needs another system for it, or loses that function.",
                   SERVICE_REFERENCES.get(service, "PS3.4"))
              for service, n in elsewhere.items()]

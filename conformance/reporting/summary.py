@@ -237,6 +237,20 @@ def merged(pairs: Iterable[tuple[StepRecord, str, str]]) -> list[Line]:
     return list(lines.values())
 
 
+def _by_code(pairs: list[tuple[StepRecord, Finding]]) -> list[Line]:
+    """One line per finding code: its first message, and how many findings share the code."""
+    lines: dict[str, Line] = {}
+    for step, f in pairs:
+        if f.code in lines:
+            lines[f.code].count += 1
+        else:
+            lines[f.code] = Line(f.message, 1, step.id, f.reference)
+    for line in lines.values():
+        if line.count > 1:
+            line.text += f" (and {line.count - 1} more like it)"
+    return list(lines.values())
+
+
 def _reason(message: str) -> str:
     """A skip or error message reduced to its reason, so equal reasons merge."""
     text = message.removeprefix("not tested: ").removeprefix("not run: ")
@@ -298,7 +312,9 @@ def build_summary(results: RunResults, profile: SiteProfile | None = None) -> Su
         if not members and key not in data_by_service:
             continue
         counts = Counter(s.outcome or "not run" for s in members)
-        warnings = [(s, f) for s in members for f in s.findings if f.severity is Severity.WARNING]
+        warnings = [(s, f) for s in members for f in s.findings if f.severity is Severity.WARNING
+                    and not (f.code in impacts and f.code.split(".")[0] in SERVICE_NAMES
+                             and f.code.split(".")[0] != key)]     # counted where its code belongs
         failed = [s for s in members if s.outcome == "fail"]
         accepts = [s for s in members if s.id.startswith("negotiation/accept/")]
         data = data_by_service.get(key, [])
@@ -320,6 +336,8 @@ def build_summary(results: RunResults, profile: SiteProfile | None = None) -> Su
             status = WORKS
         summary = ServiceSummary(key, name, ref, status, counts, warnings=len(warnings))
         summary.lines = merged((s, *_failure_text(s)) for s in failed)
+        if status in (DATA, WARNINGS):      # what the warnings are: one line per finding code
+            summary.lines = _by_code(data + [p for p in warnings if p not in data])
         if status == COULD_NOT:
             summary.lines += merged((s, s.message or "not run", s.reference) for s in members
                                     if s.outcome in ("error", None))

@@ -127,3 +127,24 @@ def test_the_rendered_orthanc_statement_prints_to_tens_of_pages_not_hundreds(bro
         assert browser.overflow()["nwide"] == 0
     pages, text = pdf_pages_and_text(browser.print_pdf(tmp_path / "statement.pdf"))
     assert pages <= 40 and "Transfer syntax sets" in text
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR CS")
+def test_the_validate_report_fits_the_screen_and_names_each_finding(browser, tmp_path):
+    from conformance.iod.synth import synthesize
+
+    ds = synthesize("1.2.840.10008.5.1.4.1.1.2")          # CT Image Storage
+    ds.BodyPartExamined = "chest"                         # CS is upper case (PS3.5 6.2)
+    del ds.PatientName                                    # type 2 (PS3.3 C.7.1.1)
+    path = tmp_path / "ct.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    result = CliRunner().invoke(cli, ["validate", "--format", "html", "--out", str(tmp_path / "v"), str(path)])
+    assert result.exit_code == 1, result.output
+    page = tmp_path / "v" / "report.html"
+    for width in WIDTHS:
+        browser.open(page, width)
+        m = browser.overflow(open_all=True)
+        assert m["nwide"] == 0, m["wide"]
+    text = browser.evaluate("document.body.innerText")
+    assert "INVALID" in text and "BodyPartExamined" in text and "PatientName" in text and "Patient" in text
+    assert browser.fetched() == []

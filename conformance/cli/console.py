@@ -46,6 +46,8 @@ from conformance.reporting.view import build_view
 
 #: Failed steps printed with their reproduce lines in the closing summary.
 REPRODUCE_SHOWN = 3
+#: FAIL/ERROR lines printed while the run goes; the rest are counted (the report has them all).
+LINES_SHOWN = 25
 
 
 def _clock(seconds: float) -> str:
@@ -72,6 +74,7 @@ class ConsoleProgress:
         self.completed = 0.0
         self.phase = "starting"
         self.not_run = 0
+        self.lines = 0
         self.started = time.monotonic()
         self._base: int | None = None
         self._stop = threading.Event()
@@ -124,8 +127,12 @@ class ConsoleProgress:
             if event.outcome == "error" and event.message.startswith("not run: "):
                 self.not_run += 1        # said once, in the summary
             elif event.outcome in ("fail", "error") and not self.quiet:
+                self.lines += 1
                 line = f"{event.outcome.upper():5} {event.step_id}" + (f": {event.message}" if event.message else "")
-                (self.progress.console if self.progress else self.console).print(line, markup=False)
+                if self.lines == LINES_SHOWN + 1:
+                    line = "... further failed or untested steps are not listed here (see the report)"
+                if self.lines <= LINES_SHOWN + 1:
+                    (self.progress.console if self.progress else self.console).print(line, markup=False)
         elif isinstance(event, RunFinished):
             self._finish()
 
@@ -177,6 +184,10 @@ def print_summary(results: RunResults, paths: dict, stream: TextIO | None = None
                   + (f", {c['not run']} not run" if c["not run"] else "")
                   + f"; {view.severity_counts['error']} error and {view.severity_counts['warning']} warning findings")
     console.print(s.sentence, markup=False)
+    if profile is not None:
+        console.print(f"summary filtered to the site profile {profile.source} "
+                      f"({len(profile.sop_classes) or 'any'} SOP classes, "
+                      f"{len(profile.transfer_syntaxes) or 'any'} transfer syntaxes)", markup=False)
     unreachable = bool(results.aborted and results.aborted.startswith("device unreachable"))
     if results.aborted:
         console.print(f"[yellow]run aborted:[/] {results.aborted}", markup=True)

@@ -105,3 +105,14 @@ def test_each_command_help_has_examples_and_exit_codes():
         text = CliRunner().invoke(cli, [*command.split(), "--help"]).output
         assert "Examples:" in text and "Exit codes:" in text, command
     assert "130" in CliRunner().invoke(cli, ["run", "--help"]).output
+
+
+def test_a_run_with_thousands_of_failures_lists_only_the_first_in_the_log():
+    out = io.StringIO()
+    console = ConsoleProgress(stream=out, heartbeat=0)
+    console.handle(_started(3000))
+    for n in range(3000):
+        console.handle(StepFinished(f"s{n}", "fail", 0.0, "refused"))
+    console.close()
+    lines = out.getvalue().splitlines()
+    assert len(lines) <= 30 and "not listed here (see the report)" in lines[-1]

@@ -101,6 +101,15 @@ def _model_flag(step: StepRecord) -> str:
     return "-P" if "PatientRoot" in text else "-S"
 
 
+def exact_pattern(step_id: str, results: RunResults) -> str:
+    """A ``-k`` pattern that selects this step only: the id itself, unless it is part of a
+    longer id (``.../JPEGLossless`` in ``.../JPEGLosslessSV1``); then a glob that matches
+    the whole id (``-k`` globs match whole ids, see conformance.suite.matches)."""
+    if not step_id or not any(s.id != step_id and step_id in s.id for s in results.steps):
+        return step_id
+    return f"{step_id[:-1]}[{step_id[-1]}]"
+
+
 def reproduce(step: StepRecord, results: RunResults) -> list[tuple[str, str]]:
     """How to run this step again: the harness, then the DCMTK tool where one exists."""
     t = results.target
@@ -110,7 +119,7 @@ def reproduce(step: StepRecord, results: RunResults) -> list[tuple[str, str]]:
     harness = ["conformance", "run", statement, "--host", host, "--port", port, "--called-ae", called]
     if t.get("harness_port"):
         harness += ["--harness-port", str(t["harness_port"])]
-    out = [("conformance", shlex.join([*harness, "-k", step.id]))]
+    out = [("conformance", shlex.join([*harness, "-k", exact_pattern(step.id, results)]))]
     ae = ["-aet", calling, "-aec", called]
     service = service_of(step)
     sent = next((o["sent"] for o in step.observations if o.get("sent")), None)

@@ -62,8 +62,10 @@ def junit_xml(results: RunResults) -> ET.ElementTree:
             ET.SubElement(case, "failure", message=step.findings[0].message if step.findings else "failed").text = (
                 text + "\n\n" + build_evidence(step, results).text())
         elif step.outcome == "error":
+            # A step never run (device gone, run interrupted) has no evidence to show.
+            never_ran = step.message.startswith("not run: ")
             ET.SubElement(case, "error", message=step.message or "could not test").text = (
-                step.message + "\n\n" + build_evidence(step, results).text())
+                step.message if never_ran else step.message + "\n\n" + build_evidence(step, results).text())
         elif step.outcome is None:
             ET.SubElement(case, "error", message="not run: the run ended before this step")
         elif step.outcome == "skipped":

@@ -139,3 +139,16 @@ def test_a_bad_site_profile_names_file_line_and_key(tmp_path):
         load_site_profile(bad)
     text = str(caught.value.problems[0])
     assert "site.yaml:2" in text and "CTImageStorag" in text and "CTImageStorage" in text
+
+
+def test_the_reproduce_pattern_selects_exactly_the_failed_step():
+    from conformance.reporting.evidence import exact_pattern
+    from conformance.suite import matches
+
+    ids = ["negotiation/accept/CTImageStorage/JPEGLossless", "negotiation/accept/CTImageStorage/JPEGLosslessSV1",
+           "negotiation/verification"]
+    results = run_of(*[StepRecord(i, i, "", "fail") for i in ids])
+    for step_id in ids:
+        pattern = exact_pattern(step_id, results)
+        assert [i for i in ids if matches(i, pattern)] == [step_id]
+    assert exact_pattern("negotiation/verification", results) == "negotiation/verification"

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from conformance.cli.common import epilog, fail_on_input_error
 from conformance.cli.run_cmd import with_timeouts
-from conformance.exitcodes import EXIT_CODES_HELP, ExitCode
+from conformance.exitcodes import ExitCode
 from conformance.negotiation.discover import DiscoveryError, discover as run_discovery
 from conformance.negotiation.target import Target, Timeouts
 from conformance.reporting.compare_page import render_compare_html
@@ -39,8 +39,10 @@ def _write(text: str, out: str | None) -> None:
 @click.command("compare", epilog=epilog(
     ["conformance compare modality.yaml pacs.yaml",
      "conformance compare modality.yaml pacs.yaml --format html --out compare.html"],
-    [(0, "compatible"), (1, "some SOP class an SCU sends has no transfer syntax in common with the other side, "
-                            "or is not accepted"), (2, "bad input (a statement does not load)")]))
+    [(0, "compatible"),
+     (1, ("some SOP class an SCU sends has no transfer syntax in common with the other side, "
+          "or is not accepted")),
+     (2, "bad input (a statement does not load)")]))
 @click.argument("a", type=click.Path(dir_okay=False))
 @click.argument("b", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text", show_default=True)

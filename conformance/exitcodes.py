@@ -16,6 +16,8 @@ class ExitCode(IntEnum):
     #: A set-up problem at the site (the device does not know the harness' AE title, port or
     #: move destination); the messages say what to configure. No deviation was found.
     SETUP_PROBLEM = 4
+    #: Interrupted (Ctrl-C or SIGTERM): the partial reports were written (128 + SIGINT).
+    INTERRUPTED = 130
 
 
 EXIT_CODES_HELP = """\
@@ -29,4 +31,5 @@ Exit codes:
      or nothing was tested at all)
   4  set-up problem at the site: the device does not know the harness (AE title,
      port, move destination); the messages say what to configure
+  130 interrupted (Ctrl-C or SIGTERM); the partial reports were written
 """

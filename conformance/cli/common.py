@@ -67,3 +67,11 @@ class HostType(click.ParamType):
 #: The parameter types every command uses for AE titles and hosts.
 AE_TITLE = AETitleType()
 HOST = HostType()
+
+
+def epilog(examples: list[str], codes: list[tuple[int, str]]) -> str:
+    """``--help`` epilog: examples, then the command's own exit codes (click keeps the
+    lines of a paragraph that starts with ``\\b`` as written)."""
+    lines = ["\b", "Examples:", *[f"  {e}" for e in examples], "", "\b", "Exit codes:"]
+    lines += [f"  {code:<3} {meaning}" for code, meaning in codes]
+    return "\n".join(lines) + "\n"

@@ -78,7 +78,13 @@ def _destinations(values: tuple[str, ...]) -> dict[str, tuple[str, int]]:
     return out
 
 
-@click.command("listen", epilog=EXIT_CODES_HELP)
+@click.command("listen", epilog="""\
+\b
+Examples:
+  conformance listen statements/dcmtk-storescu.yaml --expect 10 --out reports/modality
+  conformance listen modality.yaml --port 11112 --worklist items.yaml --timeout 300
+
+""" + EXIT_CODES_HELP)
 @click.argument("statement_file", metavar="STATEMENT", type=click.Path(dir_okay=False))
 @click.option("--bind", type=HOST, default="127.0.0.1", show_default=True,
               help="Address to listen on. Loopback by default; another address opens the harness to a network.")

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 import click
 
 from conformance.cli.common import AE_TITLE, HOST, fail_on_input_error
 from conformance.cli.console import ConsoleProgress, print_summary
-from conformance.engine import RunContext, RunOptions, run as run_engine
+from conformance.engine import RunContext, RunOptions
+from conformance.engine import run as run_engine
 from conformance.engine.events import Handler
 from conformance.engine.recorder import JsonlRecorder
-from conformance.engine.results import RunResults, read_jsonl
+from conformance.engine.results import ResultsBuilder, RunResults, read_jsonl
 from conformance.exitcodes import EXIT_CODES_HELP, ExitCode
 from conformance.negotiation.target import Target, Timeouts
 from conformance.reporting import write_reports
+from conformance.reporting.profile import load_site_profile
+from conformance.reporting.summary import SiteProfile
 from conformance.resources import reference_statement
 from conformance.statement import Statement, load_statement
 from conformance.suite import build_plan, scenarios_for
@@ -26,10 +34,39 @@ def _timeouts(connect: float, acse: float, dimse: float) -> Timeouts:
     return Timeouts(connect=connect, acse=acse, dimse=dimse)
 
 
+def _late_signal(signum: int, frame: FrameType | None) -> None:
+    """A second Ctrl-C or SIGTERM while the partial reports are written: noted, not obeyed."""
+    print("interrupt again: still writing the partial reports, one moment", file=sys.stderr)
+
+
+def _first_signal(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGINT, _late_signal)
+    signal.signal(signal.SIGTERM, _late_signal)
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Ctrl-C and SIGTERM both stop the run the same way (KeyboardInterrupt in the main
+    thread); any further signal is ignored until the reports are written."""
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGINT, _first_signal)
+    signal.signal(signal.SIGTERM, _first_signal)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before[0])
+        signal.signal(signal.SIGTERM, before[1])
+
+
 def execute(statement: Statement, target: Target, out: Path, patterns: tuple[str, ...],
             options: RunOptions, quiet: bool = False, scenario_paths: tuple[str, ...] = (),
-            shared: dict | None = None) -> RunResults:
-    """Plan, run with console progress and the JSONL recorder, write the reports, print the summary."""
+            profile: SiteProfile | None = None, shared: dict | None = None) -> RunResults:
+    """Plan, run with console progress and the JSONL recorder, write the reports, print the summary.
+
+    Ctrl-C or SIGTERM: the run stops, the partial reports are written (a second signal does
+    not stop that), and the process exits 130.
+    """
     with fail_on_input_error():
         scenarios = scenarios_for(scenario_paths)
     steps = build_plan(statement, patterns, scenarios)
@@ -37,10 +74,29 @@ def execute(statement: Statement, target: Target, out: Path, patterns: tuple[str
         click.echo(f"error: no step matches {' or '.join(patterns)!s}; see --list", err=True)
         sys.exit(ExitCode.BAD_INPUT)
     out.mkdir(parents=True, exist_ok=True)
-    handlers: list[Handler] = [ConsoleProgress(quiet=quiet), JsonlRecorder(out / "results.jsonl")]
-    results = run_engine(RunContext(statement, target, options, shared=dict(shared or {})), steps, handlers)
-    paths = {"jsonl": out / "results.jsonl", **write_reports(results, out)}
-    print_summary(results, paths)
+    builder = ResultsBuilder()
+    handlers: list[Handler] = [ConsoleProgress(quiet=quiet), JsonlRecorder(out / "results.jsonl"), builder]
+    interrupted = False
+    with interruptible():
+        try:
+            results = run_engine(RunContext(statement, target, options, shared=dict(shared or {})), steps, handlers)
+        except KeyboardInterrupt:
+            interrupted = True
+            results = builder.results
+            if results.aborted is None:
+                results.aborted = "interrupted by the user"
+        signal.signal(signal.SIGINT, _late_signal)      # the reports are written whatever comes
+        signal.signal(signal.SIGTERM, _late_signal)
+        paths = {"jsonl": out / "results.jsonl", **write_reports(results, out, profile)}
+    if interrupted:
+        click.echo("interrupted: the partial reports were written", err=True)
+    print_summary(results, paths, profile=profile)
+    if interrupted:
+        # The reports are written and the cleanups ran; a library thread still waiting out
+        # its network timeout must not hold the exit (os._exit skips joining it).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(ExitCode.INTERRUPTED)
     return results
 
 
@@ -65,7 +121,31 @@ def with_timeouts(fn):  # type: ignore[no-untyped-def]
     return fn
 
 
-@click.command("run", epilog=EXIT_CODES_HELP)
+RUN_EXAMPLES = """\
+\b
+Examples:
+  conformance run statements/orthanc-1.10.yaml --port 4242 --harness-port 11112
+  conformance run pacs.yaml --host 127.0.0.1 --port 104 --called-ae PACS --out reports/pacs
+  conformance run pacs.yaml --port 104 -k negotiation/accept/CTImageStorage   # one family of steps
+  conformance run pacs.yaml --port 104 --site-profile my-ct.yaml   # summary: what matters for you
+  conformance run pacs.yaml --list                                 # the planned steps only
+
+"""
+
+SITE_PROFILE_HELP = ("The SOP classes and transfer syntaxes your site uses: another device's statement "
+                     "or a YAML mapping with 'sop_classes' and 'transfer_syntaxes' lists (keywords or "
+                     "UIDs). The summary is filtered to them; the details show the whole run.")
+
+
+def _profile(path: str | None) -> SiteProfile | None:
+    if path is None:
+        return None
+    with fail_on_input_error():
+        return load_site_profile(path)
+    return None  # pragma: no cover - fail_on_input_error exits
+
+
+@click.command("run", epilog=RUN_EXAMPLES + EXIT_CODES_HELP)
 @click.argument("statement_file", metavar="STATEMENT", type=click.Path(dir_okay=False))
 @click.option("--host", type=HOST, default="127.0.0.1", show_default=True, help="Address of the device under test.")
 @click.option("--port", type=click.IntRange(1, 65535), help="Its DICOM port (default: the statement's).")
@@ -83,6 +163,7 @@ def with_timeouts(fn):  # type: ignore[no-untyped-def]
 @click.option("--strict", is_flag=True, help="Warnings fail the run too (exit 1).")
 @click.option("--packing", type=click.Choice(["packed", "per-sop-class"]), default="packed", show_default=True,
               help="Presentation contexts per association: up to 128, or one association per SOP class.")
+@click.option("--site-profile", type=click.Path(dir_okay=False), help=SITE_PROFILE_HELP)
 @click.option("--list", "list_only", is_flag=True, help="List the planned steps and exit.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--debug", is_flag=True, help="Log pynetdicom's protocol messages to stderr.")
@@ -98,13 +179,19 @@ def with_timeouts(fn):  # type: ignore[no-untyped-def]
 @with_timeouts
 def run(statement_file: str, host: str, port: int | None, called_ae: str | None, calling_ae: str | None,
         harness_port: int | None, out: str | None, patterns: tuple[str, ...], scenario_paths: tuple[str, ...],
-        strict: bool, packing: str, list_only: bool,
+        strict: bool, packing: str, site_profile: str | None, list_only: bool,
         quiet: bool, debug: bool, dicomweb_url: str | None, dicomweb_token: str | None,
         http_timeout: float, connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
-    """Test the device at HOST:PORT against STATEMENT and write the reports."""
+    """Test the device at HOST:PORT against STATEMENT and write the reports.
+
+    The reports (report.html, results.json, junit.xml, results.jsonl) go to --out; the
+    closing lines give the verdict, what breaks, what was not tested, and how to reproduce
+    each failure (this command with -k, and the equivalent DCMTK command).
+    """
     _debug_logging(debug)
     with fail_on_input_error():
         statement = load_statement(statement_file)
+    profile = _profile(site_profile)
     if list_only:
         with fail_on_input_error():
             scenarios = scenarios_for(scenario_paths)
@@ -121,11 +208,17 @@ def run(statement_file: str, host: str, port: int | None, called_ae: str | None,
     from conformance.dicomweb.client import ACCESS_KEY, WebAccess
     web = WebAccess.from_env(origin=dicomweb_url, token=dicomweb_token, timeout=http_timeout)
     results = execute(statement, target, folder, patterns, RunOptions(strict=strict, packing=packing), quiet,
-                      scenario_paths, shared={ACCESS_KEY: web})
+                      scenario_paths, profile, shared={ACCESS_KEY: web})
     sys.exit(results.exit_code())
 
 
-@click.command("demo", epilog=EXIT_CODES_HELP)
+@click.command("demo", epilog="""\
+\b
+Examples:
+  conformance demo                        # -> reports/demo/report.html
+  conformance demo -k storage/ --out /tmp/demo
+
+""" + EXIT_CODES_HELP)
 @click.option("--out", type=click.Path(file_okay=False), default="reports/demo", show_default=True)
 @click.option("-k", "patterns", multiple=True, metavar="PATTERN", help="Run only matching steps.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
@@ -143,21 +236,30 @@ def demo(out: str, patterns: tuple[str, ...], quiet: bool) -> None:
         target = Target("127.0.0.1", device.port, device.ae_title, statement.harness.ae_title,
                         harness_port=harness_port)
         results = execute(statement, target, Path(out), patterns, RunOptions(), quiet)
-    click.echo(f"report: {Path(out) / 'report.html'}")
+    click.echo(f"report: {(Path(out) / 'report.html').resolve().as_uri()}")
     sys.exit(results.exit_code())
 
 
-@click.command("report")
+@click.command("report", epilog="""\
+\b
+Examples:
+  conformance report reports/orthanc/results.jsonl
+  conformance report results.jsonl --out /tmp/again --site-profile my-ct.yaml
+
+\b
+Exit codes:
+  0  the reports were written (the verdict is printed, not returned)
+  2  bad input: not a results file, or a bad site profile
+""")
 @click.argument("results_file", metavar="RESULTS.jsonl", type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the reports (default: beside RESULTS).")
-def report(results_file: str, out: str | None) -> None:
-    """Render report.html, results.json and junit.xml from a results.jsonl, also of a partial run.
-
-    Exit code 0 when the reports were written (the verdict is printed), 2 on a bad file.
-    """
+@click.option("--site-profile", type=click.Path(dir_okay=False), help=SITE_PROFILE_HELP)
+def report(results_file: str, out: str | None, site_profile: str | None) -> None:
+    """Render report.html, results.json and junit.xml from a results.jsonl, also of a partial run."""
+    profile = _profile(site_profile)
     with fail_on_input_error():
         results = read_jsonl(results_file)
-    paths = write_reports(results, Path(out) if out else Path(results_file).parent)
+    paths = write_reports(results, Path(out) if out else Path(results_file).parent, profile)
     if not results.complete:
         click.echo("note: this run did not finish; the report shows what was recorded", err=True)
     if results.damaged_lines:
@@ -165,7 +267,7 @@ def report(results_file: str, out: str | None) -> None:
         more = ", ..." if results.damaged_lines > len(results.damaged_line_numbers) else ""
         click.echo(f"note: {results.damaged_lines} damaged line(s) of {results_file} skipped "
                    f"(line {numbers}{more}): cut by a kill, not UTF-8 or not an event", err=True)
-    print_summary(results, paths)
+    print_summary(results, paths, profile=profile)
 
 
 COMMANDS = [run, demo, report]

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from conformance.cli.common import fail_on_input_error
+from conformance.cli.common import epilog, fail_on_input_error
 from conformance.exitcodes import ExitCode
 from conformance.scenario.check import check_against
 from conformance.scenario.loader import load_scenario, schema
@@ -20,7 +20,9 @@ def scenario() -> None:
     """Work with scenario files (workflows as data)."""
 
 
-@scenario.command("check")
+@scenario.command("check", epilog=epilog(
+    ["conformance scenario check my-workflow.yaml --statement pacs.yaml"],
+    [(0, "every file is valid"), (2, "a file has problems (file:line: [key] message)")]))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--statement", "statement_file", type=click.Path(dir_okay=False),
               help="Also check that every step uses what this statement declares (device as SCP).")
@@ -45,13 +47,15 @@ def check(files: tuple[str, ...], statement_file: str | None) -> None:
     sys.exit(ExitCode.BAD_INPUT if bad else ExitCode.OK)
 
 
-@scenario.command("schema")
+@scenario.command("schema", epilog=epilog(
+    ["conformance scenario schema > scenario.schema.json"], [(0, "printed")]))
 def print_schema() -> None:
     """Print the JSON Schema of scenario files."""
     click.echo(json.dumps(schema(), indent=2))
 
 
-@scenario.command("list")
+@scenario.command("list", epilog=epilog(
+    ["conformance scenario list"], [(0, "listed"), (2, "a shipped scenario does not load")]))
 def list_scenarios() -> None:
     """List the shipped scenarios that every run loads."""
     with fail_on_input_error():

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from conformance.cli.common import fail_on_input_error
+from conformance.cli.common import epilog, fail_on_input_error
 from conformance.exitcodes import ExitCode
 from conformance.statement import load_statement, schema
 from conformance.statement.model import Role
@@ -18,7 +18,9 @@ def statement() -> None:
     """Work with machine-readable conformance statements."""
 
 
-@statement.command("check")
+@statement.command("check", epilog=epilog(
+    ["conformance statement check my-device.yaml", "conformance statement check statements/*.yaml"],
+    [(0, "every file is valid"), (2, "a file has problems (each printed as file:line: [key] message)")]))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def check(files: tuple[str, ...]) -> None:
     """Validate statement FILES against the schema and the standard's UIDs (exit 2 on error)."""
@@ -33,7 +35,8 @@ def check(files: tuple[str, ...]) -> None:
     sys.exit(ExitCode.BAD_INPUT if bad else ExitCode.OK)
 
 
-@statement.command("schema")
+@statement.command("schema", epilog=epilog(
+    ["conformance statement schema > statement.schema.json"], [(0, "printed")]))
 def print_schema() -> None:
     """Print the JSON Schema of the statement format."""
     click.echo(json.dumps(schema(), indent=2))

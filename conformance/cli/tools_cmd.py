@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from conformance.cli.common import AE_TITLE, HOST, fail_on_input_error
+from conformance.cli.common import AE_TITLE, HOST, epilog, fail_on_input_error
 from conformance.cli.run_cmd import with_timeouts
 from conformance.exitcodes import EXIT_CODES_HELP, ExitCode
 from conformance.families.probes import probe_discovery
@@ -37,8 +37,13 @@ def _write(text: str, out: str | None) -> None:
         click.echo(text, nl=False)
 
 
-@click.command("compare", epilog="Exit codes: 0 compatible; 1 some SOP class an SCU sends has no transfer "
-                                 "syntax in common with the other side; 2 bad input.")
+@click.command("compare", epilog=epilog(
+    ["conformance compare modality.yaml pacs.yaml",
+     "conformance compare modality.yaml pacs.yaml --format html --out compare.html"],
+    [(0, "compatible"),
+     (1, ("some SOP class an SCU sends has no transfer syntax in common with the other side, "
+          "or is not accepted")),
+     (2, "bad input (a statement does not load)")]))
 @click.argument("a", type=click.Path(dir_okay=False))
 @click.argument("b", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text", show_default=True)
@@ -54,6 +59,15 @@ def compare(a: str, b: str, fmt: str, out: str | None) -> None:
         _write(render_compare_html(result), out)
     else:
         console = Console(file=open(out, "w") if out else sys.stdout, highlight=False, soft_wrap=False)
+        blocking = result.blocking
+        ok = result.compatible
+        # The verdict first, then why.
+        console.print(f"[bold {'green' if ok else 'red'}]{'COMPATIBLE' if ok else 'NOT COMPATIBLE'}[/]: "
+                      f"{sum(1 for p in result.pairings if p.state == OK)} of {len(result.pairings)} SOP classes sent "
+                      "have a transfer syntax in common (PS3.8 9.3.3.2)")
+        for p in blocking:
+            console.print(f"  [red]{p.scu} -> {'B' if p.scu == 'A' else 'A'}[/] {uids.name_of(p.sop_class)}: "
+                          f"{STATE_TEXT[p.state]} [dim]({p.reference})[/]")
         for label, scu, scp in (("A", sa, sb), ("B", sb, sa)):
             rows = [p for p in result.pairings if p.scu == label]
             if not rows:
@@ -68,11 +82,7 @@ def compare(a: str, b: str, fmt: str, out: str | None) -> None:
             console.print(table)
         for f in result.flags:
             console.print(f"[{'red' if f.severity == 'error' else 'yellow' if f.severity == 'warning' else 'dim'}]"
-                          f"{f.severity}[/] ({f.topic}): {f.message}")
-        blocking = not result.compatible
-        console.print(f"[bold {'red' if blocking else 'green'}]{'NOT COMPATIBLE' if blocking else 'COMPATIBLE'}[/]: "
-                      f"{sum(1 for p in result.pairings if p.state == OK)} of {len(result.pairings)} SOP classes sent "
-                      "have a transfer syntax in common")
+                          f"{f.severity}[/] ({f.topic}): {f.message}" + (f" [dim]({f.reference})[/]" if f.reference else ""))
     sys.exit(ExitCode.OK if result.compatible else ExitCode.DEVIATION)
 
 
@@ -80,7 +90,9 @@ def _target(host: str, port: int, called_ae: str, calling_ae: str, connect: floa
     return Target(host, port, called_ae, calling_ae, Timeouts(connect=connect, acse=acse, dimse=dimse))
 
 
-@click.command("discover", epilog=EXIT_CODES_HELP)
+@click.command("discover", epilog=epilog(
+    ["conformance discover --port 104 --called-ae PACS --out draft.yaml"],
+    [(0, "a draft statement was written"), (2, "bad input"), (3, "the device could not be reached")]))
 @click.option("--host", type=HOST, default="127.0.0.1", show_default=True)
 @click.option("--port", required=True, type=click.IntRange(1, 65535))
 @click.option("--called-ae", type=AE_TITLE, default="ANY-SCP", show_default=True, help="The device's AE title, if it checks it.")
@@ -124,7 +136,10 @@ def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | N
         click.echo(f"negotiable but refused: {', '.join(refused)} (services.refused in the draft)", err=True)
 
 
-@click.command("diff", epilog=EXIT_CODES_HELP)
+@click.command("diff", epilog=epilog(
+    ["conformance diff pacs.yaml --port 104", "conformance diff pacs.yaml --port 104 --format json"],
+    [(0, "the device does what the statement claims (in negotiation)"), (1, "a claim does not hold"),
+     (2, "bad input"), (3, "the device could not be reached")]))
 @click.argument("statement_file", metavar="STATEMENT", type=click.Path(dir_okay=False))
 @click.option("--host", type=HOST, default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), help="Default: the statement's.")
@@ -183,7 +198,9 @@ def diff(statement_file: str, host: str, port: int | None, called_ae: str | None
     sys.exit(ExitCode.DEVIATION if errors else ExitCode.OK)
 
 
-@click.command("render")
+@click.command("render", epilog=epilog(
+    ["conformance render pacs.yaml --out pacs.html", "conformance render pacs.yaml --format md > pacs.md"],
+    [(0, "rendered"), (2, "bad input (the statement does not load)")]))
 @click.argument("statement_file", metavar="STATEMENT", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["html", "md"]), default="html", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write here (default: standard output).")

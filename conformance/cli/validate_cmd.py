@@ -178,6 +178,8 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
         click.echo(f"report written to {target}", err=True)
     else:
         click.echo(text, nl=False)
+    if all(found is None for found in results.values()):
+        _bad_input(f"none of the {len(files)} input file(s) is a DICOM file: nothing was validated")
     errors = sum(1 for fs in results.values() for f in fs or [] if f.severity.value == "error")
     skipped = sum(1 for fs in results.values() if fs is None)
     click.echo(f"{len(files)} file(s), {skipped} skipped (not DICOM), {errors} error(s)",

@@ -123,7 +123,7 @@ def dimse_to_web(ctx: RunContext) -> StepResult:
                                   "Little Endian) and STOW-RS")
     data = run_data(ctx.shared)
     name, charset = _name_and_charset(ctx.statement)
-    patient = f"CONFAGREE{data.token}"
+    patient = data.patient("AGREE")
     ds = make_instance(data, sop, patient=patient, name=name, study=data.uid("agree-dimse"),
                        series=data.uid("agree-dimse-series"), number=1, charset=charset)
     ctxt = ProposedContext(sop, (EXPLICIT,))
@@ -169,7 +169,7 @@ def web_to_dimse(ctx: RunContext) -> StepResult:
         return StepResult.skipped("not tested: no SOP class to store")
     data = run_data(ctx.shared)
     name, charset = _name_and_charset(ctx.statement)
-    patient = f"CONFAGREEW{data.token}"
+    patient = data.patient("AGREEW")
     ds = make_instance(data, sop, patient=patient, name=name, study=data.uid("agree-web"),
                        series=data.uid("agree-web-series"), number=1, charset=charset)
     what = "STOW-RS of the instance then found by C-FIND"
@@ -281,7 +281,7 @@ def character_set(term: str) -> Callable[[RunContext], StepResult]:
             return StepResult.skipped("not tested: no SOP class to store")
         data = run_data(ctx.shared)
         name = CHARSET_NAMES[term]
-        patient = f"CONFCS{data.token}{len(term)}{term[-3:].strip().replace(' ', '')}"
+        patient = data.patient(f"WEBCS{len(term)}{term[-3:].strip().replace(' ', '')}")
         ds = make_instance(data, sop, patient=patient, name=name, study=data.uid("web-cs", term),
                            series=data.uid("web-cs-series", term), number=1, charset=term)
         res = stow(run, url, [ds])

@@ -1,6 +1,6 @@
 """What the dicomweb steps of one run share: the access, the HTTP client, the data stored.
 
-The run's data (PS3.18 10.5 STOW-RS) is one study of patient ``CONFWEB<token>`` (the run
+The run's data (PS3.18 10.5 STOW-RS) is one study of patient ``CONFTEST-<token>-WEB`` (the run
 token of :mod:`conformance.services.data`, so nothing collides with an earlier run): two
 series, three instances of the first SOP class the statement lets the harness store, in
 Explicit VR Little Endian. The steps that read or search work on it; a step run alone
@@ -172,7 +172,7 @@ def accession(data: RunData) -> str:
 
 def web_patient(data: RunData) -> tuple[str, str]:
     """(Patient ID, Patient Name) of the run's web study."""
-    return f"CONFWEB{data.token}", f"WEB^CONFORMANCE{data.token}"
+    return data.patient("WEB"), f"WEB^CONFORMANCE{data.token}"
 
 
 def ensure_web_study(ctx: RunContext) -> tuple[WebRun, str]:

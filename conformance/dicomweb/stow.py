@@ -143,7 +143,7 @@ def store_class(sop: str) -> Callable[[RunContext], StepResult]:
             return got
         run, _service, url = got
         data = run_data(ctx.shared)
-        ds = make_instance(data, sop, patient=f"CONFWEB{data.token}", name=f"WEB^STOW{data.token}",
+        ds = make_instance(data, sop, patient=data.patient("WEB"), name=f"WEB^STOW{data.token}",
                            study=data.uid("web-stow", sop), series=data.uid("web-stow-series", sop), number=1)
         what = f"STOW-RS of {uids.keyword_of(sop)}"
         res = stow(run, url, [ds])
@@ -167,7 +167,7 @@ def study_mismatch(ctx: RunContext) -> StepResult:
     if sop is None:
         return StepResult.skipped("not tested: no SOP class to store")
     data = run_data(ctx.shared)
-    ds = make_instance(data, sop, patient=f"CONFWEB{data.token}", name=f"WEB^MISMATCH{data.token}",
+    ds = make_instance(data, sop, patient=data.patient("WEB"), name=f"WEB^MISMATCH{data.token}",
                        study=data.uid("web-mismatch"), series=data.uid("web-mismatch-series"), number=1)
     what = "STOW-RS to /studies/{another study}"
     res = stow(run, url, [ds], study=data.uid("web-other-study"))

@@ -62,9 +62,30 @@ class RunFinished:
     kind: str = "run-finished"
 
 
-Event = Union[RunStarted, StepStarted, FindingReported, StepFinished, RunFinished]
+@dataclass(frozen=True)
+class Progress:
+    """Work done inside a step or batch (e.g. C-STOREs sent of a storage batch), for the
+    console's bar and ETA only: not recorded in results.jsonl, not part of the results."""
 
-_KINDS = {cls.kind: cls for cls in (RunStarted, StepStarted, FindingReported, StepFinished, RunFinished)}  # type: ignore[attr-defined]
+    done: int
+    total: int
+    label: str
+    kind: str = "progress"
+
+
+@dataclass(frozen=True)
+class CreatedOnDevice:
+    """What the run left on the device (patients, studies, instance counts), emitted once
+    before ``run-finished`` so the site can find and delete it."""
+
+    items: list[Mapping[str, Any]]
+    kind: str = "test-data"
+
+
+Event = Union[RunStarted, StepStarted, FindingReported, StepFinished, RunFinished, Progress, CreatedOnDevice]
+
+_KINDS = {cls.kind: cls for cls in (RunStarted, StepStarted, FindingReported, StepFinished, RunFinished,
+                                     Progress, CreatedOnDevice)}  # type: ignore[attr-defined]
 
 
 def to_dict(event: Event) -> dict[str, Any]:

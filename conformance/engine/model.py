@@ -79,6 +79,14 @@ class RunContext:
     shared: dict[str, Any] = field(default_factory=dict)
     #: Called once when the run ends, last registered first (open associations, listeners).
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    #: Set by the engine: receives (done, total, label) of work inside a step or batch.
+    on_progress: Callable[[int, int, str], None] | None = None
+
+    def progress(self, done: int, total: int, label: str) -> None:
+        """Report work done inside a long step or batch (e.g. each C-STORE of a storage
+        batch) so the console's bar and ETA advance; a no-op outside the engine."""
+        if self.on_progress is not None:
+            self.on_progress(done, total, label)
 
 
 class Batch(Protocol):

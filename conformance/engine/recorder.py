@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from conformance.engine.events import Event, RunFinished, to_dict
+from conformance.engine.events import Event, Progress, RunFinished, to_dict
 
 
 class JsonlRecorder:
@@ -17,6 +17,8 @@ class JsonlRecorder:
         self._file = open(self.path, "w", encoding="utf-8")
 
     def handle(self, event: Event) -> None:
+        if isinstance(event, Progress):     # console-only: not part of the record
+            return
         self._file.write(json.dumps(to_dict(event), ensure_ascii=False) + "\n")
         self._file.flush()
         if isinstance(event, RunFinished):

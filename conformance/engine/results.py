@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, Mapping
 
 from conformance import limits
 from conformance.engine.events import (
-    Event, FindingReported, RunFinished, RunStarted, StepFinished, StepStarted, from_dict,
+    Event, FindingReported, RunFinished, RunStarted, StepFinished, StepStarted, CreatedOnDevice, from_dict,
 )
 from conformance.errors import InputError, Problem
 from conformance.exitcodes import ExitCode
@@ -57,6 +57,8 @@ class RunResults:
     damaged_lines: int = 0
     #: Their 1-based line numbers (at most the first 100).
     damaged_line_numbers: list[int] = field(default_factory=list)
+    #: What the run created on the device: {patient_id, study_uid, series, instances}.
+    test_data: list[Mapping[str, Any]] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -134,6 +136,8 @@ class ResultsBuilder:
             rec.observations = list(event.observations)
         elif isinstance(event, RunFinished):
             r.finished_at, r.aborted = event.at, event.aborted
+        elif isinstance(event, CreatedOnDevice):
+            r.test_data = list(event.items)
 
     def _record(self, step_id: str) -> StepRecord:
         if step_id not in self._by_id:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import replace
-from typing import Callable, Sequence
+from collections.abc import Mapping
+from typing import Any, Callable, Sequence
 
 from conformance.engine.emitter import Emitter
-from conformance.engine.events import Handler
+from conformance.engine.events import CreatedOnDevice, Handler, Progress
 from conformance.engine.model import RunContext, Step, StepResult
 from conformance.engine.results import RunResults
 from conformance.standard.uids import IMPLICIT_VR_LITTLE_ENDIAN, VERIFICATION
@@ -108,14 +109,29 @@ class _Run:
         self.emitter.step_finished(step.id, result, time.monotonic() - start)
 
 
+def _created_on_device(ctx: RunContext) -> list[Mapping[str, Any]]:
+    """What the run's shared data say they stored on the device (any value in
+    ``ctx.shared`` with a ``created_on_device()`` method, e.g. the services' run data)."""
+    out: list[Mapping[str, Any]] = []
+    for value in list(ctx.shared.values()):
+        report = getattr(value, "created_on_device", None)
+        if callable(report):
+            try:
+                out += list(report())
+            except Exception:  # noqa: BLE001, S112 - an inventory must not hide the results
+                continue
+    return out
+
+
 def run(ctx: RunContext, steps: Sequence[Step], handlers: Sequence[Handler] = ()) -> RunResults:
     """Run *steps* against ``ctx.target``; return the results (also sent to *handlers*)."""
     emitter = Emitter(handlers)
     runner = _Run(ctx, steps, emitter)
+    ctx.on_progress = lambda done, total, label: emitter.emit(Progress(done, total, label))
     t = ctx.target
     emitter.run_started(
         target={"host": t.host, "port": t.port, "called_ae": t.called_ae, "calling_ae": t.calling_ae,
-                "timeouts": vars(t.timeouts)},
+                "harness_port": t.harness_port, "timeouts": vars(t.timeouts)},
         statement=ctx.statement, plan=[s.describe() for s in steps],
         options={"strict": ctx.options.strict, "packing": ctx.options.packing})
     try:
@@ -131,5 +147,8 @@ def run(ctx: RunContext, steps: Sequence[Step], handlers: Sequence[Handler] = ()
             except Exception:  # noqa: BLE001 - a failing cleanup must not hide the results
                 pass
         ctx.cleanups.clear()
+        created = _created_on_device(ctx)
+        if created:
+            emitter.emit(CreatedOnDevice(created))
         emitter.run_finished(runner.aborted)
     return emitter.builder.results

@@ -36,7 +36,7 @@ def _character_set(term: str, sop: str, ts: str) -> Callable[[RunContext], StepR
     def action(ctx: RunContext) -> StepResult:
         data = run_data(ctx.shared)
         tag = term.replace(" ", "_") or "default"
-        patient = f"C{data.token}{tag}"[:64]
+        patient = data.patient(f"CS-{tag}")
         name = CHARSET_NAMES.get(term, "Smith^John")
         try:
             enc = data.instance(sop, ts, patient=patient, name=name, study=data.uid("cs", term),

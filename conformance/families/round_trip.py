@@ -24,7 +24,7 @@ def _round_trip(sop: str) -> Callable[[RunContext], StepResult]:
     @step_action
     def action(ctx: RunContext) -> StepResult:
         data = run_data(ctx.shared)
-        items = [s for s in data.select(sop_class=sop) if s.patient_id == f"S{data.token}"]
+        items = [s for s in data.select(sop_class=sop) if s.patient_id == data.storage_patient]
         if not items:
             return StepResult.skipped(f"not tested: no {uids.keyword_of(sop)} instance was stored "
                                       "in this run (run the storage/store steps first)")

@@ -63,10 +63,11 @@ class StorageBatch:
         sb = ctx.statement.services.storage
         results: dict[str, StepResult] = {}
         ready: dict[ProposedContext, tuple[Step, Any]] = {}
-        patient, name = f"S{data.token}", f"HARNESS^STORAGE{data.token}"
+        patient, name = data.storage_patient, f"HARNESS^STORAGE{data.token}"
         study = data.uid("storage-study")
         classes = sorted({self.items[s.id][0] for s in steps})
-        for step in steps:
+        for number, step in enumerate(steps, start=1):
+            ctx.progress(number, len(steps), "encoding test instances")
             sop, ts = self.items[step.id]
             try:
                 enc = data.instance(sop, ts, patient=patient, name=name, study=study,
@@ -111,6 +112,7 @@ class StorageBatch:
                                     declares_coercion=bool(sb.coerced_attributes),
                                     declares_discard=sb.private_attributes == "discarded")
                     pending.remove(c)
+                    ctx.progress(len(results) + 1, len(steps), "C-STORE")
                     for obs in ex.observations:
                         obs.update(encoder=enc.encoder, lossless=enc.lossless,
                                    works=obs.get("category") in ("success", "warning"))

@@ -1,34 +1,137 @@
-"""Turning IOD findings into text, JSON or a self-contained HTML page (Jinja2, autoescaped)."""
+"""Turning IOD findings into text, JSON or a self-contained HTML page (Jinja2, autoescaped).
+
+Every finding is named as dciodvfy names it: the attribute's keyword and tag, and the
+module (PS3.3) it belongs to. Findings that carry no module (element-level VR/VM checks,
+PS3.5) get the module of the IOD the file's other findings name, looked up in the
+edition-pinned index; where no IOD is known, the module is left blank rather than guessed.
+"Not verifiable" findings (conditions the data cannot settle) are grouped apart from the
+errors and warnings.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from pydicom.datadict import keyword_for_tag
 
 from conformance.findings import Finding, Severity
+
+NOT_VERIFIABLE = "iod.condition-not-verifiable"
+_TAG = re.compile(r"\(([0-9A-Fa-f]{4}),([0-9A-Fa-f]{4})\)")
 
 
 def summary(findings: Iterable[Finding]) -> Counter:
     return Counter(f.severity.value for f in findings)
 
 
+def keyword_of(tag_path: str | None) -> str:
+    """``(0040,0275)[0].(0008,0100)`` -> ``RequestAttributesSequence[0].CodeValue``."""
+    if not tag_path:
+        return ""
+    def name(match: re.Match) -> str:
+        return keyword_for_tag(int(match.group(1) + match.group(2), 16)) or match.group(0)
+    return _TAG.sub(name, tag_path)
+
+
+def _top_tag(tag_path: str | None) -> int | None:
+    match = _TAG.search(tag_path or "")
+    return int(match.group(1) + match.group(2), 16) if match else None
+
+
+@lru_cache(maxsize=256)
+def _modules_by_tag(iod_name: str) -> dict[int, str]:
+    from conformance.standard.iod_index import load_index
+
+    index = load_index()
+    out: dict[int, str] = {}
+    for uid in index.sop_classes:
+        iod = index.iod_for_sop_class(uid)
+        if iod is None or iod.name != iod_name:
+            continue
+        for use in iod.modules:
+            for rule in use.module.attributes:
+                out.setdefault(rule.tag, use.module.name)
+        break
+    return out
+
+
+def module_of(finding: Finding, iod_name: str | None) -> str:
+    if finding.module:
+        return finding.module
+    tag = _top_tag(finding.tag)
+    if tag is None or not iod_name:
+        return ""
+    try:
+        return _modules_by_tag(iod_name).get(tag, "")
+    except Exception:  # noqa: BLE001 - no index: the module stays blank, never guessed
+        return ""
+
+
+@dataclass
+class FileReport:
+    path: str
+    skipped: bool
+    iod: str = ""
+    problems: list[tuple[Finding, str, str]] = field(default_factory=list)   # (finding, keyword, module)
+    not_verifiable: list[tuple[Finding, str, str]] = field(default_factory=list)
+    info: list[tuple[Finding, str, str]] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+
+
+def file_report(path: str, findings: list[Finding] | None) -> FileReport:
+    if findings is None:
+        return FileReport(path, True)
+    iods = Counter(f.iod for f in findings if f.iod)
+    iod = iods.most_common(1)[0][0] if iods else ""
+    rep = FileReport(path, False, iod, counts=summary(findings))
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    for f in sorted(findings, key=lambda f: order[f.severity]):
+        named = (f, keyword_of(f.tag), module_of(f, iod))
+        if f.code == NOT_VERIFIABLE:
+            rep.not_verifiable.append(named)
+        elif f.severity is Severity.INFO:
+            rep.info.append(named)
+        else:
+            rep.problems.append(named)
+    return rep
+
+
+def verdict(reports: list[FileReport]) -> tuple[str, str]:
+    """(banner, css) of a validation: INVALID, VALID WITH WARNINGS, VALID or NOT DICOM."""
+    checked = [r for r in reports if not r.skipped]
+    if not checked:
+        return "NOT DICOM", "incomplete"
+    if any(r.counts["error"] for r in checked):
+        return "INVALID", "deviates"
+    if any(r.counts["warning"] for r in checked):
+        return "VALID WITH WARNINGS", "warnings"
+    return "VALID", "conforms"
+
+
 def as_text(results: list[tuple[str, list[Finding] | None]], verbose: bool = False) -> str:
     lines = []
     for path, findings in results:
-        if findings is None:
+        rep = file_report(path, findings)
+        if rep.skipped:
             lines.append(f"{path}: skipped (not a DICOM file)")
             continue
-        c = summary(findings)
+        c = rep.counts
         lines.append(f"{path}: {c['error']} error(s), {c['warning']} warning(s), "
-                     f"{c['info']} not verifiable / info")
-        for f in findings:
-            if f.severity is Severity.INFO and not verbose:
-                continue
+                     f"{len(rep.not_verifiable)} not verifiable, {len(rep.info)} info"
+                     + (f" [{rep.iod}]" if rep.iod else ""))
+        shown = rep.problems + (rep.not_verifiable + rep.info if verbose else [])
+        for f, keyword, module in shown:
             where = f" {f.tag}" if f.tag else ""
-            mod = f" [{f.module}]" if f.module else ""
+            name = f" {keyword}" if keyword and keyword != f.tag else ""
+            mod = f" [{module}]" if module else ""
             ref = f" ({f.reference})" if f.reference else ""
-            lines.append(f"  {f.severity.value:7} {f.code}{where}{mod}: {f.message}{ref}")
+            lines.append(f"  {f.severity.value:7} {f.code}{where}{name}{mod}: {f.message}{ref}")
     return "\n".join(lines) + "\n"
 
 
@@ -38,11 +141,23 @@ def as_json(results: list[tuple[str, list[Finding] | None]]) -> str:
                        for path, findings in results], indent=1)
 
 
+def _style() -> str:
+    """The run report's stylesheet, so both pages look alike."""
+    return resources.files("conformance").joinpath("reporting/templates/_style.css").read_text("utf-8")
+
+
 def as_html(results: list[tuple[str, list[Finding] | None]], edition: str) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("conformance.iod", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True))
-    rows = [{"file": p, "skipped": fs is None, "findings": fs or [],
-             "counts": summary(fs or [])} for p, fs in results]
-    return env.get_template("report.html.j2").render(rows=rows, edition=edition)
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    reports = [file_report(p, fs) for p, fs in results]
+    banner, css = verdict(reports)
+    totals: Counter[str] = Counter()
+    for r in reports:
+        totals.update({"errors": r.counts["error"], "warnings": r.counts["warning"],
+                       "not_verifiable": len(r.not_verifiable), "skipped": int(r.skipped),
+                       "invalid": int(bool(r.counts["error"])), "checked": int(not r.skipped)})
+    return env.get_template("report.html.j2").render(reports=reports, edition=edition, banner=banner, css=css,
+                                                     totals=totals, style=_style())

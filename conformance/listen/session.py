@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from conformance.engine.events import Handler
@@ -50,7 +51,7 @@ from conformance.listen.negotiate import Answer, check_proposal, check_request
 from conformance.listen import commitment, mpps, query, worklist
 from conformance.listen.server import Association, Limits, Listener
 from conformance.listen.storage import StorageSCP
-from conformance.listen.store import Store, StoredInstance, safe_uid
+from conformance.listen.store import Store, StoredInstance, describe, naming, safe_uid
 from conformance.services.status import FAILURE, classify
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
@@ -414,23 +415,37 @@ class ListenSession:
                 self.after_failure["requests"] += 1
             if not failed:
                 self.instances += 1
-            self.instance_ids[uid] += 1
-            n = self.instance_ids[uid]
-        step_id = f"listen/instance/{uid if safe_uid(uid) else 'invalid-uid'}" + (f"/{n}" if n > 1 else "")
+            # One step per received instance, however malformed its UID: every invalid UID
+            # counts under one key, so the n-th gets its own step id (nothing path-like in ids).
+            key = uid if safe_uid(uid) else "invalid-uid"
+            self.instance_ids[key] += 1
+            n = self.instance_ids[key]
+        step_id = f"listen/instance/{key}" + (f"/{n}" if n > 1 else "")
         sop = msg.command.text(0x0002)
         obs = {"sop_class": sop, "sop_instance": uid, "transfer_syntax": assoc.transfer_syntax(msg.context_id),
                "association": assoc.number, "status": f"0x{status:04X}", "bytes": msg.data_length,
                "arrival": count, "calling_ae": assoc.request.calling_ae if assoc.request else ""}
         title = f"{uids.name_of(sop)} instance received"
-        if item is not None and not failed:
+        kept = item is not None and not failed
+        try:
+            ds = (dcmread(item.path, stop_before_pixels=True, force=True, specific_tags=[
+                "SpecificCharacterSet", "PatientID", "PatientName", "StudyInstanceUID", "SeriesInstanceUID"])
+                if kept and item is not None else None)
+        except Exception:  # noqa: BLE001 - unreadable: validation reports it; named by UID only
+            ds = None
+        who = describe(ds, sop, uid)
+        obs.update({k: v for k, v in who.items() if k not in obs and v})
+        if kept and item is not None:
             obs["file"] = str(item.path.name)
         if count > 1:
-            findings = findings + [Finding("listen.instance-resent", Severity.INFO,
-                                           f"SOP Instance {uid} arrived {count} times in this session (a retry or a resend).",
+            kept_as = f"; this copy is kept as {item.path.name}" if kept and item is not None else ""
+            findings = findings + [Finding("listen.instance-resent", Severity.WARNING if kept else Severity.INFO,
+                                           f"{naming(who)} arrived {count} times in this session (a retry or a "
+                                           f"resend){kept_as}; the earlier copy is kept too.",
                                            reference="PS3.4 B.2.2")]
         if item is None or failed or not self.config.validate or self.executor is None:
             message = (f"answered 0x{status:04X}: not kept" if failed or item is None
-                       else "kept; not validated (validation off)")
+                       else "kept; not validated (validation off)") + f": {naming(who)}"
             self.report(step_id, title, "PS3.4 B.2.2; PS3.3", StepResult(findings=list(findings),
                                                                           observations=[obs], message=message))
             self._notify()
@@ -487,6 +502,8 @@ class ListenSession:
             else:
                 extra, info = [], {}
                 message, outcome = f"kept; the harness could not validate it: {problem}", Outcome.ERROR
+            if obs.get("sop_class_name"):
+                message += ": " + naming(obs)
             if info:
                 obs["info_findings"] = info
             self.report(step_id, title, "PS3.4 B.2.2; PS3.3; PS3.5", StepResult(

@@ -1,6 +1,8 @@
 """The harness' local store: what the device sent, as DICOM files (PS3.10) in one folder.
 
-Safety: a file is named ``<SOP Instance UID>.dcm`` and nothing else, and only after the UID
+Safety: a file is named ``<SOP Instance UID>.dcm`` (``<SOP Instance UID>.<n>.dcm`` for the
+n-th copy when the device sends the same UID again: every received instance is kept, an
+earlier one is never overwritten) and nothing else, and only after the UID
 has been checked to be a valid UID (PS3.5 9.1: digits and dots, no leading zeros, at most 64
 characters). Nothing path-like from the received data ever reaches the file system: an
 invalid UID is not stored (the C-STORE is answered with a failure, and a finding says so).
@@ -54,6 +56,34 @@ def file_header(sop_class: str, sop_instance: str, transfer_syntax: str, source_
     return b"\x00" * 128 + b"DICM" + _el(0x0000, b"UL", struct.pack("<I", len(body))) + body
 
 
+def describe(ds: Dataset | None, sop_class: str, sop_instance: str) -> dict[str, str]:
+    """How a report names an instance: patient, study, series and SOP class, and its UID
+    (values as received, cut to 64 characters; the report escapes them)."""
+    from conformance.standard.uids import name_of
+
+    def value(keyword: str) -> str:
+        try:
+            return str(ds.get(keyword, "") if ds is not None else "")[:64]
+        except Exception:  # noqa: BLE001 - an undecodable value names nothing
+            return ""
+
+    return {"patient_id": value("PatientID"), "patient_name": value("PatientName"),
+            "study_uid": value("StudyInstanceUID"), "series_uid": value("SeriesInstanceUID"),
+            "sop_class_name": name_of(sop_class) if sop_class else "", "sop_instance": sop_instance[:80]}
+
+
+def naming(who: dict[str, str]) -> str:
+    """One line: "CT Image Storage of patient P1 (DOE^JOHN), study 1.2.3, series 1.2.3.4, UID 1.2.3.4.5"."""
+    parts = [who.get("sop_class_name") or "instance"]
+    if who.get("patient_id") or who.get("patient_name"):
+        parts.append(f"of patient {who.get('patient_id') or '?'}"
+                     + (f" ({who['patient_name']})" if who.get("patient_name") else ""))
+    tail = [f"study {who['study_uid']}" if who.get("study_uid") else "",
+            f"series {who['series_uid']}" if who.get("series_uid") else "",
+            f"UID {who.get('sop_instance') or '(none)'}"]
+    return " ".join(parts) + ", " + ", ".join(t for t in tail if t)
+
+
 @dataclass
 class StoredInstance:
     sop_class: str
@@ -86,6 +116,8 @@ class Store:
         self._temp = 0
         #: SOP Instance UID -> how many times it arrived (more than once: a retry).
         self.arrivals: dict[str, int] = {}
+        #: SOP Instance UID -> how many copies were kept (each in its own file).
+        self.copies: dict[str, int] = {}
 
     def temp_path(self) -> Path:
         with self._lock:
@@ -96,11 +128,13 @@ class Store:
         """Move a complete temporary file to its final name (the UID must be safe)."""
         if not safe_uid(item.sop_instance):
             raise ValueError(f"not a valid SOP Instance UID: {item.sop_instance!r}")
-        final = self.folder / f"{item.sop_instance}.dcm"
-        os.replace(temp, final)
-        item.path = final
         with self._lock:
-            self._items[item.sop_instance] = item
+            copy = self.copies.get(item.sop_instance, 0) + 1
+            self.copies[item.sop_instance] = copy
+            final = self.folder / (f"{item.sop_instance}.dcm" if copy == 1 else f"{item.sop_instance}.{copy}.dcm")
+            os.replace(temp, final)
+            item.path = final
+            self._items[item.sop_instance] = item      # queries and retrieves serve the latest copy
         return item
 
     def count_arrival(self, sop_instance: str) -> int:

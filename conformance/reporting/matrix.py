@@ -102,3 +102,56 @@ def label(uid: str, names: Mapping[str, str] | None = None) -> str:
     if names and uid in names:
         return names[uid]
     return uids.name_of(uid)
+
+
+#: PS3.2 Table A.1-1 headings (uids.service_group) -> the report's matrix groups, in order.
+MATRIX_GROUPS = (("Transfer", "Storage"), ("Query/Retrieve", "Query/Retrieve"),
+                 ("Workflow Management", "Workflow"), ("Verification", "Other"), ("Other", "Other"),
+                 ("Print Management", "Other"))
+_STORE_SYMBOL = {"failed": ("missing", "✗", "declared, accepted, but C-STORE failed"),
+                 "changed": ("missing", "≠", "stored, came back changed")}
+
+
+@dataclass
+class MatrixRow:
+    sop_class: str
+    cells: list[tuple[str, str, str]]     # (css state, symbol, title)
+    problem: bool
+
+
+def grouped_rows(matrix: Matrix, store_cells: Mapping[tuple[str, str], Any] | None = None
+                 ) -> list[tuple[str, list[MatrixRow], list[MatrixRow]]]:
+    """The one matrix, grouped (Storage, Query/Retrieve, Workflow, Other): per group its
+    problem rows (a rejected declared context, an undeclared accepted one, a failed or
+    changed store) first, then the rows that are fully as declared.
+
+    *store_cells* are the storage results by (SOP class, transfer syntax) (objects with
+    ``state``, ``intact`` and ``sentence()``, see services_view.StoreCell): a failed store or
+    data that came back changed marks the cell, so the storage outcome is in the same table.
+    """
+    symbols = {OK: "✓", MISSING: "✗", EXTRA: "+", UNTESTED: "?"}
+    titles = {OK: "declared, accepted", MISSING: "declared, rejected", EXTRA: "accepted, not declared",
+              UNTESTED: "declared, not tested", NO: "neither declared nor accepted", "": "neither declared nor accepted"}
+    names = dict(MATRIX_GROUPS)
+    groups: dict[str, tuple[list[MatrixRow], list[MatrixRow]]] = {}
+    for sop in matrix.sop_classes:
+        cells, problem = [], False
+        for ts in matrix.transfer_syntaxes:
+            state = matrix.cell(sop, ts)
+            css, symbol, title = state, symbols.get(state, ""), titles.get(state, state)
+            store = (store_cells or {}).get((sop, ts))
+            if store is not None:
+                kind = "failed" if store.state == "failed" else "changed" if store.intact is False else ""
+                if kind:
+                    css, symbol, title = _STORE_SYMBOL[kind]
+                elif store.state == "stored":
+                    title += ", stored" + {True: ", intact", False: "", None: ""}[store.intact]
+            problem = problem or css == MISSING
+            cells.append((css, symbol, title if css else ""))
+        group = names.get(uids.service_group(sop), "Other")
+        bad, good = groups.setdefault(group, ([], []))
+        (bad if problem else good).append(MatrixRow(sop, cells, problem))
+    for _bad, good in groups.values():      # undeclared but accepted (statement incomplete) next
+        good.sort(key=lambda row: not any(css == EXTRA for css, _s, _t in row.cells))
+    order = list(dict.fromkeys(names.values()))
+    return [(g, *groups[g]) for g in order if g in groups]

@@ -5,7 +5,8 @@ Rendered to HTML or Markdown from one view, so a vendor keeps one source of trut
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import string
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -24,6 +25,58 @@ class ContextRow:
     transfer_syntaxes: list[tuple[str, str]]     # (name, uid)
     extended: str
     role_selection: bool
+    #: Label of the named transfer syntax set ("TS-A") when the row uses one, else "".
+    ts_set: str = ""
+
+
+#: Transfer syntax lists longer than this are named once (a set) and referred to by name.
+SET_MIN = 3
+
+#: PS3.2 A.4 and PS3.4 references for the services section, by the statement's key.
+SERVICE_SECTIONS = (("storage", "Storage SCP behaviour", "PS3.4 B.4.1"),
+                    ("query_retrieve", "Query/Retrieve SCP behaviour", "PS3.4 C.4, C.2.2.2"),
+                    ("worklist", "Modality Worklist SCP behaviour", "PS3.4 K.6.1.2"),
+                    ("storage_commitment", "Storage Commitment SCP behaviour", "PS3.4 J.3.3"))
+
+
+def _set_label(n: int) -> str:
+    letters = string.ascii_uppercase
+    return "TS-" + (letters[n] if n < 26 else letters[n // 26 - 1] + letters[n % 26])
+
+
+def transfer_syntax_sets(st: Statement) -> dict[tuple[str, ...], str]:
+    """Each distinct transfer syntax list of more than SET_MIN entries, named once ("TS-A"),
+    in order of first use: a PS3.2 document then lists 26 syntaxes once, not per SOP class."""
+    out: dict[tuple[str, ...], str] = {}
+    for cap in st.transfer_capabilities:
+        key = tuple(cap.transfer_syntaxes)
+        if len(key) > SET_MIN and key not in out:
+            out[key] = _set_label(len(out))
+    return out
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, (tuple, list)):
+        return ", ".join(_plain(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_plain(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int) and value > 0xFFFF:
+        return f"({value >> 16:04X},{value & 0xFFFF:04X})"
+    return str(value)
+
+
+def services_rows(st: Statement) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """The statement's ``services`` section as (title, reference, [(setting, value)])."""
+    out = []
+    for key, title, reference in SERVICE_SECTIONS:
+        behaviour = getattr(st.services, key, None)
+        if behaviour is None or not is_dataclass(behaviour):
+            continue
+        rows = [(f.name.replace("_", " "), _plain(getattr(behaviour, f.name))) for f in fields(behaviour)]
+        out.append((title, reference, rows))
+    return out
 
 
 def _name(uid: str, st: Statement) -> str:
@@ -36,10 +89,11 @@ def statement_view(st: Statement) -> dict[str, Any]:
     for cap in st.transfer_capabilities:
         row = overview[uids.service_group(cap.sop_class)].setdefault(_name(cap.sop_class, st), {"SCU": False, "SCP": False})
         row[cap.role.value] = True
+    sets = transfer_syntax_sets(st)
     contexts = {role.value: [ContextRow(_name(c.sop_class, st), c.sop_class, role.value,
                                         [(_name(t, st), t) for t in c.transfer_syntaxes],
                                         ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in c.extended_negotiation.items()) or "none",
-                                        c.role_selection)
+                                        c.role_selection, sets.get(tuple(c.transfer_syntaxes), ""))
                              for c in st.capabilities(role)] for role in Role}
     sop_rows: dict[str, dict[str, Any]] = {}
     for cap in st.transfer_capabilities:
@@ -51,6 +105,8 @@ def statement_view(st: Statement) -> dict[str, Any]:
         "character_sets": [cs or "ISO-IR 6 (default repertoire)" for cs in st.character_sets],
         "private_attributes": st.private.attributes,
         "private_uids": list(st.private.sop_classes) + list(st.private.transfer_syntaxes),
+        "ts_sets": [(label, [(_name(t, st), t) for t in key]) for key, label in sets.items()],
+        "services": services_rows(st) if st.data.get("services") else [],
     }
 
 

@@ -10,8 +10,19 @@ from typing import Any
 from conformance.engine.results import RunResults, StepRecord
 from conformance.exitcodes import ExitCode
 from conformance.findings import Finding, Severity
-from conformance.reporting.matrix import Matrix, build_matrix, statement_of
+from conformance.reporting.evidence import Evidence, build_evidence
+from conformance.reporting.matrix import Matrix, MatrixRow, build_matrix, grouped_rows, statement_of
 from conformance.reporting.services_view import ServicesView, build_services_view
+from conformance.reporting.summary import (
+    SERVICES,
+    Line,
+    SiteProfile,
+    Summary,
+    build_summary,
+    service_of,
+    skip_lines,
+    test_data_prefix,
+)
 from conformance.standard import uids
 
 VERDICT_TEXT = {
@@ -56,6 +67,18 @@ class ReportView:
     severity_counts: dict[str, int]
     #: The DIMSE services section (conformance/reporting/services_view.py).
     services: ServicesView | None = None
+    #: The one-minute answer (conformance/reporting/summary.py).
+    summary: Summary | None = None
+    #: Evidence cards: per finding code (or error reason) the first few steps in full.
+    evidence: list[tuple[str, str, list[Evidence], list[StepRecord]]] = field(default_factory=list)
+    #: The one matrix: (group, problem rows, rows as declared).
+    matrix_groups: list[tuple[str, list[MatrixRow], list[MatrixRow]]] = field(default_factory=list)
+    #: Per service (name, steps problem-first, outcome counts) for the bar chart and "All steps".
+    by_service: list[tuple[str, list[StepRecord], dict[str, int]]] = field(default_factory=list)
+    #: Skipped steps, merged by reason ("943 combinations in 13 syntaxes: no encoder").
+    skipped_lines: list[Line] = field(default_factory=list)
+    #: The Patient ID prefix of the run's test patients (the test data inventory).
+    test_data_prefix: str = ""
 
     def name(self, uid: str) -> str:
         return uids.name_of(uid)
@@ -65,7 +88,7 @@ class ReportView:
 
 
 def _group(results: RunResults) -> list[FindingGroup]:
-    groups: "OrderedDict[str, FindingGroup]" = OrderedDict()
+    groups: OrderedDict[str, FindingGroup] = OrderedDict()
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     pairs = sorted(results.findings(), key=lambda p: order[p[1].severity])
     for step, finding in pairs:
@@ -115,7 +138,40 @@ def _highlights(results: RunResults, matrix: Matrix) -> list[str]:
     return out
 
 
-def build_view(results: RunResults) -> ReportView:
+#: Full evidence cards per finding code (the rest of that code is listed compactly).
+CARDS_PER_CODE = 3
+_PROBLEM_ORDER = {"fail": 0, "error": 1, None: 2, "skipped": 3, "pass": 4}
+
+
+def _evidence(results: RunResults) -> list[tuple[str, str, list[Evidence], list[StepRecord]]]:
+    """Failed steps, then those that could not be tested, grouped by their first error
+    finding code (or message): (title, outcome, full cards, the rest)."""
+    groups: dict[tuple[str, str], list[StepRecord]] = {}
+    for step in results.steps:
+        if step.outcome not in ("fail", "error", None):
+            continue
+        errors = [f for f in step.findings if f.severity is Severity.ERROR]
+        key = errors[0].code if errors else (step.message or "not run").split(":")[0][:80]
+        groups.setdefault((step.outcome or "not run", key), []).append(step)
+    ordered = sorted(groups.items(), key=lambda kv: (kv[0][0] != "fail", -len(kv[1])))
+    return [(key, outcome, [build_evidence(s, results) for s in steps[:CARDS_PER_CODE]],
+             steps[CARDS_PER_CODE:]) for (outcome, key), steps in ordered]
+
+
+def _by_service(results: RunResults) -> list[tuple[str, list[StepRecord], dict[str, int]]]:
+    members: dict[str, list[StepRecord]] = {}
+    for s in results.steps:
+        members.setdefault(service_of(s), []).append(s)
+    out = []
+    for key, name, _ref in SERVICES:
+        steps = members.get(key)
+        if steps:
+            steps = sorted(steps, key=lambda s: _PROBLEM_ORDER.get(s.outcome, 2))
+            out.append((name, steps, dict(Counter(s.outcome or "not run" for s in steps))))
+    return out
+
+
+def build_view(results: RunResults, profile: SiteProfile | None = None) -> ReportView:
     code = results.exit_code()
     verdict, text = VERDICT_TEXT[code]
     if code is ExitCode.COULD_NOT_TEST and results.nothing_tested:
@@ -128,6 +184,7 @@ def build_view(results: RunResults) -> ReportView:
         families.setdefault(s.family, Counter())[s.outcome or "not run"] += 1
     identity = dict(results.statement.get("identity", {})) if results.statement else {}
     severity_counts = Counter(f.severity.value for _, f in results.findings())
+    services = build_services_view(results)
     return ReportView(
         results=results, verdict=verdict, verdict_text=text, exit_code=int(code),
         identity=identity, counts=results.counts(), matrix=matrix, groups=_group(results),
@@ -136,5 +193,11 @@ def build_view(results: RunResults) -> ReportView:
         failed=[s for s in results.steps if s.outcome == "fail"],
         highlights=_highlights(results, matrix),
         severity_counts={k: severity_counts.get(k, 0) for k in ("error", "warning", "info")},
-        services=build_services_view(results),
+        services=services,
+        summary=build_summary(results, profile),
+        evidence=_evidence(results),
+        matrix_groups=grouped_rows(matrix, services.cells if matrix.role == "SCP" else None),
+        by_service=_by_service(results),
+        skipped_lines=skip_lines([s for s in results.steps if s.outcome == "skipped"]),
+        test_data_prefix=test_data_prefix(results),
     )

@@ -9,7 +9,9 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from conformance.engine.results import RunResults
+from conformance.reporting.evidence import build_evidence
 from conformance.reporting.matrix import matrix_dict
+from conformance.reporting.summary import SiteProfile
 from conformance.reporting.view import ReportView, build_view
 
 
@@ -29,7 +31,8 @@ def _environment() -> Environment:
 
 
 def render_html(view: ReportView) -> str:
-    """One self-contained page: inline CSS, no scripts or fonts from anywhere."""
+    """One self-contained page: inline CSS and one small inline script (filter box), nothing
+    fetched from anywhere; complete with scripts off."""
     return _environment().get_template("report.html.j2").render(v=view, r=view.results)
 
 
@@ -40,7 +43,11 @@ def results_json(view: ReportView) -> dict:
         "complete": r.complete, "aborted": r.aborted, "harness_version": r.harness_version,
         "target": dict(r.target), "identity": view.identity, "statement_file": r.statement_file,
         "verdict": view.verdict, "exit_code": view.exit_code, "counts": view.counts,
+        "banner": view.summary.banner if view.summary else None,
+        "summary": [{"service": s.name, "status": s.status, "detail": s.detail}
+                    for s in (view.summary.services if view.summary else [])],
         "matrix": matrix_dict(view.matrix),
+        "test_data": [dict(item) for item in r.test_data],
         "steps": [{"id": s.id, "title": s.title, "reference": s.reference, "outcome": s.outcome,
                    "message": s.message, "duration": s.duration,
                    "findings": [f.to_dict() for f in s.findings],
@@ -60,9 +67,13 @@ def junit_xml(results: RunResults) -> ET.ElementTree:
                              time=f"{step.duration:.3f}")
         text = "\n".join(f"[{f.severity.value}] {f.code}: {f.message} ({f.reference})" for f in step.findings)
         if step.outcome == "fail":
-            ET.SubElement(case, "failure", message=step.findings[0].message if step.findings else "failed").text = text
+            ET.SubElement(case, "failure", message=step.findings[0].message if step.findings else "failed").text = (
+                text + "\n\n" + build_evidence(step, results).text())
         elif step.outcome in ("error", "setup"):
-            ET.SubElement(case, "error", message=step.message or "could not test").text = step.message
+            # A step never run (device gone, run interrupted) has no evidence to show.
+            never_ran = step.message.startswith("not run: ")
+            ET.SubElement(case, "error", message=step.message or "could not test").text = (
+                step.message if never_ran else step.message + "\n\n" + build_evidence(step, results).text())
         elif step.outcome is None:
             ET.SubElement(case, "error", message="not run: the run ended before this step")
         elif step.outcome == "skipped":
@@ -78,11 +89,13 @@ def junit_xml(results: RunResults) -> ET.ElementTree:
     return ET.ElementTree(root)
 
 
-def write_reports(results: RunResults, out_dir: str | Path) -> dict[str, Path]:
-    """Write the three reports into *out_dir*; return their paths by kind."""
+def write_reports(results: RunResults, out_dir: str | Path,
+                  profile: SiteProfile | None = None) -> dict[str, Path]:
+    """Write the three reports into *out_dir*; return their paths by kind. *profile*: the
+    site's SOP classes and transfer syntaxes, to which the summary is filtered."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    view = build_view(results)
+    view = build_view(results, profile)
     paths = {"html": out / "report.html", "json": out / "results.json", "junit": out / "junit.xml"}
     paths["html"].write_text(render_html(view), encoding="utf-8")
     paths["json"].write_text(json.dumps(results_json(view), indent=1, ensure_ascii=False), encoding="utf-8")

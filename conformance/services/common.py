@@ -119,3 +119,24 @@ def no_response(what: str, monitor: DimseMonitor | None, msg_id: int, assoc: Any
         return Exchange(error=f"the association was aborted during the {what}")
     return Exchange(error=f"no valid {what} response within the DIMSE timeout "
                           "(the device timed out, aborted or answered garbage)")
+
+
+def dataset_rows(ds: Any, limit: int = 40) -> list[list[str]]:
+    """A data set as report evidence: ``[tag, keyword, VR, value]`` rows (at most *limit*;
+    sequences as their item count, long values cut), JSON-serialisable."""
+    rows: list[list[str]] = []
+    if ds is None:
+        return rows
+    for elem in ds:
+        if len(rows) >= limit:
+            rows.append(["", "", "", f"... {len(ds) - limit} more element(s)"])
+            break
+        if elem.VR == "SQ":
+            value = f"({len(elem.value)} item(s))"
+        elif elem.tag == 0x7FE00010 or elem.VR in ("OB", "OW", "OF", "OD", "OL", "OV", "UN"):
+            value = f"({len(elem.value or b'')} bytes)"
+        else:
+            value = str(elem.value if elem.value is not None else "")
+            value = value if len(value) <= 120 else value[:117] + "..."
+        rows.append([f"({elem.tag.group:04X},{elem.tag.element:04X})", elem.keyword or "", elem.VR, value])
+    return rows

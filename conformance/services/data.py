@@ -9,6 +9,10 @@ overwrite a duplicate SOP Instance UID). Three patients:
 - the **storage patient**: one study, a series per storage SOP class, an instance per
   (SOP class, transfer syntax): the storage matrix and its round trips;
 - one patient per character set checked (``PatientName`` in that repertoire).
+
+Every patient ID starts with :data:`TEST_PATIENT_PREFIX` and the run's token
+(``CONFTEST-1A2B3C4D-QR``), so a site finds and deletes what a run left on its PACS; the
+run lists what it created (:meth:`RunData.created_on_device`) in its report.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ SHARED_KEY = "services.data"
 STUDY_DATE = "20260101"
 PRIVATE_CREATOR = "CONFORMANCE HARNESS"
 PRIVATE_VALUE = "kept by the device?"
+#: The start of every test patient's Patient ID (LO, PS3.5 6.2: at most 64 characters).
+TEST_PATIENT_PREFIX = "CONFTEST-"
 PROCEDURE_CODE = ("CONF1", "99CONF", "Conformance procedure")
 
 #: Person names per Specific Character Set term (PS3.5 6.1, Annex H/J examples).
@@ -64,9 +70,28 @@ class RunData:
     _bases: dict[tuple, Dataset] = field(default_factory=dict)
 
     # identities ----------------------------------------------------------------------
+    def patient(self, role: str) -> str:
+        """The Patient ID of one test patient of this run: prefix, token, role."""
+        return f"{TEST_PATIENT_PREFIX}{self.token}-{role}"[:64]
+
     @property
     def qr_patient(self) -> str:
-        return f"CONF{self.token}"
+        return self.patient("QR")
+
+    @property
+    def storage_patient(self) -> str:
+        return self.patient("STORE")
+
+    def created_on_device(self) -> list[dict[str, Any]]:
+        """What this run stored on the device (answered Success or a warning), per patient
+        and study: patient ID, study UID, series and instance counts."""
+        with self.lock:
+            items = list(self.stored.values())
+        by_study: dict[tuple[str, str], list[Stored]] = {}
+        for st in items:
+            by_study.setdefault((st.patient_id, st.study), []).append(st)
+        return [{"patient_id": patient, "study_uid": study, "series": len({s.series for s in group}),
+                 "instances": len(group)} for (patient, study), group in sorted(by_study.items())]
 
     @property
     def qr_name(self) -> str:

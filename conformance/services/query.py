@@ -21,7 +21,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from conformance.findings import Finding, Severity
-from conformance.services.common import DimseMonitor, Exchange
+from conformance.services.common import DimseMonitor, Exchange, dataset_rows
 from conformance.services.status import CANCEL, PENDING, SUCCESS, StatusInfo, classify
 
 #: Information model keyword -> (FIND, MOVE, GET SOP class UIDs, levels top-down) (PS3.4 C.6).
@@ -57,6 +57,8 @@ class FindResult:
     matches: list[Dataset] = field(default_factory=list)
     error: str | None = None
     cancel_sent: bool = False
+    #: The identifier sent (report evidence).
+    identifier: Dataset | None = None
 
     @property
     def final(self) -> StatusInfo | None:
@@ -70,7 +72,7 @@ def find(assoc: Any, model_uid: str, identifier: Dataset, msg_id: int, *,
 
     ``cancel_after``: send C-CANCEL (PS3.7 9.3.2.3) after that many pending responses.
     """
-    result = FindResult()
+    result = FindResult(identifier=identifier)
     responses = assoc.send_c_find(identifier, model_uid, msg_id=msg_id)
     for status, ident in responses:
         if "Status" not in status:
@@ -164,7 +166,9 @@ def key_findings(result: FindResult, level: str, asked: Iterable[str], what: str
 
 def observation(result: FindResult, what: str, **extra: Any) -> dict[str, Any]:
     return {"kind": "find", "what": what, "matches": len(result.matches),
-            "statuses": [s.hex for s in result.statuses[-3:]], **extra}
+            "statuses": [s.hex for s in result.statuses[-3:]], **extra,
+            "sent": dataset_rows(result.identifier),
+            "received": dataset_rows(result.matches[0] if result.matches else None)}
 
 
 def exchange(result: FindResult, what: str, findings: list[Finding], **extra: Any) -> Exchange:

@@ -19,7 +19,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from conformance.findings import Finding, Severity
-from conformance.services.common import DimseMonitor
+from conformance.services.common import DimseMonitor, dataset_rows
 from conformance.services.status import FAILURE, PENDING, SUCCESS, WARNING, StatusInfo, classify
 
 _COUNTS = ("NumberOfRemainingSuboperations", "NumberOfCompletedSuboperations",
@@ -33,6 +33,8 @@ class RetrieveResult:
     statuses: list[StatusInfo] = field(default_factory=list)
     counts: list[dict[str, int | None]] = field(default_factory=list)
     error: str | None = None
+    #: The identifier sent (report evidence).
+    identifier: Dataset | None = None
 
     @property
     def final(self) -> StatusInfo | None:
@@ -72,7 +74,9 @@ def move(assoc: Any, model_uid: str, identifier: Dataset, destination: str, msg_
          monitor: DimseMonitor | None = None, limit: int = 100_000) -> RetrieveResult:
     """Send one C-MOVE to *destination*; collect every response (bounded)."""
     responses = assoc.send_c_move(identifier, destination, model_uid, msg_id=msg_id)
-    return _collect(responses, "move", msg_id, monitor, assoc, limit)
+    result = _collect(responses, "move", msg_id, monitor, assoc, limit)
+    result.identifier = identifier
+    return result
 
 
 def get(assoc: Any, model_uid: str, identifier: Dataset, msg_id: int, *,
@@ -80,7 +84,9 @@ def get(assoc: Any, model_uid: str, identifier: Dataset, msg_id: int, *,
     """Send one C-GET; the C-STORE sub-operations go to the association's EVT_C_STORE
     handler (bind one when associating)."""
     responses = assoc.send_c_get(identifier, model_uid, msg_id=msg_id)
-    return _collect(responses, "get", msg_id, monitor, assoc, limit)
+    result = _collect(responses, "get", msg_id, monitor, assoc, limit)
+    result.identifier = identifier
+    return result
 
 
 def check(result: RetrieveResult, what: str, *, expected: set[str], arrived: list[Dataset],
@@ -134,7 +140,8 @@ def check(result: RetrieveResult, what: str, *, expected: set[str], arrived: lis
 def observation(result: RetrieveResult, what: str, arrived: int, **extra: Any) -> dict[str, Any]:
     return {"kind": "retrieve", "what": what, "responses": len(result.statuses),
             "final": result.final.hex if result.final else None, "arrived": arrived,
-            **{k: v for k, v in result.final_counts.items() if v is not None}, **extra}
+            **{k: v for k, v in result.final_counts.items() if v is not None}, **extra,
+            "sent": dataset_rows(result.identifier)}
 
 
 def get_wire(wire: Any, context: Any, identifier: Dataset, msg_id: int, arrived: list[Dataset],
@@ -164,7 +171,7 @@ def get_wire(wire: Any, context: Any, identifier: Dataset, msg_id: int, arrived:
         arrived.append(ds)
         return 0x0000
 
-    result = RetrieveResult()
+    result = RetrieveResult(identifier=identifier)
     try:
         raw = encode_dataset(identifier, wire.transfer_syntax_of(wire.context_ids[context]))
         for status, counts in wire.send_c_get(context, raw, msg_id, on_store, limit=limit):

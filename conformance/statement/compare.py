@@ -5,6 +5,13 @@ For every SOP class one side uses as SCU and the other provides as SCP: which tr
 syntaxes both support, and which one an association would most likely settle on; SOP classes
 one side sends that the other does not accept; character sets; private attributes; AE title,
 port and TLS compatibility. Pure: statements in, a :class:`Comparison` out.
+
+One rule for the services a side needs (PS3.4: Storage, Query/Retrieve C-FIND / C-MOVE /
+C-GET, Modality Worklist, MPPS, Storage Commitment, ...), whatever the receiver: when the
+other side provides a service at all, every SOP class of it the sender uses is compared
+(a missing one, e.g. another information model, blocks); when the other side provides none
+of that service, the sender must get it from another system (a worklist from a RIS): a
+warning naming the service, not a verdict on this pair.
 """
 
 from __future__ import annotations
@@ -24,6 +31,32 @@ NO_COMMON_TS = "no-common-ts"  # SCP supports the SOP class, no transfer syntax 
 NOT_ACCEPTED = "not-accepted"  # SCP does not declare the SOP class at all
 
 
+#: Service -> where PS3.4 defines it (the page cites these).
+SERVICE_REFERENCES = {
+    "Storage": "PS3.4 Annex B", "Query/Retrieve C-FIND": "PS3.4 C.4.1", "Query/Retrieve C-MOVE": "PS3.4 C.4.2",
+    "Query/Retrieve C-GET": "PS3.4 C.4.3", "Modality Worklist": "PS3.4 Annex K", "MPPS": "PS3.4 Annex F",
+    "Storage Commitment": "PS3.4 Annex J", "Verification": "PS3.4 Annex A",
+}
+
+
+def service_of(sop_class: str) -> str:
+    """The PS3.4 service a SOP class belongs to; Query/Retrieve split by DIMSE service."""
+    kw = uids.keyword_of(sop_class)
+    if sop_class == uids.VERIFICATION:
+        return "Verification"
+    if "Worklist" in kw:
+        return "Modality Worklist"
+    if "PerformedProcedureStep" in kw:
+        return "MPPS"
+    if "StorageCommitment" in kw:
+        return "Storage Commitment"
+    for dimse in ("Find", "Move", "Get"):
+        if "QueryRetrieve" in kw and kw.endswith(dimse):
+            return f"Query/Retrieve C-{dimse.upper()}"
+    group = uids.service_group(sop_class)
+    return "Storage" if group == "Transfer" else group
+
+
 @dataclass(frozen=True)
 class Pairing:
     """One SOP class sent by *scu* (A or B) to the other side as SCP."""
@@ -39,14 +72,26 @@ class Pairing:
     def keyword(self) -> str:
         return uids.keyword_of(self.sop_class)
 
+    @property
+    def service(self) -> str:
+        return service_of(self.sop_class)
+
+    @property
+    def reference(self) -> str:
+        """Where the rule of this cell comes from: presentation context negotiation
+        (PS3.8 9.3.3.2, PS3.7 D.3.3) and the service's PS3.4 annex."""
+        service = SERVICE_REFERENCES.get(self.service, "PS3.4")
+        return f"PS3.8 9.3.3.2; {service}"
+
 
 @dataclass(frozen=True)
 class Flag:
     """A compatibility concern that is not a SOP class pairing."""
 
     severity: str                  # "error" | "warning" | "info"
-    topic: str                     # "character-sets" | "private-attributes" | "network" | "tls" | "dicomweb"
+    topic: str                     # "character-sets" | "private-attributes" | "network" | "tls" | "dicomweb" | "services"
     message: str
+    reference: str = ""
 
 
 @dataclass
@@ -87,21 +132,21 @@ class Comparison:
                           "likely": uids.keyword_of(p.likely) if p.likely else None,
                           "scu_only": [uids.keyword_of(t) for t in p.scu_only]} for p in self.pairings],
             "flags": [vars(f) for f in self.flags],
+            "references": sorted({p.reference for p in self.pairings}),
             "compatible": self.compatible,
         }
 
 
 def _pair(scu: Statement, scp: Statement, label: str) -> tuple[list[Pairing], list[Flag]]:
-    """Pair *scu*'s SCU SOP classes with *scp*'s SCP ones. A service group (Transfer,
-    Query/Retrieve, ...) in which *scp* provides nothing at all is not a connection anyone
-    makes between the two: it is noted, not counted as incompatible."""
+    """Pair *scu*'s SCU SOP classes with *scp*'s SCP ones, service by service (see the
+    module docstring): a service *scp* does not provide at all is a warning, not a pairing."""
     out: list[Pairing] = []
-    provided = {uids.service_group(c.sop_class) for c in scp.capabilities(Role.SCP)}
-    skipped: dict[str, int] = {}
+    provided = {service_of(c.sop_class) for c in scp.capabilities(Role.SCP)}
+    elsewhere: dict[str, int] = {}
     for cap in scu.capabilities(Role.SCU):
-        group = uids.service_group(cap.sop_class)
-        if group not in provided:
-            skipped[group] = skipped.get(group, 0) + 1
+        service = service_of(cap.sop_class)
+        if service not in provided:
+            elsewhere[service] = elsewhere.get(service, 0) + 1
             continue
         provider = scp.capability(cap.sop_class, Role.SCP)
         if provider is None:
@@ -111,9 +156,12 @@ def _pair(scu: Statement, scp: Statement, label: str) -> tuple[list[Pairing], li
         out.append(Pairing(cap.sop_class, label, OK if common else NO_COMMON_TS, common=common,
                            likely=common[0] if common else None,
                            scu_only=tuple(ts for ts in cap.transfer_syntaxes if ts not in common)))
-    other = "B" if label == "A" else "A"
-    flags = [Flag("info", "roles", f"{label} acts as SCU for {n} {group} SOP class(es), but {other} provides no "
-                  f"{group} service at all: not compared.") for group, n in skipped.items()]
+    receiver = "B" if label == "A" else "A"
+    flags = [Flag("warning", "services",
+                  f"{label} uses {service} as SCU ({n} SOP class(es)), but {receiver} does not provide "
+                  f"{service} at all: {label} needs another system for it, or loses that function.",
+                  SERVICE_REFERENCES.get(service, "PS3.4"))
+             for service, n in elsewhere.items()]
     return out, flags
 
 
@@ -125,11 +173,12 @@ def _charset_flags(scu: Statement, scp: Statement, scu_label: str, scp_label: st
     scp_sets = set(scp.character_sets) | {""}   # the default repertoire is always supported
     if not scp.character_sets:
         return [Flag("info", "character-sets", f"{scp_label} declares no character sets: only the "
-                     "default repertoire (ISO-IR 6) can be assumed.")] if set(scu.character_sets) - {""} else []
+                     "default repertoire (ISO-IR 6) can be assumed.", "PS3.5 6.1")] if set(scu.character_sets) - {""} else []
     missing = [cs for cs in scu.character_sets if cs not in scp_sets]
     return [Flag("warning", "character-sets",
                  f"{scu_label} may send {cs!r}, which {scp_label} does not declare: names and text in that "
-                 "character set may be shown wrongly or rejected (PS3.5 6.1).") for cs in missing]
+                 "character set may be shown wrongly or rejected (PS3.5 6.1).", "PS3.5 6.1; PS3.3 C.12.1.1.2")
+            for cs in missing]
 
 
 def _private_flags(scu: Statement, scp: Statement, scu_label: str, scp_label: str) -> list[Flag]:
@@ -138,7 +187,8 @@ def _private_flags(scu: Statement, scp: Statement, scu_label: str, scp_label: st
     creators = sorted({a.creator for a in scu.private.attributes})
     return [Flag("info", "private-attributes",
                  f"{scu_label} relies on private attributes of {', '.join(creators)}; {scp_label}'s statement "
-                 "does not say whether it keeps private attributes: check before relying on them.")]
+                 "does not say whether it keeps private attributes: check before relying on them.",
+                 "PS3.5 7.8; PS3.4 B.4.1")]
 
 
 def _network_flags(a: Statement, b: Statement) -> list[Flag]:
@@ -146,11 +196,11 @@ def _network_flags(a: Statement, b: Statement) -> list[Flag]:
     if a.network.tls != b.network.tls:
         only = "A" if a.network.tls else "B"
         flags.append(Flag("warning", "tls", f"Only {only} declares TLS (PS3.15 B.1): a secure connection "
-                                            "between them cannot be assumed."))
+                                            "between them cannot be assumed.", "PS3.15 B.1"))
     for scp, label, other in ((a, "A", "B"), (b, "B", "A")):
         if scp.capabilities(Role.SCP) and scp.network.checks_calling_ae_title:
             flags.append(Flag("info", "network", f"{label} checks the calling AE title: {other}'s AE title must "
-                                                 f"be configured on {label}."))
+                                                 f"be configured on {label}.", "PS3.8 9.3.4"))
         if scp.capabilities(Role.SCP) and scp.network.port is None:
             flags.append(Flag("info", "network", f"{label}'s statement gives no port: configure it on {other}."))
     return flags

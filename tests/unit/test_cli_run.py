@@ -41,6 +41,15 @@ def test_demo_writes_the_three_reports_and_passes(tmp_path):
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["verdict"] == "conforms" and data["counts"]["fail"] == 0
     assert "CONFORMS" in result.output
+    # The test data inventory: every patient the run created shares one recognisable prefix.
+    created = data["test_data"]
+    assert created and sum(item["instances"] for item in created) > 10
+    prefix = created[0]["patient_id"][:len("CONFTEST-") + 9]
+    assert prefix.startswith("CONFTEST-") and all(item["patient_id"].startswith(prefix) for item in created)
+    assert {item["patient_id"].rsplit("-", 1)[1] for item in created} >= {"QR", "STORE"}
+    html = (tmp_path / "report.html").read_text()
+    assert "Test data left on the device" in html and f"<code>{prefix}</code>" in html
+    assert "test data on the device" in result.output and f"{prefix}*" in result.output
 
 
 def test_run_against_a_misbehaving_device_exits_1(start_reference, tmp_path):
@@ -113,8 +122,11 @@ def test_html_report_is_self_contained_and_escapes_statement_strings(start_refer
                                       "-k", "negotiation/verification", "-k", "negotiation/accept"])
     assert result.exit_code == 0, result.output
     html = (tmp_path / "report.html").read_text()
-    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
-    assert "<script" not in html.lower() and "<img" not in html.lower() and "<a href" not in html.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.IGNORECASE)
+    # One inline script (the filter box), none loaded; links only to anchors on the page.
+    assert html.lower().count("<script") == 1 and not re.search(r"<script[^>]*\bsrc", html, re.IGNORECASE)
+    assert "<img" not in html.lower()
+    assert all(href.startswith("#") for href in re.findall(r'<a href="([^"]*)"', html))
     assert "&lt;script&gt;alert(" in html
 
 

@@ -53,7 +53,7 @@ def test_mismatched_pair_is_flagged_cell_by_cell():
     assert ("warning", "character-sets") in topics          # GB18030 sent, only ISO_IR 100 accepted
     assert ("warning", "tls") in topics
     assert ("info", "private-attributes") in topics
-    assert ("info", "roles") in topics                      # worklist query: the PACS has no worklist
+    assert ("warning", "services") in topics                # worklist query: the PACS has no worklist
     assert any("GB18030" in f.message for f in result.flags)
     assert {p.keyword for p in result.blocking} == {"UltrasoundImageStorage", "PhotoacousticImageStorage"}
 
@@ -75,3 +75,37 @@ def test_cli_compare_exit_codes_and_formats(tmp_path):
     broken = runner.invoke(cli, ["compare", str(DATA / "statements" / "broken" / "unknown-key.yaml"),
                                  str(STATEMENTS / "orthanc-1.10.yaml")])
     assert broken.exit_code == 2
+
+
+CT_MODALITY = """\
+format: conformance-statement/1
+identity: {manufacturer: Example, model: CT 9, software_version: "1"}
+network: {ae_titles: [CT9]}
+transfer_capabilities:
+  - sop_classes: [CTImageStorage]
+    role: SCU
+    transfer_syntaxes: [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
+  - sop_classes: [ModalityWorklistInformationModelFind, ModalityPerformedProcedureStep,
+                  StorageCommitmentPushModel]
+    role: SCU
+    transfer_syntaxes: [ImplicitVRLittleEndian]
+"""
+
+
+def test_one_rule_for_the_services_a_modality_needs_whatever_the_receiver(tmp_path):
+    ct = tmp_path / "ct.yaml"
+    ct.write_text(CT_MODALITY)
+    modality = load_statement(ct)
+    needs = {}
+    for receiver in ("dcmtk-storescp.yaml", "orthanc-1.10.yaml"):
+        result = compare(modality, load_statement(STATEMENTS / receiver))
+        assert not result.blocking, receiver                 # storage works with both
+        needs[receiver] = {f.message.split(" uses ")[1].split(" as SCU")[0] for f in result.flags
+                           if f.topic == "services" and f.message.startswith("A uses")}
+        assert all(f.reference.startswith("PS3.4") for f in result.flags if f.topic == "services")
+    # Neither provides worklist or MPPS: both say so the same way. Orthanc provides storage
+    # commitment, so there it is compared (and works); storescp does not, so it is named.
+    assert needs["dcmtk-storescp.yaml"] == {"Modality Worklist", "MPPS", "Storage Commitment"}
+    assert needs["orthanc-1.10.yaml"] == {"Modality Worklist", "MPPS"}
+    text = " ".join(CliRunner().invoke(cli, ["compare", str(ct), str(STATEMENTS / "orthanc-1.10.yaml")]).output.split())
+    assert text.lstrip().startswith("COMPATIBLE") and "PS3.8 9.3.3.2" in text and "PS3.4 Annex K" in text

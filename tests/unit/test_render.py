@@ -42,3 +42,20 @@ def test_cli_render(tmp_path):
     result = CliRunner().invoke(cli, ["render", str(STATEMENTS / "reference-device.yaml"), "--format", "md",
                                       "--out", str(out)])
     assert result.exit_code == 0 and out.read_text().startswith("# DICOM Conformance Statement")
+
+
+def test_transfer_syntax_sets_are_named_once_and_referred_to():
+    st = load_statement(STATEMENTS / "orthanc-1.10.yaml")
+    html = render_statement(st, "html")
+    # Orthanc accepts the same 26 transfer syntaxes for every storage SOP class: listed once.
+    assert html.count("<code>1.2.840.10008.1.2.4.70</code>") == 1
+    assert 'id="TS-A"' in html and html.count('href="#TS-A"') > 100
+    md = render_statement(st, "md")
+    assert "**TS-A** (26)" in md and md.count("| TS-A |") > 100
+
+
+def test_the_services_section_is_rendered_with_its_references():
+    html = render_statement(load_statement(STATEMENTS / "orthanc-1.10.yaml"), "html")
+    assert "SOP specific conformance (services)" in html
+    for reference in ("PS3.4 B.4.1", "PS3.4 C.4, C.2.2.2", "PS3.4 J.3.3"):
+        assert reference in html

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from conformance.cli.common import AE_TITLE, HOST, epilog, fail_on_input_error
 from conformance.cli.run_cmd import with_timeouts
-from conformance.exitcodes import EXIT_CODES_HELP, ExitCode
+from conformance.exitcodes import ExitCode
 from conformance.families.probes import probe_discovery
 from conformance.negotiation.discover import DiscoveryError, discover as run_discovery
 from conformance.negotiation.target import Target, Timeouts

@@ -89,7 +89,7 @@ def _association(obs: Mapping[str, Any]) -> str | None:
 def _keys(rows: list[list[str]]) -> list[str]:
     """findscu/movescu/getscu ``-k`` options from an identifier's attribute rows."""
     out = []
-    for tag, keyword, vr, value in rows:
+    for _tag, keyword, vr, value in rows:
         if not keyword or vr == "SQ":
             continue
         out += ["-k", f"{keyword}={value}" if value else keyword]

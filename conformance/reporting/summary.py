@@ -326,7 +326,7 @@ def build_summary(results: RunResults, profile: SiteProfile | None = None) -> Su
             status = DEVIATES
         elif data:
             status = DATA
-        elif counts["error"] or counts["not run"]:
+        elif counts["error"] or counts["not run"] or counts["setup"]:
             status = COULD_NOT
         elif not counts["pass"]:
             status = NOT_TESTED
@@ -340,8 +340,9 @@ def build_summary(results: RunResults, profile: SiteProfile | None = None) -> Su
             summary.lines = _by_code(data + [p for p in warnings if p not in data])
         if status == COULD_NOT:
             summary.lines += merged((s, s.message or "not run", s.reference) for s in members
-                                    if s.outcome in ("error", None))
-        summary.not_tested_why = skip_lines([s for s in members if s.outcome in ("skipped", "error", None)])
+                                    if s.outcome in ("error", "setup", None))
+        summary.not_tested_why = skip_lines([s for s in members
+                                             if s.outcome in ("skipped", "error", "setup", None)])
         services.append(summary)
     services.sort(key=lambda s: (_STATUS_RANK[s.status], _RANK[s.key]))
     present = {s.key for s in services}
@@ -367,9 +368,18 @@ def _banner(results: RunResults, steps: list[StepRecord], warnings: int,
         text = (f"{counts['fail']} step(s) show the device does not do what its statement claims, "
                 "or breaks the DICOM standard.")
         return "DEVIATES", "deviates", text
+    if counts["setup"]:
+        first = next(s for s in steps if s.outcome == "setup")
+        text = (f"No deviation was found, but a set-up problem at the site stopped {counts['setup']} "
+                f"step(s): {first.message}")
+        return "SET-UP PROBLEM AT THE SITE", "incomplete", text
     if not (counts["pass"] or counts["fail"]):
         text = ("Nothing was tested in this run: no step passed or failed. This is not a statement "
                 "that the device conforms.")
+        return "INCOMPLETE - NOT TESTED", "incomplete", text
+    if results.damaged_lines:
+        text = (f"No deviation was found in what was recorded, but {results.damaged_lines} line(s) of the "
+                "results file were damaged: a lost line may have held a finding.")
         return "INCOMPLETE - NOT TESTED", "incomplete", text
     if counts["error"] or counts["not run"]:
         text = (f"No deviation was found, but {counts['error'] + counts['not run']} step(s) could not "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.dicomweb.client import ACCESS_KEY, WebAccess
+from conformance.exitcodes import ExitCode
 from conformance.engine import RunContext, run
 from conformance.negotiation.target import Target
 from conformance.statement import load_statement
@@ -82,7 +83,9 @@ def test_without_an_origin_the_web_steps_say_how_to_test_them(orthanc):
     results = run(ctx, build_plan(st, ["dicomweb/"]))
     assert {s.outcome for s in results.steps} == {"skipped"}
     assert all("--dicomweb-url" in s.message or "not tested yet" in s.message for s in results.steps)
-    assert results.exit_code() == 0          # a DIMSE-only run of the statement still passes
+    # Only web steps were selected and none could run: nothing was tested, which is never
+    # CONFORMS (README, verdict rules); a DIMSE run beside them is judged by its own steps.
+    assert results.exit_code() == ExitCode.COULD_NOT_TEST
 
 
 def test_web_to_dimse_retrieves_by_c_move_when_no_c_get_is_declared(tmp_path):

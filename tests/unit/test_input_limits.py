@@ -162,7 +162,7 @@ def test_a_facts_file_is_read_within_the_same_limits(tmp_path):
 
 def test_the_shipped_statements_are_far_within_the_limits():
     for path in STATEMENTS.glob("*.yaml"):
-        assert os.path.getsize(path) < limits.MAX_DOCUMENT_BYTES // 50
+        assert os.path.getsize(path) < limits.MAX_DOCUMENT_BYTES // 20
         load_statement(path)
 
 

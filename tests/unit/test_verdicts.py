@@ -94,7 +94,9 @@ def test_a_run_with_nothing_tested_is_not_conforms():
 
 def _with_services(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "st.yaml"
-    path.write_text((STATEMENTS / "orthanc-1.10.yaml").read_text() + text)
+    source = (STATEMENTS / "orthanc-1.10.yaml").read_text()
+    head, sep, tail = source.partition("\ndicomweb:")      # the services section ends there
+    path.write_text(head + "\n" + text + sep + tail)
     return path
 
 

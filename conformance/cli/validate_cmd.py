@@ -179,13 +179,11 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
     else:
         click.echo(text, nl=False)
     if all(found is None for found in results.values()):
-        _bad_input(f"none of the {len(files)} input file(s) is a DICOM file: nothing was validated")
+        _bad_input(f"no DICOM file among the {len(files)} input file(s): nothing was validated")
     errors = sum(1 for fs in results.values() for f in fs or [] if f.severity.value == "error")
     skipped = sum(1 for fs in results.values() if fs is None)
     click.echo(f"{len(files)} file(s), {skipped} skipped (not DICOM), {errors} error(s)",
                err=True)
-    if skipped == len(files):  # nothing was validated: never "0 errors, exit 0"
-        _bad_input("no DICOM file among the inputs (every file was skipped as not DICOM)")
     sys.exit(ExitCode.DEVIATION if errors else ExitCode.OK)
 
 

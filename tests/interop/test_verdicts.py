@@ -69,7 +69,8 @@ def restricted(harness_port: int) -> Iterator[Orthanc]:
 def truthful(tmp_path: Path) -> Path:
     """The shipped Orthanc statement plus services.refused for what the restriction forbids."""
     path = tmp_path / "orthanc-restricted.yaml"
-    path.write_text(ORTHANC.read_text() + REFUSED)
+    head, sep, tail = ORTHANC.read_text().partition("\ndicomweb:")   # the services section ends there
+    path.write_text(head + "\n" + REFUSED + sep + tail)
     return path
 
 

@@ -53,5 +53,5 @@ def test_only_non_dicom_inputs_say_so_and_exit_2(tmp_path):
     res = run("validate", "--format", "html", "--out", str(tmp_path / "r"), str(tmp_path / "a.txt"),
               str(tmp_path / "b.pdf"))
     assert res.exit_code == 2
-    assert "none of the 2 input file(s) is a DICOM file" in res.output
+    assert "no DICOM file among the 2 input file(s)" in res.output
     assert "NOT DICOM" in (tmp_path / "r" / "report.html").read_text()

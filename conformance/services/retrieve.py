@@ -55,7 +55,7 @@ def _collect(responses: Any, service: str, msg_id: int, monitor: DimseMonitor | 
                 result.error = (f"the association was aborted during the C-{service.upper()} "
                                 f"after {len(result.statuses)} response(s)")
             elif seen and len(seen) > len(result.statuses):
-                result.error = (f"harness hiccup: pynetdicom lost a C-{service.upper()} "
+                result.error = (f"harness hiccup: the harness lost a C-{service.upper()} "
                                 f"response (0x{seen[-1]:04X}) the device sent")
             else:
                 result.error = (f"no valid C-{service.upper()} response within the DIMSE "

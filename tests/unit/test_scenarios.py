@@ -113,3 +113,25 @@ def test_ct_modality_workflow_against_the_reference_device(start_reference, refe
         [(s.id, s.message, [f.message for f in s.findings]) for s in results.steps]
     stored = [ds for ds in device.received if ds.AccessionNumber == "REF-ACC-CT1"]
     assert len(stored) == 3 and {str(ds.PatientID) for ds in stored} == {"REF-PAT-1"}
+
+
+@pytest.mark.parametrize("mode, outcome", [("abort", "fail"), ("close", "fail")])
+def test_a_scenario_request_the_device_aborts_fails_the_claim(reference_statement, tmp_path, mode, outcome):
+    """The scenario kinds run on the wire stack and judge an unanswered request by the verdict
+    rules (families/verdict.py): an A-ABORT or a closed connection after an accepted context
+    is a failure naming the claim (PS3.8 9.3.8), never "could not test"."""
+    from conformance.negotiation.target import Target, Timeouts
+    from tests.wire.test_outcome import peer
+
+    path = tmp_path / "s.yaml"
+    path.write_text("format: conformance-scenario/1\nid: refused\nname: a find the device aborts\nsteps:\n"
+                    "  - id: find\n    find: {level: STUDY, keys: {StudyInstanceUID: ''}}\n")
+    with peer(mode) as acceptor:
+        target = Target("127.0.0.1", acceptor.port, "ANY", reference_statement.harness.ae_title,
+                        timeouts=Timeouts(connect=2, acse=2, dimse=5, network=5))
+        results = run(RunContext(reference_statement, target),
+                      build_plan(reference_statement, ["refused/"], scenarios_for([path])))
+    [step] = results.steps
+    assert step.outcome == outcome, step.message
+    assert "C-FIND" in step.message and "claimed" in step.message
+    assert ("aborted the association" if mode == "abort" else "closed the connection") in step.message

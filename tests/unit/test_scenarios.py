@@ -135,3 +135,25 @@ def test_a_scenario_request_the_device_aborts_fails_the_claim(reference_statemen
     assert step.outcome == outcome, step.message
     assert "C-FIND" in step.message and "claimed" in step.message
     assert ("aborted the association" if mode == "abort" else "closed the connection") in step.message
+
+
+def test_store_then_get_and_mpps_on_the_wire_stack(start_reference, reference_statement, tmp_path):
+    """The ``get`` kind (C-STORE sub-operations answered on the same association, PS3.4 C.4.3,
+    SCP role by role selection, PS3.7 D.3.3.4) and the MPPS kinds on the harness's own stack."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "format: conformance-scenario/1\nid: storeget\nname: store then get\nsteps:\n"
+        "  - id: store\n    store:\n      synthesize: {sop_class: CTImageStorage, count: 2}\n"
+        "      save: {study: StudyInstanceUID}\n      expect: {status: success}\n"
+        "  - id: get\n    get:\n      level: STUDY\n      keys: {StudyInstanceUID: '${study}'}\n"
+        "      expect: {status: success, completed: 2, arrived: 2}\n"
+        "  - id: pps\n    mpps_create:\n      expect: {status: success}\n      save: {pps: SOPInstanceUID}\n"
+        "  - id: done\n    mpps_set:\n      instance: '${pps}'\n      status: COMPLETED\n"
+        "      expect: {status: success}\n")
+    device = start_reference()
+    results = run(RunContext(reference_statement, target_for(device)),
+                  build_plan(reference_statement, ["storeget/"], scenarios_for([path])))
+    assert [(s.outcome, s.message) for s in results.steps] == [
+        ("pass", "stored 2 instance(s)"), ("pass", "C-GET: 2 instance(s) arrived"),
+        *[(s.outcome, s.message) for s in results.steps[2:]]]
+    assert [s.outcome for s in results.steps[2:]] == ["pass", "pass"], [s.message for s in results.steps]

@@ -84,11 +84,13 @@ class _Association:
     *sop_classes*, else a new one (on :mod:`conformance.wire`) for this step."""
 
     def __init__(self, ctx: RunContext, state: ScenarioState, sop_classes: list[str],
-                 contexts: list[ProposedContext] | None = None, fresh: bool = False):
+                 contexts: list[ProposedContext] | None = None, fresh: bool = False,
+                 on_event_report: Callable[[Any], Any] | None = None):
         self.ctx, self.state = ctx, state
         self.sops = sop_classes
         self.contexts = contexts
-        self.fresh = fresh
+        self.fresh = fresh or on_event_report is not None
+        self.on_event_report = on_event_report
         self.own: Any = None
 
     def __enter__(self) -> tuple[Any, WireSCU | None]:
@@ -97,7 +99,8 @@ class _Association:
             accepted = {sop for sop, _ts in st.assoc.assoc.contexts.values()}
             if all(s in accepted for s in self.sops):
                 return st.outcome, st.assoc
-        self.own = associate(self.ctx.target, self.contexts or _contexts(self.ctx, self.sops))
+        self.own = associate(self.ctx.target, self.contexts or _contexts(self.ctx, self.sops),
+                             on_event_report=self.on_event_report)
         return self.own.__enter__()
 
     def __exit__(self, *exc: object) -> None:
@@ -409,15 +412,18 @@ def _commitment(ctx: RunContext, state: ScenarioState, step: ScenarioStep, spec:
         return StepResult.error("nothing to commit: no instance was stored by this scenario")
     listener = _listener(ctx, state)
     transaction = generate_uid()
-    with _Association(ctx, state, [scs.PUSH_MODEL]) as (outcome, assoc):
+    # the report may come on this association or on a new one (PS3.4 J.3.3): both land in the
+    # listener, waited for while this association stays open
+    with _Association(ctx, state, [scs.PUSH_MODEL],
+                      on_event_report=lambda e: listener.on_report(e, True)) as (outcome, assoc):
         if assoc is None:
             return unestablished(outcome, "associate for N-ACTION")
         status = scs.request(assoc, scs.action_information(transaction, refs), state.next_id())
         if status is None:
             return _unanswered(ctx, assoc.monitor, "N-ACTION", scs.PUSH_MODEL)
-    ex = Expectations(spec.get("expect"), REFERENCES["commitment"], step.id)
-    ex.status(status)
-    report = listener.wait_report(spec.get("wait", 30))
+        ex = Expectations(spec.get("expect"), REFERENCES["commitment"], step.id)
+        ex.status(status)
+        report = listener.wait_report(spec.get("wait", 30))
     if report is None:
         ex.fail("an N-EVENT-REPORT within", f"{spec.get('wait', 30)} s", "none")
         return _result(ex, [], "no storage commitment report")

@@ -157,3 +157,34 @@ def test_store_then_get_and_mpps_on_the_wire_stack(start_reference, reference_st
         ("pass", "stored 2 instance(s)"), ("pass", "C-GET: 2 instance(s) arrived"),
         *[(s.outcome, s.message) for s in results.steps[2:]]]
     assert [s.outcome for s in results.steps[2:]] == ["pass", "pass"], [s.message for s in results.steps]
+
+
+def test_a_commitment_report_on_the_requesting_association_reaches_the_scenario(reference_statement, tmp_path):
+    """PS3.4 J.3.3: the device may send the N-EVENT-REPORT on the association of the N-ACTION;
+    the scenario's commitment step waits with that association open and takes it."""
+    from conformance.negotiation.target import Target, Timeouts
+    from conformance.wire import dimse
+    from conformance.wire.acceptor import Acceptor, Limits
+    from tests.wire.test_scu import _Committer
+
+    class StoreAndCommit(_Committer):
+        def handle(self, msg):
+            if msg.command.field == dimse.C_STORE_RQ:
+                self.respond(msg, dimse.C_STORE_RSP, 0x0000)
+                return True
+            return super().handle(msg)
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "format: conformance-scenario/1\nid: samecommit\nname: report on the same association\nsteps:\n"
+        "  - id: store\n    store:\n      synthesize: {sop_class: CTImageStorage, count: 1}\n"
+        "  - id: commit\n    commitment:\n      wait: 5\n      expect: {status: success, committed: 0}\n")
+    acceptor = Acceptor(limits=Limits(acse_timeout=2, idle_timeout=10))
+    acceptor.association = StoreAndCommit
+    with acceptor:
+        target = Target("127.0.0.1", acceptor.port, "ANY", reference_statement.harness.ae_title,
+                        timeouts=Timeouts(connect=2, acse=2, dimse=5, network=5))
+        results = run(RunContext(reference_statement, target),
+                      build_plan(reference_statement, ["samecommit/"], scenarios_for([path])))
+    assert [(s.outcome, s.message) for s in results.steps] == [
+        ("pass", "stored 1 instance(s)"), ("pass", "report: 0 committed, 0 failed")]

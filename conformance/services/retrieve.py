@@ -79,16 +79,6 @@ def move(assoc: Any, model_uid: str, identifier: Dataset, destination: str, msg_
     return result
 
 
-def get(assoc: Any, model_uid: str, identifier: Dataset, msg_id: int, *,
-        monitor: DimseMonitor | None = None, limit: int = 100_000) -> RetrieveResult:
-    """Send one C-GET; the C-STORE sub-operations go to the association's EVT_C_STORE
-    handler (bind one when associating)."""
-    responses = assoc.send_c_get(identifier, model_uid, msg_id=msg_id)
-    result = _collect(responses, "get", msg_id, monitor, assoc, limit)
-    result.identifier = identifier
-    return result
-
-
 def check(result: RetrieveResult, what: str, *, expected: set[str], arrived: list[Dataset],
           service: str) -> list[Finding]:
     """Final status, sub-operation counts vs what arrived, what arrived vs *expected*

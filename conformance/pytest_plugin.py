@@ -201,7 +201,9 @@ def dicom_run() -> Callable[..., RunResults]:
 @pytest.fixture
 def dicom_association() -> Iterator[Callable[..., Any]]:
     """``dicom_association(host, port, called_ae, contexts)`` -> ``(outcome, assoc)``: an
-    association to the device under test (pynetdicom's, for DIMSE calls of your own);
+    association to the device under test on the harness's own stack, with pynetdicom-shaped
+    SCU calls (``send_c_echo``, ``send_c_store``, ``send_c_find``, ``send_c_move``,
+    ``send_n_create`` / ``send_n_set`` / ``send_n_action``; :mod:`conformance.wire.scu`);
     *contexts* are ``(SOP class UID, [transfer syntax UIDs])``. Released after the test."""
     from contextlib import ExitStack
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pynetdicom import evt
 
 from conformance.engine.model import Outcome, RunContext, Step, StepResult
 from conformance.families.fetch import fetch, retrieve_model
@@ -56,8 +55,7 @@ def _commitment(ctx: RunContext) -> StepResult:
     try:
         if port is not None:
             listener.start()
-        with session(ctx, scs.PUSH_MODEL, "storage commitment", extra_handlers=[
-                (evt.EVT_N_EVENT_REPORT, lambda e: listener.on_report(e, True))]) as s:
+        with session(ctx, scs.PUSH_MODEL, "storage commitment", on_event_report=lambda e: listener.on_report(e, True)) as s:
             status = scs.request(s.assoc, info, 1)
             if status is None:
                 un = from_monitor(s.monitor, "N-ACTION", ctx.target.timeouts.dimse)

@@ -135,8 +135,8 @@ def _query_kind(model: str, kind: str) -> Callable[[RunContext], StepResult]:
 
 def find_once(ctx: RunContext, uid: str, ident: Dataset) -> tuple[qr.FindResult, StepResult | None]:
     """One C-FIND on an association of its own: (result, the step's verdict if the request
-    got no status). A response the harness itself lost (pynetdicom's reactor race, seen by
-    the monitor; ../shared/PEERS.md item 3) is asked again once on a new association, so a
+    got no status). A response the harness itself lost (seen by the monitor but
+    not handed over) is asked again once on a new association, so a
     harness hiccup does not cost the step."""
     res = qr.FindResult()
     for _attempt in range(2):

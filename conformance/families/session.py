@@ -17,8 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from pynetdicom import evt
-
 from conformance.engine.model import Outcome, RunContext, StepResult
 from conformance.families.verdict import ae_title_setup
 from conformance.findings import Finding, Severity
@@ -26,14 +24,13 @@ from conformance.negotiation.association import (
     AssociationOutcome,
     Establishment,
     ProposedContext,
-    associate,
 )
 from conformance.negotiation.target import Target
-from conformance.services.common import DimseMonitor, Exchange
+from conformance.services.common import Exchange
 from conformance.services.wire import WireAssociation, open_association
 from conformance.standard import uids
 from conformance.statement.model import Statement
-from conformance.wire.scu import WireSCU
+from conformance.wire.scu import WireMonitor, WireSCU
 
 EXPLICIT = uids.EXPLICIT_VR_LITTLE_ENDIAN
 IMPLICIT = uids.IMPLICIT_VR_LITTLE_ENDIAN
@@ -110,40 +107,30 @@ class NotOpen(Exception):
 @dataclass
 class Session:
     """An open association for one service: its outcome, the association and the monitor
-    that records every DIMSE response (see :class:`conformance.services.common.DimseMonitor`)."""
+    that records every DIMSE response (:class:`conformance.wire.scu.WireMonitor`)."""
 
     outcome: AssociationOutcome
-    assoc: Any
-    monitor: DimseMonitor
+    assoc: WireSCU
+    monitor: WireMonitor
 
 
 @contextmanager
 def session(ctx: RunContext | Target, sop_class: str, purpose: str,
             transfer_syntaxes: tuple[str, ...] = UNCOMPRESSED,
-            extra_handlers: Sequence[tuple] = ()) -> Iterator[Session]:
-    """Open an association proposing *sop_class* for the service *purpose* (``"C-FIND"``);
-    released (or aborted) on exit. Raises :class:`NotOpen` when it cannot be used."""
+            on_event_report: Callable[[Any], Any] | None = None) -> Iterator[Session]:
+    """Open an association proposing *sop_class* for the service *purpose* (``"C-FIND"``) on
+    the harness's own stack (:mod:`conformance.wire`: one thread, exact endings); released
+    (or aborted) on exit. *on_event_report* gets the N-EVENT-REPORTs sent on the association
+    (PS3.4 J.3.3). Raises :class:`NotOpen` when it cannot be used."""
     target = ctx.target if isinstance(ctx, RunContext) else ctx
-    reports = [handler for kind, handler in extra_handlers if kind is evt.EVT_N_EVENT_REPORT]
-    if len(reports) == len(extra_handlers) <= 1:
-        # the harness's own stack (conformance.wire): one thread, no reactor race, exact
-        # endings; an N-EVENT-REPORT handler gets the reports sent on the association
-        outcome, wire = open_association(target, [ProposedContext(sop_class, transfer_syntaxes)])
-        if wire is None:
-            raise NotOpen(not_open(outcome, f"associate for {purpose}", target), outcome)
-        scu = WireSCU(wire, on_event_report=reports[0] if reports else None)
-        try:
-            yield Session(outcome, scu, scu.monitor)  # type: ignore[arg-type]
-        finally:
-            scu.release()
-        return
-    # pynetdicom, for other handlers bound on the association
-    monitor = DimseMonitor()
-    with associate(target, [ProposedContext(sop_class, transfer_syntaxes)],
-                   extra_handlers=[*extra_handlers, *monitor.handlers]) as (outcome, assoc):
-        if assoc is None:
-            raise NotOpen(not_open(outcome, f"associate for {purpose}", target), outcome)
-        yield Session(outcome, assoc, monitor)
+    outcome, wire = open_association(target, [ProposedContext(sop_class, transfer_syntaxes)])
+    if wire is None:
+        raise NotOpen(not_open(outcome, f"associate for {purpose}", target), outcome)
+    scu = WireSCU(wire, on_event_report=on_event_report)
+    try:
+        yield Session(outcome, scu, scu.monitor)
+    finally:
+        scu.release()
 
 
 @contextmanager

@@ -73,7 +73,8 @@ class Unanswered:
 
 def from_monitor(monitor: DimseMonitor, request: str, timeout: float,
                  started: float | None = None) -> Unanswered:
-    """Classify a pynetdicom request without a response from what the monitor saw: an
+    """Classify a request without a response from what the monitor saw (``WireMonitor``, from the
+    typed ending): an
     A-ABORT PDU received, the connection closed well before the timeout, or silence."""
     sent = monitor.last_request[1] if monitor.last_request else started
     if monitor.device_abort is not None:

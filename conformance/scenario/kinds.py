@@ -9,6 +9,7 @@ Storage Commitment (Annex J).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -18,8 +19,10 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import generate_uid
 
 from conformance.engine.model import RunContext, StepResult
-from conformance.negotiation.association import Establishment, ProposedContext, associate
 from conformance.families.session import unestablished
+from conformance.families.setup import judge_unanswered
+from conformance.families.verdict import from_monitor, from_wire
+from conformance.negotiation.association import Establishment, ProposedContext, associate
 from conformance.scenario.expect import Expectations
 from conformance.scenario.model import ScenarioStep
 from conformance.scenario.state import ScenarioState
@@ -35,6 +38,7 @@ from conformance.services.status import classify
 from conformance.services.storage import store as c_store
 from conformance.standard import uids
 from conformance.statement.model import Role
+from conformance.wire.scu import WireSCU
 
 Kind = Callable[[RunContext, ScenarioState, ScenarioStep, Mapping[str, Any]], StepResult]
 KINDS: dict[str, Kind] = {}
@@ -76,27 +80,41 @@ def _contexts(ctx: RunContext, sop_classes: list[str]) -> list[ProposedContext]:
 
 
 class _Association:
-    """The scenario's open association if it has a context for *sop*, else a new one for this step."""
+    """The scenario's open association if it has an accepted context for every SOP class in
+    *sop_classes*, else a new one (on :mod:`conformance.wire`) for this step."""
 
     def __init__(self, ctx: RunContext, state: ScenarioState, sop_classes: list[str],
-                 contexts: list[ProposedContext] | None = None, handlers: tuple = ()):
+                 contexts: list[ProposedContext] | None = None, fresh: bool = False,
+                 on_event_report: Callable[[Any], Any] | None = None):
         self.ctx, self.state = ctx, state
         self.sops = sop_classes
         self.contexts = contexts
-        self.handlers = handlers
+        self.fresh = fresh or on_event_report is not None
+        self.on_event_report = on_event_report
         self.own: Any = None
 
-    def __enter__(self) -> tuple[Any, Any]:
+    def __enter__(self) -> tuple[Any, WireSCU | None]:
         st = self.state
-        if st.assoc is not None and st.assoc.is_established and not self.handlers and all(
-                any(str(c.abstract_syntax) == s for c in st.assoc.accepted_contexts) for s in self.sops):
-            return st.outcome, st.assoc
-        self.own = associate(self.ctx.target, self.contexts or _contexts(self.ctx, self.sops), self.handlers)
+        if st.assoc is not None and st.assoc.is_established and not self.fresh:
+            accepted = {sop for sop, _ts in st.assoc.assoc.contexts.values()}
+            if all(s in accepted for s in self.sops):
+                return st.outcome, st.assoc
+        self.own = associate(self.ctx.target, self.contexts or _contexts(self.ctx, self.sops),
+                             on_event_report=self.on_event_report)
         return self.own.__enter__()
 
     def __exit__(self, *exc: object) -> None:
         if self.own is not None:
             self.own.__exit__(*exc)
+
+
+def _unanswered(ctx: RunContext, monitor: DimseMonitor, request: str, sop_class: str) -> StepResult:
+    """A request on an accepted context that got no status, judged by the verdict rules
+    (:mod:`conformance.families.verdict`): an A-ABORT or a closed connection from the device
+    fails the claim (PS3.7 9.1, PS3.8 9.3.8), silence for the DIMSE timeout could not be tested,
+    a calling AE title the device does not know is a set-up problem."""
+    un = from_monitor(monitor, request, ctx.target.timeouts.dimse)
+    return judge_unanswered(ctx, request, sop_class, un)
 
 
 def _save(state: ScenarioState, spec: Mapping[str, str] | None, datasets: list[Dataset]) -> None:
@@ -174,7 +192,7 @@ def _echo(ctx: RunContext, state: ScenarioState, step: ScenarioStep, spec: Mappi
         status = assoc.send_c_echo(msg_id=state.next_id())
         ex = Expectations(spec.get("expect"), REFERENCES["echo"], step.id)
         if "Status" not in status:
-            return StepResult.error("no valid C-ECHO response within the DIMSE timeout")
+            return _unanswered(ctx, assoc.monitor, "C-ECHO", uids.VERIFICATION)
         ex.status(classify(int(status.Status), "echo"))
         return _result(ex, [], f"C-ECHO 0x{int(status.Status):04X}")
 
@@ -217,16 +235,17 @@ def _store(ctx: RunContext, state: ScenarioState, step: ScenarioStep, spec: Mapp
             setattr(ds, key, "" if value is None else value)
     ex = Expectations(spec.get("expect"), REFERENCES["store"], step.id)
     observations = []
-    monitor = DimseMonitor()
     contexts = [ProposedContext(str(ds.SOPClassUID), (str(ds.file_meta.TransferSyntaxUID),)) for ds in instances]
     with _Association(ctx, state, [str(ds.SOPClassUID) for ds in instances], list(dict.fromkeys(contexts)),
-                      tuple(monitor.handlers)) as (outcome, assoc):
+                      fresh=True) as (outcome, assoc):
         if assoc is None:
             return unestablished(outcome, "associate for C-STORE")
         for ds in instances:
             msg_id = state.next_id()
-            exchange = c_store(assoc, ds, msg_id, monitor=monitor, what=step.id)
+            exchange = c_store(assoc, ds, msg_id, monitor=assoc.monitor, what=step.id)
             if exchange.error:
+                if not assoc.monitor.answered(msg_id):
+                    return _unanswered(ctx, assoc.monitor, "C-STORE", str(ds.SOPClassUID))
                 return StepResult.error(exchange.error)
             status = next((classify(f.details["status"], "storage") for f in exchange.findings if "status" in f.details),
                           classify(0, "storage"))
@@ -257,11 +276,13 @@ def _worklist(ctx: RunContext, state: ScenarioState, step: ScenarioStep, spec: M
 
 def _query(ctx: RunContext, state: ScenarioState, step: ScenarioStep, spec: Mapping[str, Any], model: str,
            identifier: Dataset, service: str) -> StepResult:
-    monitor = DimseMonitor()
-    with _Association(ctx, state, [model], handlers=tuple(monitor.handlers)) as (outcome, assoc):
+    with _Association(ctx, state, [model]) as (outcome, assoc):
         if assoc is None:
             return unestablished(outcome, f"associate for {service}")
-        result = qr.find(assoc, model, identifier, state.next_id(), monitor=monitor, service=service)
+        msg_id = state.next_id()
+        result = qr.find(assoc, model, identifier, msg_id, monitor=assoc.monitor, service=service)
+        if result.error and result.final is None and not assoc.monitor.answered(msg_id):
+            return _unanswered(ctx, assoc.monitor, "C-FIND", model)
     if result.error:
         return StepResult.error(result.error)
     ex = Expectations(spec.get("expect"), REFERENCES[service], step.id)
@@ -287,11 +308,13 @@ def _move(ctx: RunContext, state: ScenarioState, step: ScenarioStep, spec: Mappi
     listener = _listener(ctx, state) if destination == "harness" else None
     before = len(listener.received) if listener else 0
     ae = listener.ae_title if listener else destination
-    monitor = DimseMonitor()
-    with _Association(ctx, state, [model], handlers=tuple(monitor.handlers)) as (outcome, assoc):
+    with _Association(ctx, state, [model]) as (outcome, assoc):
         if assoc is None:
             return unestablished(outcome, "associate for C-MOVE")
-        result = rt.move(assoc, model, _identifier(spec["keys"], spec["level"]), ae, state.next_id(), monitor=monitor)
+        msg_id = state.next_id()
+        result = rt.move(assoc, model, _identifier(spec["keys"], spec["level"]), ae, msg_id, monitor=assoc.monitor)
+        if result.error and result.final is None and not assoc.monitor.answered(msg_id):
+            return _unanswered(ctx, assoc.monitor, "C-MOVE", model)
     if result.error:
         return StepResult.error(result.error)
     ex = Expectations(spec.get("expect"), REFERENCES["move"], step.id)
@@ -310,24 +333,29 @@ def _move(ctx: RunContext, state: ScenarioState, step: ScenarioStep, spec: Mappi
 
 @kind("get")
 def _get(ctx: RunContext, state: ScenarioState, step: ScenarioStep, spec: Mapping[str, Any]) -> StepResult:
-    from pynetdicom import evt
     model = MODELS[spec.get("model", "StudyRoot")][2]
     arrived: list[Dataset] = []
-
-    def on_store(event: Any) -> int:
-        arrived.append(event.dataset)
-        return 0x0000
-
     storage = [ProposedContext(s, (uids.EXPLICIT_VR_LITTLE_ENDIAN,), scu_role=False, scp_role=True)
                for s in dict.fromkeys(c for c, _ in state.stored)] or [
         ProposedContext(c.sop_class, (uids.EXPLICIT_VR_LITTLE_ENDIAN,), scu_role=False, scp_role=True)
         for c in ctx.statement.capabilities(Role.SCU) if c.role_selection][:120]
-    monitor = DimseMonitor()
+    # always a fresh association: the C-STORE sub-operations need the SCP role negotiated
+    # on it (PS3.7 D.3.3.4), answered in the same thread (rt.get_wire)
     contexts = _contexts(ctx, [model])[:8] + storage[:120]
-    with _Association(ctx, state, [model], contexts, (*monitor.handlers, (evt.EVT_C_STORE, on_store))) as (outcome, assoc):
+    with _Association(ctx, state, [model], contexts, fresh=True) as (outcome, assoc):
         if assoc is None:
             return unestablished(outcome, "associate for C-GET")
-        result = rt.get(assoc, model, _identifier(spec["keys"], spec["level"]), state.next_id(), monitor=monitor)
+        wire = assoc.assoc
+        get_context = next((c for c in contexts[:8] if c in wire.context_ids), None)
+        if get_context is None:
+            return unestablished(outcome, "associate for C-GET")
+        started = time.monotonic()
+        result = rt.get_wire(wire, get_context, _identifier(spec["keys"], spec["level"]), state.next_id(),
+                             arrived)
+        ending = wire.ending
+    if result.final is None and result.error:
+        un = from_wire(ending, "C-GET", started, ctx.target.timeouts.dimse)
+        return judge_unanswered(ctx, "C-GET", model, un)
     if result.error:
         return StepResult.error(result.error)
     ex = Expectations(spec.get("expect"), REFERENCES["get"], step.id)
@@ -348,9 +376,9 @@ def _mpps_create(ctx: RunContext, state: ScenarioState, step: ScenarioStep, spec
     with _Association(ctx, state, [pps.MPPS]) as (outcome, assoc):
         if assoc is None:
             return unestablished(outcome, "associate for N-CREATE")
-        status, instance = pps.n_create(assoc, attrs, state.next_id())
-    if status is None:
-        return StepResult.error("no valid N-CREATE response within the DIMSE timeout")
+        status, instance = pps.n_create(assoc, attrs, state.next_id(), monitor=assoc.monitor)
+        if status is None:
+            return _unanswered(ctx, assoc.monitor, "N-CREATE", pps.MPPS)
     ex = Expectations(spec.get("expect"), REFERENCES["mpps_create"], step.id)
     ex.status(status)
     attrs.SOPInstanceUID = instance
@@ -365,8 +393,8 @@ def _mpps_set(ctx: RunContext, state: ScenarioState, step: ScenarioStep, spec: M
         if assoc is None:
             return unestablished(outcome, "associate for N-SET")
         status = pps.n_set(assoc, mod, str(spec["instance"]), state.next_id())
-    if status is None:
-        return StepResult.error("no valid N-SET response within the DIMSE timeout")
+        if status is None:
+            return _unanswered(ctx, assoc.monitor, "N-SET", pps.MPPS)
     ex = Expectations(spec.get("expect"), REFERENCES["mpps_set"], step.id)
     ex.status(status)
     return _result(ex, [{"kind": "mpps", "status": status.hex}], f"N-SET {spec['status']}: {status.hex}")
@@ -384,15 +412,18 @@ def _commitment(ctx: RunContext, state: ScenarioState, step: ScenarioStep, spec:
         return StepResult.error("nothing to commit: no instance was stored by this scenario")
     listener = _listener(ctx, state)
     transaction = generate_uid()
-    with _Association(ctx, state, [scs.PUSH_MODEL]) as (outcome, assoc):
+    # the report may come on this association or on a new one (PS3.4 J.3.3): both land in the
+    # listener, waited for while this association stays open
+    with _Association(ctx, state, [scs.PUSH_MODEL],
+                      on_event_report=lambda e: listener.on_report(e, True)) as (outcome, assoc):
         if assoc is None:
             return unestablished(outcome, "associate for N-ACTION")
         status = scs.request(assoc, scs.action_information(transaction, refs), state.next_id())
-    if status is None:
-        return StepResult.error("no valid N-ACTION response within the DIMSE timeout")
-    ex = Expectations(spec.get("expect"), REFERENCES["commitment"], step.id)
-    ex.status(status)
-    report = listener.wait_report(spec.get("wait", 30))
+        if status is None:
+            return _unanswered(ctx, assoc.monitor, "N-ACTION", scs.PUSH_MODEL)
+        ex = Expectations(spec.get("expect"), REFERENCES["commitment"], step.id)
+        ex.status(status)
+        report = listener.wait_report(spec.get("wait", 30))
     if report is None:
         ex.fail("an N-EVENT-REPORT within", f"{spec.get('wait', 30)} s", "none")
         return _result(ex, [], "no storage commitment report")

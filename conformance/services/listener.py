@@ -133,8 +133,8 @@ class HarnessListener:
             self._cond.notify_all()
 
     def on_report(self, event: Any, same_association: bool) -> tuple[int, None]:
-        """N-EVENT-REPORT handler for a pynetdicom association (the commitment SCU binds it on
-        the requesting association itself)."""
+        """N-EVENT-REPORT handler for a requesting association (the commitment SCU binds it on
+        the association itself: ``WireSCU(on_event_report=)``)."""
         self.add_report(Report(int(event.event_type or 0), event.event_information,
                                event.assoc.requestor.ae_title if not same_association else "",
                                same_association))

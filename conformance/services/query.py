@@ -77,7 +77,7 @@ def find(assoc: Any, model_uid: str, identifier: Dataset, msg_id: int, *,
     for status, ident in responses:
         if "Status" not in status:
             seen = monitor.answered(msg_id) if monitor else []
-            result.error = ("harness hiccup: pynetdicom lost a C-FIND response the device sent"
+            result.error = ("harness hiccup: the harness lost a C-FIND response the device sent"
                             if seen and seen[-1] not in (0xFF00, 0xFF01) and len(seen) > len(result.statuses)
                             else "no valid C-FIND response within the DIMSE timeout (the device "
                                  "timed out, aborted or answered garbage)")

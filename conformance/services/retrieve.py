@@ -55,7 +55,7 @@ def _collect(responses: Any, service: str, msg_id: int, monitor: DimseMonitor | 
                 result.error = (f"the association was aborted during the C-{service.upper()} "
                                 f"after {len(result.statuses)} response(s)")
             elif seen and len(seen) > len(result.statuses):
-                result.error = (f"harness hiccup: pynetdicom lost a C-{service.upper()} "
+                result.error = (f"harness hiccup: the harness lost a C-{service.upper()} "
                                 f"response (0x{seen[-1]:04X}) the device sent")
             else:
                 result.error = (f"no valid C-{service.upper()} response within the DIMSE "
@@ -75,16 +75,6 @@ def move(assoc: Any, model_uid: str, identifier: Dataset, destination: str, msg_
     """Send one C-MOVE to *destination*; collect every response (bounded)."""
     responses = assoc.send_c_move(identifier, destination, model_uid, msg_id=msg_id)
     result = _collect(responses, "move", msg_id, monitor, assoc, limit)
-    result.identifier = identifier
-    return result
-
-
-def get(assoc: Any, model_uid: str, identifier: Dataset, msg_id: int, *,
-        monitor: DimseMonitor | None = None, limit: int = 100_000) -> RetrieveResult:
-    """Send one C-GET; the C-STORE sub-operations go to the association's EVT_C_STORE
-    handler (bind one when associating)."""
-    responses = assoc.send_c_get(identifier, model_uid, msg_id=msg_id)
-    result = _collect(responses, "get", msg_id, monitor, assoc, limit)
     result.identifier = identifier
     return result
 

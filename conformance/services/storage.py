@@ -60,7 +60,8 @@ def judge(code: int, sop: str, ts: str, sop_instance: str, *, error_comment: str
 def store(assoc: Any, dataset: Dataset, msg_id: int, *, monitor: DimseMonitor | None = None,
           declares_coercion: bool = False, declares_discard: bool = False,
           what: str = "") -> Exchange:
-    """Send *dataset* with C-STORE on a pynetdicom association and judge the status.
+    """Send *dataset* with C-STORE on a :class:`conformance.wire.scu.WireSCU` association and
+    judge the status.
 
     ``declares_coercion`` / ``declares_discard``: the statement says the device coerces
     attributes / discards elements, so B000 / B006 are expected (info, not warning).

@@ -113,3 +113,78 @@ def test_ct_modality_workflow_against_the_reference_device(start_reference, refe
         [(s.id, s.message, [f.message for f in s.findings]) for s in results.steps]
     stored = [ds for ds in device.received if ds.AccessionNumber == "REF-ACC-CT1"]
     assert len(stored) == 3 and {str(ds.PatientID) for ds in stored} == {"REF-PAT-1"}
+
+
+@pytest.mark.parametrize("mode, outcome", [("abort", "fail"), ("close", "fail")])
+def test_a_scenario_request_the_device_aborts_fails_the_claim(reference_statement, tmp_path, mode, outcome):
+    """The scenario kinds run on the wire stack and judge an unanswered request by the verdict
+    rules (families/verdict.py): an A-ABORT or a closed connection after an accepted context
+    is a failure naming the claim (PS3.8 9.3.8), never "could not test"."""
+    from conformance.negotiation.target import Target, Timeouts
+    from tests.wire.test_outcome import peer
+
+    path = tmp_path / "s.yaml"
+    path.write_text("format: conformance-scenario/1\nid: refused\nname: a find the device aborts\nsteps:\n"
+                    "  - id: find\n    find: {level: STUDY, keys: {StudyInstanceUID: ''}}\n")
+    with peer(mode) as acceptor:
+        target = Target("127.0.0.1", acceptor.port, "ANY", reference_statement.harness.ae_title,
+                        timeouts=Timeouts(connect=2, acse=2, dimse=5, network=5))
+        results = run(RunContext(reference_statement, target),
+                      build_plan(reference_statement, ["refused/"], scenarios_for([path])))
+    [step] = results.steps
+    assert step.outcome == outcome, step.message
+    assert "C-FIND" in step.message and "claimed" in step.message
+    assert ("aborted the association" if mode == "abort" else "closed the connection") in step.message
+
+
+def test_store_then_get_and_mpps_on_the_wire_stack(start_reference, reference_statement, tmp_path):
+    """The ``get`` kind (C-STORE sub-operations answered on the same association, PS3.4 C.4.3,
+    SCP role by role selection, PS3.7 D.3.3.4) and the MPPS kinds on the harness's own stack."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "format: conformance-scenario/1\nid: storeget\nname: store then get\nsteps:\n"
+        "  - id: store\n    store:\n      synthesize: {sop_class: CTImageStorage, count: 2}\n"
+        "      save: {study: StudyInstanceUID}\n      expect: {status: success}\n"
+        "  - id: get\n    get:\n      level: STUDY\n      keys: {StudyInstanceUID: '${study}'}\n"
+        "      expect: {status: success, completed: 2, arrived: 2}\n"
+        "  - id: pps\n    mpps_create:\n      expect: {status: success}\n      save: {pps: SOPInstanceUID}\n"
+        "  - id: done\n    mpps_set:\n      instance: '${pps}'\n      status: COMPLETED\n"
+        "      expect: {status: success}\n")
+    device = start_reference()
+    results = run(RunContext(reference_statement, target_for(device)),
+                  build_plan(reference_statement, ["storeget/"], scenarios_for([path])))
+    assert [(s.outcome, s.message) for s in results.steps] == [
+        ("pass", "stored 2 instance(s)"), ("pass", "C-GET: 2 instance(s) arrived"),
+        *[(s.outcome, s.message) for s in results.steps[2:]]]
+    assert [s.outcome for s in results.steps[2:]] == ["pass", "pass"], [s.message for s in results.steps]
+
+
+def test_a_commitment_report_on_the_requesting_association_reaches_the_scenario(reference_statement, tmp_path):
+    """PS3.4 J.3.3: the device may send the N-EVENT-REPORT on the association of the N-ACTION;
+    the scenario's commitment step waits with that association open and takes it."""
+    from conformance.negotiation.target import Target, Timeouts
+    from conformance.wire import dimse
+    from conformance.wire.acceptor import Acceptor, Limits
+    from tests.wire.test_scu import _Committer
+
+    class StoreAndCommit(_Committer):
+        def handle(self, msg):
+            if msg.command.field == dimse.C_STORE_RQ:
+                self.respond(msg, dimse.C_STORE_RSP, 0x0000)
+                return True
+            return super().handle(msg)
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "format: conformance-scenario/1\nid: samecommit\nname: report on the same association\nsteps:\n"
+        "  - id: store\n    store:\n      synthesize: {sop_class: CTImageStorage, count: 1}\n"
+        "  - id: commit\n    commitment:\n      wait: 5\n      expect: {status: success, committed: 0}\n")
+    acceptor = Acceptor(limits=Limits(acse_timeout=2, idle_timeout=10))
+    acceptor.association = StoreAndCommit
+    with acceptor:
+        target = Target("127.0.0.1", acceptor.port, "ANY", reference_statement.harness.ae_title,
+                        timeouts=Timeouts(connect=2, acse=2, dimse=5, network=5))
+        results = run(RunContext(reference_statement, target),
+                      build_plan(reference_statement, ["samecommit/"], scenarios_for([path])))
+    assert [(s.outcome, s.message) for s in results.steps] == [
+        ("pass", "stored 1 instance(s)"), ("pass", "report: 0 committed, 0 failed")]

@@ -4,6 +4,7 @@ parameter types of AE titles and hosts (checked before any network step, exit 2)
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
@@ -38,35 +39,26 @@ def fail_on_input_error(exit_now: bool = True) -> Iterator[_Flag]:
             sys.exit(ExitCode.BAD_INPUT)
 
 
-class AETitleType(click.ParamType):
-    """An AE title option (PS3.5 Table 6.2-1 VR AE); a bad one is a usage error, exit 2."""
+class CheckedText(click.ParamType):
+    """A text option checked by *problem_of* (which returns what is wrong, or None); a bad
+    value is a usage error, exit 2."""
 
-    name = "AE_TITLE"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        text = str(value)
-        problem = addresses.ae_title_problem(text)
-        if problem:
-            self.fail(problem, param, ctx)
-        return text
-
-
-class HostType(click.ParamType):
-    """A host option: IPv4/IPv6 literal or RFC 1123 host name; a bad one exits 2."""
-
-    name = "HOST"
+    def __init__(self, name: str, problem_of: Callable[[str], str | None]) -> None:
+        self.name = name
+        self.problem_of = problem_of
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value)
-        problem = addresses.host_problem(text)
+        problem = self.problem_of(text)
         if problem:
             self.fail(problem, param, ctx)
         return text
 
 
 #: The parameter types every command uses for AE titles and hosts.
-AE_TITLE = AETitleType()
-HOST = HostType()
+#: AE title: PS3.5 Table 6.2-1 (VR AE). Host: an IPv4/IPv6 literal or an RFC 1123 host name.
+AE_TITLE = CheckedText("AE_TITLE", addresses.ae_title_problem)
+HOST = CheckedText("HOST", addresses.host_problem)
 
 
 def epilog(examples: list[str], codes: list[tuple[int, str]]) -> str:

@@ -3,47 +3,18 @@
 from __future__ import annotations
 
 import socket
-import threading
 
 import pytest
 
 from conformance.negotiation.association import Establishment, ProposedContext, associate
 from conformance.negotiation.target import Target, Timeouts
 from conformance.reference import SilentListener
+from tests.fakes import OneShotServer
 
 ECHO = [ProposedContext("1.2.840.10008.1.1", ("1.2.840.10008.1.2",))]
 #: A-ASSOCIATE-RJ (PS3.8 9.3.4): type 03, length 4, reserved, result 1 (permanent),
 #: source 1 (service user), reason 7 (called AE title not recognized).
 REJECT_7 = bytes([0x03, 0, 0, 0, 0, 4, 0, 1, 1, 7])
-
-
-class OneShotServer:
-    """Reads the A-ASSOCIATE-RQ, sends *reply*, closes at once."""
-
-    def __init__(self, reply: bytes):
-        self.reply = reply
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(5)
-                try:
-                    conn.recv(65536)
-                    conn.sendall(self.reply)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def target(port: int) -> Target:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import pytest
 
 from conformance.reference import SilentListener
+from tests.fakes import OneShotServer
 from conformance.wire import dimse, pdu
 from conformance.wire.acceptor import AcceptedAssociation, Acceptor, Limits
 from conformance.wire.association import Association, WireError
@@ -23,35 +24,6 @@ from conformance.wire.target import Target, Timeouts
 
 ECHO = ProposedContext("1.2.840.10008.1.1", ("1.2.840.10008.1.2",))
 QUICK = Timeouts(connect=2, acse=2, dimse=1)
-
-
-class OneShotServer:
-    """Reads the A-ASSOCIATE-RQ, sends *reply*, closes at once."""
-
-    def __init__(self, reply: bytes) -> None:
-        self.reply = reply
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(5)
-                try:
-                    conn.recv(65536)
-                    conn.sendall(self.reply)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def _target(port: int, timeouts: Timeouts = QUICK) -> Target:

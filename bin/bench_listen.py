@@ -92,7 +92,7 @@ def bench_pynetdicom(files: list[Path]) -> float:
     from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, evt
     from pynetdicom.sop_class import CTImageStorage
 
-    from conformance.negotiation.association import _nodelay
+    from conformance.testing.oracle import nodelay as _nodelay
 
     out = Path(tempfile.mkdtemp(prefix="bench-pynetdicom-"))
     count = {"n": 0}

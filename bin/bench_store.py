@@ -8,7 +8,7 @@ not a test: nothing asserts on time.
 The files are CT instances from the harness' synthesizer (64 x 64 x 16 bit, about 9.4 kB,
 Explicit VR Little Endian), written once to a temporary folder. storescp runs with
 TCP_NODELAY=1 (the launcher sets it), and so does storescu here. The pynetdicom loop sets
-TCP_NODELAY on its socket too (conformance.negotiation.association._nodelay); ``--nagle``
+TCP_NODELAY on its socket too (conformance.testing.oracle.nodelay); ``--nagle``
 adds a run without it, on a tenth of the files, to show what Nagle costs.
 
 Where the time goes (cProfile, 300 files, 2026-11-26):
@@ -42,7 +42,7 @@ from pydicom.uid import generate_uid
 from pynetdicom import AE, evt
 
 from conformance.iod import synthesize
-from conformance.negotiation.association import _nodelay
+from conformance.testing.oracle import nodelay as _nodelay
 from conformance.negotiation.target import Target
 from conformance.services.encoding import encode, top_copy
 from conformance.services.storage import store_files

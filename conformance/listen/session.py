@@ -186,6 +186,10 @@ class ListenSession:
         self.pending = 0                                   # instances waiting for validation
         self._queue: queue.Queue[tuple | None] = queue.Queue()
         self._feeder: threading.Thread | None = None
+        # Received instances waiting to be named (header read) and reported, off the network
+        # thread: the acceptor only stores and answers (see _on_arrival / _name_arrivals).
+        self._arrivals: queue.Queue[tuple | None] = queue.Queue()
+        self._namer: threading.Thread | None = None
         self.executor: cf.ProcessPoolExecutor | None = None
         self.failures: list[tuple[str, int, int]] = []     # (uid, status, association) answered with a failure
         self.after_failure: Counter[str] = Counter()
@@ -228,6 +232,8 @@ class ListenSession:
             self.executor.submit(_warm).result(timeout=120)
             self._feeder = threading.Thread(target=self._feed_validation, daemon=True, name="listen-validation")
             self._feeder.start()
+        self._namer = threading.Thread(target=self._name_arrivals, daemon=True, name="listen-arrivals")
+        self._namer.start()
         storage = StorageSCP(self.store, self._on_arrival, cfg.misbehaviour)
         self._build_services(storage)
         self.listener = Listener(self, self.services, cfg.host, cfg.port, cfg.limits, cfg.misbehaviour,
@@ -284,6 +290,9 @@ class ListenSession:
         self.end_reason = reason
         if self.listener is not None:
             self.listener.stop(grace=2.0)
+        if self._namer is not None:
+            self._arrivals.put(None)
+            self._namer.join(30.0 + 0.01 * self.pending)
         if self._feeder is not None:
             self._queue.put(None)
             with self._cond:                    # bounded: a few ms per instance still queued
@@ -442,6 +451,32 @@ class ListenSession:
                "association": assoc.number, "status": f"0x{status:04X}", "bytes": msg.data_length,
                "arrival": count, "calling_ae": assoc.request.calling_ae if assoc.request else ""}
         title = f"{uids.name_of(sop)} instance received"
+        with self._lock:
+            self.pending += 1                   # named, then reported or validated
+        self._arrivals.put((step_id, title, findings, obs, item, failed, status, count, sop, uid))
+
+    def _name_arrivals(self) -> None:
+        """Arrivals thread: names each received instance from its header (patient, study,
+        series), notes a re-sent UID, then reports the step (validation off) or hands the file
+        to the validation feeder. Off the network thread, so the acceptor only stores."""
+        while True:
+            arrival = self._arrivals.get()
+            if arrival is None:
+                return
+            try:
+                self._name_and_report(*arrival)
+            except Exception as exc:  # noqa: BLE001 - a harness fault ends this step, not the thread
+                step_id, title, findings, obs = arrival[:4]
+                self.report(step_id, title, "PS3.4 B.2.2", StepResult(
+                    findings=list(findings), observations=[obs], outcome=Outcome.ERROR,
+                    message=f"harness error while naming the instance: {type(exc).__name__}: {exc}"))
+                with self._lock:
+                    self.pending -= 1
+                self._notify()
+
+    def _name_and_report(self, step_id: str, title: str, findings: list[Finding], obs: dict,
+                         item: StoredInstance | None, failed: bool, status: int, count: int,
+                         sop: str, uid: str) -> None:
         kept = item is not None and not failed
         try:
             ds = naming_header(item.path) if kept and item is not None else None
@@ -462,10 +497,11 @@ class ListenSession:
                        else "kept; not validated (validation off)") + f": {naming(who)}"
             self.report(step_id, title, "PS3.4 B.2.2; PS3.3", StepResult(findings=list(findings),
                                                                           observations=[obs], message=message))
+            with self._lock:
+                self.pending -= 1
             self._notify()
             return
-        with self._lock:
-            self.pending += 1
+        # still counted in pending: the validation feeder reports it and counts it down
         self._queue.put((step_id, title, findings, obs, str(item.path), sop, uid, time.monotonic()))
 
     def _feed_validation(self) -> None:

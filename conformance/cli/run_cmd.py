@@ -166,7 +166,7 @@ def _profile(path: str | None) -> SiteProfile | None:
 @click.option("--site-profile", type=click.Path(dir_okay=False), help=SITE_PROFILE_HELP)
 @click.option("--list", "list_only", is_flag=True, help="List the planned steps and exit.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-@click.option("--debug", is_flag=True, help="Log pynetdicom's protocol messages to stderr.")
+@click.option("--debug", is_flag=True, help="Log the libraries' debug messages (the DICOMweb HTTP client's requests) to stderr.")
 @click.option("--dicomweb-url", envvar="CONFORMANCE_DICOMWEB_URL", metavar="URL",
               help="DICOMweb origin server (http://HOST:PORT) the statement's dicomweb paths are "
                    "joined to. Env: CONFORMANCE_DICOMWEB_URL.")

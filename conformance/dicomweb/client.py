@@ -110,20 +110,10 @@ def media_type_of(content_type: str) -> tuple[str, dict[str, str]]:
     return msg.get_content_type().lower(), params
 
 
-@dataclass
-class WebResponse:
-    """What came back from one request (or why nothing usable did)."""
+class HasContentType:
+    """Content-Type accessors for anything with lower-case ``headers`` (a response, a body part)."""
 
-    method: str
-    url: str
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    error: str = ""
-    elapsed: float = 0.0
-    #: The TCP connection was made and the request sent: a later failure is the server's
-    #: (no answer, garbage, too large), not the harness failing to reach it.
-    connected: bool = False
+    headers: dict[str, str]
 
     @property
     def content_type(self) -> str:
@@ -136,6 +126,22 @@ class WebResponse:
     @property
     def params(self) -> dict[str, str]:
         return media_type_of(self.content_type)[1] if self.content_type else {}
+
+
+@dataclass
+class WebResponse(HasContentType):
+    """What came back from one request (or why nothing usable did)."""
+
+    method: str
+    url: str
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    error: str = ""
+    elapsed: float = 0.0
+    #: The TCP connection was made and the request sent: a later failure is the server's
+    #: (no answer, garbage, too large), not the harness failing to reach it.
+    connected: bool = False
 
     def describe(self) -> str:
         if self.error:

@@ -9,7 +9,9 @@ Explicit VR Little Endian. The steps that read or search work on it; a step run 
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,3 +213,21 @@ def ensure_web_study(ctx: RunContext) -> tuple[WebRun, str]:
         return run, run.problem
     run.ready = True
     return run, ""
+
+
+def on_web_study(key: str) -> Callable[[Callable[[RunContext, WebRun, str], StepResult]],
+                                       Callable[[RunContext], StepResult]]:
+    """A step action that needs the declared service *key* (its absolute URL) and the run's web
+    study stored by STOW-RS: the set-up problem or "not tested" comes back before *fn* runs."""
+    def wrap(fn: Callable[[RunContext, WebRun, str], StepResult]) -> Callable[[RunContext], StepResult]:
+        @functools.wraps(fn)
+        def action(ctx: RunContext) -> StepResult:
+            got = endpoint(ctx, key)
+            if isinstance(got, StepResult):
+                return got
+            run, problem = ensure_web_study(ctx)
+            if problem:
+                return StepResult.skipped(f"not tested: {problem}")
+            return fn(ctx, run, got[2])
+        return action
+    return wrap

@@ -12,23 +12,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from conformance.dicomweb.client import media_type_of
+from conformance.dicomweb.client import HasContentType, media_type_of
 
 
 @dataclass
-class Part:
+class Part(HasContentType):
     """One body part: its headers (lower-case names) and its bytes."""
 
     headers: dict[str, str]
     body: bytes
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "")
-
-    @property
-    def media_type(self) -> str:
-        return media_type_of(self.content_type)[0] if self.content_type else ""
 
 
 @dataclass

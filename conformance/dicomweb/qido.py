@@ -25,11 +25,11 @@ from typing import Any
 from conformance.dicomweb import jsonmodel
 from conformance.dicomweb.client import WebResponse
 from conformance.dicomweb.common import (
+    on_web_study,
     DICOM_JSON,
     WebRun,
     accession,
     endpoint,
-    ensure_web_study,
     finding,
     transport_error,
     web_patient,
@@ -81,24 +81,10 @@ def _found(items: list[dict[str, Any]], key: str) -> set[str]:
     return {str(jsonmodel.value_of(d, key)) for d in items}
 
 
-def _prepare(ctx: RunContext) -> tuple[WebRun, str, RunData] | StepResult:
-    got = endpoint(ctx, "qido_rs")
-    if isinstance(got, StepResult):
-        return got
-    _run, _service, url = got
-    run, problem = ensure_web_study(ctx)
-    if problem:
-        return StepResult.skipped(f"not tested: {problem}")
-    return run, url, run_data(ctx.shared)
-
-
 def level(lv: str) -> Callable[[RunContext], StepResult]:
     """``dicomweb/qido/<level>``: the stored entity found by its unique key."""
-    def action(ctx: RunContext) -> StepResult:
-        got = _prepare(ctx)
-        if isinstance(got, StepResult):
-            return got
-        run, url, _data = got
+    @on_web_study("qido_rs")
+    def action(ctx: RunContext, run: WebRun, url: str) -> StepResult:
         item = run.items[0]
         params = [("StudyInstanceUID", item.study)]
         if lv in ("series", "instance"):
@@ -157,11 +143,9 @@ def _kind_queries(kind: str, data: RunData, run: WebRun) -> list[tuple[list[tupl
 
 def matching(kind: str) -> Callable[[RunContext], StepResult]:
     """``dicomweb/qido/match/<kind>``: the declared matching kind at study level."""
-    def action(ctx: RunContext) -> StepResult:
-        got = _prepare(ctx)
-        if isinstance(got, StepResult):
-            return got
-        run, url, data = got
+    @on_web_study("qido_rs")
+    def action(ctx: RunContext, run: WebRun, url: str) -> StepResult:
+        data = run_data(ctx.shared)
         found: list[Finding] = []
         observations: list[Mapping[str, Any]] = []
         for params, should in _kind_queries(kind, data, run):
@@ -207,11 +191,8 @@ def _instance_search(run: WebRun, url: str, extra: list[tuple[str, str]]) -> Web
 def includefield(all_fields: bool) -> Callable[[RunContext], StepResult]:
     """``dicomweb/qido/includefield[-all]``: an attribute outside the default return set
     (Image Type, PS3.18 Table 10.6.3-5) comes back when asked for (PS3.18 8.3.4.3)."""
-    def action(ctx: RunContext) -> StepResult:
-        got = _prepare(ctx)
-        if isinstance(got, StepResult):
-            return got
-        run, url, _data = got
+    @on_web_study("qido_rs")
+    def action(ctx: RunContext, run: WebRun, url: str) -> StepResult:
         ds = run.items[0].dataset
         if "ImageType" not in ds:
             return StepResult.skipped("not tested: the stored instance has no Image Type")
@@ -235,12 +216,9 @@ def includefield(all_fields: bool) -> Callable[[RunContext], StepResult]:
     return action
 
 
-def paging(ctx: RunContext) -> StepResult:
+@on_web_study("qido_rs")
+def paging(ctx: RunContext, run: WebRun, url: str) -> StepResult:
     """``dicomweb/qido/paging``: limit/offset pages of the study's instances (PS3.18 8.3.4.4)."""
-    got = _prepare(ctx)
-    if isinstance(got, StepResult):
-        return got
-    run, url, _data = got
     stored = {i.sop_instance for i in run.items}
     seen: list[str] = []
     found: list[Finding] = []

@@ -36,6 +36,7 @@ from pydicom.dataset import Dataset
 from conformance.dicomweb import jsonmodel
 from conformance.dicomweb.client import WebResponse
 from conformance.dicomweb.common import (
+    on_web_study,
     DICOM,
     DICOM_JSON,
     WebItem,
@@ -64,17 +65,6 @@ UNDECLARED_CANDIDATES = ("application/dicom+xml", "image/gif", "text/html")
 
 def _instance_url(url: str, item: WebItem) -> str:
     return f"{url}/studies/{item.study}/series/{item.series}/instances/{item.sop_instance}"
-
-
-def _prepare(ctx: RunContext) -> tuple[WebRun, str] | StepResult:
-    got = endpoint(ctx, "wado_rs")
-    if isinstance(got, StepResult):
-        return got
-    _r, _s, url = got
-    run, problem = ensure_web_study(ctx)
-    if problem:
-        return StepResult.skipped(f"not tested: {problem}")
-    return run, url
 
 
 def _multipart(res: WebResponse, what: str, part_type: str) -> tuple[list[Any], list[Finding]]:
@@ -112,11 +102,8 @@ def _read_part(body: bytes) -> Dataset | None:
 
 def instances(ts: str) -> Callable[[RunContext], StepResult]:
     """``dicomweb/wado/instances/<syntax>``: the first instance, in *ts* ('*': as stored)."""
-    def action(ctx: RunContext) -> StepResult:
-        got = _prepare(ctx)
-        if isinstance(got, StepResult):
-            return got
-        run, url = got
+    @on_web_study("wado_rs")
+    def action(ctx: RunContext, run: WebRun, url: str) -> StepResult:
         item = run.items[0]
         accept = f'multipart/related; type="{DICOM}"; transfer-syntax={ts}'
         label = "as stored" if ts == "*" else uids.keyword_of(ts)
@@ -149,12 +136,9 @@ def instances(ts: str) -> Callable[[RunContext], StepResult]:
     return action
 
 
-def study(ctx: RunContext) -> StepResult:
+@on_web_study("wado_rs")
+def study(ctx: RunContext, run: WebRun, url: str) -> StepResult:
     """``dicomweb/wado/study``: the whole study, every stored instance (PS3.18 10.4.1.1.1)."""
-    got = _prepare(ctx)
-    if isinstance(got, StepResult):
-        return got
-    run, url = got
     what = "WADO-RS study"
     res = run.client.request("GET", f"{url}/studies/{run.study}",
                              accept=f'multipart/related; type="{DICOM}"')
@@ -213,12 +197,9 @@ def metadata_findings(res: WebResponse, what: str, sent: Dataset) -> tuple[list[
     return found, obj
 
 
-def metadata(ctx: RunContext) -> StepResult:
+@on_web_study("wado_rs")
+def metadata(ctx: RunContext, run: WebRun, url: str) -> StepResult:
     """``dicomweb/wado/metadata``: the JSON model of the first instance, against what was stored."""
-    got = _prepare(ctx)
-    if isinstance(got, StepResult):
-        return got
-    run, url = got
     what = "WADO-RS instance metadata"
     res = metadata_of(run, url, run.items[0])
     if res.error:
@@ -243,11 +224,8 @@ def _signature_findings(media: str, body: bytes, what: str, res: WebResponse) ->
 
 def frames(media: str) -> Callable[[RunContext], StepResult]:
     """``dicomweb/wado/frames/<media type>``: frame 1 of the first instance."""
-    def action(ctx: RunContext) -> StepResult:
-        got = _prepare(ctx)
-        if isinstance(got, StepResult):
-            return got
-        run, url = got
+    @on_web_study("wado_rs")
+    def action(ctx: RunContext, run: WebRun, url: str) -> StepResult:
         item = run.items[0]
         if "PixelData" not in item.dataset:
             return StepResult.skipped("not tested: the stored instance has no Pixel Data")
@@ -272,12 +250,9 @@ def frames(media: str) -> Callable[[RunContext], StepResult]:
     return action
 
 
-def bulkdata(ctx: RunContext) -> StepResult:
+@on_web_study("wado_rs")
+def bulkdata(ctx: RunContext, run: WebRun, url: str) -> StepResult:
     """``dicomweb/wado/bulkdata``: the Pixel Data BulkDataURI of the metadata, byte for byte."""
-    got = _prepare(ctx)
-    if isinstance(got, StepResult):
-        return got
-    run, url = got
     item = run.items[0]
     what = "WADO-RS bulk data of Pixel Data"
     meta = metadata_of(run, url, item)
@@ -311,11 +286,8 @@ RENDERED_SUFFIX = {"study": "", "series": "", "instance": "", "frame": "/frames/
 
 def rendered(level: str, media: str, resource: str = "rendered") -> Callable[[RunContext], StepResult]:
     """``dicomweb/wado/<rendered|thumbnail>/<level>/<media type>`` (PS3.18 10.4.1.1.3)."""
-    def action(ctx: RunContext) -> StepResult:
-        got = _prepare(ctx)
-        if isinstance(got, StepResult):
-            return got
-        run, url = got
+    @on_web_study("wado_rs")
+    def action(ctx: RunContext, run: WebRun, url: str) -> StepResult:
         item = run.items[0]
         base = {"study": f"{url}/studies/{item.study}",
                 "series": f"{url}/studies/{item.study}/series/{item.series}",
@@ -365,13 +337,10 @@ def not_found(ctx: RunContext) -> StepResult:
     return StepResult(found, [res.observation(what)], message=f"{what}: HTTP {res.status}")
 
 
-def not_acceptable(ctx: RunContext) -> StepResult:
+@on_web_study("wado_rs")
+def not_acceptable(ctx: RunContext, run: WebRun, url: str) -> StepResult:
     """``dicomweb/wado/not-acceptable``: Accept with only a media type the metadata resource
     does not declare: 406 Not Acceptable (PS3.18 8.7.5)."""
-    got = _prepare(ctx)
-    if isinstance(got, StepResult):
-        return got
-    run, url = got
     service = ctx.statement.dicomweb.wado_rs if ctx.statement.dicomweb else None
     declared = service.resources["metadata"].media_types if service and "metadata" in service.resources else ()
     media = next(m for m in UNDECLARED_CANDIDATES if m not in declared)

@@ -73,9 +73,9 @@ def _commitment(ctx: RunContext) -> StepResult:
             wait = sc.report_within
             if port is None and sc.report_association == "either":
                 wait = min(wait, 3.0)
-            report = listener.wait_report(wait)
+            report = listener.wait_report(wait, transaction)
         if report is None and port is not None:
-            report = listener.wait_report(0.5)
+            report = listener.wait_report(0.5, transaction)
     finally:
         listener.stop()
     note_reached(ctx, listener.calling_aes)

@@ -423,7 +423,7 @@ def _commitment(ctx: RunContext, state: ScenarioState, step: ScenarioStep, spec:
             return _unanswered(ctx, assoc.monitor, "N-ACTION", scs.PUSH_MODEL)
         ex = Expectations(spec.get("expect"), REFERENCES["commitment"], step.id)
         ex.status(status)
-        report = listener.wait_report(spec.get("wait", 30))
+        report = listener.wait_report(spec.get("wait", 30), transaction)
     if report is None:
         ex.fail("an N-EVENT-REPORT within", f"{spec.get('wait', 30)} s", "none")
         return _result(ex, [], "no storage commitment report")

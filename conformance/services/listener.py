@@ -41,6 +41,11 @@ class Report:
     same_association: bool
 
 
+def _transaction_of(report: Report) -> str | None:
+    uid = report.dataset.get("TransactionUID") if report.dataset is not None else None
+    return str(uid) if uid else None
+
+
 class _Association(AcceptedAssociation):
     server: _Acceptor
 
@@ -120,6 +125,7 @@ class HarnessListener:
     reports: list[Report] = field(default_factory=list)
     _server: Any = None
     _cond: threading.Condition = field(default_factory=threading.Condition)
+    _handed_out: set[int] = field(default_factory=set)
 
     def _on_store(self, ds: Dataset) -> int:
         with self._cond:
@@ -167,12 +173,22 @@ class HarnessListener:
                 self._cond.wait(left)
             return len(self.received)
 
-    def wait_report(self, timeout: float) -> Report | None:
+    def wait_report(self, timeout: float, transaction: str | None = None) -> Report | None:
+        """Wait (bounded) for the N-EVENT-REPORT of *transaction* (its Transaction UID, PS3.4
+        J.3.3.1). When none carries it by the deadline, the earliest report not handed out
+        before is returned (so a wrong Transaction UID is still judged); a report handed out
+        once never answers a later request."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while not self.reports:
+            while True:
+                fresh = [i for i in range(len(self.reports)) if i not in self._handed_out]
+                match = [i for i in fresh if transaction is None
+                         or _transaction_of(self.reports[i]) == transaction]
                 left = deadline - time.monotonic()
+                pick = match[0] if match else (fresh[0] if fresh and left <= 0 else None)
+                if pick is not None:
+                    self._handed_out.add(pick)
+                    return self.reports[pick]
                 if left <= 0:
                     return None
                 self._cond.wait(left)
-            return self.reports[0]

@@ -36,6 +36,11 @@ N_CREATE_RQ, N_CREATE_RSP = 0x0140, 0x8140
 N_DELETE_RQ, N_DELETE_RSP = 0x0150, 0x8150
 C_CANCEL_RQ = 0x0FFF
 NO_DATA_SET = 0x0101
+#: Messages after whose command set no data set may follow (Command Data Set Type 0101H),
+#: with the section that says so (PS3.7 9.3, 10.3).
+NO_DATA_SET_MESSAGES = {C_ECHO_RQ: "PS3.7 9.3.5.1", C_ECHO_RSP: "PS3.7 9.3.5.2", C_STORE_RSP: "PS3.7 9.3.1.2",
+                        C_CANCEL_RQ: "PS3.7 9.3.2.3", N_DELETE_RQ: "PS3.7 10.3.6.1",
+                        N_DELETE_RSP: "PS3.7 10.3.6.2"}
 #: Longest command set the harness accepts (a command set has a few dozen short elements).
 MAX_COMMAND = 65536
 

@@ -103,7 +103,7 @@ def _protocol_findings(target: Target) -> bool:
     ["conformance discover --port 104 --called-ae PACS --out draft.yaml"],
     [(0, "a draft statement was written"),
      (1, "the device broke the protocol (each finding printed; the draft is still written if probing ended)"),
-     (2, "bad input"), (3, "the device could not be reached")]))
+     (2, "bad input"), (3, "the device could not be reached, or stopped answering (the draft is incomplete)")]))
 @click.option("--host", type=HOST, default="127.0.0.1", show_default=True)
 @click.option("--port", required=True, type=click.IntRange(1, 65535))
 @click.option("--called-ae", type=AE_TITLE, default="ANY-SCP", show_default=True, help="The device's AE title, if it checks it.")
@@ -148,6 +148,9 @@ def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | N
         click.echo(f"negotiable but refused: {', '.join(refused)} (services.refused in the draft)", err=True)
     if _protocol_findings(target):
         sys.exit(ExitCode.DEVIATION)
+    if found.stopped_answering:
+        click.echo(f"error: the device stopped answering: {found.stopped_answering}; the draft is incomplete", err=True)
+        sys.exit(ExitCode.COULD_NOT_TEST)
 
 
 @click.command("diff", epilog=epilog(
@@ -198,6 +201,10 @@ def diff(statement_file: str, host: str, port: int | None, called_ae: str | None
         web = discover_web(base, access, st.dicomweb.authentication)
         differences += [Difference(*d) for d in diff_web(st.dicomweb, web)]
     errors = [d for d in differences if d.severity == "error"]
+    if found.stopped_answering and not errors:
+        click.echo(f"error: the device stopped answering: {found.stopped_answering}; the service "
+                   "claims were not all probed", err=True)
+        sys.exit(ExitCode.COULD_NOT_TEST)
     if fmt == "json":
         click.echo(json.dumps([vars(d) for d in differences], indent=1))
     else:

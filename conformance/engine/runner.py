@@ -94,6 +94,23 @@ class _Run:
         self.done_batches: set[str] = set()
         self.aborted: str | None = None
         self.liveness_checked: set[str] = set()
+        #: Batch steps already recorded while their batch ran (:meth:`RunContext.step_done`).
+        self.emitted: set[str] = set()
+        self._early_lock = threading.Lock()
+        self._early_open = False
+        self._current = ""
+
+    def _step_done_early(self, step_id: str, result: StepResult) -> None:
+        """A batch step finished: its events now, not when the batch ends (a run killed in
+        the batch keeps it). Ignored once the batch's time limit has passed."""
+        with self._early_lock:
+            if not self._early_open or step_id in self.emitted:
+                return
+            self.emitted.add(step_id)
+            self.batch_results[step_id] = result
+            if step_id != self._current:        # the step that started the batch has begun already
+                self.emitter.step_started(step_id)
+            self.emitter.step_finished(step_id, result, 0.0)
 
     def execute(self, step: Step) -> StepResult:
         ctx = self.ctx
@@ -103,7 +120,12 @@ class _Run:
                 self.done_batches.add(key)
                 members = [s for s in self.steps if s.batch is not None and s.batch.key == key]
                 limit = step.batch.time_limit(ctx, members)
-                finished, value = _bounded(lambda: step.batch.run(ctx, members), limit)  # type: ignore[union-attr]
+                self._early_open, ctx.on_step_done = True, self._step_done_early
+                try:
+                    finished, value = _bounded(lambda: step.batch.run(ctx, members), limit)  # type: ignore[union-attr]
+                finally:
+                    with self._early_lock:
+                        self._early_open, ctx.on_step_done = False, None
                 if finished and isinstance(value, dict):
                     self.batch_results.update(value)
                 else:
@@ -120,6 +142,9 @@ class _Run:
         return value  # type: ignore[return-value]
 
     def run_step(self, step: Step) -> None:
+        if step.id in self.emitted:
+            return
+        self._current = step.id
         self.emitter.step_started(step.id)
         start = time.monotonic()
         if self.aborted:
@@ -130,7 +155,8 @@ class _Run:
                 result = self.execute(step)
             except Exception as exc:  # noqa: BLE001 - a harness bug ends the step, not the run
                 result = StepResult.error(f"harness error: {type(exc).__name__}: {exc}")
-            result = with_violations(result, self.ctx.target)
+            if step.id not in self.emitted:     # else the next step takes the device's protocol errors
+                result = with_violations(result, self.ctx.target)
             check_key = step.batch.key if step.batch is not None else step.id
             silent = self.ctx.target.record.silences > silences
             if (result.device_unreachable or silent) and check_key not in self.liveness_checked:
@@ -138,7 +164,8 @@ class _Run:
                 alive, how = device_alive(self.ctx)
                 if not alive:
                     self.aborted = f"device unreachable at {self.ctx.target.address} ({how})"
-        self.emitter.step_finished(step.id, result, time.monotonic() - start)
+        if step.id not in self.emitted:         # not recorded while its batch ran
+            self.emitter.step_finished(step.id, result, time.monotonic() - start)
 
 
 def _created_on_device(ctx: RunContext) -> list[Mapping[str, Any]]:

@@ -229,7 +229,14 @@ def probe_echo(found: Discovery) -> ProbeResult | None:
             "verification.echo-status",
             f"the device accepts the Verification SOP Class but answered C-ECHO with status "
             f"0x{result.status or 0:04X}, not Success (0x0000)", "PS3.7 9.1.5.1.4; PS3.4 A.4"))
-    if not result.answered:
+    if result.refused:
+        found.target.record.add(Violation(
+            "service.aborted", f"the device accepts the Verification SOP Class but ended the association "
+            f"instead of answering the C-ECHO: {result.describe()}", "PS3.7 9.1.5; PS3.8 9.3.8"))
+    if result.reply is Reply.NO_ANSWER:
+        found.stopped_answering = f"{result.describe()} (within {found.target.timeouts.dimse:g} s)"
+        found.notes.append(f"C-ECHO: {found.stopped_answering}: the service probes were not made")
+    elif not result.answered:
         found.notes.append(f"C-ECHO: {result.describe()}")
     return result
 
@@ -251,12 +258,13 @@ def probe_discovery(found: Discovery, destination: str | None = None) -> None:
     the remaining probes are not made (noted): each would wait out the DIMSE timeout."""
     target = found.target
     probe_echo(found)
-    for sop in found.accepted:
+    for sop in found.accepted if found.stopped_answering is None else ():
         silences = target.record.silences
         result = probe_sop_class(target, sop, destination or target.calling_ae)
         if result is not None and _stopped_answering(target, silences):
-            found.notes.append(f"the device stopped answering DIMSE requests ({result.describe()}; no C-ECHO "
-                               "answer either): the remaining service probes were not made")
+            found.stopped_answering = f"{result.describe()}, and no answer to a C-ECHO either"
+            found.notes.append(f"the device stopped answering DIMSE requests ({found.stopped_answering}): "
+                               "the remaining service probes were not made")
             break
         if result is not None:
             found.services[sop] = {**result.to_dict(), "describe": result.describe(),

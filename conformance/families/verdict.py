@@ -70,7 +70,7 @@ class Unanswered:
             how = (" (A-ABORT)" if self.source is None else
                    f" (A-ABORT source {self.source})" if self.reason is None else
                    f" (A-ABORT source {self.source}, reason {self.reason})")
-            return f"the device aborted the association{ms}{how}"
+            return f"the device aborted the association{ms}{how}" + (f", {self.detail}" if self.detail else "")
         if self.reply is Reply.PROTOCOL_ERROR:
             return f"the device broke the protocol{ms}: it sent {self.detail}; the harness aborted"
         if self.reply is Reply.CLOSED:
@@ -89,7 +89,9 @@ def from_monitor(monitor: DimseMonitor, request: str, timeout: float,
         return Unanswered(request, Reply.PROTOCOL_ERROR, broken.after_ms, detail=broken.detail)
     if monitor.device_abort is not None:
         source, reason, at = monitor.device_abort
-        return Unanswered(request, Reply.ABORTED, _ms(sent, at), source, reason)
+        end = getattr(getattr(monitor, "assoc", None), "ending", None)
+        return Unanswered(request, Reply.ABORTED, _ms(sent, at), source, reason,
+                          detail=end.detail if isinstance(end, End) else "")
     if monitor.closed_at is not None and sent is not None and monitor.closed_at - sent < 0.9 * timeout:
         return Unanswered(request, Reply.CLOSED, _ms(sent, monitor.closed_at))
     return Unanswered(request, Reply.NO_ANSWER)
@@ -104,7 +106,7 @@ def from_wire(end: End | None, request: str, started: float, timeout: float) -> 
     after = end.after_ms if end is not None and end.after_request == f"{request}-RQ" else None
     after = elapsed_ms if after is None else after
     if end is not None and end.kind is Ending.ABORTED:
-        return Unanswered(request, Reply.ABORTED, after, end.source, end.reason)
+        return Unanswered(request, Reply.ABORTED, after, end.source, end.reason, detail=end.detail)
     if end is not None and end.kind is Ending.PROTOCOL_ERROR:
         return Unanswered(request, Reply.PROTOCOL_ERROR, after, detail=end.detail)
     if end is not None and end.kind is Ending.CLOSED:

@@ -58,6 +58,9 @@ class Discovery:
     packing_limit: int | None = None
     #: SOP class -> what its harmless service probe showed (filled after discovery).
     services: dict[str, dict[str, object]] = field(default_factory=dict)
+    #: Set when the device stopped answering DIMSE requests during the service probes
+    #: (what went unanswered): the draft is incomplete, the command exits 3.
+    stopped_answering: str | None = None
 
 
 #: Added to every probe association: a device may reject a whole association that proposes

@@ -46,9 +46,6 @@ from conformance.wire.target import Target
 
 __all__ = ["RequestorAssociation", "Response", "WireError", "associate_rq", "negotiate", "open_association"]
 
-#: Seconds the harness still waits for A-RELEASE-RP from a device that left one unanswered.
-QUICK_RELEASE = 0.5
-
 #: A callable that wraps a connected socket (the TLS hook).
 SocketWrapper = Callable[[socket.socket], socket.socket]
 
@@ -106,10 +103,13 @@ class RequestorAssociation(Association):
         return self.peer_max_pdu
 
     def release(self, timeout: float | None = None) -> None:
-        """A-RELEASE-RQ and the wait for A-RELEASE-RP within the ACSE timeout; briefly only, once
-        the device has left one unanswered (reported once, :class:`~conformance.wire.outcome.DeviceRecord`)."""
-        wait = self.target.timeouts.acse if timeout is None else timeout
-        super().release(min(wait, QUICK_RELEASE) if self.target.record.no_release_reply else wait)
+        """A-RELEASE-RQ and the wait for A-RELEASE-RP within the ACSE timeout; once the device
+        has left one unanswered (reported once, :class:`~conformance.wire.outcome.DeviceRecord`),
+        A-ABORT at once instead."""
+        if self.target.record.no_release_reply and self.is_established:
+            self.abort(0, 0)            # PS3.8 9.3.8: the harness may abort at any time
+            return
+        super().release(self.target.timeouts.acse if timeout is None else timeout)
 
     def violation(self, violation: classify.Violation) -> None:
         """A protocol error of the device: kept here and on the target's record (reported once)."""

@@ -13,12 +13,17 @@ Used by ``tests/hostile/test_fake_devices.py`` and ``bin/bench_hostile_devices.p
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from conformance.wire import dimse
 from conformance.wire.pdu import (
@@ -31,13 +36,15 @@ from conformance.wire.pdu import (
     decode,
     encode_abort,
     encode_associate_ac,
-    encode_associate_rj,
     encode_release_rp,
     encode_release_rq,
     fragment,
     iter_pdvs,
 )
 
+#: What the fake devices accept (the SOP classes of fake-device.yaml): Verification, CT Image
+#: Storage, Study Root C-FIND; any transfer syntax proposed first.
+SOP_CLASSES = frozenset({"1.2.840.10008.1.1", "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.2.2.1"})
 #: How long a fake device keeps a connection it does not answer (well past every test timeout).
 HOLD = 120.0
 
@@ -95,7 +102,8 @@ class Peer:
         assert self.rq is not None
         ac = AssociateAccept(self.rq.called_ae, self.rq.calling_ae, max_pdu=16384,
                              implementation_class_uid="1.2.3.4", implementation_version_name="FAKE")
-        ac.contexts = [ContextAnswer(c.id, 0, c.transfer_syntaxes[0]) for c in self.rq.contexts]
+        ac.contexts = [ContextAnswer(c.id, 0, c.transfer_syntaxes[0]) if c.abstract_syntax in SOP_CLASSES
+                       else ContextAnswer(c.id, 3, "") for c in self.rq.contexts]
         for key, value in changes.items():
             setattr(ac, key, value)
         self.accepted = {c.id: c.transfer_syntax for c in ac.contexts if c.result == 0}
@@ -329,11 +337,13 @@ def _pdv_longer(peer: Peer, cid: int, cmd: dimse.Command) -> None:
 
 
 def _mid_message(then: bytes) -> Callable[[Peer, int, dimse.Command], None]:
+    """The first half of the response's command set (a fragment that is not the last), then
+    *then* (A-RELEASE-RQ or A-ABORT)."""
     def fn(peer: Peer, cid: int, cmd: dimse.Command) -> None:
-        command = dimse.encode_command({0x0100: cmd.field | 0x8000, 0x0120: cmd.message_id, 0x0900: 0xFF00,
-                                        0x0800: 0x0000})
-        peer.send(fragment(cid, command, True, 16384) + struct.pack(">BBIIBB", P_DATA_TF, 0, 6 + 4, 4 + 2, cid, 0x00)
-                  + b"\x08\x00\x00\x00")
+        command = dimse.encode_command({0x0100: cmd.field | 0x8000, 0x0120: cmd.message_id, 0x0900: 0,
+                                        0x0800: dimse.NO_DATA_SET})
+        half = command[:len(command) // 2]
+        peer.send(struct.pack(">BBIIBB", P_DATA_TF, 0, len(half) + 6, len(half) + 2, cid, 0x01) + half)
         peer.send(then)
         peer.hold()
     return fn
@@ -450,13 +460,59 @@ CASES: dict[str, Case] = {
 }
 
 
-def abort_bytes() -> bytes:
-    return encode_abort(2, 0)
+STATEMENT = Path(__file__).resolve().parent / "fake-device.yaml"
+#: Short timeouts (the existing options) so that every case ends in seconds.
+TIMEOUTS = ("--connect-timeout", "2", "--acse-timeout", "3", "--dimse-timeout", "3")
+#: Steps a run selects: those the misbehaviours meet (the fake device does no C-FIND matching).
+RUN_STEPS = ("-k", "negotiation", "-k", "storage")
+FIND_STEPS = ("-k", "query/StudyRoot/STUDY/unique-key")
 
 
-def reject_bytes(result: int, source: int, reason: int) -> bytes:
-    return encode_associate_rj(result, source, reason)
+@dataclass
+class Outcome:
+    """How one command ended against one fake device."""
+
+    wall: float
+    exit_code: int | None          # None: killed at the time limit
+    codes: list[str]               # finding codes reported
+    traceback: bool
+    output: str
 
 
-def now() -> float:
-    return time.monotonic()
+def command_line(name: str, command: str, port: int, out: Path) -> list[str]:
+    """The ``conformance`` arguments for *command* (run, discover, diff) against the fake."""
+    if command == "run":
+        steps = FIND_STEPS if name == "c-find-pending-flood" else RUN_STEPS
+        return ["run", str(STATEMENT), "--port", str(port), "--out", str(out), "--quiet", *steps, *TIMEOUTS]
+    if command == "discover":
+        return ["discover", "--port", str(port), "--called-ae", "FAKE", "--out", str(out / "draft.yaml"), *TIMEOUTS]
+    return ["diff", str(STATEMENT), "--port", str(port), "--format", "json", *TIMEOUTS]
+
+
+def run_case(name: str, command: str, out: Path, limit: float = 120.0) -> Outcome:
+    """Start the fake device of case *name* (or ``good``), run *command* through the real
+    entry point in a subprocess, bounded by *limit* seconds; stop the device."""
+    behaviour = good if name == "good" else CASES[name].behaviour
+    out.mkdir(parents=True, exist_ok=True)
+    with FakeDevice(behaviour) as device:
+        start = time.monotonic()
+        try:
+            proc = subprocess.run([sys.executable, "-m", "conformance", *command_line(name, command, device.port, out)],
+                                  capture_output=True, text=True, timeout=limit, check=False)
+            code: int | None = proc.returncode
+            text = proc.stdout + proc.stderr
+        except subprocess.TimeoutExpired as exc:
+            code, text = None, f"{exc.stdout or ''}{exc.stderr or ''}"
+        wall = time.monotonic() - start
+    codes: list[str] = []
+    results = out / "results.jsonl"
+    if command == "run" and results.exists():
+        for line in results.read_text(encoding="utf-8", errors="replace").splitlines():
+            event = json.loads(line)
+            if event.get("kind") == "finding":
+                codes.append(event["finding"]["code"])
+            elif event.get("kind") == "step-finished":
+                codes += [f["code"] for f in event.get("findings", [])]
+    else:
+        codes = re.findall(r"\b((?:protocol|dimse|verification|service)\.[a-z-]+)", text)
+    return Outcome(wall, code, list(dict.fromkeys(codes)), "Traceback (most recent call last)" in text, text)

@@ -128,7 +128,7 @@ class Association:
                 f"{head.decode('ascii', 'replace')!r})", self.last_request, reference="PS3.8 9.3.1, Table 9-11"))
         if length > self.pdu_limit:
             raise self._fail(outcome.protocol_error(
-                f"a {PDU_NAMES[kind]} header announcing {length} bytes, more than the harness's maximum "
+                f"a {PDU_NAMES[kind]} header announcing {length} bytes, which exceeds the harness's maximum "
                 f"length {self.pdu_limit - PDU_MARGIN} allows", self.last_request, code="protocol.pdu-too-long",
                 reference="PS3.8 D.1, 9.3.1"))
         self._fill(6 + length, deadline, timeout)

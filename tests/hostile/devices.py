@@ -414,6 +414,9 @@ CASES: dict[str, Case] = {
     "ac-huge-max-length-then-silent": Case(
         _with_ac(lambda p: p.accept_all(max_pdu=0xFFFFFFFF), lambda p: p.hold()), "service.no-answer",
         "A-ASSOCIATE-AC announcing a maximum length of 0xFFFFFFFF, then nothing"),
+    "ac-header-huge-length": Case(_with_ac(lambda p: struct.pack(">BBI", 2, 0, 0xFFFFFFFF), lambda p: p.hold()),
+                                  "protocol.pdu-too-long",
+                                  "an A-ASSOCIATE-AC header announcing 0xFFFFFFFF bytes, then nothing"),
     "ac-unproposed-context-id": Case(_with_ac(_unproposed_id), "protocol.context-id-not-proposed",
                                      "A-ASSOCIATE-AC accepting presentation context IDs never proposed"),
     "ac-even-context-id": Case(_with_ac(_even_id), "protocol.context-id-not-proposed",
@@ -477,6 +480,9 @@ class Outcome:
     codes: list[str]               # finding codes reported
     traceback: bool
     output: str
+    #: ``run``: the step messages that say the harness itself failed ("harness error", "the
+    #: batch gave no result"): none expected.
+    harness_errors: list[str] = field(default_factory=list)
 
 
 def command_line(name: str, command: str, port: int, out: Path) -> list[str]:
@@ -505,6 +511,7 @@ def run_case(name: str, command: str, out: Path, limit: float = 120.0) -> Outcom
             code, text = None, f"{exc.stdout or ''}{exc.stderr or ''}"
         wall = time.monotonic() - start
     codes: list[str] = []
+    harness_errors: list[str] = []
     results = out / "results.jsonl"
     if command == "run" and results.exists():
         for line in results.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -513,6 +520,9 @@ def run_case(name: str, command: str, out: Path, limit: float = 120.0) -> Outcom
                 codes.append(event["finding"]["code"])
             elif event.get("kind") == "step-finished":
                 codes += [f["code"] for f in event.get("findings", [])]
+                if any(m in event.get("message", "") for m in ("harness error", "batch gave no result")):
+                    harness_errors.append(f"{event['step_id']}: {event['message']}")
     else:
         codes = re.findall(r"\b((?:protocol|dimse|verification|service)\.[a-z-]+)", text)
-    return Outcome(wall, code, list(dict.fromkeys(codes)), "Traceback (most recent call last)" in text, text)
+    return Outcome(wall, code, list(dict.fromkeys(codes)), "Traceback (most recent call last)" in text, text,
+                   harness_errors)

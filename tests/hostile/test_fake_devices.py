@@ -45,6 +45,7 @@ def test_hostile_device(case: str, command: str, tmp_path) -> None:
     exit_code, what = expected(case, command)
     assert got.exit_code is not None, f"{command} did not end within 90 s:\n{got.output[-2000:]}"
     assert not got.traceback, got.output[-3000:]
+    assert not got.harness_errors, got.harness_errors[:5]
     assert got.exit_code == exit_code, got.output[-3000:]
     assert what in got.codes or what in got.output, (got.codes, got.output[-3000:])
 

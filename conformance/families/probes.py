@@ -61,7 +61,7 @@ class ProbeResult:
         what = f"{self.service} ({uids.keyword_of(self.sop_class)})"
         if self.reply is Reply.ANSWERED:
             return f"{what}: answered 0x{self.status or 0:04X}"
-        if self.reply is None:
+        if self.reply is None or self.detail:
             return f"{what}: {self.detail}"
         return f"{what}: {Unanswered(self.service, self.reply, self.after_ms).describe()}"
 
@@ -234,7 +234,7 @@ def probe_echo(found: Discovery) -> ProbeResult | None:
             "service.aborted", f"the device accepts the Verification SOP Class but ended the association "
             f"instead of answering the C-ECHO: {result.describe()}", "PS3.7 9.1.5; PS3.8 9.3.8"))
     if result.reply is Reply.NO_ANSWER:
-        found.stopped_answering = f"{result.describe()} (within {found.target.timeouts.dimse:g} s)"
+        found.stopped_answering = result.describe()
         found.notes.append(f"C-ECHO: {found.stopped_answering}: the service probes were not made")
     elif not result.answered:
         found.notes.append(f"C-ECHO: {result.describe()}")

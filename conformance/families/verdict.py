@@ -75,7 +75,7 @@ class Unanswered:
             return f"the device broke the protocol{ms}: it sent {self.detail}; the harness aborted"
         if self.reply is Reply.CLOSED:
             return f"the device closed the connection{ms}"
-        return f"no {self.request} response within the DIMSE timeout"
+        return f"no {self.request} response within the DIMSE timeout" + (f" ({self.detail})" if self.detail else "")
 
 
 def from_monitor(monitor: DimseMonitor, request: str, timeout: float,
@@ -94,7 +94,8 @@ def from_monitor(monitor: DimseMonitor, request: str, timeout: float,
                           detail=end.detail if isinstance(end, End) else "")
     if monitor.closed_at is not None and sent is not None and monitor.closed_at - sent < 0.9 * timeout:
         return Unanswered(request, Reply.CLOSED, _ms(sent, monitor.closed_at))
-    return Unanswered(request, Reply.NO_ANSWER)
+    end = getattr(getattr(monitor, "assoc", None), "ending", None)
+    return Unanswered(request, Reply.NO_ANSWER, detail=end.detail if isinstance(end, End) else "")
 
 
 def from_wire(end: End | None, request: str, started: float, timeout: float) -> Unanswered:
@@ -112,7 +113,7 @@ def from_wire(end: End | None, request: str, started: float, timeout: float) -> 
     if end is not None and end.kind is Ending.CLOSED:
         return Unanswered(request, Reply.CLOSED, after)
     if end is not None and end.kind is Ending.NO_ANSWER:
-        return Unanswered(request, Reply.NO_ANSWER)
+        return Unanswered(request, Reply.NO_ANSWER, detail=end.detail)
     # no ending recorded, or a malformed / unexpected PDU: only the timing is left
     if elapsed_ms < 0.9 * timeout * 1000:
         return Unanswered(request, Reply.CLOSED, elapsed_ms)

@@ -103,12 +103,12 @@ class Association:
         while len(self._buf) < n:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise self._fail(outcome.silence(timeout, self.last_request))
+                raise self._fail(outcome.silence(timeout, self.last_request, len(self._buf), n))
             self.sock.settimeout(left)
             try:
                 got = self.sock.recv_into(self._scratch)
             except TimeoutError:
-                raise self._fail(outcome.silence(timeout, self.last_request)) from None
+                raise self._fail(outcome.silence(timeout, self.last_request, len(self._buf), n)) from None
             except OSError as exc:
                 raise self._fail(outcome.closed(self.last_request, str(exc))) from None
             if not got:

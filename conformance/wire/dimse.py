@@ -15,6 +15,7 @@ storage data sets are never decoded on the network thread.
 from __future__ import annotations
 
 import struct
+import warnings
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any, BinaryIO
@@ -174,7 +175,9 @@ def decode_data_set(raw: bytes, transfer_syntax: str) -> Dataset:
         implicit, little, deflated = syntax.is_implicit_VR, syntax.is_little_endian, syntax.is_deflated
     except ValueError:
         implicit, little, deflated = False, True, False
-    return decode(BytesIO(raw), implicit, little, deflated=deflated)
+    with warnings.catch_warnings():         # what the device sent is judged by the checks, not printed
+        warnings.simplefilter("ignore")
+        return decode(BytesIO(raw), implicit, little, deflated=deflated)
 
 
 def encode_data_set(ds: Dataset, transfer_syntax: str) -> bytes:

@@ -148,10 +148,13 @@ def connect_failed(exc: OSError) -> End:
     return End(Ending.NO_CONNECTION, str(exc) or type(exc).__name__)
 
 
-def silence(timeout: float, last: LastRequest | None = None) -> End:
-    """Nothing (or not a whole PDU) within *timeout* seconds (PS3.8 9.1.5 ARTIM, PS3.7 9.1)."""
+def silence(timeout: float, last: LastRequest | None = None, received: int = 0, needed: int = 0) -> End:
+    """Nothing (or not a whole PDU) within *timeout* seconds (PS3.8 9.1.5 ARTIM, PS3.7 9.1);
+    *received* of the *needed* bytes of a PDU had come (a device dripping its answer)."""
     name, _ms = _since(last)
-    return End(Ending.NO_ANSWER, timeout=timeout, after_request=name)
+    detail = (f"only {received} of the {needed} bytes of a PDU arrived within {timeout:g} s: each PDU must "
+              "arrive whole within the timeout" if received else "")
+    return End(Ending.NO_ANSWER, detail, timeout=timeout, after_request=name)
 
 
 def closed(last: LastRequest | None = None, detail: str = "") -> End:

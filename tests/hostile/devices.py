@@ -485,25 +485,27 @@ class Outcome:
     harness_errors: list[str] = field(default_factory=list)
 
 
-def command_line(name: str, command: str, port: int, out: Path) -> list[str]:
+def command_line(name: str, command: str, port: int, out: Path, timeouts: tuple[str, ...] = TIMEOUTS) -> list[str]:
     """The ``conformance`` arguments for *command* (run, discover, diff) against the fake."""
     if command == "run":
         steps = FIND_STEPS if name == "c-find-pending-flood" else RUN_STEPS
-        return ["run", str(STATEMENT), "--port", str(port), "--out", str(out), "--quiet", *steps, *TIMEOUTS]
+        return ["run", str(STATEMENT), "--port", str(port), "--out", str(out), "--quiet", *steps, *timeouts]
     if command == "discover":
-        return ["discover", "--port", str(port), "--called-ae", "FAKE", "--out", str(out / "draft.yaml"), *TIMEOUTS]
-    return ["diff", str(STATEMENT), "--port", str(port), "--format", "json", *TIMEOUTS]
+        return ["discover", "--port", str(port), "--called-ae", "FAKE", "--out", str(out / "draft.yaml"), *timeouts]
+    return ["diff", str(STATEMENT), "--port", str(port), "--format", "json", *timeouts]
 
 
-def run_case(name: str, command: str, out: Path, limit: float = 120.0) -> Outcome:
+def run_case(name: str, command: str, out: Path, limit: float = 120.0,
+             timeouts: tuple[str, ...] = TIMEOUTS) -> Outcome:
     """Start the fake device of case *name* (or ``good``), run *command* through the real
-    entry point in a subprocess, bounded by *limit* seconds; stop the device."""
+    entry point in a subprocess, bounded by *limit* seconds; stop the device. *timeouts*:
+    the timeout options (``()``: the defaults, 10/30/30 s)."""
     behaviour = good if name == "good" else CASES[name].behaviour
     out.mkdir(parents=True, exist_ok=True)
     with FakeDevice(behaviour) as device:
         start = time.monotonic()
         try:
-            proc = subprocess.run([sys.executable, "-m", "conformance", *command_line(name, command, device.port, out)],
+            proc = subprocess.run([sys.executable, "-m", "conformance", *command_line(name, command, device.port, out, timeouts)],
                                   capture_output=True, text=True, timeout=limit, check=False)
             code: int | None = proc.returncode
             text = proc.stdout + proc.stderr

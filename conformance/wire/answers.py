@@ -7,14 +7,15 @@ each deviation is a :class:`~conformance.wire.outcome.Violation` saying what the
   a presentation context ID that was never proposed (PS3.8 9.3.3.2: the ID of the proposed
   context; the harness proposes odd IDs 1, 3, ...), which includes every even ID; an
   accepted transfer syntax that was not proposed in that context (PS3.8 9.3.3.2, Table 9-18:
-  one of the proposed transfer syntaxes).
+  one of the proposed transfer syntaxes); a proposed context left without an answer (PS3.8
+  7.1.1.13: the result list conveys the acceptance or rejection of each context proposed).
 - A-ASSOCIATE-RJ: a body that is not 4 bytes; a result other than 1 (permanent) or 2
   (transient); a (source, reason) pair Table 9-21 does not define.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from conformance.wire.outcome import REJECT_REASONS, Violation
 from conformance.wire.pdu import AssociateAccept, AssociateReject, RequestedContext
@@ -43,6 +44,14 @@ def accept_violations(ac: AssociateAccept, proposed: Sequence[RequestedContext])
                 f"an A-ASSOCIATE-AC accepting presentation context {answer.id} in transfer syntax "
                 f"{answer.transfer_syntax!r}, which was not proposed for it (proposed: "
                 f"{', '.join(ctx.transfer_syntaxes)})", "PS3.8 9.3.3.2, Table 9-18"))
+    answered = {a.id for a in ac.contexts}
+    missing = [i for i in offered if i not in answered]
+    if missing and not ac.problems:
+        out.append(Violation(
+            "protocol.context-not-answered",
+            f"an A-ASSOCIATE-AC without an answer for {len(missing)} of the {len(offered)} presentation "
+            f"contexts proposed (IDs {_ids(missing)}); the harness counts them as rejected",
+            "PS3.8 7.1.1.13, 9.3.3.2"))
     return out
 
 
@@ -62,7 +71,7 @@ def reject_violations(rj: AssociateReject) -> list[Violation]:
     return out
 
 
-def _ids(offered: dict[int, RequestedContext]) -> str:
+def _ids(offered: Iterable[int]) -> str:
     ids = sorted(offered)
     if len(ids) > 4:
         return f"{ids[0]}, {ids[1]}, ... {ids[-1]}"

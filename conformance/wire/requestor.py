@@ -136,6 +136,10 @@ class RequestorAssociation(Association):
         if cmd.field == field and cmd.responding_to == msg_id:
             return
         sent = NAMES.get(field & 0x7FFF, f"command 0x{field & 0x7FFF:04X}")
+        if cmd.is_request:
+            raise self._fail(classify.protocol_error(
+                f"a {cmd.name} where the answer to the {sent} with message ID {msg_id} was due", self.last_request,
+                code="protocol.unexpected-request", reference="PS3.7 9.1, 9.3"))
         if cmd.field != field:
             what = f"a {cmd.name} (responding to message ID {cmd.responding_to}), a response to a request never sent"
         else:

@@ -14,7 +14,7 @@ from conformance.cli.common import AE_TITLE, HOST, epilog, fail_on_input_error
 from conformance.cli.run_cmd import with_timeouts
 from conformance.exitcodes import ExitCode
 from conformance.families.probes import probe_discovery
-from conformance.negotiation.discover import DiscoveryError, discover as run_discovery
+from conformance.negotiation.discover import DiscoveryError, discover as run_discovery, protocol_findings
 from conformance.negotiation.target import Target, Timeouts
 from conformance.reporting.compare_page import render_compare_html
 from conformance.reporting.statement_doc import render_statement
@@ -90,9 +90,20 @@ def _target(host: str, port: int, called_ae: str, calling_ae: str, connect: floa
     return Target(host, port, called_ae, calling_ae, Timeouts(connect=connect, acse=acse, dimse=dimse))
 
 
+def _protocol_findings(target: Target) -> bool:
+    """Print the device's protocol errors met while probing (PS3.8, PS3.7); True if one is
+    of severity error (the command then exits 1)."""
+    found = protocol_findings(target)
+    for v in found:
+        click.echo(f"finding: {v.severity} {v.code}: {v.message} ({v.reference})", err=True)
+    return any(v.severity == "error" for v in found)
+
+
 @click.command("discover", epilog=epilog(
     ["conformance discover --port 104 --called-ae PACS --out draft.yaml"],
-    [(0, "a draft statement was written"), (2, "bad input"), (3, "the device could not be reached")]))
+    [(0, "a draft statement was written"),
+     (1, "the device broke the protocol (each finding printed; the draft is still written if probing ended)"),
+     (2, "bad input"), (3, "the device could not be reached, or stopped answering (the draft is incomplete)")]))
 @click.option("--host", type=HOST, default="127.0.0.1", show_default=True)
 @click.option("--port", required=True, type=click.IntRange(1, 65535))
 @click.option("--called-ae", type=AE_TITLE, default="ANY-SCP", show_default=True, help="The device's AE title, if it checks it.")
@@ -114,7 +125,8 @@ def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | N
         probe_discovery(found)
     except DiscoveryError as exc:
         click.echo(f"error: could not discover: {exc}", err=True)
-        sys.exit(ExitCode.COULD_NOT_TEST)
+        sys.exit(ExitCode.DEVIATION if _protocol_findings(target) else ExitCode.COULD_NOT_TEST)
+    found.notes += [f"protocol error ({v.code}, {v.reference}): {v.message}" for v in protocol_findings(found)]
     draft = draft_statement(found)
     if dicomweb_url:
         from urllib.parse import urlsplit
@@ -134,11 +146,17 @@ def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | N
     refused = [uids.keyword_of(s) for s, r in found.services.items() if r.get("refused")]
     if refused:
         click.echo(f"negotiable but refused: {', '.join(refused)} (services.refused in the draft)", err=True)
+    if _protocol_findings(target):
+        sys.exit(ExitCode.DEVIATION)
+    if found.stopped_answering:
+        click.echo(f"error: the device stopped answering: {found.stopped_answering}; the draft is incomplete", err=True)
+        sys.exit(ExitCode.COULD_NOT_TEST)
 
 
 @click.command("diff", epilog=epilog(
     ["conformance diff pacs.yaml --port 104", "conformance diff pacs.yaml --port 104 --format json"],
-    [(0, "the device does what the statement claims (in negotiation)"), (1, "a claim does not hold"),
+    [(0, "the device does what the statement claims (in negotiation)"),
+     (1, "a claim does not hold, or the device broke the protocol (PS3.8/PS3.7)"),
      (2, "bad input"), (3, "the device could not be reached")]))
 @click.argument("statement_file", metavar="STATEMENT", type=click.Path(dir_okay=False))
 @click.option("--host", type=HOST, default="127.0.0.1", show_default=True)
@@ -168,8 +186,11 @@ def diff(statement_file: str, host: str, port: int | None, called_ae: str | None
         probe_discovery(found, st.harness.move_destination or st.harness.ae_title)
     except DiscoveryError as exc:
         click.echo(f"error: could not discover: {exc}", err=True)
-        sys.exit(ExitCode.COULD_NOT_TEST)
+        sys.exit(ExitCode.DEVIATION if _protocol_findings(target) else ExitCode.COULD_NOT_TEST)
     differences = diff_statement(st, found)
+    from conformance.statement.diff import Difference as ProtocolDifference
+    differences += [ProtocolDifference(v.severity, f"protocol ({v.code})", f"as {v.reference}", v.message)
+                    for v in protocol_findings(found)]
     web_service = st.dicomweb and (st.dicomweb.wado_rs or st.dicomweb.qido_rs)
     if dicomweb_url and st.dicomweb and web_service:
         from conformance.dicomweb.client import WebAccess, service_url
@@ -180,6 +201,10 @@ def diff(statement_file: str, host: str, port: int | None, called_ae: str | None
         web = discover_web(base, access, st.dicomweb.authentication)
         differences += [Difference(*d) for d in diff_web(st.dicomweb, web)]
     errors = [d for d in differences if d.severity == "error"]
+    if found.stopped_answering and not errors:
+        click.echo(f"error: the device stopped answering: {found.stopped_answering}; the service "
+                   "claims were not all probed", err=True)
+        sys.exit(ExitCode.COULD_NOT_TEST)
     if fmt == "json":
         click.echo(json.dumps([vars(d) for d in differences], indent=1))
     else:

@@ -81,6 +81,14 @@ class RunContext:
     cleanups: list[Callable[[], None]] = field(default_factory=list)
     #: Set by the engine: receives (done, total, label) of work inside a step or batch.
     on_progress: Callable[[int, int, str], None] | None = None
+    #: Set by the engine during a batch: records a finished step of it at once (:meth:`step_done`).
+    on_step_done: Callable[[str, StepResult], None] | None = None
+
+    def step_done(self, step_id: str, result: StepResult) -> None:
+        """Record one step of a batch as soon as it is finished (e.g. each C-STORE of the
+        storage batch), so a run killed later in the batch keeps it; a no-op outside the engine."""
+        if self.on_step_done is not None:
+            self.on_step_done(step_id, result)
 
     def progress(self, done: int, total: int, label: str) -> None:
         """Report work done inside a long step or batch (e.g. each C-STORE of a storage

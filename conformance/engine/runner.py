@@ -16,12 +16,15 @@ from typing import Any, Callable, Sequence
 
 from conformance.engine.emitter import Emitter
 from conformance.engine.events import CreatedOnDevice, Handler, Progress
-from conformance.engine.model import RunContext, Step, StepResult
+from conformance.engine.model import Outcome, RunContext, Step, StepResult
 from conformance.engine.results import RunResults
 from conformance.standard.uids import IMPLICIT_VR_LITTLE_ENDIAN, VERIFICATION
 from conformance.wire.contexts import ProposedContext
-from conformance.wire.outcome import Establishment
-from conformance.wire.requestor import negotiate
+from conformance.findings import Finding, Severity
+from conformance.wire.association import WireError
+from conformance.wire.outcome import Ending, Establishment
+from conformance.wire.requestor import open_association
+from conformance.wire.target import Target
 
 
 def _bounded(fn: Callable[[], object], limit: float) -> tuple[bool, object]:
@@ -49,13 +52,39 @@ def _bounded(fn: Callable[[], object], limit: float) -> tuple[bool, object]:
 
 
 def device_alive(ctx: RunContext) -> tuple[bool, str]:
-    """Quick check: does the device still answer an A-ASSOCIATE-RQ at all?"""
+    """Quick check: does the device still answer an A-ASSOCIATE-RQ at all, and, when it
+    accepts Verification, a C-ECHO (PS3.7 9.1.5) within the liveness timeout?"""
     t = ctx.target.timeouts
     quick = type(t)(connect=min(t.connect, t.liveness), acse=min(t.acse, t.liveness),
-                    dimse=t.dimse, network=t.network, liveness=t.liveness)
+                    dimse=min(t.dimse, t.liveness), network=t.network, liveness=t.liveness)
     target = replace(ctx.target, timeouts=quick)
-    outcome = negotiate(target, [ProposedContext(VERIFICATION, (IMPLICIT_VR_LITTLE_ENDIAN,))])
-    return outcome.establishment in (Establishment.ACCEPTED, Establishment.REJECTED), outcome.describe()
+    echo = ProposedContext(VERIFICATION, (IMPLICIT_VR_LITTLE_ENDIAN,))
+    outcome, assoc = open_association(target, [echo])
+    if assoc is None:
+        return outcome.establishment in (Establishment.ACCEPTED, Establishment.REJECTED), outcome.describe()
+    try:
+        assoc.send_c_echo(echo)
+    except WireError as exc:
+        if exc.end.kind is Ending.NO_ANSWER:
+            return False, f"it accepts associations but does not answer a C-ECHO within {quick.dimse:g} s"
+    finally:
+        assoc.release()
+    return True, outcome.describe()
+
+
+def with_violations(result: StepResult, target: Target) -> StepResult:
+    """*result* with the device's protocol errors first seen during the step, as findings
+    (``conformance.wire.outcome.Violation``, each reported once per run); one of severity
+    error makes the step fail, unless it is a set-up problem at the site."""
+    new = target.record.take()
+    if not new:
+        return result
+    findings = [Finding(v.code, Severity(v.severity), v.message[:2000], reference=v.reference,
+                        source=target.address) for v in new]
+    outcome = result.outcome
+    if outcome in (Outcome.ERROR, Outcome.PASS, Outcome.SKIPPED) and any(f.severity is Severity.ERROR for f in findings):
+        outcome = Outcome.FAIL
+    return replace(result, findings=[*result.findings, *findings], outcome=outcome)
 
 
 class _Run:
@@ -65,6 +94,23 @@ class _Run:
         self.done_batches: set[str] = set()
         self.aborted: str | None = None
         self.liveness_checked: set[str] = set()
+        #: Batch steps already recorded while their batch ran (:meth:`RunContext.step_done`).
+        self.emitted: set[str] = set()
+        self._early_lock = threading.Lock()
+        self._early_open = False
+        self._current = ""
+
+    def _step_done_early(self, step_id: str, result: StepResult) -> None:
+        """A batch step finished: its events now, not when the batch ends (a run killed in
+        the batch keeps it). Ignored once the batch's time limit has passed."""
+        with self._early_lock:
+            if not self._early_open or step_id in self.emitted:
+                return
+            self.emitted.add(step_id)
+            self.batch_results[step_id] = result
+            if step_id != self._current:        # the step that started the batch has begun already
+                self.emitter.step_started(step_id)
+            self.emitter.step_finished(step_id, result, 0.0)
 
     def execute(self, step: Step) -> StepResult:
         ctx = self.ctx
@@ -74,7 +120,12 @@ class _Run:
                 self.done_batches.add(key)
                 members = [s for s in self.steps if s.batch is not None and s.batch.key == key]
                 limit = step.batch.time_limit(ctx, members)
-                finished, value = _bounded(lambda: step.batch.run(ctx, members), limit)  # type: ignore[union-attr]
+                self._early_open, ctx.on_step_done = True, self._step_done_early
+                try:
+                    finished, value = _bounded(lambda: step.batch.run(ctx, members), limit)  # type: ignore[union-attr]
+                finally:
+                    with self._early_lock:
+                        self._early_open, ctx.on_step_done = False, None
                 if finished and isinstance(value, dict):
                     self.batch_results.update(value)
                 else:
@@ -91,22 +142,30 @@ class _Run:
         return value  # type: ignore[return-value]
 
     def run_step(self, step: Step) -> None:
+        if step.id in self.emitted:
+            return
+        self._current = step.id
         self.emitter.step_started(step.id)
         start = time.monotonic()
         if self.aborted:
             result = StepResult.error(f"not run: {self.aborted}")
         else:
+            silences = self.ctx.target.record.silences
             try:
                 result = self.execute(step)
             except Exception as exc:  # noqa: BLE001 - a harness bug ends the step, not the run
                 result = StepResult.error(f"harness error: {type(exc).__name__}: {exc}")
+            if step.id not in self.emitted:     # else the next step takes the device's protocol errors
+                result = with_violations(result, self.ctx.target)
             check_key = step.batch.key if step.batch is not None else step.id
-            if result.device_unreachable and check_key not in self.liveness_checked:
+            silent = self.ctx.target.record.silences > silences
+            if (result.device_unreachable or silent) and check_key not in self.liveness_checked:
                 self.liveness_checked.add(check_key)
                 alive, how = device_alive(self.ctx)
                 if not alive:
                     self.aborted = f"device unreachable at {self.ctx.target.address} ({how})"
-        self.emitter.step_finished(step.id, result, time.monotonic() - start)
+        if step.id not in self.emitted:         # not recorded while its batch ran
+            self.emitter.step_finished(step.id, result, time.monotonic() - start)
 
 
 def _created_on_device(ctx: RunContext) -> list[Mapping[str, Any]]:

@@ -15,7 +15,7 @@ connection closed, no answer, or no usable association. Used by the set-up check
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
@@ -31,6 +31,7 @@ from conformance.services import query as qr
 from conformance.services import retrieve as rt
 from conformance.services import worklist as mwl
 from conformance.standard import uids
+from conformance.wire.outcome import Violation
 
 #: UID root of the probes' made-up instances (never stored anywhere).
 _ROOT = "1.2.826.0.1.3680043.10.1375.99."
@@ -60,7 +61,7 @@ class ProbeResult:
         what = f"{self.service} ({uids.keyword_of(self.sop_class)})"
         if self.reply is Reply.ANSWERED:
             return f"{what}: answered 0x{self.status or 0:04X}"
-        if self.reply is None:
+        if self.reply is None or self.detail:
             return f"{what}: {self.detail}"
         return f"{what}: {Unanswered(self.service, self.reply, self.after_ms).describe()}"
 
@@ -216,13 +217,55 @@ def echo(target: Target) -> ProbeResult:
 REFUSING_STATUSES = (0x0122, 0x0124)
 
 
+def probe_echo(found: Discovery) -> ProbeResult | None:
+    """C-ECHO when the device accepts Verification: a status other than Success is a
+    finding on the target's record (``verification.echo-status``, PS3.7 9.1.5.1.4), as in
+    a run's ``negotiation/verification`` step; a malformed answer is recorded by the stack."""
+    if uids.VERIFICATION not in found.accepted:
+        return None
+    result = echo(found.target)
+    if result.answered and result.status != 0x0000:
+        found.target.record.add(Violation(
+            "verification.echo-status",
+            f"the device accepts the Verification SOP Class but answered C-ECHO with status "
+            f"0x{result.status or 0:04X}, not Success (0x0000)", "PS3.7 9.1.5.1.4; PS3.4 A.4"))
+    if result.refused:
+        found.target.record.add(Violation(
+            "service.aborted", f"the device accepts the Verification SOP Class but ended the association "
+            f"instead of answering the C-ECHO: {result.describe()}", "PS3.7 9.1.5; PS3.8 9.3.8"))
+    if result.reply is Reply.NO_ANSWER:
+        found.stopped_answering = result.describe()
+        found.notes.append(f"C-ECHO: {found.stopped_answering}: the service probes were not made")
+    elif not result.answered:
+        found.notes.append(f"C-ECHO: {result.describe()}")
+    return result
+
+
+def _stopped_answering(target: Target, silences: int) -> bool:
+    """After a probe the device left unanswered: does it still answer a C-ECHO quickly?"""
+    if target.record.silences <= silences:
+        return False
+    quick = replace(target.timeouts, dimse=min(target.timeouts.dimse, target.timeouts.liveness),
+                    acse=min(target.timeouts.acse, target.timeouts.liveness))
+    return echo(replace(target, timeouts=quick)).reply is Reply.NO_ANSWER
+
+
 def probe_discovery(found: Discovery, destination: str | None = None) -> None:
-    """After negotiation: one harmless request for each accepted service SOP class (PS3.4:
-    Q/R, worklist, MPPS, storage commitment), recorded in ``found.services``. The C-MOVE
-    destination is *destination* (default: the calling AE title used for discovery)."""
+    """After negotiation: a C-ECHO (:func:`probe_echo`), then one harmless request for each
+    accepted service SOP class (PS3.4: Q/R, worklist, MPPS, storage commitment), recorded in
+    ``found.services``. The C-MOVE destination is *destination* (default: the calling AE
+    title used for discovery). Once the device answers neither a probe nor a quick C-ECHO,
+    the remaining probes are not made (noted): each would wait out the DIMSE timeout."""
     target = found.target
-    for sop in found.accepted:
+    probe_echo(found)
+    for sop in found.accepted if found.stopped_answering is None else ():
+        silences = target.record.silences
         result = probe_sop_class(target, sop, destination or target.calling_ae)
+        if result is not None and _stopped_answering(target, silences):
+            found.stopped_answering = f"{result.describe()}, and no answer to a C-ECHO either"
+            found.notes.append(f"the device stopped answering DIMSE requests ({found.stopped_answering}): "
+                               "the remaining service probes were not made")
+            break
         if result is not None:
             found.services[sop] = {**result.to_dict(), "describe": result.describe(),
                                    "refused": result.refused or (result.answered and result.status in REFUSING_STATUSES)}

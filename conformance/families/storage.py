@@ -119,6 +119,7 @@ class StorageBatch:
                     if ex.observations and ex.observations[0]["works"]:
                         data.record(enc)
                     results[step.id] = result_of(ex)
+                    ctx.step_done(step.id, results[step.id])     # recorded now: survives a kill
                     if not wire.is_established:
                         reopen += 1          # the rest goes on a new association
                         break

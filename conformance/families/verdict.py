@@ -12,6 +12,9 @@ A-ABORT from the device   the claim is false: FAIL naming it, plus a warning tha
                           the device aborts where PS3.7/PS3.4 define a failure
                           status for a refused request
 TCP closed by the device  as A-ABORT (PS3.8 9.1: an A-P-ABORT for the harness)     fail
+a protocol error          the device broke PS3.8/PS3.7 (malformed or unexpected    fail
+                          PDU, a response to a request never sent): FAIL naming
+                          what it sent; the harness aborted
 no answer in the timeout  the harness could not test                               error
 ========================  =======================================================  ===========
 
@@ -47,6 +50,7 @@ class Reply(str, Enum):
     ABORTED = "aborted"        # an A-ABORT PDU from the device (PS3.8 9.3.8)
     CLOSED = "closed"          # the device closed the TCP connection
     NO_ANSWER = "no-answer"    # nothing within the DIMSE timeout (PS3.7 9.1)
+    PROTOCOL_ERROR = "protocol-error"  # malformed / unexpected PDU or response (PS3.8 9.2, PS3.7 9.3)
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Unanswered:
     after_ms: float | None = None
     source: int | None = None        # A-ABORT source and reason (PS3.8 Table 9-26)
     reason: int | None = None
+    detail: str = ""                 # PROTOCOL_ERROR: what the device sent
 
     def describe(self) -> str:
         ms = f" {self.after_ms:.0f} ms after the {self.request} request" if self.after_ms is not None else ""
@@ -65,10 +70,12 @@ class Unanswered:
             how = (" (A-ABORT)" if self.source is None else
                    f" (A-ABORT source {self.source})" if self.reason is None else
                    f" (A-ABORT source {self.source}, reason {self.reason})")
-            return f"the device aborted the association{ms}{how}"
+            return f"the device aborted the association{ms}{how}" + (f", {self.detail}" if self.detail else "")
+        if self.reply is Reply.PROTOCOL_ERROR:
+            return f"the device broke the protocol{ms}: it sent {self.detail}; the harness aborted"
         if self.reply is Reply.CLOSED:
             return f"the device closed the connection{ms}"
-        return f"no {self.request} response within the DIMSE timeout"
+        return f"no {self.request} response within the DIMSE timeout" + (f" ({self.detail})" if self.detail else "")
 
 
 def from_monitor(monitor: DimseMonitor, request: str, timeout: float,
@@ -77,12 +84,18 @@ def from_monitor(monitor: DimseMonitor, request: str, timeout: float,
     typed ending): an
     A-ABORT PDU received, the connection closed well before the timeout, or silence."""
     sent = monitor.last_request[1] if monitor.last_request else started
+    broken = getattr(monitor, "protocol_error", None)
+    if isinstance(broken, End):
+        return Unanswered(request, Reply.PROTOCOL_ERROR, broken.after_ms, detail=broken.detail)
     if monitor.device_abort is not None:
         source, reason, at = monitor.device_abort
-        return Unanswered(request, Reply.ABORTED, _ms(sent, at), source, reason)
+        end = getattr(getattr(monitor, "assoc", None), "ending", None)
+        return Unanswered(request, Reply.ABORTED, _ms(sent, at), source, reason,
+                          detail=end.detail if isinstance(end, End) else "")
     if monitor.closed_at is not None and sent is not None and monitor.closed_at - sent < 0.9 * timeout:
         return Unanswered(request, Reply.CLOSED, _ms(sent, monitor.closed_at))
-    return Unanswered(request, Reply.NO_ANSWER)
+    end = getattr(getattr(monitor, "assoc", None), "ending", None)
+    return Unanswered(request, Reply.NO_ANSWER, detail=end.detail if isinstance(end, End) else "")
 
 
 def from_wire(end: End | None, request: str, started: float, timeout: float) -> Unanswered:
@@ -94,11 +107,13 @@ def from_wire(end: End | None, request: str, started: float, timeout: float) -> 
     after = end.after_ms if end is not None and end.after_request == f"{request}-RQ" else None
     after = elapsed_ms if after is None else after
     if end is not None and end.kind is Ending.ABORTED:
-        return Unanswered(request, Reply.ABORTED, after, end.source, end.reason)
+        return Unanswered(request, Reply.ABORTED, after, end.source, end.reason, detail=end.detail)
+    if end is not None and end.kind is Ending.PROTOCOL_ERROR:
+        return Unanswered(request, Reply.PROTOCOL_ERROR, after, detail=end.detail)
     if end is not None and end.kind is Ending.CLOSED:
         return Unanswered(request, Reply.CLOSED, after)
     if end is not None and end.kind is Ending.NO_ANSWER:
-        return Unanswered(request, Reply.NO_ANSWER)
+        return Unanswered(request, Reply.NO_ANSWER, detail=end.detail)
     # no ending recorded, or a malformed / unexpected PDU: only the timing is left
     if elapsed_ms < 0.9 * timeout * 1000:
         return Unanswered(request, Reply.CLOSED, elapsed_ms)
@@ -124,6 +139,7 @@ RULES: dict[Reply, Rule] = {
     Reply.ABORTED: Rule(Outcome.FAIL, "service.aborted", True),
     Reply.CLOSED: Rule(Outcome.FAIL, "service.connection-closed", True),
     Reply.NO_ANSWER: Rule(Outcome.ERROR, "service.no-answer", False),
+    Reply.PROTOCOL_ERROR: Rule(Outcome.FAIL, "service.protocol-error", False),
 }
 
 #: Where the standard defines the failure statuses a refusing SCP returns, per request.
@@ -149,6 +165,8 @@ def judge(claim: str, un: Unanswered, *, setup: str | None = None,
     if un.reply is Reply.NO_ANSWER:
         return StepResult([], [observation], message=f"could not test {claim}: {un.describe()}",
                           outcome=Outcome.ERROR)
+    if un.reply is Reply.PROTOCOL_ERROR:
+        setup, declared = None, None    # a malformed answer is the device's, whatever the site or statement
     if setup:
         return StepResult([], [observation], message=setup, outcome=Outcome.SETUP)
     if declared is not None:

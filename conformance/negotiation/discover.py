@@ -25,6 +25,7 @@ from conformance.negotiation.association import Establishment, ProposedContext
 from conformance.negotiation.packing import pack
 from conformance.negotiation.target import Target
 from conformance.standard import uids
+from conformance.wire.outcome import Violation
 from conformance.wire.requestor import negotiate
 
 WRONG_AE_TITLE = "NOT-THIS-DEVICE"
@@ -57,6 +58,9 @@ class Discovery:
     packing_limit: int | None = None
     #: SOP class -> what its harmless service probe showed (filled after discovery).
     services: dict[str, dict[str, object]] = field(default_factory=dict)
+    #: Set when the device stopped answering DIMSE requests during the service probes
+    #: (what went unanswered): the draft is incomplete, the command exits 3.
+    stopped_answering: str | None = None
 
 
 #: Added to every probe association: a device may reject a whole association that proposes
@@ -126,6 +130,13 @@ def _policy(target: Target, found: Discovery) -> None:
             found.notes.append(f"{which} AE title policy unknown: {outcome.describe()}")
             continue
         setattr(found, f"checks_{which}_ae_title", outcome.establishment is Establishment.REJECTED)
+
+
+def protocol_findings(found_or_target: Discovery | Target) -> list[Violation]:
+    """The device's protocol errors met while probing it (PS3.8, PS3.7), each once: what
+    ``discover`` and ``diff`` report (and exit 1 on, when one is of severity error)."""
+    target = found_or_target.target if isinstance(found_or_target, Discovery) else found_or_target
+    return list(target.record.violations)
 
 
 def discover(target: Target, packing: int = 128) -> Discovery:

@@ -18,6 +18,7 @@ trip waits for a delayed ACK, about 40 ms.
 
 from __future__ import annotations
 
+import dataclasses
 import select
 import socket
 import struct
@@ -28,7 +29,7 @@ from typing import Any, BinaryIO
 from conformance.wire import dimse, outcome
 from conformance.wire.dimse import Command, Message
 from conformance.wire.identity import MAX_PDU_RECEIVE
-from conformance.wire.outcome import End, Ending, LastRequest
+from conformance.wire.outcome import End, Ending, LastRequest, Violation
 from conformance.wire.pdu import (
     ABORT,
     P_DATA_TF,
@@ -82,24 +83,32 @@ class Association:
         self._scratch = bytearray(RECEIVE_CHUNK)      # one receive buffer, reused (no allocation per recv)
         self._view = memoryview(self._scratch)
         self._pending: tuple[bytes, int] | None = None
+        #: The peer's protocol errors seen on this association, fatal or not (PS3.8, PS3.7).
+        self.violations: list[Violation] = []
+
+    def violation(self, violation: Violation) -> None:
+        """Note a protocol error of the peer (a subclass may also report it elsewhere)."""
+        self.violations.append(violation)
 
     # --- PDUs ---------------------------------------------------------------------------------
     def _fail(self, end: End) -> WireError:
         self.is_established = False
         self.is_aborted = self.is_aborted or end.kind is Ending.ABORTED
         self.ending = self.ending or end
+        if end.kind is Ending.PROTOCOL_ERROR:
+            self.violation(Violation.of(end))
         return WireError(end)
 
     def _fill(self, n: int, deadline: float, timeout: float) -> None:
         while len(self._buf) < n:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise self._fail(outcome.silence(timeout, self.last_request))
+                raise self._fail(outcome.silence(timeout, self.last_request, len(self._buf), n))
             self.sock.settimeout(left)
             try:
                 got = self.sock.recv_into(self._scratch)
             except TimeoutError:
-                raise self._fail(outcome.silence(timeout, self.last_request)) from None
+                raise self._fail(outcome.silence(timeout, self.last_request, len(self._buf), n)) from None
             except OSError as exc:
                 raise self._fail(outcome.closed(self.last_request, str(exc))) from None
             if not got:
@@ -112,10 +121,16 @@ class Association:
         deadline = time.monotonic() + timeout
         self._fill(6, deadline, timeout)
         kind, _r, length = struct.unpack_from(">BBI", self._buf, 0)
+        if kind not in PDU_NAMES:
+            head = bytes(self._buf[:16])
+            raise self._fail(outcome.protocol_error(
+                f"bytes that are not a PDU (unknown PDU type 0x{kind:02X}; first bytes {head.hex(' ')} "
+                f"{head.decode('ascii', 'replace')!r})", self.last_request, reference="PS3.8 9.3.1, Table 9-11"))
         if length > self.pdu_limit:
             raise self._fail(outcome.protocol_error(
-                f"{PDU_NAMES.get(kind, f'PDU type 0x{kind:02X}')} of {length} bytes exceeds the "
-                f"harness's maximum length {self.pdu_limit - PDU_MARGIN} (PS3.8 D.1)", self.last_request))
+                f"a {PDU_NAMES[kind]} header announcing {length} bytes, which exceeds the harness's maximum "
+                f"length {self.pdu_limit - PDU_MARGIN} allows", self.last_request, code="protocol.pdu-too-long",
+                reference="PS3.8 D.1, 9.3.1"))
         self._fill(6 + length, deadline, timeout)
         with memoryview(self._buf) as view:            # one copy, not two
             body = bytes(view[6:6 + length])
@@ -176,13 +191,15 @@ class Association:
                 body, pos = self._pending
                 self._pending = None
             else:
-                body, pos = self._read_p_data(timeout), 0
+                partial = msg.command.name if msg is not None else "command set" if command else ""
+                body, pos = self._read_p_data(timeout, partial), 0
             problems: list[str] = []
             for cid, header, start, end in iter_pdvs(body, problems, pos):
                 if cid not in self.contexts:
                     raise self._fail(outcome.protocol_error(
-                        f"data on presentation context {cid}, which was not accepted (PS3.8 9.3.5.1)",
-                        self.last_request))
+                        f"a PDV on presentation context {cid}, which was not accepted (accepted: "
+                        f"{', '.join(map(str, sorted(self.contexts))) or 'none'})", self.last_request,
+                        code="protocol.unaccepted-context", reference="PS3.8 9.3.5.1"))
                 if cid_of_message is None:
                     cid_of_message = cid
                 elif cid != cid_of_message:
@@ -201,6 +218,13 @@ class Association:
                         msg = Message(cid, dimse.parse(bytes(command)))
                         if msg.command.is_request:
                             self.last_request = LastRequest(msg.command.name, time.monotonic())
+                        where = dimse.NO_DATA_SET_MESSAGES.get(msg.command.field)
+                        if where and msg.command.has_data_set:
+                            self.violation(Violation(
+                                "protocol.unexpected-data-set",
+                                f"the device sent a {msg.command.name} with Command Data Set Type "
+                                f"0x{msg.command.us(0x0800):04X}: a data set follows where none may "
+                                "(0x0101 required)", f"{where}; PS3.7 E.1"))
                         if not msg.command.has_data_set:
                             self._keep(body, end)
                             return msg
@@ -223,27 +247,38 @@ class Association:
                         self._keep(body, end)
                         return msg
             if problems:
-                raise self._fail(outcome.protocol_error("; ".join(problems), self.last_request))
+                raise self._fail(outcome.protocol_error(
+                    f"a P-DATA-TF out of form ({'; '.join(p.removeprefix('P-DATA-TF: ') for p in problems)})",
+                    self.last_request, reference="PS3.8 9.3.5, 9.3.5.1"))
 
     def _keep(self, body: bytes, pos: int) -> None:
         """PDVs after the end of a message in the same P-DATA-TF belong to the next one."""
         if pos < len(body):
             self._pending = (body, pos)
 
-    def _read_p_data(self, timeout: float) -> bytes:
+    def _read_p_data(self, timeout: float, partial: str = "") -> bytes:
+        """The next P-DATA-TF's body. *partial*: the message received in part so far (an
+        A-RELEASE-RQ then is a protocol error, an A-ABORT says where it cut the message)."""
         kind, body = self.read_pdu(timeout)
         if kind == P_DATA_TF:
             return body
+        if kind == RELEASE_RQ and partial:
+            raise self._fail(outcome.protocol_error(
+                f"an A-RELEASE-RQ in the middle of a message (the {partial} was not complete)",
+                self.last_request, code="protocol.release-mid-message", reference="PS3.8 9.3.5, 9.3.6; PS3.7 6.3.1"))
         if kind == RELEASE_RQ:
             self.is_established = False
             self.ending = outcome.released("requested by the peer")
             raise WireError(self.ending)
         if kind == ABORT:
-            raise self._fail(outcome.aborted(body[2] if len(body) > 2 else None,
-                                             body[3] if len(body) > 3 else None, self.last_request))
+            end = outcome.aborted(body[2] if len(body) > 2 else None, body[3] if len(body) > 3 else None,
+                                  self.last_request)
+            if partial:
+                end = dataclasses.replace(end, detail=f"in the middle of a message: the {partial} was not complete")
+            raise self._fail(end)
         raise self._fail(outcome.protocol_error(
-            f"unexpected {PDU_NAMES.get(kind, f'PDU type 0x{kind:02X}')} during the association "
-            "(PS3.8 Table 9-10)", self.last_request))
+            f"an unexpected {PDU_NAMES.get(kind, f'PDU type 0x{kind:02X}')} during the association",
+            self.last_request, code="protocol.unexpected-pdu", reference="PS3.8 9.2, Table 9-10"))
 
     def exchange(self, context_id: int, fields: dict[int, Any], data: bytes | None,
                  timeout: float) -> tuple[Command, bytes]:
@@ -294,8 +329,14 @@ class Association:
                     if kind in (RELEASE_RP, ABORT):
                         break
                 self.ending = self.ending or outcome.released("by the harness")
-            except WireError:
-                pass
+            except WireError as exc:
+                if exc.end.kind is Ending.NO_ANSWER:
+                    self.violation(Violation(
+                        "protocol.no-release-reply",
+                        f"the device did not answer the A-RELEASE-RQ within {timeout:g} s (no A-RELEASE-RP); "
+                        "the harness aborted the association", "PS3.8 9.3.7, 7.2"))
+                    self.abort(0, 0)
+                    return
         self.close()
 
     def answer_release(self) -> None:

@@ -13,6 +13,7 @@ data, never on the text of an exception. :class:`AssociationOutcome` is the set-
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from enum import Enum
@@ -86,6 +87,9 @@ class End:
     after_request: str | None = None
     after_ms: float | None = None
     timeout: float | None = None   # NO_ANSWER: how long the harness waited
+    #: PROTOCOL_ERROR: the finding code and the standard's section (:class:`Violation`).
+    code: str = ""
+    reference: str = ""
 
     @property
     def reject_meaning(self) -> str:
@@ -144,10 +148,13 @@ def connect_failed(exc: OSError) -> End:
     return End(Ending.NO_CONNECTION, str(exc) or type(exc).__name__)
 
 
-def silence(timeout: float, last: LastRequest | None = None) -> End:
-    """Nothing (or not a whole PDU) within *timeout* seconds (PS3.8 9.1.5 ARTIM, PS3.7 9.1)."""
+def silence(timeout: float, last: LastRequest | None = None, received: int = 0, needed: int = 0) -> End:
+    """Nothing (or not a whole PDU) within *timeout* seconds (PS3.8 9.1.5 ARTIM, PS3.7 9.1);
+    *received* of the *needed* bytes of a PDU had come (a device dripping its answer)."""
     name, _ms = _since(last)
-    return End(Ending.NO_ANSWER, timeout=timeout, after_request=name)
+    detail = (f"only {received} of the {needed} bytes of a PDU arrived within {timeout:g} s: each PDU must "
+              "arrive whole within the timeout" if received else "")
+    return End(Ending.NO_ANSWER, detail, timeout=timeout, after_request=name)
 
 
 def closed(last: LastRequest | None = None, detail: str = "") -> End:
@@ -167,10 +174,12 @@ def rejected(result: int | None, source: int | None, reason: int | None) -> End:
     return End(Ending.REJECTED, result=result, source=source, reason=reason)
 
 
-def protocol_error(detail: str, last: LastRequest | None = None) -> End:
-    """A malformed PDU, or one not expected in this state (PS3.8 9.2, Table 9-10)."""
+def protocol_error(detail: str, last: LastRequest | None = None, code: str = "protocol.malformed-pdu",
+                   reference: str = "PS3.8 9.3") -> End:
+    """A malformed PDU, or one not expected in this state (PS3.8 9.2, Table 9-10); *code*
+    and *reference* name the rule broken (:class:`Violation`)."""
     name, ms = _since(last)
-    return End(Ending.PROTOCOL_ERROR, detail, after_request=name, after_ms=ms)
+    return End(Ending.PROTOCOL_ERROR, detail, after_request=name, after_ms=ms, code=code, reference=reference)
 
 
 def not_negotiated(detail: str) -> End:
@@ -236,3 +245,67 @@ class AssociationOutcome:
             Establishment.NO_CONNECTION: "no TCP connection",
             Establishment.NO_ANSWER: "no answer to A-ASSOCIATE-RQ within the ACSE timeout",
         }[self.establishment] + (f" ({self.detail})" if self.detail else "")
+
+
+# --- the device's protocol errors, as data -----------------------------------------------
+
+@dataclass(frozen=True)
+class Violation:
+    """A protocol error of the peer (PS3.8 upper layer, PS3.7 DIMSE): a stable finding code,
+    a message saying what the peer sent, the section broken, and a severity (``error``: the
+    peer deviates from the standard; ``warning``: reported, e.g. a bound the harness hit)."""
+
+    code: str
+    message: str
+    reference: str
+    severity: str = "error"
+    #: What makes two violations "the same" for reporting once (default: the code).
+    key: str = ""
+
+    @classmethod
+    def of(cls, end: End) -> Violation:
+        """The violation of a PROTOCOL_ERROR ending."""
+        return cls(end.code or "protocol.malformed-pdu", f"the device sent {end.detail}" if end.detail else
+                   "the device broke the protocol", end.reference or "PS3.8 9.3")
+
+
+class DeviceRecord:
+    """What the harness learned about one device during a command (``run``, ``discover``,
+    ``diff``), shared by every association to it (:attr:`conformance.wire.target.Target.record`):
+    its protocol violations (:meth:`take` hands out the new ones: the engine attaches them to
+    the step that met them, once per step, and those of :data:`ONCE` once per run), and
+    whether it answers A-RELEASE-RQ (a device that never does costs the ACSE timeout once,
+    not on every association). Thread-safe."""
+
+    #: Violation codes reported once per command, not once per step.
+    ONCE = frozenset({"protocol.no-release-reply"})
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: set[tuple[str, str]] = set()
+        self._once: set[tuple[str, str]] = set()
+        self.violations: list[Violation] = []
+        self._taken = 0
+        #: The device left an A-RELEASE-RQ unanswered: later releases wait only briefly.
+        self.no_release_reply = False
+        #: How many times a request on an established association got no answer in time
+        #: (the engine then checks whether the device still answers at all).
+        self.silences = 0
+
+    def add(self, violation: Violation) -> bool:
+        """Record *violation* unless the same one was recorded before; True if new."""
+        key = (violation.code, violation.key or violation.code)
+        with self._lock:
+            if key in self._seen or key in self._once:
+                return False
+            (self._once if violation.code in self.ONCE else self._seen).add(key)
+            self.violations.append(violation)
+            return True
+
+    def take(self) -> list[Violation]:
+        """The violations recorded since the last call."""
+        with self._lock:
+            new = self.violations[self._taken:]
+            self._taken = len(self.violations)
+            self._seen.clear()
+            return new

@@ -24,9 +24,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from conformance.wire import outcome as classify
+from conformance.wire.answers import accept_violations, reject_violations
 from conformance.wire.association import Association, WireError
 from conformance.wire.contexts import ContextResult, ProposedContext, agreed_roles
-from conformance.wire.dimse import C_ECHO_RQ, C_GET_RSP, C_STORE_RQ, C_STORE_RSP
+from conformance.wire.dimse import C_ECHO_RQ, C_ECHO_RSP, C_GET_RSP, C_STORE_RQ, C_STORE_RSP, NAMES, Command
 from conformance.wire.outcome import AssociationOutcome, Establishment
 from conformance.wire.pdu import (
     ABORT,
@@ -34,6 +35,7 @@ from conformance.wire.pdu import (
     ASSOCIATE_RJ,
     PDU_NAMES,
     AssociateAccept,
+    AssociateReject,
     AssociateRequest,
     RequestedContext,
     decode,
@@ -101,7 +103,50 @@ class RequestorAssociation(Association):
         return self.peer_max_pdu
 
     def release(self, timeout: float | None = None) -> None:
+        """A-RELEASE-RQ and the wait for A-RELEASE-RP within the ACSE timeout; once the device
+        has left one unanswered (reported once, :class:`~conformance.wire.outcome.DeviceRecord`),
+        A-ABORT at once instead."""
+        if self.target.record.no_release_reply and self.is_established:
+            self.abort(0, 0)            # PS3.8 9.3.8: the harness may abort at any time
+            return
         super().release(self.target.timeouts.acse if timeout is None else timeout)
+
+    def violation(self, violation: classify.Violation) -> None:
+        """A protocol error of the device: kept here and on the target's record (reported once)."""
+        super().violation(violation)
+        if violation.code == "protocol.no-release-reply":
+            self.target.record.no_release_reply = True
+        self.target.record.add(violation)
+
+    def _fail(self, end: classify.End) -> WireError:
+        """As :meth:`Association._fail`; after a protocol error of the device the harness sends
+        A-ABORT (source service provider, PS3.8 9.3.8 and Table 9-10 AA-8) and closes."""
+        silent = end.kind is classify.Ending.NO_ANSWER and self.is_established and self.last_request is not None
+        error = super()._fail(end)
+        if end.kind is classify.Ending.PROTOCOL_ERROR:
+            self.abort(2, 0)
+        elif silent:
+            self.target.record.silences += 1
+        return error
+
+    def expect_response(self, cmd: Command, field: int, msg_id: int) -> None:
+        """Raise (a protocol error; the harness aborts) unless *cmd* is the *field* response to
+        the request *msg_id*: a response to a request never sent, or with another Message ID
+        Being Responded To (PS3.7 9.3: the Message ID of the request it answers)."""
+        if cmd.field == field and cmd.responding_to == msg_id:
+            return
+        sent = NAMES.get(field & 0x7FFF, f"command 0x{field & 0x7FFF:04X}")
+        if cmd.is_request:
+            raise self._fail(classify.protocol_error(
+                f"a {cmd.name} where the answer to the {sent} with message ID {msg_id} was due", self.last_request,
+                code="protocol.unexpected-request", reference="PS3.7 9.1, 9.3"))
+        if cmd.field != field:
+            what = f"a {cmd.name} (responding to message ID {cmd.responding_to}), a response to a request never sent"
+        else:
+            what = f"a {cmd.name} responding to message ID {cmd.responding_to}"
+        raise self._fail(classify.protocol_error(
+            f"{what}, in answer to the {sent} with message ID {msg_id}", self.last_request,
+            code="protocol.unexpected-response", reference="PS3.7 9.3 (Message ID Being Responded To), 9.1"))
 
     def transfer_syntax_of(self, context_id: int) -> str:
         if context_id not in self.contexts:
@@ -119,6 +164,7 @@ class RequestorAssociation(Association):
         """C-ECHO-RQ (PS3.7 9.3.5) and its C-ECHO-RSP within the DIMSE timeout."""
         cmd, _data = self.exchange(self._context_id(context), {0x0002: context.sop_class, 0x0100: C_ECHO_RQ,
                                                                 0x0110: msg_id}, None, self.target.timeouts.dimse)
+        self.expect_response(cmd, C_ECHO_RSP, msg_id)
         return Response(cmd.status, cmd.responding_to, cmd.field, cmd.text(0x0902))
 
     def send_c_store(self, context: ProposedContext, sop_class: str, sop_instance: str,
@@ -129,6 +175,7 @@ class RequestorAssociation(Association):
         self.send(cid, {0x0002: sop_class, 0x0100: C_STORE_RQ, 0x0110: msg_id, 0x0700: priority,
                         0x1000: sop_instance}, dataset)
         cmd = self.read_message(self.target.timeouts.dimse).command
+        self.expect_response(cmd, C_STORE_RSP, msg_id)
         return Response(cmd.status, cmd.responding_to, cmd.field, cmd.text(0x0902))
 
     def send_c_get(self, context: ProposedContext, identifier: bytes, msg_id: int,
@@ -151,15 +198,16 @@ class RequestorAssociation(Association):
                                            0x0120: cmd.message_id, 0x0900: status,
                                            0x1000: cmd.fields.get(0x1000, b"")})
                 continue
-            if cmd.field != C_GET_RSP:
-                raise WireError(classify.protocol_error(f"unexpected {cmd.name} during C-GET", self.last_request))
+            self.expect_response(cmd, C_GET_RSP, msg_id)
             counts = {name: cmd.us(number, -1) for name, number in (
                 ("NumberOfRemainingSuboperations", 0x1020), ("NumberOfCompletedSuboperations", 0x1021),
                 ("NumberOfFailedSuboperations", 0x1022), ("NumberOfWarningSuboperations", 0x1023))}
             responses.append((cmd.status, {k: v for k, v in counts.items() if v >= 0}))
             if cmd.status not in (0xFF00, 0xFF01):
                 return responses
-        raise WireError(classify.protocol_error(f"more than {limit} messages during one C-GET"))
+        raise self._fail(classify.protocol_error(
+            f"more than {limit} responses to one C-GET-RQ", self.last_request, code="dimse.too-many-responses",
+            reference="PS3.4 C.4.3.3 (one pending response per sub-operation)"))
 
 
 def connect(target: Target, timeout: float, wrap: SocketWrapper | None = None) -> socket.socket:
@@ -188,7 +236,9 @@ def open_association(target: Target, contexts: Sequence[ProposedContext], *, wra
         assoc.close()
         return AssociationOutcome.failed(exc.end), None
     pdu = decode(kind, body)
-    if kind == ASSOCIATE_RJ and pdu is not None:
+    if kind == ASSOCIATE_RJ and isinstance(pdu, AssociateReject):
+        for v in reject_violations(pdu):
+            assoc.violation(v)
         assoc.close()
         rj = classify.rejected(body[1] if len(body) > 1 else None, body[2] if len(body) > 2 else None,
                                body[3] if len(body) > 3 else None)
@@ -200,9 +250,14 @@ def open_association(target: Target, contexts: Sequence[ProposedContext], *, wra
         return AssociationOutcome.failed(classify.aborted(body[2] if len(body) > 2 else None,
                                                           body[3] if len(body) > 3 else None)), None
     if kind != ASSOCIATE_AC or not isinstance(pdu, AssociateAccept):
+        end = classify.protocol_error(f"an {PDU_NAMES.get(kind, f'PDU type 0x{kind:02X}')} in answer to the "
+                                      "A-ASSOCIATE-RQ", code="protocol.unexpected-pdu", reference="PS3.8 9.2, Table 9-10")
+        assoc.violation(classify.Violation.of(end))
         assoc.abort(2, 2)
-        return AssociationOutcome.failed(classify.protocol_error(
-            f"{PDU_NAMES.get(kind, f'PDU type 0x{kind:02X}')} in answer to the A-ASSOCIATE-RQ")), None
+        return AssociationOutcome.failed(end), None
+    for v in accept_violations(pdu, [RequestedContext(2 * i + 1, c.sop_class, list(c.transfer_syntaxes))
+                                     for i, c in enumerate(contexts)]):
+        assoc.violation(v)
     result = _accepted(pdu, contexts)
     assoc.outcome, assoc.peer_max_pdu, assoc.roles = result, result.max_pdu or 0, dict(pdu.roles)
     for i, c in enumerate(result.contexts):

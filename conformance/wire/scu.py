@@ -18,13 +18,16 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from conformance.wire import dimse
+from conformance.wire import dimse, outcome
 from conformance.wire.association import WireError
 from conformance.wire.dimse import Command
 from conformance.wire.outcome import Ending
 from conformance.wire.requestor import RequestorAssociation
 
 _PENDING = (0xFF00, 0xFF01)
+#: Most responses the harness reads for one request (its queries match at most its own test
+#: data); past it the device's answer is a flood: C-CANCEL, A-ABORT, a finding.
+MAX_RESPONSES = 10_000
 #: Command elements copied into the status data set (PS3.7 Annex C, Table E.1-1).
 _STATUS_ELEMENTS = {0x0902: "ErrorComment", 0x1020: "NumberOfRemainingSuboperations",
                     0x1021: "NumberOfCompletedSuboperations", 0x1022: "NumberOfFailedSuboperations",
@@ -70,6 +73,13 @@ class WireMonitor:
         if end is None or end.kind is not Ending.ABORTED or at is None:
             return None
         return int(end.source or 0), end.reason, at
+
+    @property
+    def protocol_error(self) -> Any:
+        """The typed ending when the device broke the protocol (a malformed or unexpected PDU,
+        a response to a request never sent...), else ``None``."""
+        end = self.assoc.ending
+        return end if end is not None and end.kind is Ending.PROTOCOL_ERROR else None
 
     @property
     def closed_at(self) -> float | None:
@@ -176,17 +186,30 @@ class WireSCU:
             return None
 
     def _responses(self, cid: int, field: int, msg_id: int) -> Iterator[tuple[Dataset, Dataset | None]]:
-        """Every response to *msg_id* until a final one; an empty status when none came."""
-        while True:
+        """Every response to *msg_id* until a final one, at most :data:`MAX_RESPONSES`; an
+        empty status when none came. A request from the device (an N-EVENT-REPORT) is handed
+        on; any other response is a protocol error (the harness aborts)."""
+        for count in range(MAX_RESPONSES + 1):
             try:
                 msg = self.assoc.read_message(self.timeout)
+                if not msg.command.is_request:
+                    self.assoc.expect_response(msg.command, field, msg_id)
             except WireError:
                 yield Dataset(), None
                 return
             cmd = msg.command
-            if cmd.field != field or cmd.responding_to != msg_id:
+            if cmd.is_request:
                 self._other(msg)            # not ours (PS3.7 9.1: one operation at a time)
                 continue
+            if count == MAX_RESPONSES:
+                self.send_c_cancel(msg_id, cid)
+                self.assoc._fail(outcome.protocol_error(
+                    f"more than {MAX_RESPONSES} pending {cmd.name}s to one request (the harness's "
+                    "query matches at most its own test data); the harness cancelled and aborted",
+                    self.assoc.last_request, code="dimse.too-many-responses",
+                    reference="PS3.4 C.4.1.3 (one pending response per match); PS3.7 9.3.2.3"))
+                yield Dataset(), None
+                return
             self.monitor.record(msg_id, cmd.status)
             yield self._status(cmd), self._decoded(msg.context_id, msg)
             if cmd.status not in _PENDING:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from conformance.wire.outcome import DeviceRecord
+
 
 @dataclass(frozen=True)
 class Timeouts:
@@ -40,6 +42,10 @@ class Target:
     #: (C-MOVE destination, storage commitment report): the port the device has
     #: configured for the harness. ``None``: the statement's ``harness.port``.
     harness_port: int | None = None
+    #: What the harness learned about this device so far (its protocol violations, whether
+    #: it answers A-RELEASE-RQ); shared by the copies :meth:`with_called_ae` and
+    #: :func:`dataclasses.replace` make, not compared.
+    record: DeviceRecord = field(default_factory=DeviceRecord, compare=False, repr=False)
 
     @property
     def address(self) -> str:

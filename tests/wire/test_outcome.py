@@ -145,7 +145,7 @@ def _pair() -> tuple[Association, Association]:
                                       True, 0) + pdu.fragment(1, b"\x00" * 2000, False, 0)),
     ("before the command set", pdu.fragment(1, b"\x00" * 10, False, 0)),
     ("unexpected A-ASSOCIATE-AC", pdu.encode_associate_ac(pdu.AssociateAccept("A", "B"))),
-    ("P-DATA-TF: PDV at offset 0", b"\x04\x00\x00\x00\x00\x06\x00\x00\x00\x01\x01\x03"),
+    ("P-DATA-TF out of form (PDV at offset 0", b"\x04\x00\x00\x00\x00\x06\x00\x00\x00\x01\x01\x03"),
 ])
 def test_protocol_errors_during_an_association(what, raw):
     sender, receiver = _pair()

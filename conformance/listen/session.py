@@ -89,14 +89,16 @@ class ListenConfig:
 
 
 def _validate_worker(path: str, sop_class: str, sop_instance: str, private: tuple
-                     ) -> tuple[list[Finding], dict[str, int]]:
+                     ) -> tuple[list[Finding], dict[str, int], dict[str, str]]:
     """In a worker process: IOD validation of one received file, and its UIDs against the
     C-STORE command that brought it (PS3.7 9.3.1.1: the Affected SOP Class/Instance UIDs
     are those of the data set).
 
-    Returns the error and warning findings, and the info findings counted by code (e.g.
+    Returns the error and warning findings, the info findings counted by code (e.g.
     ``iod.condition-not-verifiable``: context, not deviations; dozens per instance would
-    swamp a session's record; ``conformance validate FILE`` lists them one by one)."""
+    swamp a session's record; ``conformance validate FILE`` lists them one by one), and the
+    instance's names (patient, study, series: :func:`~conformance.listen.store.describe`) from
+    the data set read here, so the session never reads the header a second time."""
     import warnings
 
     from conformance.iod.reading import read_for_validation
@@ -110,7 +112,7 @@ def _validate_worker(path: str, sop_class: str, sop_instance: str, private: tupl
             result = read_for_validation(path)
         except OSError as exc:
             return [Finding("listen.unreadable-instance", Severity.ERROR, f"cannot read the stored file: {exc}",
-                            reference="PS3.10 7")], {}
+                            reference="PS3.10 7")], {}, describe(None, sop_class, sop_instance)
         findings = list(result.findings)
         ds = result.dataset
         if ds is not None:
@@ -125,11 +127,12 @@ def _validate_worker(path: str, sop_class: str, sop_instance: str, private: tupl
                 f"The data set's {keyword} {have!r} is not the C-STORE-RQ's Affected value {commanded!r}.",
                 reference="PS3.7 9.3.1.1; PS3.4 B.2.3", tag=f"({tag >> 16:04X},{tag & 0xFFFF:04X})"))
     info = Counter(f.code for f in findings if f.severity is Severity.INFO)
-    return [f for f in findings if f.severity is not Severity.INFO], dict(info)
+    return ([f for f in findings if f.severity is not Severity.INFO], dict(info),
+            describe(ds, sop_class, sop_instance))
 
 
 def _validate_batch(items: list[tuple[str, str, str]], private: tuple
-                    ) -> list[tuple[list[Finding], dict[str, int]]]:
+                    ) -> list[tuple[list[Finding], dict[str, int], dict[str, str]]]:
     return [_validate_worker(path, sop, uid, private) for path, sop, uid in items]
 
 
@@ -156,7 +159,8 @@ def _past_naming(tag: int, vr: str | None, length: int) -> bool:
 
 
 def naming_header(path: Path) -> Dataset:
-    """The few attributes that name a received instance, read on the network thread: the
+    """The few attributes that name an instance that is not validated (the validation worker
+    names the others from its own read), read on the arrivals thread: the
     read stops after Series Instance UID (0020,000E), so its cost does not grow with the
     data set (a full header parse here cost the acceptor about a quarter of its rate)."""
     with open(path, "rb") as fp:
@@ -453,12 +457,18 @@ class ListenSession:
         title = f"{uids.name_of(sop)} instance received"
         with self._lock:
             self.pending += 1                   # named, then reported or validated
+        if item is not None and not failed and self.config.validate and self.executor is not None:
+            # Straight to validation: the worker reads the file anyway and names the instance
+            # from it, so the header is read once (no naming read on this process's threads).
+            obs["file"] = str(item.path.name)
+            self._queue.put((step_id, title, findings, obs, str(item.path), sop, uid, time.monotonic(), count))
+            return
         self._arrivals.put((step_id, title, findings, obs, item, failed, status, count, sop, uid))
 
     def _name_arrivals(self) -> None:
-        """Arrivals thread: names each received instance from its header (patient, study,
-        series), notes a re-sent UID, then reports the step (validation off) or hands the file
-        to the validation feeder. Off the network thread, so the acceptor only stores."""
+        """Arrivals thread (instances not validated: validation off, or not kept): names each
+        received instance from a partial header read (patient, study, series), notes a re-sent
+        UID and reports the step. Off the network thread, so the acceptor only stores."""
         while True:
             arrival = self._arrivals.get()
             if arrival is None:
@@ -483,26 +493,28 @@ class ListenSession:
         except Exception:  # noqa: BLE001 - unreadable: validation reports it; named by UID only
             ds = None
         who = describe(ds, sop, uid)
-        obs.update({k: v for k, v in who.items() if k not in obs and v})
         if kept and item is not None:
             obs["file"] = str(item.path.name)
+        findings = self._named(obs, who, findings, count, kept)
+        message = (f"answered 0x{status:04X}: not kept" if failed or item is None
+                   else "kept; not validated (validation off)") + f": {naming(who)}"
+        self.report(step_id, title, "PS3.4 B.2.2; PS3.3", StepResult(findings=list(findings),
+                                                                      observations=[obs], message=message))
+        with self._lock:
+            self.pending -= 1
+        self._notify()
+
+    @staticmethod
+    def _named(obs: dict, who: dict[str, str], findings: list[Finding], count: int, kept: bool) -> list[Finding]:
+        """*obs* completed with the instance's names; a re-sent UID noted (PS3.4 B.2.2)."""
+        obs.update({k: v for k, v in who.items() if k not in obs and v})
         if count > 1:
-            kept_as = f"; this copy is kept as {item.path.name}" if kept and item is not None else ""
+            kept_as = f"; this copy is kept as {obs['file']}" if kept and obs.get("file") else ""
             findings = findings + [Finding("listen.instance-resent", Severity.WARNING if kept else Severity.INFO,
                                            f"{naming(who)} arrived {count} times in this session (a retry or a "
                                            f"resend){kept_as}; the earlier copy is kept too.",
                                            reference="PS3.4 B.2.2")]
-        if item is None or failed or not self.config.validate or self.executor is None:
-            message = (f"answered 0x{status:04X}: not kept" if failed or item is None
-                       else "kept; not validated (validation off)") + f": {naming(who)}"
-            self.report(step_id, title, "PS3.4 B.2.2; PS3.3", StepResult(findings=list(findings),
-                                                                          observations=[obs], message=message))
-            with self._lock:
-                self.pending -= 1
-            self._notify()
-            return
-        # still counted in pending: the validation feeder reports it and counts it down
-        self._queue.put((step_id, title, findings, obs, str(item.path), sop, uid, time.monotonic()))
+        return findings
 
     def _feed_validation(self) -> None:
         """Validation feeder: hands received files to the worker processes in batches (one
@@ -545,15 +557,15 @@ class ListenSession:
             self._validated(batch, None, f"{type(exc).__name__}: {exc}")
 
     def _validated(self, batch: list[tuple], results: list | None, problem: str) -> None:
-        for i, (step_id, title, findings, obs, _path, _sop, _uid, started) in enumerate(batch):
+        for i, (step_id, title, findings, obs, _path, sop, uid, started, count) in enumerate(batch):
             if results is not None:
-                extra, info = results[i]
+                extra, info, who = results[i]
                 message, outcome = "kept and validated", None
             else:
-                extra, info = [], {}
+                extra, info, who = [], {}, describe(None, sop, uid)
                 message, outcome = f"kept; the harness could not validate it: {problem}", Outcome.ERROR
-            if obs.get("sop_class_name"):
-                message += ": " + naming(obs)
+            findings = self._named(obs, who, findings, count, True)
+            message += ": " + naming(who)
             if info:
                 obs["info_findings"] = info
             self.report(step_id, title, "PS3.4 B.2.2; PS3.3; PS3.5", StepResult(

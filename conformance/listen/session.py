@@ -185,6 +185,8 @@ class ListenSession:
         self.associations = 0
         self.ended_associations = 0
         self.limit_hits: list[str] = []
+        #: Accept failures (errno name and text, attempts in a row): the session cannot conform.
+        self.accept_errors: list[tuple[str, int]] = []
         self.proposed: set[tuple[str, str]] = set()
         self.request_findings: dict[int, list[Finding]] = {}
         self.pending = 0                                   # instances waiting for validation
@@ -238,7 +240,7 @@ class ListenSession:
             self._feeder.start()
         self._namer = threading.Thread(target=self._name_arrivals, daemon=True, name="listen-arrivals")
         self._namer.start()
-        storage = StorageSCP(self.store, self._on_arrival, cfg.misbehaviour)
+        storage = StorageSCP(self.store, self._on_arrival, cfg.misbehaviour, cfg.limits.max_store)
         self._build_services(storage)
         self.listener = Listener(self, self.services, cfg.host, cfg.port, cfg.limits, cfg.misbehaviour,
                                  open_sink=storage.open_sink, discard_sink=storage.discard,
@@ -349,6 +351,10 @@ class ListenSession:
         with self._lock:
             self.limit_hits.append(f"{peer}: {what}")
 
+    def on_accept_error(self, what: str, streak: int) -> None:
+        with self._lock:
+            self.accept_errors.append((what, streak))
+
     def on_request(self, assoc: Association, req: AssociateRequest, ans: Answer | None) -> None:
         with self._lock:
             self.associations += 1
@@ -398,9 +404,18 @@ class ListenSession:
                                     reference="PS3.8 9.1.5 (ARTIM)"))
         elif end == "rejected-limit":
             findings.append(Finding("listen.association-limit", Severity.WARNING,
-                                    f"Association refused: more than {self.config.limits.max_associations} at a "
-                                    "time (A-ASSOCIATE-RJ transient, local limit exceeded).",
-                                    reference="PS3.8 Table 9-21; harness limit"))
+                                    f"Association refused: {assoc.end_detail or 'over the limit'} (A-ASSOCIATE-RJ "
+                                    "transient, service provider (presentation), local-limit-exceeded).",
+                                    reference="PS3.8 9.3.4, Table 9-21; harness limit"))
+        if assoc.violation is not None:
+            v = assoc.violation
+            after = " It was answered A-RELEASE-RP." if end == "released" else \
+                " The harness aborted the association (A-ABORT)."
+            findings.append(Finding(v.code, Severity.ERROR, f"The device sent {v.detail}.{after}", reference=v.reference))
+        for problem in assoc.unknown_items[:5]:
+            findings.append(Finding("listen.unknown-associate-item", Severity.WARNING,
+                                    f"The A-ASSOCIATE-RQ has an item the harness skipped: {problem}.",
+                                    reference="PS3.8 9.3.1, 9.3.2"))
         counts = Counter(assoc.log)
         obs: dict[str, Any] = {"association": assoc.number, "peer": assoc.peer, "end": end,
                                "end_detail": assoc.end_detail, "requests": dict(counts),
@@ -498,7 +513,9 @@ class ListenSession:
         findings = self._named(obs, who, findings, count, kept)
         message = (f"answered 0x{status:04X}: not kept" if failed or item is None
                    else "kept; not validated (validation off)") + f": {naming(who)}"
-        self.report(step_id, title, "PS3.4 B.2.2; PS3.3", StepResult(findings=list(findings),
+        # Over the store size cap: the harness could not test this instance (not the device's fault).
+        outcome = Outcome.ERROR if any(f.code == "listen.store-too-large" for f in findings) else None
+        self.report(step_id, title, "PS3.4 B.2.2; PS3.3", StepResult(findings=list(findings), outcome=outcome,
                                                                       observations=[obs], message=message))
         with self._lock:
             self.pending -= 1
@@ -644,10 +661,17 @@ class ListenSession:
         cfg = self.config
         findings = [Finding("listen.association-limit", Severity.WARNING, f"Association limit reached: {hit}.",
                             reference="harness limit") for hit in self.limit_hits[:10]]
+        for what, streak in self.accept_errors[:10]:
+            findings.append(Finding("listen.accept-failed", Severity.WARNING,
+                                    f"The harness could not accept a connection ({what}; {streak} attempt(s) in a row "
+                                    "so far): devices may have been turned away; the harness went on accepting.",
+                                    reference="harness fault"))
         obs = {"end": self.end_reason, "associations": self.associations, "instances": self.instances,
                "stored": len(self.store), "max_associations": cfg.limits.max_associations,
                "idle_timeout": cfg.limits.idle_timeout, "acse_timeout": cfg.limits.acse_timeout,
                "session_timeout": cfg.timeout, "bind": f"{cfg.host}:{self.port}",
+               "max_per_peer": cfg.limits.max_per_peer, "max_store": cfg.limits.max_store,
+               "accept_errors": self.listener.accept_errors if self.listener else 0,
                "duration": round(time.monotonic() - self.started, 3)}
         message = f"ended: {self.end_reason}; {self.associations} association(s), {self.instances} instance(s)"
         outcome = None
@@ -656,6 +680,11 @@ class ListenSession:
         elif cfg.expect_instances is not None and self.instances < cfg.expect_instances:
             outcome = Outcome.ERROR
             message = f"expected {cfg.expect_instances} instance(s), {self.instances} arrived ({self.end_reason})"
+        if self.accept_errors:
+            # Connections may have been lost before any association: never CONFORMS (exit 3).
+            outcome = Outcome.ERROR
+            message += (f"; the acceptor failed to accept {len(self.accept_errors)} time(s) "
+                        f"({self.accept_errors[0][0]}), so devices may have been turned away")
         self.report("listen/session", f"listen session as {cfg.ae_title} on {cfg.host}:{self.port}",
                     "PS3.8 9.1", StepResult(findings=findings, observations=[obs], message=message, outcome=outcome),
                     time.monotonic() - self.started)

@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pydicom.filereader import read_partial
 
 from conformance.engine.events import Handler
 from conformance.engine.live import LiveRun
@@ -47,11 +46,13 @@ from conformance.engine.model import Outcome, StepResult
 from conformance.engine.results import RunResults
 from conformance.findings import Finding, Severity
 from conformance.listen.misbehaviour import Misbehaviour
+from conformance.listen.reactions import misbehaviour_steps
 from conformance.listen.negotiate import Answer, check_proposal, check_request
 from conformance.listen import commitment, mpps, query, worklist
 from conformance.listen.server import Association, Limits, Listener
 from conformance.listen.storage import StorageSCP
 from conformance.listen.store import Store, StoredInstance, describe, naming, safe_uid
+from conformance.listen.validation import naming_header, validate_batch, warm, worker_init
 from conformance.services.status import FAILURE, classify
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
@@ -88,83 +89,8 @@ class ListenConfig:
         return self.statement.harness.ae_title
 
 
-def _validate_worker(path: str, sop_class: str, sop_instance: str, private: tuple
-                     ) -> tuple[list[Finding], dict[str, int], dict[str, str]]:
-    """In a worker process: IOD validation of one received file, and its UIDs against the
-    C-STORE command that brought it (PS3.7 9.3.1.1: the Affected SOP Class/Instance UIDs
-    are those of the data set).
-
-    Returns the error and warning findings, the info findings counted by code (e.g.
-    ``iod.condition-not-verifiable``: context, not deviations; dozens per instance would
-    swamp a session's record; ``conformance validate FILE`` lists them one by one), and the
-    instance's names (patient, study, series: :func:`~conformance.listen.store.describe`) from
-    the data set read here, so the session never reads the header a second time."""
-    import warnings
-
-    from conformance.iod.reading import read_for_validation
-    from conformance.iod.validator import validate
-
-    # The steps of conformance.iod.validate_file, keeping the data set it reads so that the
-    # UIDs are checked without reading the file twice.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            result = read_for_validation(path)
-        except OSError as exc:
-            return [Finding("listen.unreadable-instance", Severity.ERROR, f"cannot read the stored file: {exc}",
-                            reference="PS3.10 7")], {}, describe(None, sop_class, sop_instance)
-        findings = list(result.findings)
-        ds = result.dataset
-        if ds is not None:
-            findings += validate(ds, source=path, private_attributes=private, _pixel=result.pixel,
-                                 _has_preamble=result.has_preamble)
-    for tag, keyword, commanded in ((0x00080016, "SOPClassUID", sop_class),
-                                    (0x00080018, "SOPInstanceUID", sop_instance)):
-        have = str(ds.get(keyword, "")).rstrip("\x00 ") if ds is not None else ""
-        if have != commanded:
-            findings.append(Finding(
-                "listen.store-uid-mismatch", Severity.ERROR,
-                f"The data set's {keyword} {have!r} is not the C-STORE-RQ's Affected value {commanded!r}.",
-                reference="PS3.7 9.3.1.1; PS3.4 B.2.3", tag=f"({tag >> 16:04X},{tag & 0xFFFF:04X})"))
-    info = Counter(f.code for f in findings if f.severity is Severity.INFO)
-    return ([f for f in findings if f.severity is not Severity.INFO], dict(info),
-            describe(ds, sop_class, sop_instance))
-
-
-def _validate_batch(items: list[tuple[str, str, str]], private: tuple
-                    ) -> list[tuple[list[Finding], dict[str, int], dict[str, str]]]:
-    return [_validate_worker(path, sop, uid, private) for path, sop, uid in items]
-
-
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the session, which stops them after writing the reports."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _warm() -> int:
-    from conformance.iod.validator import validate  # noqa: F401 - import cost paid before traffic
-    return 0
-
-
 def _kw(uid: str, names: Mapping[str, str]) -> str:
     return names.get(uid) or uids.keyword_of(uid)
-
-
-#: What names an instance in the report (patient, study, series): all below group 0x0021.
-_NAMING_TAGS = [0x00080005, 0x00100020, 0x00100010, 0x0020000D, 0x0020000E]
-
-
-def _past_naming(tag: int, vr: str | None, length: int) -> bool:
-    return tag > 0x0020000E
-
-
-def naming_header(path: Path) -> Dataset:
-    """The few attributes that name an instance that is not validated (the validation worker
-    names the others from its own read), read on the arrivals thread: the
-    read stops after Series Instance UID (0020,000E), so its cost does not grow with the
-    data set (a full header parse here cost the acceptor about a quarter of its rate)."""
-    with open(path, "rb") as fp:
-        return read_partial(fp, stop_when=_past_naming, force=True, specific_tags=_NAMING_TAGS)
 
 
 class ListenSession:
@@ -234,8 +160,8 @@ class ListenSession:
             self.store.load_folder(cfg.preload)
         if cfg.validate:
             # Started (forked) before any listener thread exists; the validator imported once.
-            self.executor = cf.ProcessPoolExecutor(max_workers=max(1, cfg.workers), initializer=_worker_init)
-            self.executor.submit(_warm).result(timeout=120)
+            self.executor = cf.ProcessPoolExecutor(max_workers=max(1, cfg.workers), initializer=worker_init)
+            self.executor.submit(warm).result(timeout=120)
             self._feeder = threading.Thread(target=self._feed_validation, daemon=True, name="listen-validation")
             self._feeder.start()
         self._namer = threading.Thread(target=self._name_arrivals, daemon=True, name="listen-arrivals")
@@ -311,7 +237,7 @@ class ListenSession:
         for extra in self.extra_steps:
             extra()
         self._not_observed()
-        self._misbehaviour_steps()
+        misbehaviour_steps(self)
         self._session_step()
         return self.run.finish(aborted)
 
@@ -338,13 +264,15 @@ class ListenSession:
         return self._stop_quietly(reason, None)
 
     def _stop_quietly(self, reason: str, aborted: str | None) -> RunResults:
+        """Stop with SIGINT and SIGTERM ignored: a second signal while stopping cannot lose
+        the final record (written by :meth:`stop`) or, in the CLI, the reports after it."""
         main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)} if main else {}
         try:
             return self.stop(reason, aborted=aborted)
         finally:
-            if main:
-                signal.signal(signal.SIGINT, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     # --- observer callbacks (association threads) ------------------------------------------
     def on_limit(self, peer: str, what: str) -> None:
@@ -556,7 +484,7 @@ class ListenSession:
                 batch.append(nxt)
             slots.acquire()
             try:
-                future = self.executor.submit(_validate_batch, [(b[4], b[5], b[6]) for b in batch], private)
+                future = self.executor.submit(validate_batch, [(b[4], b[5], b[6]) for b in batch], private)
             except RuntimeError as exc:         # the pool is shut down
                 slots.release()
                 self._validated(batch, None, str(exc))
@@ -612,50 +540,6 @@ class ListenSession:
                             f"{len(cap.transfer_syntaxes)} transfer syntax(es), {len(missing)} never proposed", "statement",
                             StepResult(message=f"not observed in: {', '.join(names)}", outcome=Outcome.SKIPPED,
                                        observations=[{"sop_class": cap.sop_class, "not_proposed": missing}]))
-
-    def _misbehaviour_steps(self) -> None:
-        mis = self.config.misbehaviour
-        for kind in mis.active:
-            obs: dict[str, Any] = {"kind": kind, "harness_did": mis.describe()}
-            lines: list[str] = []
-            exercised = True
-            if kind == "reject":
-                exercised = bool(self.rejections)
-                later = [n for n, _e, req in self.association_ends if req]
-                obs["rejected_contexts"] = len(self.rejections)
-                lines.append(f"{len(self.rejections)} proposed context(s) rejected on purpose; the device then sent "
-                             f"{self.instances} instance(s) on the contexts left, in {len(later)} association(s) "
-                             "with requests.")
-            elif kind == "store-status":
-                exercised = bool(self.failures)
-                failed_uids = {u for u, _s, _n in self.failures}
-                retried = sorted(u for u in failed_uids if self.store.arrivals.get(u, 0) > 1)
-                obs.update({"failed": len(self.failures), "retried": len(retried),
-                            "requests_after_failure": self.after_failure["requests"]})
-                lines.append(f"{len(self.failures)} C-STORE(s) answered with a failure status; the device re-sent "
-                             f"{len(retried)} of those instance(s), and made {self.after_failure['requests']} further "
-                             "successful C-STORE(s) after the first failure.")
-            elif kind in ("delay", "abort-after"):
-                ends = Counter(e for _n, e, _r in self.association_ends)
-                exercised = any(r > (mis.abort_after or 0) for _n, _e, r in self.association_ends) \
-                    if kind == "abort-after" else any(r for _n, _e, r in self.association_ends)
-                resent = sum(1 for c in self.store.arrivals.values() if c > 1)
-                obs.update({"association_ends": dict(ends), "associations": len(self.association_ends),
-                            "instances_resent": resent})
-                lines.append(f"{len(self.association_ends)} association(s) ended as {dict(ends)}; "
-                             f"{resent} instance(s) arrived more than once.")
-            ends = Counter(e for _n, e, _r in self.association_ends)
-            obs.setdefault("association_ends", dict(ends))
-            if kind in ("reject", "store-status"):
-                lines.append(f"Associations ended as: {', '.join(f'{n}x {e}' for e, n in ends.items()) or 'none'}.")
-            findings = [Finding("listen.device-reaction", Severity.INFO, line, reference="PS3.4 B.2.3; PS3.8 7")
-                        for line in lines]
-            result = StepResult(findings=findings if exercised else [], observations=[obs],
-                                message="; ".join(mis.describe()) if exercised else
-                                "the device never sent anything this misbehaviour applies to",
-                                outcome=None if exercised else Outcome.SKIPPED)
-            self.report(f"listen/misbehaviour/{kind}", f"harness misbehaves on purpose: {kind}",
-                        "PS3.4 B.2.3; PS3.8 7", result)
 
     def _session_step(self) -> None:
         cfg = self.config

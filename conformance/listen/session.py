@@ -184,7 +184,9 @@ class ListenSession:
         options = {"strict": cfg.strict, "mode": "listen", "role": "SCU", "validate": cfg.validate,
                    "misbehaviour": cfg.misbehaviour.describe(),
                    "max_associations": cfg.limits.max_associations}
-        self.run_ = LiveRun(self.statement, target, options, self.handlers).start()
+        # Assigned before it starts: an association may arrive as soon as "listening" is printed.
+        self.run_ = LiveRun(self.statement, target, options, self.handlers)
+        self.run_.start()
         self.started = time.monotonic()
         return self
 
@@ -567,7 +569,8 @@ class ListenSession:
         if self.accept_errors:
             # Connections may have been lost before any association: never CONFORMS (exit 3).
             outcome = Outcome.ERROR
-            message += (f"; the acceptor failed to accept {len(self.accept_errors)} time(s) "
+            failed = self.listener.accept_errors if self.listener else len(self.accept_errors)
+            message += (f"; the acceptor failed to accept {failed} time(s) "
                         f"({self.accept_errors[0][0]}), so devices may have been turned away")
         self.report("listen/session", f"listen session as {cfg.ae_title} on {cfg.host}:{self.port}",
                     "PS3.8 9.1", StepResult(findings=findings, observations=[obs], message=message, outcome=outcome),

@@ -22,7 +22,13 @@ from conformance.testing import dcmtk_tool
 from conformance.wire import dimse
 from conformance.wire import requestor as wire
 from conformance.wire.contexts import ProposedContext as Proposal
-from conformance.wire.pdu import encode_abort, encode_release_rq, fragment
+from conformance.wire.pdu import (
+    AssociateRequest,
+    RequestedContext,
+    encode_abort,
+    encode_release_rq,
+    fragment,
+)
 from conformance.wire.target import Target, Timeouts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +49,17 @@ def target(port: int, calling: str = "STORESCU") -> Target:
 def request(port: int, proposals: tuple[Proposal, ...] = (Proposal(CT, (EXPLICIT,)),)) -> bytes:
     """The bytes of a well-formed A-ASSOCIATE-RQ to the harness (contexts 1, 3, ...)."""
     return wire.associate_rq(target(port), list(proposals))
+
+
+def dcmtk_request(**changes: Any) -> AssociateRequest:
+    """An A-ASSOCIATE-RQ as the shipped dcmtk-storescu statement's device sends it (its calling
+    AE title and implementation identity), one CT context: a session with only this conforms."""
+    rq = AssociateRequest(HARNESS_AE, "STORESCU", contexts=[RequestedContext(1, CT, [EXPLICIT])], max_pdu=16384,
+                          implementation_class_uid="1.2.276.0.7230010.3.0.3.6.7",
+                          implementation_version_name="OFFIS_DCMTK_367")
+    for key, value in changes.items():
+        setattr(rq, key, value)
+    return rq
 
 
 def read_pdu(sock: socket.socket, timeout: float = 5.0) -> tuple[int, bytes]:
@@ -76,10 +93,11 @@ def closed_within(sock: socket.socket, seconds: float) -> float:
     return time.monotonic() - start
 
 
-def associate(port: int, proposals: tuple[Proposal, ...] = (Proposal(CT, (EXPLICIT,)),)) -> socket.socket:
-    """A raw socket with an accepted association (A-ASSOCIATE-AC read)."""
+def associate(port: int, proposals: tuple[Proposal, ...] = (Proposal(CT, (EXPLICIT,)),),
+              raw: bytes | None = None) -> socket.socket:
+    """A raw socket with an accepted association (A-ASSOCIATE-AC read); *raw*: the request."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    sock.sendall(request(port, proposals))
+    sock.sendall(raw or request(port, proposals))
     kind, _body = read_pdu(sock)
     assert kind == A_ASSOCIATE_AC, kind
     return sock

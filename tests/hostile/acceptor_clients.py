@@ -26,6 +26,7 @@ from conformance.wire.pdu import (
     AssociateRequest,
     RequestedContext,
     encode_abort,
+    encode_associate_rq,
     encode_release_rq,
     fragment,
 )
@@ -124,6 +125,8 @@ def pdv_pdu(cid: int, header: int, payload: bytes) -> bytes:
 
 
 ABORT, RELEASE_RQ = encode_abort(0, 0), encode_release_rq()
+#: The request of the device the shipped dcmtk-storescu statement describes.
+GOOD_REQUEST = encode_associate_rq(dcmtk_request())
 
 
 def storescu(port: int, folder: Path) -> subprocess.CompletedProcess[str]:

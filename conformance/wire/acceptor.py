@@ -403,7 +403,9 @@ class Acceptor:
                 if self._sock is None or self._sock.fileno() < 0 or self.stopping.is_set():
                     return                          # closed by stop()
                 streak += 1
-                pause = min(ACCEPT_BACKOFF_MAX, max(0.05, pause * 2))
+                # Resources running out: back off (they free up as associations end); anything
+                # else (a connection reset before it was accepted...) is retried at once.
+                pause = min(ACCEPT_BACKOFF_MAX, max(0.05, pause * 2)) if exc.errno in RESOURCE_ERRORS else 0.01
                 self._accept_error(exc, streak)
                 self.stopping.wait(pause)
                 continue

@@ -282,3 +282,29 @@ def test_a_second_sigterm_while_stopping_keeps_the_final_record_and_the_reports(
     assert last["kind"] == "run-finished" and last["aborted"], last          # the final record ...
     assert (out / "report.html").is_file() and (out / "results.json").is_file()   # ... and the reports
     assert stopping > 0.6, stopping           # the later signals came while it was stopping
+
+
+def test_the_store_size_cap_with_dcmtk_storescu(tmp_path):
+    """The CLI option with a real client: storescu's instance (about 1 kB) over a 512-byte cap is answered 0xA700,
+    nothing is kept, the session cannot conform (exit 3)."""
+    proc = _cli(tmp_path / "out", "--max-store-size", "512", "--expect-associations", "1", "--timeout", "30")
+    try:
+        port = _port_of(proc)
+        sent = storescu(port, tmp_path)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert sent.returncode != 0                          # storescu saw the failure status
+    assert "Traceback" not in err and proc.returncode == ExitCode.COULD_NOT_TEST, err
+    records = (tmp_path / "out" / "results.jsonl").read_text()
+    assert '"status": "0xA700"' in records and "listen.store-too-large" in records
+    assert not [p for p in (tmp_path / "out" / "instances").iterdir()]
+
+
+@pytest.mark.parametrize("bad", ["12X", "0", "-5M", "M"])
+def test_a_bad_store_size_is_an_input_error(tmp_path, bad):
+    done = subprocess.run([sys.executable, "-m", "conformance", "listen", str(ROOT / "statements" / "dcmtk-storescu.yaml"),
+                           "--out", str(tmp_path), "--max-store-size", bad, "--timeout", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == ExitCode.BAD_INPUT and "--max-store-size" in done.stderr and "Traceback" not in done.stderr

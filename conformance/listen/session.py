@@ -362,8 +362,11 @@ class ListenSession:
         with self._lock:
             self.association_ends.append((assoc.number, end, assoc.requests))
         what = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no requests"
+        # A fault of the harness itself ended it: the association could not be tested.
+        fault = assoc.end_detail.startswith("harness error")
         self.report(f"listen/association/{assoc.number}", title, "PS3.8 9.3.2; PS3.7 D.3.3",
-                    StepResult(findings=findings, observations=[obs], message=f"{end}; {what}"),
+                    StepResult(findings=findings, observations=[obs], outcome=Outcome.ERROR if fault else None,
+                               message=f"{end}; {what}" + (f" ({assoc.end_detail})" if fault else "")),
                     obs["duration"])
         with self._lock:
             self.ended_associations += 1

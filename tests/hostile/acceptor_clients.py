@@ -109,6 +109,11 @@ def c_store_command(uid: str, msg_id: int = 1) -> bytes:
                                  0x1000: uid, 0x0800: 0x0000})
 
 
+def c_echo_command(msg_id: int = 1) -> bytes:
+    return dimse.encode_command({0x0002: "1.2.840.10008.1.1", 0x0100: dimse.C_ECHO_RQ, 0x0110: msg_id,
+                                 0x0800: dimse.NO_DATA_SET})
+
+
 def c_store_start(uid: str, data: bytes, cid: int = 1) -> bytes:
     """A C-STORE-RQ command and the first data set fragment (not the last): a message begun."""
     return fragment(cid, c_store_command(uid), True, 16384) + _pdv_pdu(cid, 0x00, data)

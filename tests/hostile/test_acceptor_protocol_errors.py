@@ -24,6 +24,7 @@ from tests.hostile.acceptor_clients import (
     RELEASE_RQ,
     ROOT,
     associate,
+    c_echo_command,
     c_store_command,
     c_store_start,
     dcmtk_request,
@@ -162,3 +163,21 @@ def test_the_cli_reports_a_malformed_request_without_a_traceback(tmp_path):
     assert "Traceback" not in err + out
     assert proc.returncode == ExitCode.DEVIATION, err
     assert "A-ASSOCIATE-RQ" in out + err and (tmp_path / "report.html").is_file()
+
+
+def test_a_fault_of_the_harness_is_never_blamed_on_the_device(listening):
+    session = listening(expect_associations=1)
+
+    def broken(_assoc, _msg):
+        raise RuntimeError("injected fault")
+
+    session.services["echo"] = broken          # the listener serves from this same table
+    sock = associate(session.port, raw=encode_associate_rq(dcmtk_request(contexts=[
+        type(dcmtk_request().contexts[0])(1, "1.2.840.10008.1.1", ["1.2.840.10008.1.2"])])))
+    sock.sendall(fragment(1, c_echo_command(), True, 16384))
+    assert read_pdu(sock)[0] == A_ABORT
+    sock.close()
+    results = finish(session)
+    step = results.step("listen/association/1")
+    assert step.outcome == "error" and "injected fault" in step.message
+    assert results.exit_code() == ExitCode.COULD_NOT_TEST

@@ -70,18 +70,42 @@ def bench_storescp(files: list[Path]) -> float:
     return len(files) / seconds
 
 
+#: CPU milliseconds per file of the last harness run: (listen process, validation workers).
+CPU: dict[str, list[tuple[float, float]]] = {}
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of processes *pids* so far (/proc/PID/stat, Linux)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])          # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def bench_harness(files: list[Path], validate: bool) -> float:
+    """Files/s; also notes the CPU time per file (listen process, worker processes), which a
+    shared machine's load disturbs far less than the wall-clock rate."""
     statement = load_statement(ROOT / "statements" / "dcmtk-storescu.yaml")
     out = Path(tempfile.mkdtemp(prefix="bench-listen-"))
     try:
         session = ListenSession(ListenConfig(statement, out, expect_instances=len(files), timeout=600,
                                              validate=validate)).start()
+        executor = getattr(session, "executor", None)
+        workers = list(getattr(executor, "_processes", None) or {})
+        cpu0, wcpu0 = time.process_time(), _cpu_seconds(workers)
         start = time.perf_counter()
         storescu(session.port, files, statement.harness.ae_title)
         session.wait()                      # all arrived (and, with validation, validated)
         seconds = time.perf_counter() - start
+        cpu, wcpu = time.process_time() - cpu0, _cpu_seconds(workers) - wcpu0
         results = session.stop("bench")
         assert results.exit_code() == 0, results.counts()
+        name = f"harness SCP, validation {'on' if validate else 'off'}"
+        CPU.setdefault(name, []).append((1000 * cpu / len(files), 1000 * wcpu / len(files)))
         return len(files) / seconds
     finally:
         shutil.rmtree(out, ignore_errors=True)
@@ -159,6 +183,14 @@ def main() -> None:
         for name, rate in figures.items():
             spread = f" ({min(runs[name]):,.0f}-{max(runs[name]):,.0f})" if len(runs[name]) > 1 else ""
             print(f"| {name} | {rate:,.0f}{spread} | {rate / base:.2f}x |")
+        if CPU:
+            print("\nCPU ms per file (median; a shared machine's load disturbs these far less than files/s):")
+            print("| receiver | listen process | validation workers |")
+            print("|---|---|---|")
+            for name, pairs in CPU.items():
+                own, work = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
+                print(f"| {name} | {own:.2f} ({min(p[0] for p in pairs):.2f}-{max(p[0] for p in pairs):.2f}) "
+                      f"| {work:.2f} |")
         if args.no_validator:
             return
         own = statistics.median(validator_rate(files) for _ in range(args.repeat))

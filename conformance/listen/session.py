@@ -52,7 +52,7 @@ from conformance.listen import commitment, mpps, query, worklist
 from conformance.listen.server import Association, Limits, Listener
 from conformance.listen.storage import StorageSCP
 from conformance.listen.store import Store, StoredInstance, describe, naming, safe_uid
-from conformance.listen.validation import naming_header, validate_batch, warm, worker_init
+from conformance.listen.validation import naming_header, quick_names, validate_batch, warm, worker_init
 from conformance.services.status import FAILURE, classify
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
@@ -436,11 +436,14 @@ class ListenSession:
                          item: StoredInstance | None, failed: bool, status: int, count: int,
                          sop: str, uid: str) -> None:
         kept = item is not None and not failed
+        who: dict[str, str] | None = None
         try:
-            ds = naming_header(item.path) if kept and item is not None else None
+            if kept and item is not None:
+                who = quick_names(item.path, item.transfer_syntax, uids.name_of(sop) if sop else "", uid)
+            ds = naming_header(item.path) if who is None and kept and item is not None else None
         except Exception:  # noqa: BLE001 - unreadable: validation reports it; named by UID only
             ds = None
-        who = describe(ds, sop, uid)
+        who = who or describe(ds, sop, uid)
         if kept and item is not None:
             obs["file"] = str(item.path.name)
         findings = self._named(obs, who, findings, count, kept)

@@ -337,8 +337,8 @@ class ListenSession:
                                     f"Association refused: {assoc.end_detail or 'over the limit'} (A-ASSOCIATE-RJ "
                                     "transient, service provider (presentation), local-limit-exceeded).",
                                     reference="PS3.8 9.3.4, Table 9-21; harness limit"))
-        if assoc.violation is not None:
-            v = assoc.violation
+        if assoc.peer_error is not None:
+            v = assoc.peer_error
             after = " It was answered A-RELEASE-RP." if end == "released" else \
                 " The harness aborted the association (A-ABORT)."
             findings.append(Finding(v.code, Severity.ERROR, f"The device sent {v.detail}.{after}", reference=v.reference))

@@ -18,7 +18,7 @@ never dies while the acceptor runs. A data set cut by an A-ABORT, a reset or an 
 is handed to :meth:`AcceptedAssociation.discard` (its partial file removed).
 
 The peer's protocol errors (PS3.8 9.2 state machine, 9.3 PDU structure; PS3.7 6.3.1 message
-structure) end the association with an A-ABORT and are kept as ``violation`` (code, what the
+structure) end the association with an A-ABORT and are kept as ``peer_error`` (code, what the
 peer sent, reference) for the reports: a malformed A-ASSOCIATE-RQ (the codec's problems), a
 PDV running past its PDU, data on a presentation context never proposed or not accepted, an
 A-RELEASE-RQ in the middle of a message (answered, then reported).
@@ -89,7 +89,7 @@ ACCEPT_BACKOFF_MAX = 1.0
 
 
 @dataclass(frozen=True)
-class Violation:
+class PeerError:
     """A protocol error of the peer: a stable code, what it sent, the standard's section."""
 
     code: str
@@ -125,7 +125,7 @@ class AcceptedAssociation(Association):
         #: Why it was rejected before any answer (the harness's limits), for the reports.
         self.rejected_for = ""
         #: The peer's protocol error that ended the association, if any.
-        self.violation: Violation | None = None
+        self.peer_error: PeerError | None = None
         #: The message whose data set is arriving into a sink (removed if the association ends).
         self.receiving: Message | None = None
         self._reads = 0                 # P-DATA-TF PDUs read for the message being assembled
@@ -257,8 +257,8 @@ class AcceptedAssociation(Association):
 
     def _violate(self, code: str, detail: str, reference: str, reason: int = 0) -> None:
         """The peer broke the protocol: A-ABORT (service provider, PS3.8 9.3.8, Table 9-26
-        *reason*), and the violation kept for the reports."""
-        self.violation = self.violation or Violation(code, detail, reference)
+        *reason*), and the error kept for the reports."""
+        self.peer_error = self.peer_error or PeerError(code, detail, reference)
         try:
             self.sock.sendall(encode_abort(2, reason))
         except OSError:
@@ -266,16 +266,19 @@ class AcceptedAssociation(Association):
         self.is_established = False
         self.end, self.end_detail = "protocol-error", detail
 
-    def _read_p_data(self, timeout: float) -> bytes:
+    def _read_p_data(self, timeout: float, *more: Any) -> bytes:
         """One P-DATA-TF body, checked before reassembly for what the reports must name
         precisely: PDVs running past the PDU, data on a context never proposed or not
         accepted (PS3.8 9.3.5.1), an A-RELEASE-RQ in the middle of a message (PS3.7 6.3.1)."""
         middle = self._reads > 0
         try:
-            body = super()._read_p_data(timeout)
+            body = super()._read_p_data(timeout, *more)
         except WireError as exc:
-            if exc.end.kind is Ending.RELEASED and (middle or self.receiving is not None):
-                self.violation = Violation(
+            # The release inside a message: a release here, or a protocol error coded so by
+            # an Association that detects it itself.
+            mid_release = getattr(exc.end, "code", "") == "protocol.release-mid-message"
+            if mid_release or (exc.end.kind is Ending.RELEASED and (middle or self.receiving is not None)):
+                self.peer_error = PeerError(
                     "listen.release-in-message", "an A-RELEASE-RQ in the middle of a DIMSE message "
                     f"({self._reads} P-DATA-TF of it received; the message was never completed)",
                     "PS3.7 6.3.1; PS3.8 9.3.6, 7.2")
@@ -287,12 +290,12 @@ class AcceptedAssociation(Association):
             if cid not in self.contexts:
                 how = ("proposed but not accepted (rejected in the A-ASSOCIATE-AC)" if cid in proposed
                        else "never proposed in the A-ASSOCIATE-RQ")
-                self.violation = Violation("listen.data-on-unaccepted-context",
+                self.peer_error = PeerError("listen.data-on-unaccepted-context",
                                            f"a PDV on presentation context {cid}, {how}", "PS3.8 9.3.5.1, 7.1.1.13")
-                raise self._fail(outcome.protocol_error(self.violation.detail, self.last_request))
+                raise self._fail(outcome.protocol_error(self.peer_error.detail, self.last_request))
         if problems:
-            self.violation = Violation("listen.malformed-p-data", "; ".join(problems), "PS3.8 9.3.5, 9.3.5.1")
-            raise self._fail(outcome.protocol_error(self.violation.detail, self.last_request))
+            self.peer_error = PeerError("listen.malformed-p-data", "; ".join(problems), "PS3.8 9.3.5, 9.3.5.1")
+            raise self._fail(outcome.protocol_error(self.peer_error.detail, self.last_request))
         return body
 
     def read_message(self, timeout: float, open_sink: Any = None) -> Message:
@@ -325,7 +328,7 @@ class AcceptedAssociation(Association):
         return sink
 
     def _ended_by(self, end: outcome.End) -> None:
-        if end.kind is Ending.RELEASED:
+        if end.kind is Ending.RELEASED or (self.peer_error and self.peer_error.code == "listen.release-in-message"):
             try:
                 self.answer_release()
             except WireError:
@@ -337,8 +340,8 @@ class AcceptedAssociation(Association):
             self.abort_with(f"idle for {self.server.limits.idle_timeout:g} s: aborted by the harness", "idle-timeout")
         elif end.kind is Ending.CLOSED:
             self.end, self.end_detail = "closed-without-release", end.describe()
-        elif self.violation is not None:
-            self._violate(self.violation.code, self.violation.detail, self.violation.reference)
+        elif self.peer_error is not None:
+            self._violate(self.peer_error.code, self.peer_error.detail, self.peer_error.reference)
         elif end.kind is Ending.PROTOCOL_ERROR:
             self._violate("listen.protocol-error", end.detail, "PS3.8 9.2, 9.3")
         else:

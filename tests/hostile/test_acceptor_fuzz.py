@@ -6,7 +6,6 @@ ends each association within its deadlines, and leaves no partial file. Hypothes
 from __future__ import annotations
 
 import socket
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,8 +34,8 @@ STREAMS = st.one_of(
 )
 
 
-def test_no_bytes_make_the_acceptor_fail_inside():
-    out = Path(tempfile.mkdtemp(prefix="acceptor-fuzz-"))
+def test_no_bytes_make_the_acceptor_fail_inside(tmp_path: Path):
+    out = tmp_path / "listen"
     session = ListenSession(ListenConfig(statement(), out, timeout=120, validate=False,
                                          limits=Limits(acse_timeout=0.5, idle_timeout=0.5))).start()
     sent = 0

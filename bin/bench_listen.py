@@ -70,18 +70,42 @@ def bench_storescp(files: list[Path]) -> float:
     return len(files) / seconds
 
 
+#: CPU milliseconds per file of the last harness run: (listen process, validation workers).
+CPU: dict[str, list[tuple[float, float]]] = {}
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of processes *pids* so far (/proc/PID/stat, Linux)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])          # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def bench_harness(files: list[Path], validate: bool) -> float:
+    """Files/s; also notes the CPU time per file (listen process, worker processes), which a
+    shared machine's load disturbs far less than the wall-clock rate."""
     statement = load_statement(ROOT / "statements" / "dcmtk-storescu.yaml")
     out = Path(tempfile.mkdtemp(prefix="bench-listen-"))
     try:
         session = ListenSession(ListenConfig(statement, out, expect_instances=len(files), timeout=600,
                                              validate=validate)).start()
+        executor = getattr(session, "executor", None)
+        workers = list(getattr(executor, "_processes", None) or {})
+        cpu0, wcpu0 = time.process_time(), _cpu_seconds(workers)
         start = time.perf_counter()
         storescu(session.port, files, statement.harness.ae_title)
         session.wait()                      # all arrived (and, with validation, validated)
         seconds = time.perf_counter() - start
+        cpu, wcpu = time.process_time() - cpu0, _cpu_seconds(workers) - wcpu0
         results = session.stop("bench")
         assert results.exit_code() == 0, results.counts()
+        name = f"harness SCP, validation {'on' if validate else 'off'}"
+        CPU.setdefault(name, []).append((1000 * cpu / len(files), 1000 * wcpu / len(files)))
         return len(files) / seconds
     finally:
         shutil.rmtree(out, ignore_errors=True)
@@ -132,6 +156,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default="", help="Run only the receivers whose name contains this "
+                        "(e.g. 'harness'); the storescp row always runs, as the reference.")
+    parser.add_argument("--no-validator", action="store_true", help="Skip the validator-alone figure.")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-listen-files-"))
     try:
@@ -141,19 +168,37 @@ def main() -> None:
                 "harness SCP, validation off": lambda: bench_harness(files, False),
                 "harness SCP, validation on": lambda: bench_harness(files, True),
                 "minimal pynetdicom SCP (raw bytes)": lambda: bench_pynetdicom(files)}
-        figures = {name: statistics.median(fn() for _ in range(args.repeat)) for name, fn in rows.items()}
-        own = statistics.median(validator_rate(files) for _ in range(args.repeat))
+        rows = {n: fn for n, fn in rows.items() if args.only in n or n == "DCMTK storescp"}
+        # Alternate the receivers run by run (a shared machine's load then falls on all alike).
+        runs: dict[str, list[float]] = {name: [] for name in rows}
+        for _ in range(args.repeat):
+            for name, fn in rows.items():
+                runs[name].append(fn())
+        figures = {name: statistics.median(r) for name, r in runs.items()}
         base = figures["DCMTK storescp"]
         print(f"{args.files} CT files of {size / 1000:.1f} kB, storescu -> receiver on loopback, one association, "
               f"median of {args.repeat}")
         print("| receiver | files/s | vs storescp |")
         print("|---|---|---|")
         for name, rate in figures.items():
-            print(f"| {name} | {rate:,.0f} | {rate / base:.2f}x |")
+            spread = f" ({min(runs[name]):,.0f}-{max(runs[name]):,.0f})" if len(runs[name]) > 1 else ""
+            print(f"| {name} | {rate:,.0f}{spread} | {rate / base:.2f}x |")
+        if CPU:
+            print("\nCPU ms per file (median; a shared machine's load disturbs these far less than files/s):")
+            print("| receiver | listen process | validation workers |")
+            print("|---|---|---|")
+            for name, pairs in CPU.items():
+                own, work = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
+                print(f"| {name} | {own:.2f} ({min(p[0] for p in pairs):.2f}-{max(p[0] for p in pairs):.2f}) "
+                      f"| {work:.2f} |")
+        if args.no_validator:
+            return
+        own = statistics.median(validator_rate(files) for _ in range(args.repeat))
         print(f"\nvalidator alone (one process, conformance.iod.validate_file): {own:,.0f} files/s "
               f"({1000 / own:.2f} ms/file)")
-        on, off = figures["harness SCP, validation on"], figures["harness SCP, validation off"]
-        print(f"validation on costs {1000 / on - 1000 / off:.2f} ms/file over validation off")
+        on, off = figures.get("harness SCP, validation on"), figures.get("harness SCP, validation off")
+        if on and off:
+            print(f"validation on costs {1000 / on - 1000 / off:.2f} ms/file over validation off")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -78,6 +78,19 @@ def _destinations(values: tuple[str, ...]) -> dict[str, tuple[str, int]]:
     return out
 
 
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def _size(value: str) -> int:
+    """Bytes from ``123``, ``512K``, ``64M`` or ``4G`` (binary units)."""
+    text = value.strip().upper().removesuffix("B")
+    unit = text[-1:] if text[-1:] in _UNITS else ""
+    number = text[:-1] if unit else text
+    if not number.isdigit() or int(number) < 1:
+        raise InputError(Problem(f"--max-store-size {shorten(value)!r}: expected a size such as 512M or 4G"))
+    return int(number) * _UNITS[unit]
+
+
 @click.command("listen", epilog="""\
 \b
 Examples:
@@ -108,10 +121,19 @@ Examples:
               help="Misbehave on purpose: reject=SOP[/TS], store-status=0xA700[:N], delay=SECONDS, abort-after=N.")
 @click.option("--max-associations", default=10, show_default=True, type=click.IntRange(1, 1000),
               help="Associations at a time; more are rejected (transient) and reported.")
+@click.option("--max-per-peer", type=click.IntRange(1, 1000),
+              help="Associations at a time from one peer address; more are rejected (transient, "
+                   "local-limit-exceeded) and reported. Default: --max-associations minus 2 (at least 1), "
+                   "so one address cannot hold every slot.")
+@click.option("--max-store-size", default="4G", show_default=True, metavar="SIZE",
+              help="Largest data set a C-STORE may bring (512M, 4G...); a larger one is answered 0xA700 "
+                   "Out of Resources, not kept, and reported.")
 @click.option("--idle-timeout", default=60.0, show_default=True, type=click.FloatRange(0.1, 3600),
-              help="Abort an association silent this long.")
+              help="Abort an association when a PDU is not complete this long after the harness began "
+                   "waiting for it (an absolute deadline: a byte now and then does not extend it).")
 @click.option("--acse-timeout", default=30.0, show_default=True, type=click.FloatRange(0.1, 600),
-              help="Seconds for the A-ASSOCIATE-RQ after a connection, and for association set-up as requestor.")
+              help="Seconds from a connection to its complete A-ASSOCIATE-RQ (absolute; TLS handshake "
+                   "included), and for association set-up as requestor.")
 @click.option("--dimse-timeout", default=30.0, show_default=True, type=click.FloatRange(0.1, 600),
               help="Seconds to wait for each DIMSE response (C-GET/C-MOVE sub-operations, reports).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
@@ -121,7 +143,7 @@ Examples:
 def listen(statement_file: str, bind: str, port: int, timeout: float, expect_instances: int | None,
            expect_associations: int | None, out: str | None, no_validate: bool, worklist_file: str | None,
            preload: str | None, destinations: tuple[str, ...], commitment_report: str, misbehave: tuple[str, ...],
-           max_associations: int, idle_timeout: float, acse_timeout: float, dimse_timeout: float, workers: int,
+           max_associations: int, max_per_peer: int | None, max_store_size: str, idle_timeout: float, acse_timeout: float, dimse_timeout: float, workers: int,
            strict: bool, quiet: bool) -> None:
     """Play the SCPs that STATEMENT's SCU declarations need, and test the device that calls.
 
@@ -144,6 +166,7 @@ def listen(statement_file: str, bind: str, port: int, timeout: float, expect_ins
         if statement.network.port:
             dest = {ae: ("127.0.0.1", statement.network.port) for ae in statement.network.ae_titles}
         dest.update(_destinations(destinations))
+        max_store = _size(max_store_size)
         if preload and not Path(preload).is_dir():
             raise InputError(Problem("--preload: not a folder", preload))
     if not statement.capabilities(Role.SCU):
@@ -156,7 +179,9 @@ def listen(statement_file: str, bind: str, port: int, timeout: float, expect_ins
     config = ListenConfig(statement, folder, host=bind, port=port or statement.harness.port or 0, timeout=timeout,
                           expect_instances=expect_instances, expect_associations=expect_associations,
                           validate=not no_validate,
-                          limits=Limits(max_associations, acse_timeout, idle_timeout, dimse_timeout),
+                          limits=Limits(max_associations, acse_timeout, idle_timeout, dimse_timeout,
+                                        max_per_peer=max_per_peer or max(1, max_associations - 2),
+                                        max_store=max_store),
                           misbehaviour=mis, worklist_items=items, destinations=dest,
                           commitment_report=commitment_report, strict=strict, workers=workers,
                           preload=Path(preload) if preload else None)
@@ -164,15 +189,26 @@ def listen(statement_file: str, bind: str, port: int, timeout: float, expect_ins
     console = ListenConsole(statement.identity.title, services, quiet)
     session = ListenSession(config, [console, JsonlRecorder(folder / "results.jsonl")])
 
-    def terminate(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt     # SIGTERM ends the session like Ctrl-C: reports are written
+    stopping: list[int] = []
+
+    def terminate(signum: int, _frame: object) -> None:
+        # The first SIGTERM/SIGINT ends the session like Ctrl-C (reports are written); any
+        # later one, while stopping or writing, is only noted: it cannot lose the final
+        # record or the reports (stopping is bounded).
+        if stopping:
+            click.echo("stopping: the final record and the reports are being written ...", err=True)
+            return
+        stopping.append(signum)
+        raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, terminate)
     try:
         results = session.run_until_done()
     except OSError as exc:
         click.echo(f"error: cannot listen on {bind}:{config.port}: {exc}", err=True)
         sys.exit(2)
+    stopping.append(0)                  # from here on, a signal no longer interrupts
     paths = {"jsonl": folder / "results.jsonl", **write_reports(results, folder)}
     print_summary(results, paths)
     sys.exit(results.exit_code())

@@ -32,6 +32,8 @@ class Observer(Protocol):
 
     def on_limit(self, peer: str, what: str) -> None: ...
 
+    def on_accept_error(self, what: str, streak: int) -> None: ...
+
 
 class Association(AcceptedAssociation):
     """One association accepted by ``listen``, served by one thread."""
@@ -50,6 +52,10 @@ class Association(AcceptedAssociation):
 
     def open_sink(self, msg: Message) -> BinaryIO | None:
         return self.server.open_sink(self, msg) if self.server.open_sink else None
+
+    def discard(self, msg: Message) -> None:
+        """The association ended inside this C-STORE: its partial file is removed."""
+        self.server.discard_sink(msg)
 
     def abort(self, source: int = 2, reason: int = 0, detail: str = "") -> None:  # type: ignore[override]
         """A-ABORT from the harness; the association's end says why."""
@@ -104,3 +110,6 @@ class Listener(Acceptor):
     def on_end(self, assoc: AcceptedAssociation) -> None:
         assert isinstance(assoc, Association)
         self.observer.on_end(assoc)
+
+    def on_accept_error(self, what: str, streak: int) -> None:
+        self.observer.on_accept_error(what, streak)

@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pydicom.filereader import read_partial
 
 from conformance.engine.events import Handler
 from conformance.engine.live import LiveRun
@@ -47,11 +46,13 @@ from conformance.engine.model import Outcome, StepResult
 from conformance.engine.results import RunResults
 from conformance.findings import Finding, Severity
 from conformance.listen.misbehaviour import Misbehaviour
+from conformance.listen.reactions import misbehaviour_steps
 from conformance.listen.negotiate import Answer, check_proposal, check_request
 from conformance.listen import commitment, mpps, query, worklist
 from conformance.listen.server import Association, Limits, Listener
 from conformance.listen.storage import StorageSCP
 from conformance.listen.store import Store, StoredInstance, describe, naming, safe_uid
+from conformance.listen.validation import naming_header, quick_names, validate_batch, warm, worker_init
 from conformance.services.status import FAILURE, classify
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
@@ -88,79 +89,8 @@ class ListenConfig:
         return self.statement.harness.ae_title
 
 
-def _validate_worker(path: str, sop_class: str, sop_instance: str, private: tuple
-                     ) -> tuple[list[Finding], dict[str, int]]:
-    """In a worker process: IOD validation of one received file, and its UIDs against the
-    C-STORE command that brought it (PS3.7 9.3.1.1: the Affected SOP Class/Instance UIDs
-    are those of the data set).
-
-    Returns the error and warning findings, and the info findings counted by code (e.g.
-    ``iod.condition-not-verifiable``: context, not deviations; dozens per instance would
-    swamp a session's record; ``conformance validate FILE`` lists them one by one)."""
-    import warnings
-
-    from conformance.iod.reading import read_for_validation
-    from conformance.iod.validator import validate
-
-    # The steps of conformance.iod.validate_file, keeping the data set it reads so that the
-    # UIDs are checked without reading the file twice.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            result = read_for_validation(path)
-        except OSError as exc:
-            return [Finding("listen.unreadable-instance", Severity.ERROR, f"cannot read the stored file: {exc}",
-                            reference="PS3.10 7")], {}
-        findings = list(result.findings)
-        ds = result.dataset
-        if ds is not None:
-            findings += validate(ds, source=path, private_attributes=private, _pixel=result.pixel,
-                                 _has_preamble=result.has_preamble)
-    for tag, keyword, commanded in ((0x00080016, "SOPClassUID", sop_class),
-                                    (0x00080018, "SOPInstanceUID", sop_instance)):
-        have = str(ds.get(keyword, "")).rstrip("\x00 ") if ds is not None else ""
-        if have != commanded:
-            findings.append(Finding(
-                "listen.store-uid-mismatch", Severity.ERROR,
-                f"The data set's {keyword} {have!r} is not the C-STORE-RQ's Affected value {commanded!r}.",
-                reference="PS3.7 9.3.1.1; PS3.4 B.2.3", tag=f"({tag >> 16:04X},{tag & 0xFFFF:04X})"))
-    info = Counter(f.code for f in findings if f.severity is Severity.INFO)
-    return [f for f in findings if f.severity is not Severity.INFO], dict(info)
-
-
-def _validate_batch(items: list[tuple[str, str, str]], private: tuple
-                    ) -> list[tuple[list[Finding], dict[str, int]]]:
-    return [_validate_worker(path, sop, uid, private) for path, sop, uid in items]
-
-
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the session, which stops them after writing the reports."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _warm() -> int:
-    from conformance.iod.validator import validate  # noqa: F401 - import cost paid before traffic
-    return 0
-
-
 def _kw(uid: str, names: Mapping[str, str]) -> str:
     return names.get(uid) or uids.keyword_of(uid)
-
-
-#: What names an instance in the report (patient, study, series): all below group 0x0021.
-_NAMING_TAGS = [0x00080005, 0x00100020, 0x00100010, 0x0020000D, 0x0020000E]
-
-
-def _past_naming(tag: int, vr: str | None, length: int) -> bool:
-    return tag > 0x0020000E
-
-
-def naming_header(path: Path) -> Dataset:
-    """The few attributes that name a received instance, read on the network thread: the
-    read stops after Series Instance UID (0020,000E), so its cost does not grow with the
-    data set (a full header parse here cost the acceptor about a quarter of its rate)."""
-    with open(path, "rb") as fp:
-        return read_partial(fp, stop_when=_past_naming, force=True, specific_tags=_NAMING_TAGS)
 
 
 class ListenSession:
@@ -181,6 +111,8 @@ class ListenSession:
         self.associations = 0
         self.ended_associations = 0
         self.limit_hits: list[str] = []
+        #: Accept failures (errno name and text, attempts in a row): the session cannot conform.
+        self.accept_errors: list[tuple[str, int]] = []
         self.proposed: set[tuple[str, str]] = set()
         self.request_findings: dict[int, list[Finding]] = {}
         self.pending = 0                                   # instances waiting for validation
@@ -228,13 +160,13 @@ class ListenSession:
             self.store.load_folder(cfg.preload)
         if cfg.validate:
             # Started (forked) before any listener thread exists; the validator imported once.
-            self.executor = cf.ProcessPoolExecutor(max_workers=max(1, cfg.workers), initializer=_worker_init)
-            self.executor.submit(_warm).result(timeout=120)
+            self.executor = cf.ProcessPoolExecutor(max_workers=max(1, cfg.workers), initializer=worker_init)
+            self.executor.submit(warm).result(timeout=120)
             self._feeder = threading.Thread(target=self._feed_validation, daemon=True, name="listen-validation")
             self._feeder.start()
         self._namer = threading.Thread(target=self._name_arrivals, daemon=True, name="listen-arrivals")
         self._namer.start()
-        storage = StorageSCP(self.store, self._on_arrival, cfg.misbehaviour)
+        storage = StorageSCP(self.store, self._on_arrival, cfg.misbehaviour, cfg.limits.max_store)
         self._build_services(storage)
         self.listener = Listener(self, self.services, cfg.host, cfg.port, cfg.limits, cfg.misbehaviour,
                                  open_sink=storage.open_sink, discard_sink=storage.discard,
@@ -252,7 +184,9 @@ class ListenSession:
         options = {"strict": cfg.strict, "mode": "listen", "role": "SCU", "validate": cfg.validate,
                    "misbehaviour": cfg.misbehaviour.describe(),
                    "max_associations": cfg.limits.max_associations}
-        self.run_ = LiveRun(self.statement, target, options, self.handlers).start()
+        # Assigned before it starts: an association may arrive as soon as "listening" is printed.
+        self.run_ = LiveRun(self.statement, target, options, self.handlers)
+        self.run_.start()
         self.started = time.monotonic()
         return self
 
@@ -305,7 +239,7 @@ class ListenSession:
         for extra in self.extra_steps:
             extra()
         self._not_observed()
-        self._misbehaviour_steps()
+        misbehaviour_steps(self)
         self._session_step()
         return self.run.finish(aborted)
 
@@ -332,18 +266,24 @@ class ListenSession:
         return self._stop_quietly(reason, None)
 
     def _stop_quietly(self, reason: str, aborted: str | None) -> RunResults:
+        """Stop with SIGINT and SIGTERM ignored: a second signal while stopping cannot lose
+        the final record (written by :meth:`stop`) or, in the CLI, the reports after it."""
         main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)} if main else {}
         try:
             return self.stop(reason, aborted=aborted)
         finally:
-            if main:
-                signal.signal(signal.SIGINT, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     # --- observer callbacks (association threads) ------------------------------------------
     def on_limit(self, peer: str, what: str) -> None:
         with self._lock:
             self.limit_hits.append(f"{peer}: {what}")
+
+    def on_accept_error(self, what: str, streak: int) -> None:
+        with self._lock:
+            self.accept_errors.append((what, streak))
 
     def on_request(self, assoc: Association, req: AssociateRequest, ans: Answer | None) -> None:
         with self._lock:
@@ -394,9 +334,18 @@ class ListenSession:
                                     reference="PS3.8 9.1.5 (ARTIM)"))
         elif end == "rejected-limit":
             findings.append(Finding("listen.association-limit", Severity.WARNING,
-                                    f"Association refused: more than {self.config.limits.max_associations} at a "
-                                    "time (A-ASSOCIATE-RJ transient, local limit exceeded).",
-                                    reference="PS3.8 Table 9-21; harness limit"))
+                                    f"Association refused: {assoc.end_detail or 'over the limit'} (A-ASSOCIATE-RJ "
+                                    "transient, service provider (presentation), local-limit-exceeded).",
+                                    reference="PS3.8 9.3.4, Table 9-21; harness limit"))
+        if assoc.peer_error is not None:
+            v = assoc.peer_error
+            after = " It was answered A-RELEASE-RP." if end == "released" else \
+                " The harness aborted the association (A-ABORT)."
+            findings.append(Finding(v.code, Severity.ERROR, f"The device sent {v.detail}.{after}", reference=v.reference))
+        for problem in assoc.unknown_items[:5]:
+            findings.append(Finding("listen.unknown-associate-item", Severity.WARNING,
+                                    f"The A-ASSOCIATE-RQ has an item the harness skipped: {problem}.",
+                                    reference="PS3.8 9.3.1, 9.3.2"))
         counts = Counter(assoc.log)
         obs: dict[str, Any] = {"association": assoc.number, "peer": assoc.peer, "end": end,
                                "end_detail": assoc.end_detail, "requests": dict(counts),
@@ -413,8 +362,11 @@ class ListenSession:
         with self._lock:
             self.association_ends.append((assoc.number, end, assoc.requests))
         what = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no requests"
+        # A fault of the harness itself ended it: the association could not be tested.
+        fault = assoc.end_detail.startswith("harness error")
         self.report(f"listen/association/{assoc.number}", title, "PS3.8 9.3.2; PS3.7 D.3.3",
-                    StepResult(findings=findings, observations=[obs], message=f"{end}; {what}"),
+                    StepResult(findings=findings, observations=[obs], outcome=Outcome.ERROR if fault else None,
+                               message=f"{end}; {what}" + (f" ({assoc.end_detail})" if fault else "")),
                     obs["duration"])
         with self._lock:
             self.ended_associations += 1
@@ -453,12 +405,18 @@ class ListenSession:
         title = f"{uids.name_of(sop)} instance received"
         with self._lock:
             self.pending += 1                   # named, then reported or validated
+        if item is not None and not failed and self.config.validate and self.executor is not None:
+            # Straight to validation: the worker reads the file anyway and names the instance
+            # from it, so the header is read once (no naming read on this process's threads).
+            obs["file"] = str(item.path.name)
+            self._queue.put((step_id, title, findings, obs, str(item.path), sop, uid, time.monotonic(), count))
+            return
         self._arrivals.put((step_id, title, findings, obs, item, failed, status, count, sop, uid))
 
     def _name_arrivals(self) -> None:
-        """Arrivals thread: names each received instance from its header (patient, study,
-        series), notes a re-sent UID, then reports the step (validation off) or hands the file
-        to the validation feeder. Off the network thread, so the acceptor only stores."""
+        """Arrivals thread (instances not validated: validation off, or not kept): names each
+        received instance from a partial header read (patient, study, series), notes a re-sent
+        UID and reports the step. Off the network thread, so the acceptor only stores."""
         while True:
             arrival = self._arrivals.get()
             if arrival is None:
@@ -478,31 +436,38 @@ class ListenSession:
                          item: StoredInstance | None, failed: bool, status: int, count: int,
                          sop: str, uid: str) -> None:
         kept = item is not None and not failed
+        who: dict[str, str] | None = None
         try:
-            ds = naming_header(item.path) if kept and item is not None else None
+            if kept and item is not None:
+                who = quick_names(item.path, item.transfer_syntax, uids.name_of(sop) if sop else "", uid)
+            ds = naming_header(item.path) if who is None and kept and item is not None else None
         except Exception:  # noqa: BLE001 - unreadable: validation reports it; named by UID only
             ds = None
-        who = describe(ds, sop, uid)
-        obs.update({k: v for k, v in who.items() if k not in obs and v})
+        who = who or describe(ds, sop, uid)
         if kept and item is not None:
             obs["file"] = str(item.path.name)
+        findings = self._named(obs, who, findings, count, kept)
+        message = (f"answered 0x{status:04X}: not kept" if failed or item is None
+                   else "kept; not validated (validation off)") + f": {naming(who)}"
+        # Over the store size cap: the harness could not test this instance (not the device's fault).
+        outcome = Outcome.ERROR if any(f.code == "listen.store-too-large" for f in findings) else None
+        self.report(step_id, title, "PS3.4 B.2.2; PS3.3", StepResult(findings=list(findings), outcome=outcome,
+                                                                      observations=[obs], message=message))
+        with self._lock:
+            self.pending -= 1
+        self._notify()
+
+    @staticmethod
+    def _named(obs: dict, who: dict[str, str], findings: list[Finding], count: int, kept: bool) -> list[Finding]:
+        """*obs* completed with the instance's names; a re-sent UID noted (PS3.4 B.2.2)."""
+        obs.update({k: v for k, v in who.items() if k not in obs and v})
         if count > 1:
-            kept_as = f"; this copy is kept as {item.path.name}" if kept and item is not None else ""
+            kept_as = f"; this copy is kept as {obs['file']}" if kept and obs.get("file") else ""
             findings = findings + [Finding("listen.instance-resent", Severity.WARNING if kept else Severity.INFO,
                                            f"{naming(who)} arrived {count} times in this session (a retry or a "
                                            f"resend){kept_as}; the earlier copy is kept too.",
                                            reference="PS3.4 B.2.2")]
-        if item is None or failed or not self.config.validate or self.executor is None:
-            message = (f"answered 0x{status:04X}: not kept" if failed or item is None
-                       else "kept; not validated (validation off)") + f": {naming(who)}"
-            self.report(step_id, title, "PS3.4 B.2.2; PS3.3", StepResult(findings=list(findings),
-                                                                          observations=[obs], message=message))
-            with self._lock:
-                self.pending -= 1
-            self._notify()
-            return
-        # still counted in pending: the validation feeder reports it and counts it down
-        self._queue.put((step_id, title, findings, obs, str(item.path), sop, uid, time.monotonic()))
+        return findings
 
     def _feed_validation(self) -> None:
         """Validation feeder: hands received files to the worker processes in batches (one
@@ -527,7 +492,7 @@ class ListenSession:
                 batch.append(nxt)
             slots.acquire()
             try:
-                future = self.executor.submit(_validate_batch, [(b[4], b[5], b[6]) for b in batch], private)
+                future = self.executor.submit(validate_batch, [(b[4], b[5], b[6]) for b in batch], private)
             except RuntimeError as exc:         # the pool is shut down
                 slots.release()
                 self._validated(batch, None, str(exc))
@@ -545,15 +510,15 @@ class ListenSession:
             self._validated(batch, None, f"{type(exc).__name__}: {exc}")
 
     def _validated(self, batch: list[tuple], results: list | None, problem: str) -> None:
-        for i, (step_id, title, findings, obs, _path, _sop, _uid, started) in enumerate(batch):
+        for i, (step_id, title, findings, obs, _path, sop, uid, started, count) in enumerate(batch):
             if results is not None:
-                extra, info = results[i]
+                extra, info, who = results[i]
                 message, outcome = "kept and validated", None
             else:
-                extra, info = [], {}
+                extra, info, who = [], {}, describe(None, sop, uid)
                 message, outcome = f"kept; the harness could not validate it: {problem}", Outcome.ERROR
-            if obs.get("sop_class_name"):
-                message += ": " + naming(obs)
+            findings = self._named(obs, who, findings, count, True)
+            message += ": " + naming(who)
             if info:
                 obs["info_findings"] = info
             self.report(step_id, title, "PS3.4 B.2.2; PS3.3; PS3.5", StepResult(
@@ -584,58 +549,21 @@ class ListenSession:
                             StepResult(message=f"not observed in: {', '.join(names)}", outcome=Outcome.SKIPPED,
                                        observations=[{"sop_class": cap.sop_class, "not_proposed": missing}]))
 
-    def _misbehaviour_steps(self) -> None:
-        mis = self.config.misbehaviour
-        for kind in mis.active:
-            obs: dict[str, Any] = {"kind": kind, "harness_did": mis.describe()}
-            lines: list[str] = []
-            exercised = True
-            if kind == "reject":
-                exercised = bool(self.rejections)
-                later = [n for n, _e, req in self.association_ends if req]
-                obs["rejected_contexts"] = len(self.rejections)
-                lines.append(f"{len(self.rejections)} proposed context(s) rejected on purpose; the device then sent "
-                             f"{self.instances} instance(s) on the contexts left, in {len(later)} association(s) "
-                             "with requests.")
-            elif kind == "store-status":
-                exercised = bool(self.failures)
-                failed_uids = {u for u, _s, _n in self.failures}
-                retried = sorted(u for u in failed_uids if self.store.arrivals.get(u, 0) > 1)
-                obs.update({"failed": len(self.failures), "retried": len(retried),
-                            "requests_after_failure": self.after_failure["requests"]})
-                lines.append(f"{len(self.failures)} C-STORE(s) answered with a failure status; the device re-sent "
-                             f"{len(retried)} of those instance(s), and made {self.after_failure['requests']} further "
-                             "successful C-STORE(s) after the first failure.")
-            elif kind in ("delay", "abort-after"):
-                ends = Counter(e for _n, e, _r in self.association_ends)
-                exercised = any(r > (mis.abort_after or 0) for _n, _e, r in self.association_ends) \
-                    if kind == "abort-after" else any(r for _n, _e, r in self.association_ends)
-                resent = sum(1 for c in self.store.arrivals.values() if c > 1)
-                obs.update({"association_ends": dict(ends), "associations": len(self.association_ends),
-                            "instances_resent": resent})
-                lines.append(f"{len(self.association_ends)} association(s) ended as {dict(ends)}; "
-                             f"{resent} instance(s) arrived more than once.")
-            ends = Counter(e for _n, e, _r in self.association_ends)
-            obs.setdefault("association_ends", dict(ends))
-            if kind in ("reject", "store-status"):
-                lines.append(f"Associations ended as: {', '.join(f'{n}x {e}' for e, n in ends.items()) or 'none'}.")
-            findings = [Finding("listen.device-reaction", Severity.INFO, line, reference="PS3.4 B.2.3; PS3.8 7")
-                        for line in lines]
-            result = StepResult(findings=findings if exercised else [], observations=[obs],
-                                message="; ".join(mis.describe()) if exercised else
-                                "the device never sent anything this misbehaviour applies to",
-                                outcome=None if exercised else Outcome.SKIPPED)
-            self.report(f"listen/misbehaviour/{kind}", f"harness misbehaves on purpose: {kind}",
-                        "PS3.4 B.2.3; PS3.8 7", result)
-
     def _session_step(self) -> None:
         cfg = self.config
         findings = [Finding("listen.association-limit", Severity.WARNING, f"Association limit reached: {hit}.",
                             reference="harness limit") for hit in self.limit_hits[:10]]
+        for what, streak in self.accept_errors[:10]:
+            findings.append(Finding("listen.accept-failed", Severity.WARNING,
+                                    f"The harness could not accept a connection ({what}; {streak} attempt(s) in a row "
+                                    "so far): devices may have been turned away; the harness went on accepting.",
+                                    reference="harness fault"))
         obs = {"end": self.end_reason, "associations": self.associations, "instances": self.instances,
                "stored": len(self.store), "max_associations": cfg.limits.max_associations,
                "idle_timeout": cfg.limits.idle_timeout, "acse_timeout": cfg.limits.acse_timeout,
                "session_timeout": cfg.timeout, "bind": f"{cfg.host}:{self.port}",
+               "max_per_peer": cfg.limits.max_per_peer, "max_store": cfg.limits.max_store,
+               "accept_errors": self.listener.accept_errors if self.listener else 0,
                "duration": round(time.monotonic() - self.started, 3)}
         message = f"ended: {self.end_reason}; {self.associations} association(s), {self.instances} instance(s)"
         outcome = None
@@ -644,6 +572,12 @@ class ListenSession:
         elif cfg.expect_instances is not None and self.instances < cfg.expect_instances:
             outcome = Outcome.ERROR
             message = f"expected {cfg.expect_instances} instance(s), {self.instances} arrived ({self.end_reason})"
+        if self.accept_errors:
+            # Connections may have been lost before any association: never CONFORMS (exit 3).
+            outcome = Outcome.ERROR
+            failed = self.listener.accept_errors if self.listener else len(self.accept_errors)
+            message += (f"; the acceptor failed to accept {failed} time(s) "
+                        f"({self.accept_errors[0][0]}), so devices may have been turned away")
         self.report("listen/session", f"listen session as {cfg.ae_title} on {cfg.host}:{self.port}",
                     "PS3.8 9.1", StepResult(findings=findings, observations=[obs], message=message, outcome=outcome),
                     time.monotonic() - self.started)

@@ -8,8 +8,12 @@ naming rule). Validation happens elsewhere, off this thread
 (:mod:`conformance.listen.session`).
 
 Status: Success 0x0000; 0xC000 "cannot understand" (PS3.4 Table B.2-1) when the Affected
-SOP Instance UID is not a valid UID (nothing is stored); or the status a misbehaviour asks
-for, in which case a failure status means the instance is not kept.
+SOP Instance UID is not a valid UID (nothing is stored); 0xA700 "Refused: Out of Resources"
+(PS3.4 B.2.3, Table B.2-1) when the data set is larger than the session's store size cap
+(``Limits.max_store``: the bytes beyond it are read and dropped, the partial file removed);
+or the status a misbehaviour asks for, in which case a failure status means the instance is
+not kept. A C-STORE cut by an A-ABORT, a reset or an A-RELEASE-RQ leaves no file behind
+(:meth:`StorageSCP.discard`, called by the association).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from conformance.findings import Finding, Severity
 from conformance.listen.misbehaviour import Misbehaviour
@@ -27,13 +31,42 @@ from conformance.services.status import FAILURE, classify
 from conformance.wire import dimse
 from conformance.wire.dimse import Message
 
+#: Refused: Out of Resources (PS3.4 Table B.2-1).
+OUT_OF_RESOURCES = 0xA700
+
+
+class CappedSink:
+    """A file that takes at most *cap* data set bytes; past the cap it drops what comes (the
+    association keeps reading, so the next message stays in step) and remembers it was over."""
+
+    def __init__(self, fp: BinaryIO, cap: int | None) -> None:
+        self.fp, self.cap = fp, cap
+        self.written = 0
+        self.over = False
+
+    def write(self, data: bytes | memoryview) -> int:
+        if self.over:
+            return 0
+        if self.cap is not None and self.written + len(data) > self.cap:
+            self.over = True
+            self.fp.truncate(0)          # nothing more of it on disk than needed
+            return 0
+        self.written += len(data)
+        return self.fp.write(data)
+
+    def close(self) -> None:
+        self.fp.close()
+
+
 #: What the session hears per C-STORE: (association, item or None, status, findings).
 Arrival = Callable[[Association, "StoredInstance | None", int, list[Finding], Message], None]
 
 
 class StorageSCP:
-    def __init__(self, store: Store, on_arrival: Arrival, misbehaviour: Misbehaviour = Misbehaviour()) -> None:
+    def __init__(self, store: Store, on_arrival: Arrival, misbehaviour: Misbehaviour = Misbehaviour(),
+                 max_store: int | None = None) -> None:
         self.store, self.on_arrival, self.misbehaviour = store, on_arrival, misbehaviour
+        self.max_store = max_store
         self._lock = threading.Lock()
         self._answered = 0
 
@@ -48,7 +81,9 @@ class StorageSCP:
         sink.write(file_header(cmd.text(0x0002), cmd.text(0x1000), assoc.transfer_syntax(msg.context_id),
                                req.calling_ae if req else ""))
         msg.extra["temp"] = temp
-        return sink
+        if self.max_store is None:
+            return sink
+        return cast(BinaryIO, CappedSink(sink, self.max_store))     # write and close are all it needs
 
     def discard(self, msg: Message) -> None:
         if msg.sink is not None:
@@ -84,6 +119,15 @@ class StorageSCP:
         msg.sink.close()
         sop_class, uid = cmd.text(0x0002), cmd.text(0x1000)
         findings: list[Finding] = []
+        if isinstance(msg.sink, CappedSink) and msg.sink.over:
+            self.discard(msg)
+            assoc.respond(msg, dimse.C_STORE_RSP, OUT_OF_RESOURCES)
+            self.on_arrival(assoc, None, OUT_OF_RESOURCES, [Finding(
+                "listen.store-too-large", Severity.WARNING,
+                f"The data set of {msg.data_length:,} bytes is larger than the session's store size cap "
+                f"({self.max_store:,} bytes, --max-store-size): answered 0xA700 Refused: Out of Resources, "
+                "not kept, not validated.", reference="PS3.4 B.2.3, Table B.2-1; harness limit")], msg)
+            return
         context_sop = assoc.abstract_syntax(msg.context_id)
         if sop_class != context_sop:
             findings.append(Finding(

@@ -3,6 +3,8 @@ network step of :mod:`conformance.wire` is bounded by these)."""
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 
@@ -40,6 +42,9 @@ class Target:
     #: (C-MOVE destination, storage commitment report): the port the device has
     #: configured for the harness. ``None``: the statement's ``harness.port``.
     harness_port: int | None = None
+    #: The TLS hook (:mod:`conformance.wire.tls`): wraps every connection made to the device
+    #: (``None``: plain TCP). PS3.15 Annex B.
+    wrap: Callable[[socket.socket], socket.socket] | None = field(default=None, compare=False, repr=False)
 
     @property
     def address(self) -> str:

@@ -87,8 +87,12 @@ def _ports(ctx: RunContext) -> list[int]:
 
 
 def _server_name(ctx: RunContext) -> str:
+    """The name the device's certificate must carry: the statement's ``host_name`` (a claim),
+    else ``--tls-server-name``, else the host connected to."""
     st = ctx.statement.secure_transport
-    return (st.host_name if st is not None and st.host_name else None) or ctx.target.host
+    opts = _options(ctx)
+    return ((st.host_name if st is not None else None) or (opts.server_name if opts is not None else None)
+            or ctx.target.host)
 
 
 def _lenient(opts: TlsOptions) -> TlsOptions:

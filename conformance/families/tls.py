@@ -362,10 +362,7 @@ def _certificate(ctx: RunContext, opts: TlsOptions) -> StepResult:
                                                  f"the device's certificate is not valid now: {hs.detail}", ref)],
                               message=hs.describe())
         if hs.failure == Failure.UNTRUSTED:
-            ca = opts.ca_file or "the system's CA certificates"
-            return StepResult(outcome=Outcome.SETUP, message=(
-                f"the device's certificate does not chain to {ca} ({hs.detail}). Fix at the site: give the CA "
-                "that issued the device's certificate with --tls-ca, or install a certificate from your CA on the device"))
+            return StepResult(outcome=Outcome.SETUP, message=_untrusted(opts, hs.detail))
         return StepResult(findings=[_finding("certificate-handshake", Severity.ERROR,
                                              f"the handshake failed while checking the certificate: {hs.describe()}",
                                              ref)], message=hs.describe())
@@ -386,6 +383,14 @@ def _certificate(ctx: RunContext, opts: TlsOptions) -> StepResult:
     return StepResult(findings=findings, message=f"chain to {opts.ca_file or 'system CAs'} verified; "
                       f"valid until {after}; host name {name!r}: {'ok' if hn.ok else hn.detail}",
                       observations=[{"certificate": {k: str(v) for k, v in hs.peer_certificate.items()}}])
+
+
+def _untrusted(opts: TlsOptions, detail: str) -> str:
+    """A certificate that does not chain to the CA given is a set-up question at the site (which
+    CA signs the device's certificate is not a claim of the statement): the message says the fix."""
+    ca = opts.ca_file or "the system's CA certificates"
+    return (f"set-up: the device's certificate does not chain to {ca} ({detail}). Fix at the site: give the CA "
+            "that issued the device's certificate with --tls-ca, or install a certificate from your CA on the device")
 
 
 def _plain_port(ctx: RunContext, opts: TlsOptions) -> StepResult:
@@ -428,6 +433,8 @@ def _echo(ae: str) -> Callable[[RunContext, TlsOptions], StepResult]:
                 kind, what = tls.classify(exc)
                 if kind in (Failure.CONNECT, Failure.SILENT):
                     return StepResult.error(f"could not test: {what}", unreachable=kind == Failure.CONNECT)
+                if kind == Failure.UNTRUSTED:
+                    return StepResult(outcome=Outcome.SETUP, message=_untrusted(opts, what))
                 return StepResult(findings=[_finding("echo-handshake", Severity.ERROR,
                                                      f"TLS handshake for {ae} failed ({kind}): {what}", ref)],
                                   message=what)

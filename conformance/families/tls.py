@@ -185,7 +185,8 @@ def _versions(ctx: RunContext, opts: TlsOptions) -> StepResult:
     findings: list[Finding] = []
     notes: list[str] = []
     untested: list[str] = []
-    if any("TLSv1.2" in p.versions for p in declared):
+    requiring = [p for p in declared if p.key.startswith("bcp195")]     # B.9-B.12: "shall support TLS 1.2"
+    if requiring:
         hs = _hs(ctx, port, _context(opts, versions=("TLSv1.2", "TLSv1.2")))
         bad = _could_not(hs, "TLS 1.2")
         if bad is not None:
@@ -194,7 +195,7 @@ def _versions(ctx: RunContext, opts: TlsOptions) -> StepResult:
         if not hs.ok and hs.failure != Failure.HARNESS:
             findings.append(_finding("tls12-refused", Severity.ERROR,
                                      f"TLS 1.2 offered alone was refused ({hs.detail}); the profile requires it",
-                                     _cite([p for p in declared if "TLSv1.2" in p.versions])))
+                                     _cite(requiring)))
         elif not hs.ok:
             untested.append(f"TLSv1.2 ({hs.detail})")
     forbidden: dict[str, tuple[str, list[Profile]]] = {}

@@ -151,6 +151,8 @@ def _handshake(ctx: RunContext, opts: TlsOptions) -> StepResult:
         bad = _could_not(hs, f"the TLS handshake on port {port}")
         if bad is not None:
             return bad
+        if hs.failure == Failure.HARNESS:
+            return StepResult.error(f"could not test the handshake on port {port}: {hs.detail}")
         if not hs.ok:
             findings.append(_finding("handshake-refused", Severity.ERROR,
                                      f"port {port}: no TLS handshake with what {_cite(declared)} allows "
@@ -263,6 +265,8 @@ def _ciphers(ctx: RunContext, opts: TlsOptions) -> StepResult:
             others = ":".join(f"!{n}" for n in sorted(listed))
             hs = _hs(ctx, port, _context(opts, versions=("TLSv1.2", "TLSv1.2"), ciphers=f"ALL:{others}", legacy=True))
             notes.append(f"suites outside {p.section}: {hs.describe()}")
+            if hs.failure == Failure.HARNESS:
+                untested.append(f"suites outside {p.section} ({hs.detail})")
             if hs.ok:
                 findings.append(_finding("suite-outside-profile-accepted", Severity.ERROR,
                                          f"{hs.cipher} was negotiated though {p.cite()} allows only "
@@ -278,7 +282,7 @@ def _ciphers(ctx: RunContext, opts: TlsOptions) -> StepResult:
                                      f"{hs.cipher} was negotiated; BCP 195 (RFC 7525 4.1) forbids NULL, anonymous, "
                                      "export-grade and RC4 cipher suites", _cite(bcp) + "; RFC 7525 4.1", cipher=hs.cipher))
     message = "; ".join(notes) + (f"; not tested: {'; '.join(untested)}" if untested else "")
-    if untested and not findings and not any(": TLS" in n for n in notes):
+    if untested and not findings and len(untested) == len(notes):      # nothing answered for the device
         return StepResult(findings=findings, outcome=Outcome.ERROR, message=f"could not test: {message}")
     return StepResult(findings=findings, message=message)
 
@@ -328,6 +332,13 @@ def _client_certificate(ctx: RunContext, opts: TlsOptions) -> StepResult:
     assert st is not None
     port = _ports(ctx)[0]
     ref = f"{_cite(_declared(ctx))}; statement secure_transport.client_certificate_required"
+    if opts.cert_file:
+        # The baseline: with the harness's certificate the association must come about, or a
+        # refusal without one says nothing about the certificate policy (e.g. an unknown AE title).
+        base, base_detail = _associate(ctx, port, tls.requestor_wrap(_context(opts), _server_name(ctx)))
+        if base != "accepted":
+            return StepResult.error(f"could not test: even with the harness's client certificate the association "
+                                    f"was not accepted ({base}{': ' + base_detail if base_detail else ''})")
     how, detail = _associate(ctx, port, tls.requestor_wrap(_context(opts, with_cert=False), _server_name(ctx)))
     seen = f"A-ASSOCIATE-RQ over TLS without a client certificate: {how}" + (f" ({detail})" if detail else "")
     if how == "no-answer":
@@ -335,6 +346,9 @@ def _client_certificate(ctx: RunContext, opts: TlsOptions) -> StepResult:
     if how == "connection-refused":
         return StepResult.error(f"could not test: {seen}", unreachable=True)
     accepted = how == "accepted"
+    if not accepted and not opts.cert_file and how not in ("tls-refused", "closed", "aborted"):
+        return StepResult.error(f"could not test: {seen}; give --tls-cert/--tls-key so the harness can tell "
+                                "a refusal for the missing certificate from another")
     if st.client_certificate_required and accepted:
         return StepResult(findings=[_finding("client-cert-not-required", Severity.ERROR,
                                              "the device accepted an association over TLS from a client without a "

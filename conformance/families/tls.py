@@ -13,8 +13,8 @@ with the harness's TLS options (``--tls``, ``--tls-ca``, ``--tls-cert``, ``--tls
   refused. When this machine's OpenSSL cannot even offer the version, the step says the harness
   could not test it, never that it passed.
 - ``tls/cipher-suites``: the profile's own suites offered alone (TLS 1.2) must be accepted; for
-  a profile that allows no other suite (B.11), suites outside its list offered alone must be
-  refused; under the BCP 195 profiles, suites RFC 7525 4.1 forbids (NULL, anonymous, export,
+  B.11, whose list DCMTK treats as exclusive, a suite outside it that is accepted is a warning
+  (the text says the listed suites "should be supported", not that others shall not be used); under the BCP 195 profiles, suites RFC 7525 4.1 forbids (NULL, anonymous, export,
   RC4) offered alone must be refused.
 - ``tls/client-certificate``: a connection without a client certificate is refused when the
   statement says one is required (checked with an A-ASSOCIATE-RQ after the handshake: with
@@ -173,7 +173,9 @@ def _judge_cipher(hs: Handshake, declared: list[Profile], port: int) -> list[Fin
     if hs.version == "TLSv1.3" or any(hs.cipher in p.cipher_suites for p in declared):
         return []
     if all(p.rule == "only" for p in declared):
-        return [_finding("cipher-not-in-profile", Severity.ERROR,
+        # A warning: the profile text lists the suites as "should be supported"; reading the list
+        # as exclusive follows DCMTK's implementation of the profile, not a "shall not".
+        return [_finding("cipher-not-in-profile", Severity.WARNING,
                          f"port {port}: negotiated {hs.cipher}, which {_cite(declared)} does not allow",
                          _cite(declared), port=port, cipher=hs.cipher)]
     return [_finding("cipher-outside-list", Severity.INFO,
@@ -268,9 +270,11 @@ def _ciphers(ctx: RunContext, opts: TlsOptions) -> StepResult:
             if hs.failure == Failure.HARNESS:
                 untested.append(f"suites outside {p.section} ({hs.detail})")
             if hs.ok:
-                findings.append(_finding("suite-outside-profile-accepted", Severity.ERROR,
-                                         f"{hs.cipher} was negotiated though {p.cite()} allows only "
-                                         f"{', '.join(p.cipher_suites)}", p.cite(), cipher=hs.cipher))
+                findings.append(_finding("suite-outside-profile-accepted", Severity.WARNING,
+                                         f"{hs.cipher} was negotiated though {p.cite()} lists only "
+                                         f"{', '.join(p.cipher_suites)} (read as exclusive, as DCMTK implements "
+                                         "the profile; the text says these 'should be supported')",
+                                         p.cite(), cipher=hs.cipher))
     if any(p.key.startswith("bcp195") for p in declared):
         hs = _hs(ctx, port, _context(opts, versions=("TLSv1.2", "TLSv1.2"), ciphers=_FORBIDDEN_BY_BCP195, legacy=True))
         notes.append(f"NULL/anonymous/export/RC4 suites alone: {hs.describe()}")

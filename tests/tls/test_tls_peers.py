@@ -175,3 +175,15 @@ def test_cli_run_over_tls_against_storescp(pki: Pki, tmp_path: Path) -> None:
         result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "rep" / "report.html").exists()
+
+
+def test_extended_profile_against_orthanc_warns_on_a_suite_outside_its_list(pki: Pki) -> None:
+    """B.11 lists its suites as "should be supported": Orthanc also negotiates
+    TLS_RSA_WITH_AES_128_CBC_SHA, a warning (never a failure); TLS 1.0/1.1 ("shall not") fail."""
+    st = _statement("orthanc-tls.yaml", profiles=("bcp195-extended",))
+    with Orthanc(config=orthanc_tls_config(pki.server_cert, pki.server_key, pki.ca, True)) as orthanc:
+        results = _run(st, orthanc.port, pki.options(), ("tls/cipher-suites", "tls/protocol-versions"))
+    ciphers = results.step("tls/cipher-suites")
+    assert ciphers is not None and ciphers.outcome == "pass"
+    assert {(f.code, f.severity.value) for f in ciphers.findings} == {("tls.suite-outside-profile-accepted", "warning")}
+    assert results.step("tls/protocol-versions").outcome == "fail"

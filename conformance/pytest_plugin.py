@@ -55,6 +55,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Add scenario files or folders to the shipped ones (repeatable).")
     group.addoption("--dicom-harness-port", type=int,
                     help="Port the harness listens on for C-MOVE / commitment reports (default: the statement's).")
+    group.addoption("--dicom-tls", action="store_true", help="Speak DICOM over TLS (PS3.15 Annex B); "
+                    "--dicom-port is then the TLS port (default: the statement's secure_transport.ports).")
+    group.addoption("--dicom-tls-ca", metavar="PEM", help="CA certificates the device's certificate must chain to.")
+    group.addoption("--dicom-tls-cert", metavar="PEM", help="The harness's client certificate (PEM).")
+    group.addoption("--dicom-tls-key", metavar="PEM", help="The private key of --dicom-tls-cert.")
+    group.addoption("--dicom-tls-server-name", metavar="NAME", help="Host name the device's certificate must name.")
+    group.addoption("--dicom-plain-port", type=int, help="With --dicom-tls: the device's plain port (tls/plain-port).")
 
 
 class StepFailure(Exception):
@@ -68,9 +75,11 @@ class StepError(Exception):
 class _Run:
     """The one engine run behind all items of a session."""
 
-    def __init__(self, config: pytest.Config, statement: Statement, target: Target, scenarios: list):
+    def __init__(self, config: pytest.Config, statement: Statement, target: Target, scenarios: list,
+                 shared: dict[str, Any] | None = None):
         self.config, self.statement, self.target = config, statement, target
         self.scenarios = scenarios
+        self.shared = dict(shared or {})
         self.selected: list[str] = []
         self.results: RunResults | None = None
 
@@ -81,7 +90,8 @@ class _Run:
             options = RunOptions(strict=self.config.getoption("dicom_strict"))
             report = self.config.getoption("dicom_report")
             handlers = [JsonlRecorder(Path(report) / "results.jsonl")] if report else []
-            self.results = run(RunContext(self.statement, self.target, options), steps, handlers)
+            self.results = run(RunContext(self.statement, self.target, options, shared=dict(self.shared)),
+                               steps, handlers)
             if report:
                 write_reports(self.results, report)
         record = self.results.step(step_id)
@@ -140,14 +150,31 @@ def pytest_configure(config: pytest.Config) -> None:
         scenarios = scenarios_for(config.getoption("dicom_scenarios"))
     except InputError as exc:
         raise pytest.UsageError(f"--dicom-statement / --dicom-scenarios: {exc}") from None
-    port = config.getoption("dicom_port") or statement.network.port
+    shared, wrap = _tls(config)
+    secure = statement.secure_transport
+    port = config.getoption("dicom_port") or (secure.ports[0] if wrap is not None and secure is not None
+                                              else statement.network.port)
     if port is None:
         raise pytest.UsageError("--dicom-port is required: the statement declares no network.port")
     target = Target(config.getoption("dicom_host"), port,
                     config.getoption("dicom_called_ae") or statement.network.ae_titles[0],
                     config.getoption("dicom_calling_ae") or statement.harness.ae_title,
-                    harness_port=config.getoption("dicom_harness_port"))
-    config.stash[_RUN] = _Run(config, statement, target, scenarios)
+                    harness_port=config.getoption("dicom_harness_port"), wrap=wrap)
+    config.stash[_RUN] = _Run(config, statement, target, scenarios, shared)
+
+
+def _tls(config: pytest.Config) -> tuple[dict[str, Any], Any]:
+    """The run's shared TLS data and socket wrapper from the --dicom-tls* options (PS3.15 Annex B)."""
+    from conformance.wire import tls
+    if not config.getoption("dicom_tls"):
+        return {}, None
+    opts = tls.TlsOptions(config.getoption("dicom_tls_ca"), config.getoption("dicom_tls_cert"),
+                          config.getoption("dicom_tls_key"), server_name=config.getoption("dicom_tls_server_name"))
+    try:
+        wrap = tls.requestor_wrap(tls.client_context(opts), opts.server_name or config.getoption("dicom_host"))
+    except (OSError, ValueError) as exc:
+        raise pytest.UsageError(f"--dicom-tls-ca / --dicom-tls-cert / --dicom-tls-key: {exc}") from None
+    return {"tls.options": opts, "tls.plain_port": config.getoption("dicom_plain_port")}, wrap
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -185,15 +212,20 @@ def dicom_reference_device() -> Iterator[Callable[..., ReferenceDevice]]:
 @pytest.fixture
 def dicom_run() -> Callable[..., RunResults]:
     """``dicom_run(statement, host, port, patterns=(), scenarios=(), strict=False,
-    harness_port=None)``: run the harness (the shipped scenarios plus *scenarios* files) and get
-    :class:`RunResults` to assert on (``results.findings()``, ``results.step(id)``)."""
+    harness_port=None, tls=None, plain_port=None)``: run the harness (the shipped scenarios plus
+    *scenarios* files) and get :class:`RunResults` to assert on (``results.findings()``,
+    ``results.step(id)``). *tls*: a :class:`conformance.wire.tls.TlsOptions`; the run then
+    speaks TLS to *port* (PS3.15 Annex B)."""
     def run_it(statement: Statement | str | Path, host: str, port: int, patterns: Sequence[str] = (),
                scenarios: Sequence[str | Path] = (), strict: bool = False, called_ae: str | None = None,
-               harness_port: int | None = None) -> RunResults:
+               harness_port: int | None = None, tls: Any = None, plain_port: int | None = None) -> RunResults:
+        from conformance.wire import tls as wtls
         st = statement if isinstance(statement, Statement) else load_statement(statement)
+        wrap = None if tls is None else wtls.requestor_wrap(wtls.client_context(tls), tls.server_name or host)
         target = Target(host, port, called_ae or st.network.ae_titles[0], st.harness.ae_title,
-                        harness_port=harness_port)
-        return run(RunContext(st, target, RunOptions(strict=strict)),
+                        harness_port=harness_port, wrap=wrap)
+        shared = {} if tls is None else {"tls.options": tls, "tls.plain_port": plain_port}
+        return run(RunContext(st, target, RunOptions(strict=strict), shared=shared),
                    build_plan(st, patterns, scenarios_for(scenarios)))
     return run_it
 

@@ -3,6 +3,7 @@ parameter types of AE titles and hosts (checked before any network step, exit 2)
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ import click
 from conformance import addresses, limits
 from conformance.errors import InputError
 from conformance.exitcodes import ExitCode
+from conformance.wire import tls as wtls
 
 
 @dataclass
@@ -67,3 +69,65 @@ def epilog(examples: list[str], codes: list[tuple[int, str]]) -> str:
     lines = ["\b", "Examples:", *[f"  {e}" for e in examples], "", "\b", "Exit codes:"]
     lines += [f"  {code:<3} {meaning}" for code, meaning in codes]
     return "\n".join(lines) + "\n"
+
+
+# --- TLS (PS3.15 Annex B): the same options on run, discover, diff and listen ----------------
+
+def tls_options(acceptor: bool = False) -> Callable[[Callable[..., object]], Callable[..., object]]:
+    """``--tls``, ``--tls-ca``, ``--tls-cert``, ``--tls-key`` (and ``--tls-server-name`` as
+    requestor, ``--tls-require-client-cert`` as acceptor). The command receives them as
+    ``tls``, ``tls_ca``, ``tls_cert``, ``tls_key``, ``tls_extra``; :func:`tls_setup` turns them
+    into :class:`~conformance.wire.tls.TlsOptions` and the socket wrapper."""
+    cert_help = ("The harness's certificate (PEM): the server certificate of the TLS acceptor." if acceptor
+                 else "The harness's client certificate (PEM), for devices that require one.")
+    opts = [
+        click.option("--tls", is_flag=True, help="Speak DICOM over TLS (PS3.15 Annex B)."),
+        click.option("--tls-ca", type=click.Path(dir_okay=False), metavar="PEM",
+                     help=("CA certificates that sign client certificates (implies checking them)." if acceptor
+                           else "CA certificates the device's certificate must chain to (default: the system's).")),
+        click.option("--tls-cert", type=click.Path(dir_okay=False), metavar="PEM", help=cert_help),
+        click.option("--tls-key", type=click.Path(dir_okay=False), metavar="PEM",
+                     help="The private key of --tls-cert (PEM; default: inside the --tls-cert file)."),
+    ]
+    if acceptor:
+        opts.append(click.option("--tls-require-client-cert", "tls_extra", is_flag=True,
+                                 help="Refuse TLS clients without a certificate signed by --tls-ca."))
+    else:
+        opts.append(click.option("--tls-server-name", "tls_extra", metavar="NAME",
+                                 help="The host name the device's certificate must name (default: --host)."))
+
+    def decorate(fn: Callable[..., object]) -> Callable[..., object]:
+        for option in reversed(opts):
+            fn = option(fn)
+        return fn
+    return decorate
+
+
+def tls_setup(tls: bool, ca: str | None, cert: str | None, key: str | None, extra: object = None,
+              host: str | None = None, acceptor: bool = False
+              ) -> tuple[wtls.TlsOptions | None, wtls.SocketWrapper | None]:
+    """(TlsOptions, socket wrapper), or (None, None) without ``--tls``. A missing or unreadable
+    certificate file, or a key that does not match, is a usage problem: the message names the
+    file, exit 2."""
+    if not tls:
+        if ca or cert or key or extra:
+            raise click.UsageError("--tls-ca, --tls-cert, --tls-key and the other --tls-* options need --tls")
+        return None, None
+    for flag, path in (("--tls-ca", ca), ("--tls-cert", cert), ("--tls-key", key)):
+        if path is not None:
+            if not os.path.isfile(path):
+                raise click.UsageError(f"{flag} {path}: no such file")
+    if key and not cert:
+        raise click.UsageError("--tls-key needs --tls-cert")
+    if acceptor:
+        opts = wtls.TlsOptions(ca, cert, key, require_client_cert=bool(extra))
+        try:
+            return opts, wtls.acceptor_wrap(wtls.server_context(opts))
+        except (OSError, ValueError) as exc:
+            raise click.UsageError(f"TLS set-up: {exc}") from None
+    opts = wtls.TlsOptions(ca, cert, key, server_name=str(extra) if extra else None)
+    try:
+        ctx = wtls.client_context(opts)
+    except (OSError, ValueError) as exc:
+        raise click.UsageError(f"TLS set-up: {exc} (check --tls-ca, --tls-cert, --tls-key)") from None
+    return opts, wtls.requestor_wrap(ctx, opts.server_name or host)

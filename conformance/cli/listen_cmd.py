@@ -10,7 +10,7 @@ from typing import TextIO
 import click
 
 from conformance.addresses import ae_title_problem, host_problem
-from conformance.cli.common import HOST, fail_on_input_error
+from conformance.cli.common import HOST, fail_on_input_error, tls_options, tls_setup
 from conformance.cli.console import print_summary
 from conformance.engine.events import Event, RunStarted, StepFinished
 from conformance.engine.recorder import JsonlRecorder
@@ -140,11 +140,13 @@ Examples:
               help="Validation worker processes.")
 @click.option("--strict", is_flag=True, help="Warnings fail the run too (exit 1).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@tls_options(acceptor=True)
 def listen(statement_file: str, bind: str, port: int, timeout: float, expect_instances: int | None,
            expect_associations: int | None, out: str | None, no_validate: bool, worklist_file: str | None,
            preload: str | None, destinations: tuple[str, ...], commitment_report: str, misbehave: tuple[str, ...],
            max_associations: int, max_per_peer: int | None, max_store_size: str, idle_timeout: float, acse_timeout: float, dimse_timeout: float, workers: int,
-           strict: bool, quiet: bool) -> None:
+           strict: bool, quiet: bool, tls: bool = False, tls_ca: str | None = None, tls_cert: str | None = None,
+           tls_key: str | None = None, tls_extra: bool = False) -> None:
     """Play the SCPs that STATEMENT's SCU declarations need, and test the device that calls.
 
     The harness answers under the statement's harness.ae_title: storage, Q/R find/move/get
@@ -169,6 +171,7 @@ def listen(statement_file: str, bind: str, port: int, timeout: float, expect_ins
         max_store = _size(max_store_size)
         if preload and not Path(preload).is_dir():
             raise InputError(Problem("--preload: not a folder", preload))
+    _tls_opts, wrap = tls_setup(tls, tls_ca, tls_cert, tls_key, tls_extra, acceptor=True)
     if not statement.capabilities(Role.SCU):
         click.echo(f"error: {statement_file} declares no SOP class with role SCU: nothing to listen for", err=True)
         sys.exit(2)
@@ -184,7 +187,7 @@ def listen(statement_file: str, bind: str, port: int, timeout: float, expect_ins
                                         max_store=max_store),
                           misbehaviour=mis, worklist_items=items, destinations=dest,
                           commitment_report=commitment_report, strict=strict, workers=workers,
-                          preload=Path(preload) if preload else None)
+                          preload=Path(preload) if preload else None, wrap=wrap)
     services = sorted({s for s in ("storage", "find", "move", "get", "worklist", "mpps", "commitment")})
     console = ListenConsole(statement.identity.title, services, quiet)
     session = ListenSession(config, [console, JsonlRecorder(folder / "results.jsonl")])

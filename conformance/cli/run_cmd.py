@@ -13,7 +13,7 @@ from types import FrameType
 
 import click
 
-from conformance.cli.common import AE_TITLE, HOST, fail_on_input_error
+from conformance.cli.common import AE_TITLE, HOST, fail_on_input_error, tls_options, tls_setup
 from conformance.cli.console import ConsoleProgress, print_summary
 from conformance.engine import RunContext, RunOptions
 from conformance.engine import run as run_engine
@@ -174,6 +174,9 @@ def _profile(path: str | None) -> SiteProfile | None:
               help="Bearer token for a statement with dicomweb.authentication: bearer (never written "
                    "to reports or results). Env: CONFORMANCE_DICOMWEB_TOKEN; Basic: "
                    "CONFORMANCE_DICOMWEB_USER and CONFORMANCE_DICOMWEB_PASSWORD.")
+@tls_options()
+@click.option("--plain-port", type=click.IntRange(1, 65535),
+              help="With --tls: the device's plain DICOM port for tls/plain-port (default: the statement's network.port).")
 @click.option("--http-timeout", default=30.0, show_default=True, type=float,
               help="Seconds for each DICOMweb connect, read and write.")
 @with_timeouts
@@ -181,7 +184,9 @@ def run(statement_file: str, host: str, port: int | None, called_ae: str | None,
         harness_port: int | None, out: str | None, patterns: tuple[str, ...], scenario_paths: tuple[str, ...],
         strict: bool, packing: str, site_profile: str | None, list_only: bool,
         quiet: bool, debug: bool, dicomweb_url: str | None, dicomweb_token: str | None,
-        http_timeout: float, connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
+        http_timeout: float, connect_timeout: float, acse_timeout: float, dimse_timeout: float,
+        tls: bool = False, tls_ca: str | None = None, tls_cert: str | None = None, tls_key: str | None = None,
+        tls_extra: str | None = None, plain_port: int | None = None) -> None:
     """Test the device at HOST:PORT against STATEMENT and write the reports.
 
     The reports (report.html, results.json, junit.xml, results.jsonl) go to --out; the
@@ -198,17 +203,20 @@ def run(statement_file: str, host: str, port: int | None, called_ae: str | None,
         for step in build_plan(statement, patterns, scenarios):
             click.echo(f"{step.id}\t{step.reference}")
         return
-    port = port or statement.network.port
+    tls_opts, wrap = tls_setup(tls, tls_ca, tls_cert, tls_key, tls_extra, host)
+    secure = statement.secure_transport
+    port = port or (secure.ports[0] if tls and secure is not None else statement.network.port)
     if port is None:
         raise click.UsageError("--port is required: the statement declares no network.port")
     target = Target(host, port, called_ae or statement.network.ae_titles[0],
                     calling_ae or statement.harness.ae_title, _timeouts(connect_timeout, acse_timeout, dimse_timeout),
-                    harness_port=harness_port)
+                    harness_port=harness_port, wrap=wrap)
     folder = Path(out) if out else Path("reports") / Path(statement_file).stem
     from conformance.dicomweb.client import ACCESS_KEY, WebAccess
     web = WebAccess.from_env(origin=dicomweb_url, token=dicomweb_token, timeout=http_timeout)
     results = execute(statement, target, folder, patterns, RunOptions(strict=strict, packing=packing), quiet,
-                      scenario_paths, profile, shared={ACCESS_KEY: web})
+                      scenario_paths, profile, shared={ACCESS_KEY: web, "tls.options": tls_opts,
+                                                       "tls.plain_port": plain_port})
     sys.exit(results.exit_code())
 
 

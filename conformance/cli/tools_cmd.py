@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from conformance.cli.common import AE_TITLE, HOST, epilog, fail_on_input_error
+from conformance.cli.common import AE_TITLE, HOST, epilog, fail_on_input_error, tls_options, tls_setup
 from conformance.cli.run_cmd import with_timeouts
 from conformance.exitcodes import ExitCode
 from conformance.families.probes import probe_discovery
@@ -114,12 +115,17 @@ def _protocol_findings(target: Target) -> bool:
 @click.option("--dicomweb-url", envvar="CONFORMANCE_DICOMWEB_URL", metavar="URL",
               help="Also probe this DICOMweb base URL (http://HOST:PORT/PATH), read-only; "
                    "credentials from CONFORMANCE_DICOMWEB_TOKEN / _USER / _PASSWORD.")
+@tls_options()
 @with_timeouts
 def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | None, packing: int,
              dicomweb_url: str | None,
-             connect_timeout: float, acse_timeout: float, dimse_timeout: float) -> None:
+             connect_timeout: float, acse_timeout: float, dimse_timeout: float, tls: bool = False,
+             tls_ca: str | None = None, tls_cert: str | None = None, tls_key: str | None = None,
+             tls_extra: str | None = None) -> None:
     """Probe an unknown device and write a draft statement (YAML, valid against the schema)."""
-    target = _target(host, port, called_ae, calling_ae, connect_timeout, acse_timeout, dimse_timeout)
+    _opts, wrap = tls_setup(tls, tls_ca, tls_cert, tls_key, tls_extra, host)
+    target = replace(_target(host, port, called_ae, calling_ae, connect_timeout, acse_timeout, dimse_timeout),
+                     wrap=wrap)
     try:
         found = run_discovery(target, packing)
         probe_discovery(found)
@@ -146,6 +152,9 @@ def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | N
     refused = [uids.keyword_of(s) for s, r in found.services.items() if r.get("refused")]
     if refused:
         click.echo(f"negotiable but refused: {', '.join(refused)} (services.refused in the draft)", err=True)
+    if tls:
+        click.echo(f"discovered over TLS on port {port}: the draft has no secure_transport section; declare "
+                   "the profiles, ports and client-certificate policy there (README, TLS)", err=True)
     if _protocol_findings(target):
         sys.exit(ExitCode.DEVIATION)
     if found.stopped_answering:
@@ -169,18 +178,21 @@ def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | N
 @click.option("--dicomweb-url", envvar="CONFORMANCE_DICOMWEB_URL", metavar="URL",
               help="Also diff the statement's dicomweb section: the origin (http://HOST:PORT) its paths "
                    "are joined to; probed read-only.")
+@tls_options()
 @with_timeouts
 def diff(statement_file: str, host: str, port: int | None, called_ae: str | None, calling_ae: str | None,
          fmt: str, packing: int, dicomweb_url: str | None, connect_timeout: float, acse_timeout: float,
-         dimse_timeout: float) -> None:
+         dimse_timeout: float, tls: bool = False, tls_ca: str | None = None, tls_cert: str | None = None,
+         tls_key: str | None = None, tls_extra: str | None = None) -> None:
     """Discover the device, then list where it differs from STATEMENT, claim by claim."""
     with fail_on_input_error():
         st = load_statement(statement_file)
-    port = port or st.network.port
+    _opts, wrap = tls_setup(tls, tls_ca, tls_cert, tls_key, tls_extra, host)
+    port = port or (st.secure_transport.ports[0] if tls and st.secure_transport else st.network.port)
     if port is None:
         raise click.UsageError("--port is required: the statement declares no network.port")
-    target = _target(host, port, called_ae or st.network.ae_titles[0], calling_ae or st.harness.ae_title,
-                     connect_timeout, acse_timeout, dimse_timeout)
+    target = replace(_target(host, port, called_ae or st.network.ae_titles[0], calling_ae or st.harness.ae_title,
+                             connect_timeout, acse_timeout, dimse_timeout), wrap=wrap)
     try:
         found = run_discovery(target, packing)
         probe_discovery(found, st.harness.move_destination or st.harness.ae_title)

@@ -10,6 +10,8 @@ files name (``family: negotiation``, ``family: services``):
   :mod:`.query` (``query/...``), :mod:`.retrieve` (``retrieve/...``), :mod:`.worklist`,
   :mod:`.mpps`, :mod:`.commitment`; in that order, each group of step ids contiguous.
 
+- ``tls`` (:mod:`.tls`): DICOM over TLS as ``secure_transport`` declares it (PS3.15 Annex B).
+
 Shared: :mod:`.session` (open a session for a SOP class; step results), :mod:`.fetch`
 (get stored instances back; integrity and validity), :mod:`.qrdata` (the run's Q/R study).
 Steps that need data stored earlier find it in ``RunContext.shared`` (see
@@ -17,7 +19,7 @@ Steps that need data stored earlier find it in ``RunContext.shared`` (see
 """
 
 from conformance.families import (  # noqa: F401 - imported to register their planners
-    charsets, commitment, mpps, negotiation, query, retrieve, round_trip, storage, worklist,
+    charsets, commitment, mpps, negotiation, query, retrieve, round_trip, storage, tls, worklist,
 )
 from conformance.families.registry import Planner, families, plan_family, planner
 

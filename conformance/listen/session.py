@@ -30,6 +30,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import queue
 import signal
+import socket
 import threading
 import time
 from collections import Counter
@@ -83,6 +84,8 @@ class ListenConfig:
     strict: bool = False
     workers: int = 1
     preload: Path | None = None
+    #: TLS (PS3.15 Annex B): the acceptor's socket wrapper (``conformance.wire.tls.acceptor_wrap``).
+    wrap: Callable[[socket.socket], socket.socket] | None = None
 
     @property
     def ae_title(self) -> str:
@@ -171,6 +174,7 @@ class ListenSession:
         self.listener = Listener(self, self.services, cfg.host, cfg.port, cfg.limits, cfg.misbehaviour,
                                  open_sink=storage.open_sink, discard_sink=storage.discard,
                                  private_sop_classes=frozenset(n.uid for n in self.statement.private.sop_classes))
+        self.listener.wrap = cfg.wrap
         try:
             self.listener.start()
         except OSError:

@@ -191,12 +191,42 @@ def _private_flags(scu: Statement, scp: Statement, scu_label: str, scp_label: st
                  "PS3.5 7.8; PS3.4 B.4.1")]
 
 
+def _tls_flags(a: Statement, b: Statement) -> list[Flag]:
+    """The secure transport of the two devices (PS3.15 Annex B): a profile in common, and
+    client certificates a device requires of the other."""
+    a_tls, b_tls = a.network.tls or a.secure_transport is not None, b.network.tls or b.secure_transport is not None
+    if a_tls != b_tls:
+        only = "A" if a_tls else "B"
+        return [Flag("warning", "tls", f"Only {only} declares TLS (PS3.15 Annex B): a secure connection "
+                                       "between them cannot be assumed.", "PS3.15 Annex B")]
+    if a.secure_transport is None or b.secure_transport is None:
+        return []
+    from conformance.wire.tls import profiles
+    known = profiles()
+
+    def names(keys: tuple[str, ...]) -> str:
+        return ", ".join(f"{known[k].section} {known[k].name}" if k in known else k for k in keys)
+
+    flags: list[Flag] = []
+    common = [k for k in a.secure_transport.profiles if k in b.secure_transport.profiles]
+    if common:
+        flags.append(Flag("info", "tls", f"Both declare {names(tuple(common))}.",
+                          "; ".join(known[k].section for k in common if k in known)))
+    else:
+        flags.append(Flag("warning", "tls", f"No TLS profile in common: A declares {names(a.secure_transport.profiles)}; "
+                                            f"B declares {names(b.secure_transport.profiles)}. Check that their "
+                                            "protocol versions and cipher suites overlap before relying on TLS.",
+                          "PS3.15 Annex B"))
+    for scp, label, other in ((a, "A", "B"), (b, "B", "A")):
+        sec = scp.secure_transport
+        if sec is not None and sec.client_certificate_required and scp.capabilities(Role.SCP):
+            flags.append(Flag("info", "tls", f"{label} requires a client certificate over TLS: {other} must present "
+                                             f"one that {label} trusts.", "PS3.15 Annex B"))
+    return flags
+
+
 def _network_flags(a: Statement, b: Statement) -> list[Flag]:
-    flags = []
-    if a.network.tls != b.network.tls:
-        only = "A" if a.network.tls else "B"
-        flags.append(Flag("warning", "tls", f"Only {only} declares TLS (PS3.15 B.1): a secure connection "
-                                            "between them cannot be assumed.", "PS3.15 B.1"))
+    flags = _tls_flags(a, b)
     for scp, label, other in ((a, "A", "B"), (b, "B", "A")):
         if scp.capabilities(Role.SCP) and scp.network.checks_calling_ae_title:
             flags.append(Flag("info", "network", f"{label} checks the calling AE title: {other}'s AE title must "

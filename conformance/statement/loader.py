@@ -237,6 +237,8 @@ def statement_from_document(doc: SourceDocument) -> Statement:
     from conformance.statement.webload import dicomweb_section
     dicomweb = dicomweb_section(doc, data, resolver.resolve, CHARACTER_SET_TERMS, resolver.problems)
     load = _load(data, resolver)
+    from conformance.statement.secure import secure_transport_section
+    secure = secure_transport_section(doc, data, resolver.problems)
     if resolver.problems:
         raise InputError(resolver.problems)
 
@@ -269,6 +271,7 @@ def statement_from_document(doc: SourceDocument) -> Statement:
         services=services,
         dicomweb=dicomweb,
         load=load,
+        secure_transport=secure,
     )
 
 

@@ -11,6 +11,7 @@ from enum import Enum
 from typing import Any, Mapping
 
 from conformance.standard.uids import keyword_of
+from conformance.statement.secure import SecureTransport
 
 
 class Role(str, Enum):
@@ -254,6 +255,8 @@ class Statement:
     dicomweb: DicomWeb | None = None
     #: The storage load the device takes (the load family), when declared.
     load: Load | None = None
+    #: DICOM over TLS (PS3.15 Annex B), when declared.
+    secure_transport: SecureTransport | None = None
 
     def capabilities(self, role: Role) -> list[TransferCapability]:
         return [c for c in self.transfer_capabilities if c.role is role]

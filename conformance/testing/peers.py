@@ -401,6 +401,40 @@ class StoreSCP(Peer):
                 *(["+xa"] if self.accept_all else []), *self.extra_args, str(self.port)]
 
 
+class TlsStoreSCP(StoreSCP):
+    """DCMTK ``storescp`` speaking DICOM over TLS (PS3.15 Annex B; Debian's DCMTK is built with
+    OpenSSL): ``storescp -aet AE -od DIR +tls KEY CERT [+cf CA] PROFILE PEER-CERT PORT``.
+
+    *profile*: ``+py`` Non-downgrading BCP 195 (storescp's default), ``+px`` BCP 195, ``+pz``
+    Extended BCP 195. *peer_cert*: ``require`` (``-rc``, storescp's default: a client without a
+    certificate is refused), ``verify`` (``-vc``: checked if present), ``ignore`` (``-ic``).
+    Certificates and keys are PEM files (``-pem``, the default).
+    """
+
+    name = "storescp-tls"
+    PEER_CERT = {"require": "-rc", "verify": "-vc", "ignore": "-ic"}
+
+    def __init__(self, key: str | Path, cert: str | Path, ca: str | Path | None = None, *,
+                 ae_title: str = "STORESCP", profile: str = "+py", peer_cert: str = "require",
+                 accept_all_transfer_syntaxes: bool = False, extra_args: Sequence[str] = (),
+                 ready_timeout: float = 15.0) -> None:
+        tls_args = ["+tls", str(key), str(cert), *(["+cf", str(ca)] if ca else []), profile,
+                    self.PEER_CERT[peer_cert]]
+        super().__init__(ae_title, accept_all_transfer_syntaxes=accept_all_transfer_syntaxes,
+                         extra_args=[*tls_args, *extra_args], ready_timeout=ready_timeout)
+
+
+def orthanc_tls_config(cert: str | Path, key: str | Path, trusted: str | Path,
+                       require_client_cert: bool = True) -> dict[str, object]:
+    """Orthanc (1.9.0+) configuration keys for DICOM TLS on its DICOM port, to pass as
+    ``Orthanc(config=...)``: ``DicomTlsEnabled``, ``DicomTlsCertificate``,
+    ``DicomTlsPrivateKey``, ``DicomTlsTrustedCertificates`` (PEM) and
+    ``DicomTlsRemoteCertificateRequired`` (1.9.3+; Orthanc's default is true). Checked against
+    the commented list in Debian's /etc/orthanc/orthanc.json (Orthanc 1.10.1)."""
+    return {"DicomTlsEnabled": True, "DicomTlsCertificate": str(cert), "DicomTlsPrivateKey": str(key),
+            "DicomTlsTrustedCertificates": str(trusted), "DicomTlsRemoteCertificateRequired": require_client_cert}
+
+
 class DcmQrSCP(Peer):
     """DCMTK ``dcmqrscp -c CONFIG PORT`` in its default fork mode (``-s`` crashes).
 

@@ -30,8 +30,8 @@ released, aborted-by-device, aborted-by-harness, idle-timeout, closed-without-re
 no-request, rejected-limit, aborted-session-end) for the reports.
 
 TLS: *wrap* (a callable taking the accepted socket and returning the socket to use) is the
-hook for the secure transport profiles (PS3.15 B.1); it runs on the association's thread
-within the ARTIM deadline, so a slow handshake never holds the accept loop.
+hook for the secure transport profiles (PS3.15 Annex B): :func:`conformance.wire.tls.acceptor_wrap`
+leaves the handshake to the association's first read (bounded by ARTIM, off the accept thread).
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ Why not pynetdicom: its requestor hands every PDU between two threads through qu
 every 1 ms, and validates and deep-copies each proposed context: about 30 ms for an association
 of 128 contexts, where this takes 1-3 ms; and it caps a C-STORE loop near 270 files/s.
 
-TLS: *wrap* (a callable taking the connected socket and returning the socket to use, e.g. an
-``ssl.SSLContext.wrap_socket`` partial) is the hook for the secure transport profiles (PS3.15
-B.1); none is used yet.
+TLS: *wrap* (a callable taking the connected socket and returning the socket to use), or else
+``Target.wrap``, is the hook for the secure transport profiles (PS3.15 Annex B); the wrappers
+are made in :mod:`conformance.wire.tls`.
 """
 
 from __future__ import annotations
@@ -214,6 +214,7 @@ def connect(target: Target, timeout: float, wrap: SocketWrapper | None = None) -
     """A TCP connection to the device (TCP_NODELAY set), optionally wrapped (TLS hook)."""
     sock = socket.create_connection((target.host, target.port), timeout=timeout)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    wrap = wrap if wrap is not None else target.wrap
     return wrap(sock) if wrap is not None else sock
 
 

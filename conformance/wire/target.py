@@ -3,6 +3,8 @@ network step of :mod:`conformance.wire` is bounded by these)."""
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from conformance.wire.outcome import DeviceRecord
@@ -46,6 +48,9 @@ class Target:
     #: it answers A-RELEASE-RQ); shared by the copies :meth:`with_called_ae` and
     #: :func:`dataclasses.replace` make, not compared.
     record: DeviceRecord = field(default_factory=DeviceRecord, compare=False, repr=False)
+    #: The TLS hook (:mod:`conformance.wire.tls`): wraps every connection made to the device
+    #: (``None``: plain TCP). PS3.15 Annex B.
+    wrap: Callable[[socket.socket], socket.socket] | None = field(default=None, compare=False, repr=False)
 
     @property
     def address(self) -> str:

@@ -20,7 +20,7 @@ SCENARIOS = ROOT / "scenarios"
 
 
 def test_shipped_families_load_and_give_the_run_order():
-    assert [s.id for s in default_scenarios()] == ["negotiation", "services", "dicomweb", "load"]
+    assert [s.id for s in default_scenarios()] == ["negotiation", "secure-transport", "services", "dicomweb", "load"]
 
 
 @pytest.mark.parametrize("path", sorted((SCENARIOS / "examples").glob("*.yaml")), ids=lambda p: p.name)

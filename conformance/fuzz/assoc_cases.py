@@ -139,7 +139,8 @@ def long_uids(draw: st.DrawFn, profile: Profile) -> Case:
 @st.composite
 def version_name(draw: st.DrawFn, profile: Profile) -> Case:
     rq = _base(profile)
-    name = draw(st.text(alphabet=PRINTABLE, max_size=300))
+    name = draw(st.one_of(st.text(alphabet=PRINTABLE, max_size=16), st.text(alphabet=PRINTABLE, min_size=17,
+                                                                             max_size=300)))
     rq.implementation_version_name = name
     if not name:
         rq.extra.append((0x55, b""))

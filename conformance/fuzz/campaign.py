@@ -169,12 +169,11 @@ class AreaRun:
         first = r.first_crash or crash
         shrunk = "not shrunk: the device did not come back" if r.device_lost else (
             f"shrunk from {first.size} to {crash.size} bytes in {r.shrink_sent} further cases")
-        path = case_files.save(crash, self.folder, f"{crash.area}-crash",
-                               {"finding": "fuzz.stopped-answering", "first_case_bytes": first.size,
-                                "shrink": shrunk})
-        r.saved.append(path)
         live = self.lives.get(crash.key) or Liveness(False, w.give_up, how="no answer")
         base = down(crash, live, w.give_up, self.target.address)
+        path = case_files.save(crash, self.folder, f"{crash.area}-crash",
+                               {"finding": base.to_dict(), "first_case_bytes": first.size, "shrink": shrunk})
+        r.saved.append(path)
         r.findings.insert(0, Finding(base.code, base.severity,
                                      f"{base.message}; minimal case {crash.size} bytes ({shrunk}): "
                                      f"conformance fuzz --replay {path}", base.reference, source=base.source,

@@ -137,12 +137,17 @@ class AreaRun:
             if (f.code, case.label) not in self.warned:
                 self.warned.add((f.code, case.label))
                 path = case_files.save(case, self.folder, f"{case.area}-{case.label}-{f.code.split('.')[-1]}",
-                                       {"finding": f.to_dict(), "reaction": reaction.describe()})
+                                       {"finding": f.to_dict(), "reaction": reaction.describe(), **self._device()})
                 r.saved.append(path)
                 r.findings.append(Finding(f.code, f.severity, f"{f.message}; replay: conformance fuzz --replay "
                                           f"{path}", f.reference, source=f.source,
                                           details={**f.details, "case": str(path)}))
         return False
+
+    def _device(self) -> dict[str, object]:
+        t = self.target
+        return {"device": {"host": t.host, "port": t.port, "called_ae": t.called_ae, "calling_ae": t.calling_ae},
+                "seed": self.bounds.seed}
 
     # --- the search -----------------------------------------------------------------------
     def run(self, strategy: st.SearchStrategy[Case]) -> AreaResult:
@@ -172,7 +177,8 @@ class AreaRun:
         live = self.lives.get(crash.key) or Liveness(False, w.give_up, how="no answer")
         base = down(crash, live, w.give_up, self.target.address)
         path = case_files.save(crash, self.folder, f"{crash.area}-crash",
-                               {"finding": base.to_dict(), "first_case_bytes": first.size, "shrink": shrunk})
+                               {"finding": base.to_dict(), "first_case_bytes": first.size, "shrink": shrunk,
+                                **self._device()})
         r.saved.append(path)
         r.findings.insert(0, Finding(base.code, base.severity,
                                      f"{base.message}; minimal case {crash.size} bytes ({shrunk}): "

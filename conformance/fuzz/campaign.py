@@ -37,6 +37,10 @@ from conformance.fuzz.send import Reaction, send_case
 from conformance.wire.target import Target
 
 
+class OutOfTime(Exception):
+    """The deadline passed while generating: hypothesis is stopped by this exception."""
+
+
 @dataclass(frozen=True)
 class Bounds:
     """How much and how long. Seconds are wall-clock."""
@@ -96,8 +100,12 @@ class AreaRun:
         if known is not None:
             return known
         r = self.result
-        if r.device_lost or time.monotonic() >= self.bounds.deadline:
-            r.out_of_time = r.out_of_time or not r.device_lost
+        if r.device_lost:
+            return False
+        if time.monotonic() >= self.bounds.deadline:
+            r.out_of_time = True
+            if r.crash is None:
+                raise OutOfTime     # ends the generation at once (nothing found to keep)
             return False
         shrinking = r.crash is not None
         if (not shrinking and r.sent >= self.bounds.max_cases) or (
@@ -158,7 +166,7 @@ class AreaRun:
         try:
             minimal = find(strategy, self.fails, settings=config, random=Random(self.bounds.seed),
                            database_key=f"conformance-fuzz/{self.area}/{self.bounds.seed}".encode())
-        except NoSuchExample:
+        except (NoSuchExample, OutOfTime):
             minimal = None
         except HypothesisException:
             minimal = self.result.crash

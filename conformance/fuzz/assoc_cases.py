@@ -69,9 +69,10 @@ def _patched_length(pdu: bytes, offset: int, length: int) -> bytes:
 def item_length_overrun(draw: st.DrawFn, profile: Profile) -> Case:
     pdu = _encode(_base(profile))
     kind, offset, length = draw(st.sampled_from(items(pdu)))
-    extra = draw(st.integers(1, 0xFFFF - length))
-    return _case("item-length-overrun", f"item 0x{kind:02X} whose length ({length + extra}) runs {extra} byte(s) "
-                 "past the end of the A-ASSOCIATE-RQ", "PS3.8 9.3.2", _patched_length(pdu, offset, length + extra),
+    past = len(pdu) - (offset + 4 + length)          # bytes after the item: it must run past them all
+    extra = draw(st.integers(past + 1, 0xFFFF - length))
+    return _case("item-length-overrun", f"item 0x{kind:02X} whose length ({length + extra}) runs {extra - past} "
+                 "byte(s) past the end of the A-ASSOCIATE-RQ", "PS3.8 9.3.2", _patched_length(pdu, offset, length + extra),
                  invalid=True)
 
 

@@ -35,7 +35,8 @@ EXAMPLES = [
     "conformance fuzz pacs.yaml --port 104 --area associate-rq --seed 7 --out reports/pacs-fuzz",
     "conformance fuzz --replay reports/pacs-fuzz/cases/associate-rq-crash.bin --port 104",
 ]
-CODES = [(0, "the device survived every case and no finding was made (with --strict: no warning either)"),
+CODES = [(0, "the device survived every case (warnings count only with --strict); with --replay: the device "
+             "answered again after the case"),
          (1, "the device stopped answering or dropped its listener after a case (or, with --strict, a "
              "warning); with --replay: the replayed case took the device down again"),
          (2, "bad input (statement, arguments, a saved case file)"),

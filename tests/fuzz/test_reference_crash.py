@@ -114,3 +114,17 @@ def test_a_bad_case_file_is_bad_input(tmp_path):
     assert "x.json" in result.output and "format" in result.output
     missing = fuzz("--replay", str(tmp_path / "none.bin"), "--port", "104")
     assert missing.exit_code == 2 and "not found" in missing.output
+
+
+def test_a_device_that_stays_down_keeps_the_case_unshrunk_and_ends_the_run(start_reference, tmp_path):
+    device = start_reference(Misbehaviour(crash_on_long_version_name=0))
+    result = fuzz(STATEMENT, "--port", str(device.port), "--out", str(tmp_path), "--max-cases", "240",
+                  *FAST, "--give-up", "0.4", "--return-wait", "0.3")
+    assert result.exit_code == 1, result.output
+    errors = [f for f in findings(tmp_path) if f["code"] == "fuzz.listener-dropped"]
+    assert len(errors) == 1 and "not shrunk" in errors[0]["message"]
+    _case, meta = load(tmp_path / "cases" / "associate-rq-crash.bin")
+    assert meta["first_case_bytes"] == _case.size
+    steps = {s["id"]: s for s in json.loads((tmp_path / "results.json").read_text())["steps"]}
+    assert steps["fuzz/p-data"]["outcome"] == "error"
+    assert device.crashes == 1

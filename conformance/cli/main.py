@@ -24,6 +24,8 @@ def _register() -> None:
     for command in (*run_cmd.COMMANDS, *statement_cmd.COMMANDS, *tools_cmd.COMMANDS, *validate_cmd.COMMANDS,
                     *listen_cmd.COMMANDS, *scenario_cmd.COMMANDS):
         cli.add_command(command)
+    from conformance.cli import fuzz_cmd  # the fuzz command (issue 16), apart so merges stay easy
+    cli.add_command(fuzz_cmd.fuzz)
 
 
 _register()

@@ -69,6 +69,11 @@ class Misbehaviour:
         Accept N-SETs after the MPPS was COMPLETED or DISCONTINUED.
     commitment_no_report
         Answer the N-ACTION, never send the N-EVENT-REPORT.
+    crash_on_long_version_name
+        Test only (the fuzzer's tests): an A-ASSOCIATE-RQ whose Implementation Version Name
+        is longer than 16 characters (PS3.7 D.3.3.2.3) "crashes" the device: it stops
+        listening and drops every association, and listens again on the same port after
+        this many seconds (a watchdog restart); 0: it stays down.
     """
 
     reject_transfer_syntaxes: frozenset[tuple[str, str]] = frozenset()
@@ -84,6 +89,7 @@ class Misbehaviour:
     move_unknown_status: int | None = None
     mpps_update_after_end: bool = False
     commitment_no_report: bool = False
+    crash_on_long_version_name: float | None = None
 
 
 @dataclass
@@ -110,6 +116,9 @@ class ReferenceDevice:
     stopping: threading.Event = field(default_factory=threading.Event)
     _server: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _limits: Any = None
+    #: Test only: how many times the injected crash happened (see ``Misbehaviour``).
+    crashes: int = 0
 
     @property
     def ae_title(self) -> str:
@@ -198,15 +207,39 @@ class ReferenceDevice:
                 self.destinations.setdefault(title, ("127.0.0.1", self.harness_port))
         limits = Limits(max_associations=self.statement.network.max_associations or 10,
                         acse_timeout=30, idle_timeout=60, dimse_timeout=30)
+        self._limits = limits
         self._server = ReferenceAcceptor(self, host=self.host, port=self.port, limits=limits).start()
         self.port = self._server.port
         return self
 
+    def crash(self) -> None:
+        """Test only: the injected crash of ``Misbehaviour.crash_on_long_version_name``: stop
+        listening and drop every association now; listen again after the downtime (0: never)."""
+        from conformance.reference.scp import ReferenceAcceptor
+
+        with self._lock:
+            server, self._server = self._server, None
+            if server is None:
+                return
+            self.crashes += 1
+        downtime = self.misbehaviour.crash_on_long_version_name or 0
+
+        def down_and_up() -> None:
+            server.stop(grace=0)
+            if downtime > 0 and not self.stopping.wait(downtime):
+                with self._lock:
+                    if not self.stopping.is_set():
+                        self._server = ReferenceAcceptor(self, host=self.host, port=self.port,
+                                                         limits=self._limits).start()
+
+        threading.Thread(target=down_and_up, daemon=True, name="reference-crash").start()
+
     def stop(self) -> None:
         self.stopping.set()
-        if self._server is not None:
-            self._server.stop(grace=0)
-            self._server = None
+        with self._lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.stop(grace=0)
 
     def __enter__(self) -> ReferenceDevice:  # noqa: PYI034 - a dataclass, not subclassed
         return self.start()

@@ -63,6 +63,11 @@ def supported_contexts(device: ReferenceDevice) -> dict[str, tuple[list[str], bo
     return out
 
 
+class InjectedCrash(Exception):
+    """Test only: the association that triggered ``Misbehaviour.crash_on_long_version_name``
+    ends without an answer."""
+
+
 class ReferenceAssociation(AcceptedAssociation):
     """One association of the reference device."""
 
@@ -81,6 +86,10 @@ class ReferenceAssociation(AcceptedAssociation):
 
     def answer(self, req: AssociateRequest) -> tuple[list[ContextAnswer], dict[str, tuple[int, int]]] | Reject:
         dev = self.device
+        if (dev.misbehaviour.crash_on_long_version_name is not None
+                and len(req.implementation_version_name or "") > 16):
+            dev.crash()                     # test only: the injected crash (Misbehaviour)
+            raise InjectedCrash("implementation version name longer than 16 characters")
         if (dev.statement.network.checks_called_ae_title and not dev.misbehaviour.ignore_called_ae
                 and req.called_ae != dev.ae_title):
             return Reject(1, 1, 7)

@@ -58,8 +58,10 @@ def _init_worker(facts: dict[str, bool], private: tuple = ()) -> None:
     global _FACTS, _PRIVATE
     _FACTS = facts
     _PRIVATE = private
-    from conformance.standard.iod_index import load_index
-    load_index()
+    # Forked from a parent that ran ``warm_up`` this finds everything built; spawned (or
+    # called without it), it builds the definitions here, once per worker.
+    from conformance.iod.warm import warm_up
+    warm_up(freeze=False)
 
 
 def _validate_one(path: str) -> tuple[str, list[tuple] | None]:
@@ -152,6 +154,10 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
         it: Any = map(_validate_one, files)
         pool = None
     else:
+        # Imports, index and rule data loaded once here and inherited by the forked workers
+        # instead of loaded again in each (see conformance.iod.warm).
+        from conformance.iod.warm import warm_up
+        warm_up()
         pool = get_context("fork" if sys.platform != "win32" else "spawn").Pool(
             jobs, initializer=_init_worker, initargs=(fact_map, private))
         it = pool.imap_unordered(_validate_one, files, chunksize=8)

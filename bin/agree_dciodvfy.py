@@ -5,6 +5,11 @@ only dciodvfy reports, grouped by finding code / dciodvfy message.  A measuremen
 Usage::
 
     python bin/agree_dciodvfy.py [--real] [--detail] [FOLDER...]
+    python bin/agree_dciodvfy.py --synthesized
+
+``--synthesized``: ``synthesize`` every storage SOP class of the index, then both validators:
+classes clean for both, classes dciodvfy has no IOD for ("Information Object Not found": not a
+disagreement), and dciodvfy's errors on the others by kind.
 
 Without folders: pydicom's test files; ``--real`` adds pydicom-data and deid-data where
 installed (the corpus of ``bin/bench_validate.py --real``).
@@ -39,6 +44,41 @@ def _kind(line: str) -> str:
     return " ".join(line.split())[:110]
 
 
+def synthesized() -> None:
+    import tempfile
+
+    from conformance.iod import synthesize, validate
+    from conformance.standard.iod_index import load_index
+
+    classes = load_index().storage_sop_classes()
+    clean, no_iod, ours_flag, kinds = [], [], [], collections.Counter()
+    example: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="agree-synth-") as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for uid in classes:
+            ds = synthesize(uid)
+            if any(f.severity.value == "error" for f in validate(ds)):
+                ours_flag.append(uid)
+            path = Path(tmp) / f"{uid}.dcm"
+            ds.save_as(path, enforce_file_format=True)
+            errors = dciodvfy_errors(path)
+            if not errors:
+                clean.append(uid)
+            elif any("Information Object Not found" in e for e in errors):
+                no_iod.append(uid)
+            else:
+                for line in errors:
+                    kinds[_kind(line)] += 1
+                    example.setdefault(_kind(line), uid)
+    rest = len(classes) - len(clean) - len(no_iod)
+    print(f"{len(classes)} synthesized classes: {len(clean)} clean for dciodvfy, "
+          f"{len(no_iod)} not checkable (dciodvfy has no IOD for them), {rest} with dciodvfy "
+          f"errors; {len(ours_flag)} with errors of ours")
+    print("\ndciodvfy errors on the rest (count, kind, an example class):")
+    for k, v in kinds.most_common():
+        print(f"  {v:4}  {k}  [{example[k]}]")
+
+
 def main() -> None:
     sys.path.insert(0, str(ROOT / "bin"))
     from bench_validate import real_corpus
@@ -50,7 +90,12 @@ def main() -> None:
     ap.add_argument("folders", nargs="*", type=Path)
     ap.add_argument("--real", action="store_true")
     ap.add_argument("--detail", action="store_true", help="list every disagreeing file")
+    ap.add_argument("--synthesized", action="store_true",
+                    help="synthesize every storage SOP class and compare instead")
     args = ap.parse_args()
+    if args.synthesized:
+        synthesized()
+        return
     if args.folders:
         files = [p for f in args.folders for p in sorted(f.rglob("*")) if p.is_file()
                  and looks_like_dicom(p.read_bytes()[:256])[0]]

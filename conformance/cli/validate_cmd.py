@@ -58,11 +58,14 @@ def _init_worker(facts: dict[str, bool], private: tuple = ()) -> None:
     global _FACTS, _PRIVATE
     _FACTS = facts
     _PRIVATE = private
-    from conformance.standard.iod_index import load_index
-    load_index()
+    # Forked from a parent that ran ``warm_up`` this finds everything built; spawned (or
+    # called without it), it builds the definitions here, once per worker.
+    from conformance.iod.warm import warm_up
+    warm_up(freeze=False)
 
 
-def _validate_one(path: str) -> tuple[str, list[tuple] | None]:
+def _validate_one(path: str) -> tuple[str, list[tuple] | str]:
+    """(path, findings as plain tuples) or, for a file not taken for DICOM, (path, reason)."""
     from conformance.findings import Finding, Severity
     from conformance.iod.validator import validate_file
     try:
@@ -72,7 +75,8 @@ def _validate_one(path: str) -> tuple[str, list[tuple] | None]:
                             f"validator failed on this file: {type(exc).__name__}: {exc}",
                             source=path)]
     if findings is None:
-        return path, None
+        from conformance.iod.reading import skip_reason
+        return path, skip_reason(path)
     # Plain tuples: much cheaper to pickle across processes than dataclasses / dicts.
     return path, [(f.code, f.severity.value, f.message, f.reference, f.tag, f.module, f.iod,
                    f.source, dict(f.details) if f.details else None) for f in findings]
@@ -146,18 +150,26 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
         _bad_input("no files found")
     jobs = jobs or os.cpu_count() or 1
     results: dict[str, list[Finding] | None] = {}
+    reasons: dict[str, str] = {}  # skipped file -> why it was not taken for DICOM
     show = sys.stderr.isatty()
     if jobs == 1 or len(files) < 4:
         _init_worker(fact_map, private)
         it: Any = map(_validate_one, files)
         pool = None
     else:
+        # Imports, index and rule data loaded once here and inherited by the forked workers
+        # instead of loaded again in each (see conformance.iod.warm).
+        from conformance.iod.warm import warm_up
+        warm_up()
         pool = get_context("fork" if sys.platform != "win32" else "spawn").Pool(
             jobs, initializer=_init_worker, initargs=(fact_map, private))
         it = pool.imap_unordered(_validate_one, files, chunksize=8)
     try:
         for n, (path, found) in enumerate(it, 1):
-            results[path] = None if found is None else [_finding(t) for t in found]
+            if isinstance(found, str):
+                results[path], reasons[path] = None, found
+            else:
+                results[path] = [_finding(t) for t in found]
             if show and (n % 50 == 0 or n == len(files)):
                 click.echo(f"\rvalidated {n}/{len(files)}", err=True, nl=n == len(files))
     finally:
@@ -166,11 +178,11 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
             pool.join()
     ordered = [(p, results[p]) for p in files]
     if fmt == "json":
-        text = report.as_json(ordered)
+        text = report.as_json(ordered, reasons)
     elif fmt == "html":
-        text = report.as_html(ordered, load_index().edition)
+        text = report.as_html(ordered, load_index().edition, reasons)
     else:
-        text = report.as_text(ordered, verbose)
+        text = report.as_text(ordered, verbose, reasons)
     if out:
         os.makedirs(out, exist_ok=True)
         target = os.path.join(out, f"report.{'txt' if fmt == 'text' else fmt}")
@@ -178,11 +190,15 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
         click.echo(f"report written to {target}", err=True)
     else:
         click.echo(text, nl=False)
+    if reasons and (fmt != "text" or out):
+        # The report names them too; the console says so, one line each.
+        for path in files:
+            if path in reasons:
+                click.echo(f"skipped {path}: not a DICOM file: {reasons[path]}", err=True)
     if all(found is None for found in results.values()):
         _bad_input(f"no DICOM file among the {len(files)} input file(s): nothing was validated")
     errors = sum(1 for fs in results.values() for f in fs or [] if f.severity.value == "error")
-    skipped = sum(1 for fs in results.values() if fs is None)
-    click.echo(f"{len(files)} file(s), {skipped} skipped (not DICOM), {errors} error(s)",
+    click.echo(f"{len(files)} file(s), {len(reasons)} skipped (not DICOM), {errors} error(s)",
                err=True)
     sys.exit(ExitCode.DEVIATION if errors else ExitCode.OK)
 

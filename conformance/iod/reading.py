@@ -107,6 +107,25 @@ def looks_like_dicom(head: bytes) -> tuple[bool, bool]:
     return False, False
 
 
+def skip_reason(path: str | os.PathLike[str]) -> str:
+    """Why :func:`looks_like_dicom` does not take the file at *path* for DICOM (PS3.10 7.1:
+    a 128-byte preamble then "DICM"; or, without them, a data set starting with a File Meta
+    or group 0008 element)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(256)
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror or exc}"
+    if not head:
+        return "empty file"
+    if len(head) < 8:
+        return f"{len(head)} byte(s): too short for a DICOM data element"
+    shown = head[128:132] if len(head) >= 132 else b""
+    return ("no \"DICM\" prefix at byte 128" + (f" (found {shown!r})" if shown else
+                                                " (file shorter than 132 bytes)")
+            + f" and no group 0002/0008 element at byte 0 (found {head[:4].hex(' ')})")
+
+
 def _read_pixel_header(fp: BinaryIO, little: bool, implicit: bool, size: int) -> PixelHeader | None:
     start = fp.tell()
     head = fp.read(8)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from pydicom.datadict import keyword_for_tag
 
@@ -78,15 +79,17 @@ class FileReport:
     path: str
     skipped: bool
     iod: str = ""
+    #: Why a skipped file was not taken for DICOM (see reading.skip_reason).
+    reason: str = ""
     problems: list[tuple[Finding, str, str]] = field(default_factory=list)   # (finding, keyword, module)
     not_verifiable: list[tuple[Finding, str, str]] = field(default_factory=list)
     info: list[tuple[Finding, str, str]] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
 
 
-def file_report(path: str, findings: list[Finding] | None) -> FileReport:
+def file_report(path: str, findings: list[Finding] | None, reason: str = "") -> FileReport:
     if findings is None:
-        return FileReport(path, True)
+        return FileReport(path, True, reason=reason or "not a DICOM file")
     iods = Counter(f.iod for f in findings if f.iod)
     iod = iods.most_common(1)[0][0] if iods else ""
     rep = FileReport(path, False, iod, counts=summary(findings))
@@ -114,12 +117,17 @@ def verdict(reports: list[FileReport]) -> tuple[str, str]:
     return "VALID", "conforms"
 
 
-def as_text(results: list[tuple[str, list[Finding] | None]], verbose: bool = False) -> str:
+Reasons = Mapping[str, str]
+
+
+def as_text(results: list[tuple[str, list[Finding] | None]], verbose: bool = False,
+            reasons: Reasons | None = None) -> str:
+    """One block per file; a skipped file (not DICOM) is named with the reason."""
     lines = []
     for path, findings in results:
-        rep = file_report(path, findings)
+        rep = file_report(path, findings, (reasons or {}).get(path, ""))
         if rep.skipped:
-            lines.append(f"{path}: skipped (not a DICOM file)")
+            lines.append(f"{path}: skipped, not a DICOM file: {rep.reason}")
             continue
         c = rep.counts
         lines.append(f"{path}: {c['error']} error(s), {c['warning']} warning(s), "
@@ -135,10 +143,17 @@ def as_text(results: list[tuple[str, list[Finding] | None]], verbose: bool = Fal
     return "\n".join(lines) + "\n"
 
 
-def as_json(results: list[tuple[str, list[Finding] | None]]) -> str:
-    return json.dumps([{"file": path, "skipped": findings is None,
-                        "findings": [f.to_dict() for f in findings or []]}
-                       for path, findings in results], indent=1)
+def as_json(results: list[tuple[str, list[Finding] | None]],
+            reasons: Reasons | None = None) -> str:
+    """A list of ``{"file", "skipped", "findings"}``, plus ``"skip_reason"`` when skipped."""
+    out = []
+    for path, findings in results:
+        entry: dict[str, Any] = {"file": path, "skipped": findings is None,
+                                 "findings": [f.to_dict() for f in findings or []]}
+        if findings is None:
+            entry["skip_reason"] = (reasons or {}).get(path) or "not a DICOM file"
+        out.append(entry)
+    return json.dumps(out, indent=1)
 
 
 def _style() -> str:
@@ -146,13 +161,14 @@ def _style() -> str:
     return resources.files("conformance").joinpath("reporting/templates/_style.css").read_text("utf-8")
 
 
-def as_html(results: list[tuple[str, list[Finding] | None]], edition: str) -> str:
+def as_html(results: list[tuple[str, list[Finding] | None]], edition: str,
+            reasons: Reasons | None = None) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("conformance.iod", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
-    reports = [file_report(p, fs) for p, fs in results]
+    reports = [file_report(p, fs, (reasons or {}).get(p, "")) for p, fs in results]
     banner, css = verdict(reports)
     totals: Counter[str] = Counter()
     for r in reports:

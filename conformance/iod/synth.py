@@ -21,6 +21,7 @@ from pydicom.sequence import Sequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from conformance.iod.sr_content import SR_CONTENT_MODULES
+from conformance.iod.sr_templates import KEY_OBJECT_SELECTION
 from conformance.iod.validator import validate
 from conformance.standard.iod_index import (
     AttributeRule,
@@ -269,7 +270,27 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
     if has_pixels:
         del ds[0x7FE00010]
         _pixel_data(ds)
+    if sop_class_uid == KEY_OBJECT_SELECTION:
+        _key_object_selection(ds)
     return ds
+
+
+def _key_object_selection(ds: Dataset) -> None:
+    """TID 2010 (PS3.16), which the Key Object Selection Document IOD requires (PS3.3 A.35.4):
+    a document title from CID 7010 ((113000, DCM, "Of Interest")) and one CONTAINS COMPOSITE
+    reference (rows 5-7) to the instance the evidence sequence already lists."""
+    title = ds.ConceptNameCodeSequence[0]
+    title.CodeValue, title.CodingSchemeDesignator = "113000", "DCM"
+    title.CodeMeaning = "Of Interest"
+    evidence = ds.CurrentRequestedProcedureEvidenceSequence[0]
+    listed = evidence.ReferencedSeriesSequence[0].ReferencedSOPSequence[0]
+    ref = Dataset()
+    ref.ReferencedSOPClassUID = listed.ReferencedSOPClassUID
+    ref.ReferencedSOPInstanceUID = listed.ReferencedSOPInstanceUID
+    item = Dataset()
+    item.RelationshipType, item.ValueType = "CONTAINS", "COMPOSITE"
+    item.ReferencedSOPSequence = [ref]
+    ds.ContentSequence = [item]
 
 
 def _consistent_pixel_description(ds: Dataset) -> None:

@@ -29,9 +29,10 @@ from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
 from conformance.findings import Finding, Severity
-from conformance.iod import specialisations
+from conformance.iod import specialisations, sr_templates
 from conformance.iod.elements import ElementChecker, tag_str, values_of
 from conformance.iod.modules import ModuleChecker
+from conformance.iod.sr_content import SR_CONTENT_MODULES
 from conformance.iod.reading import PixelHeader, read_for_validation, recursion_limit
 from conformance.standard.iod_index import StandardIndex, load_index
 from conformance.standard.uids import name_of
@@ -164,6 +165,8 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
         try:
             ModuleChecker(out.add, dataset, facts).check_iod(iod)
             specialisations.check(out.add, dataset, iod)
+            if any(u.module.key in SR_CONTENT_MODULES for u in iod.modules):
+                sr_templates.check(out.add, dataset, sop_class)
         except Exception as exc:  # a malformed value must not hide the other findings
             out.add("iod.check-aborted", Severity.ERROR,
                     f"module checks stopped on malformed content: {exc}", "PS3.5 7")

@@ -34,10 +34,14 @@ def test_validate_folder_recurses_and_skips_non_dicom(built_corpus, tmp_path):
     sub = tmp_path / "a" / "b"
     sub.mkdir(parents=True)
     (sub / "ct.dcm").write_bytes(clean["ct"].read_bytes())
-    (tmp_path / "readme.txt").write_text("hello")
+    (tmp_path / "readme.txt").write_text("hello, this is a text file")
     res = run("validate", str(tmp_path))
     assert res.exit_code == 0
-    assert "skipped (not a DICOM file)" in res.output and "ct.dcm" in res.output
+    assert "readme.txt: skipped, not a DICOM file: no \"DICM\" prefix at byte 128 (file " \
+        "shorter than 132 bytes) and no group 0002/0008 element at byte 0 (found 68 65 6c 6c)" \
+        in res.output
+    assert "ct.dcm: 0 error(s)" in res.output
+    assert "1 skipped (not DICOM)" in res.output
 
 
 def test_validate_html_report_is_written_and_escaped(built_corpus, tmp_path):
@@ -135,3 +139,28 @@ def test_fact_false_does_not_hide_present_when_condition_false():
     ds.PlanarConfiguration = 0
     codes = [f.code for f in validate(ds, facts={"image-pixel:(0028,0006)": False})]
     assert "iod.present-when-condition-false" in codes
+
+
+def test_each_skipped_file_is_named_with_its_reason_in_every_format(built_corpus, tmp_path):
+    clean, _ = built_corpus
+    (tmp_path / "ct.dcm").write_bytes(clean["ct"].read_bytes())
+    (tmp_path / "empty.dcm").write_bytes(b"")
+    (tmp_path / "short.dcm").write_bytes(b"\x01\x02\x03")
+    (tmp_path / "junk.dcm").write_bytes(b"\xff" * 128 + b"DICX" + b"\xff" * 100)
+    res = run("validate", "--format", "json", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    by_file = {e["file"].rsplit("/", 1)[-1]: e for e in json.loads(res.stdout)}
+    assert by_file["empty.dcm"]["skip_reason"] == "empty file"
+    assert by_file["short.dcm"]["skip_reason"] == "3 byte(s): too short for a DICOM data element"
+    assert "found b'DICX'" in by_file["junk.dcm"]["skip_reason"]
+    assert by_file["ct.dcm"]["skipped"] is False and "skip_reason" not in by_file["ct.dcm"]
+    # The console names them too when the report goes elsewhere (stderr).
+    assert f"skipped {tmp_path / 'empty.dcm'}: not a DICOM file: empty file" in res.stderr
+    out = tmp_path.parent / (tmp_path.name + "-html")
+    res = run("validate", "--format", "html", "--out", str(out), str(tmp_path))
+    page = (out / "report.html").read_text()
+    assert "Skipped, not a DICOM file: empty file." in page
+    assert "Skipped, not a DICOM file: 3 byte(s): too short" in page
+    res = run("validate", str(tmp_path / "empty.dcm"), str(tmp_path / "short.dcm"))
+    assert res.exit_code == 2 and "no DICOM file among the 2 input file(s)" in res.output
+    assert "empty.dcm: skipped, not a DICOM file: empty file" in res.output

@@ -67,3 +67,14 @@ def test_large_non_pixel_value_is_not_loaded(tmp_path):
     tracemalloc.stop()
     assert not [f for f in findings or [] if f.severity.value == "error"]
     assert peak < 4 * 2**20, f"peak {peak} bytes"
+
+
+def test_warm_up_loads_the_index_a_forked_worker_inherits() -> None:
+    """conformance.iod.warm.warm_up: the index the workers' load_index() returns is the one
+    loaded in the parent; with all_iods every IOD of the index is built."""
+    from conformance.iod.warm import warm_up
+    from conformance.standard.iod_index import load_index
+
+    index = warm_up(all_iods=True, freeze=False)
+    assert index is load_index()
+    assert set(index._iods) == set(index._raw_iods)

@@ -142,7 +142,8 @@ tree = _tree_cpu() - tree0
 cpu = u0.ru_utime + u0.ru_stime - c0.ru_utime - c0.ru_stime
 rss = sched.run_on_workers(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 sched.close()
-print(json.dumps({"wall": wall, "files": out.validated, "startup": startup,
+busy = sum(json.loads(line)["ms"] for line in open(results)) / 1000
+print(json.dumps({"wall": wall, "files": out.validated, "startup": startup, "busy": busy,
                   "worker_kib": max(rss.values()), "driver_cpu": cpu, "tree_cpu": tree}))
 """
 
@@ -162,6 +163,12 @@ def _read(paths: list[str]) -> int:
     for p in paths:
         pydicom.dcmread(p)
     return len(paths)
+
+
+def _busy(run: dict, workers: int) -> str:
+    """Share of the workers' wall time spent inside validate_one (the rest: waiting for work,
+    passing results, or descheduled by the machine's other load)."""
+    return f"{100 * run['busy'] / (run['wall'] * workers):.0f}%"
 
 
 def _cpu_per_k(run: dict) -> float:
@@ -263,7 +270,9 @@ def main() -> None:
                   f"processes per 1,000 files: local {_cpu_per_k(runs['local'][-1]):.2f} s, "
                   f"LocalCluster {_cpu_per_k(runs['dask'][-1]):.2f} s (driver "
                   f"{runs['local'][-1]['driver_cpu']:.1f} s vs {runs['dask'][-1]['driver_cpu']:.1f}"
-                  " s: the LocalCluster's scheduler runs in the driver)", flush=True)
+                  " s: the LocalCluster's scheduler runs in the driver); time inside "
+                  f"validate_one / (wall x workers): local {_busy(runs['local'][-1], args.cores)}, "
+                  f"LocalCluster {_busy(runs['dask'][-1], args.cores)}", flush=True)
         local = max(runs["local"], key=lambda r: r["files"] / r["wall"])
         dask = max(runs["dask"], key=lambda r: r["files"] / r["wall"])
         rows.append((f"ours, archive mode, {args.cores} local processes",

@@ -23,6 +23,23 @@ average is given, figures move a lot with it), 10,000 files:
   (the runs are sequential, so each line met a different load: read ratios with care).
   In interleaved A/B runs of 5,000 files the two schedulers were within noise of each other
   (e.g. 412 vs 427, 303 vs 323 files/s): no structural gap was found.
+
+Cluster vs local (2026-12-01, same machine, shared; ``--repeat 5 --untuned``, each pair run
+back to back in alternating order, 10,000 files).  The wall-clock ratio per pair moves with
+the other engineers' load (88-137% in one run), so the CPU of all processes per file (driver,
+scheduler, nannies, workers; ``psutil``) is printed too: it does not depend on how much CPU
+others take.  Found: Dask's cost is per task (~5 ms of driver CPU each, where a
+LocalCluster's scheduler runs) plus the workers' statistical profiler (10 ms sampling).
+
+- before (64 files a task, Dask defaults): local CPU / LocalCluster CPU per file 83-87%;
+  wall per pair 57-101%, and 64% best vs best in the 2026-11-30 figures above;
+- tasks of >= 256 files (batches joined), profiler and GIL monitor off: CPU 91-97% (median
+  95%), wall per pair 88%, 90%, 94%, 121%, 137% (median 94%; best vs best 1,859 vs 1,986
+  files/s); the workers' busy share (time inside validate_one / wall x workers) 90-92% in both,
+  so no idle gaps are left; tasks of 256 with the profiler on: CPU 90-94%.
+  In that run: dciodvfy 232 files/s (8.6x), bare dcmread 7,686 files/s in 2 processes (ours 26%
+  of it); both moved a lot between runs (153-232, 3,570-7,686).
+
 - peak RSS per worker: 74 MiB at 2,000, 10,000 and 100,000 files (flat); the driver 85-123
   MiB; the JSONL about 200 bytes a file (19 MB for 100,000 files).
 - where the time goes (local, 10,000 files): 89-93% of the cores' time is inside

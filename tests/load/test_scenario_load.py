@@ -134,3 +134,19 @@ def test_the_shipped_example_is_valid_and_declares_its_targets():
     (step,) = [s for s in sc.steps if s.kind == "load"]
     assert step.spec["associations"] == 4 and step.spec["targets"]["error_rate"] == 0
     assert check_against(sc, load_statement(STORESCP)) == []
+
+
+@pytest.mark.peer
+def test_the_shipped_example_runs_from_the_cli_into_the_report(storescp, tmp_path):
+    """``conformance run ... --scenarios scenarios/examples/peak-load.yaml -k peak-load``: the
+    step passes on storescp (4 x 50 instances) and the report shows its load section."""
+    from click.testing import CliRunner
+
+    from conformance.cli.main import cli
+
+    r = CliRunner().invoke(cli, ["run", str(STORESCP), "--port", str(storescp.port),
+                                 "--scenarios", str(ROOT / "scenarios" / "examples" / "peak-load.yaml"),
+                                 "-k", "peak-load", "--out", str(tmp_path / "out"), "-q"])
+    assert r.exit_code == 0, r.output
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "peak-load/ct-rush" in page and "200 CTImageStorage instance(s)" in page

@@ -150,3 +150,17 @@ def test_the_shipped_example_runs_from_the_cli_into_the_report(storescp, tmp_pat
     assert r.exit_code == 0, r.output
     page = (tmp_path / "out" / "report.html").read_text()
     assert "peak-load/ct-rush" in page and "200 CTImageStorage instance(s)" in page
+
+
+def test_a_name_from_a_variable_that_is_unknown_is_an_error_before_any_association(tmp_path):
+    path = tmp_path / "v.yaml"
+    path.write_text("format: conformance-scenario/1\nid: v\nname: V\nvariables: {cls: CTImageStorag}\n"
+                    "steps:\n  - id: l\n    load:\n      associations: 1\n"
+                    "      instances_per_association: 1\n      sop_classes: ['${cls}']\n")
+    st = load_statement(STORESCP)
+    sc = load_scenario(path)  # a ${variable} is checked when the step runs
+    # port 9 on loopback: nothing is contacted, the step stops first
+    results = run(RunContext(st, Target("127.0.0.1", 9, "STORESCP")),
+                  build_plan(st, ["v"], scenarios=[sc]))
+    (step,) = results.steps
+    assert step.outcome == "error" and "unknown or repeated" in step.message

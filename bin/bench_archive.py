@@ -23,6 +23,23 @@ average is given, figures move a lot with it), 10,000 files:
   (the runs are sequential, so each line met a different load: read ratios with care).
   In interleaved A/B runs of 5,000 files the two schedulers were within noise of each other
   (e.g. 412 vs 427, 303 vs 323 files/s): no structural gap was found.
+
+Cluster vs local (2026-12-01, same machine, shared; ``--repeat 5 --untuned``, each pair run
+back to back in alternating order, 10,000 files).  The wall-clock ratio per pair moves with
+the other engineers' load (88-137% in one run), so the CPU of all processes per file (driver,
+scheduler, nannies, workers; ``psutil``) is printed too: it does not depend on how much CPU
+others take.  Found: Dask's cost is per task (~5 ms of driver CPU each, where a
+LocalCluster's scheduler runs) plus the workers' statistical profiler (10 ms sampling).
+
+- before (64 files a task, Dask defaults): local CPU / LocalCluster CPU per file 83-87%;
+  wall per pair 57-101%, and 64% best vs best in the 2026-11-30 figures above;
+- tasks of >= 256 files (batches joined), profiler and GIL monitor off: CPU 91-97% (median
+  95%), wall per pair 88%, 90%, 94%, 121%, 137% (median 94%; best vs best 1,859 vs 1,986
+  files/s); the workers' busy share (time inside validate_one / wall x workers) 90-92% in both,
+  so no idle gaps are left; tasks of 256 with the profiler on: CPU 90-94%.
+  In that run: dciodvfy 232 files/s (8.6x), bare dcmread 7,686 files/s in 2 processes (ours 26%
+  of it); both moved a lot between runs (153-232, 3,570-7,686).
+
 - peak RSS per worker: 74 MiB at 2,000, 10,000 and 100,000 files (flat); the driver 85-123
   MiB; the JSONL about 200 bytes a file (19 MB for 100,000 files).
 - where the time goes (local, 10,000 files): 89-93% of the cores' time is inside
@@ -37,7 +54,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -58,6 +74,19 @@ DCIODVFY = "/usr/bin/dciodvfy"
 # its own: ru_maxrss of RUSAGE_CHILDREN is the largest of the waited-for descendants.
 _CHILD = """
 import json, resource, sys, time
+
+def _tree_cpu():
+    # CPU seconds (user + system) of this process and every live descendant
+    import psutil
+    me = psutil.Process()
+    total = 0.0
+    for p in [me] + me.children(recursive=True):
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
 from conformance.archive.listing import Source
 from conformance.archive.run import validate_archive
 from conformance.archive.schedulers import LocalProcesses
@@ -68,15 +97,20 @@ sched = LocalProcesses(jobs)
 list(sched.run(iter([[]] * jobs * 2), {}))  # start the workers (fork, load the index)
 startup = time.perf_counter() - t0
 t = time.perf_counter()
+c0 = resource.getrusage(resource.RUSAGE_SELF)
+tree0 = _tree_cpu()
 with ResultStore(results, force=True) as store:
     out = validate_archive([Source("path", folder)], store, sched, batch_size=batch)
+u0 = resource.getrusage(resource.RUSAGE_SELF)
+tree = _tree_cpu() - tree0
 sched.close()
 wall = time.perf_counter() - t
 me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 busy = sum(json.loads(line)["ms"] for line in open(results)) / 1000
+cpu = u0.ru_utime + u0.ru_stime - c0.ru_utime - c0.ru_stime
 print(json.dumps({"wall": wall, "files": out.validated, "driver_kib": me, "worker_kib": kids,
-                  "startup": startup, "busy": busy}))
+                  "startup": startup, "busy": busy, "driver_cpu": cpu, "tree_cpu": tree}))
 """
 
 
@@ -86,23 +120,59 @@ def ours_local(folder: Path, results: Path, jobs: int, batch: int) -> dict:
     return json.loads(out.stdout.splitlines()[-1])
 
 
-def ours_dask(folder: Path, results: Path, jobs: int, batch: int) -> dict:
-    from conformance.archive.listing import Source
-    from conformance.archive.run import validate_archive
-    from conformance.archive.schedulers import DaskScheduler
-    from conformance.archive.store import ResultStore
+_CHILD_DASK = """
+import json, resource, sys, time
 
-    t0 = time.perf_counter()
-    sched = DaskScheduler(f"local:{jobs}")
-    startup = time.perf_counter() - t0
-    t = time.perf_counter()
-    with ResultStore(str(results), force=True) as store:
-        out = validate_archive([Source("path", str(folder))], store, sched, batch_size=batch)
-    wall = time.perf_counter() - t
-    rss = sched.run_on_workers(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    sched.close()
-    return {"wall": wall, "files": out.validated, "startup": startup,
-            "worker_kib": max(rss.values())}
+def _tree_cpu():
+    # CPU seconds (user + system) of this process and every live descendant
+    import psutil
+    me = psutil.Process()
+    total = 0.0
+    for p in [me] + me.children(recursive=True):
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+from conformance.archive import schedulers
+from conformance.archive.listing import Source
+from conformance.archive.run import validate_archive
+from conformance.archive.store import ResultStore
+folder, results, jobs, batch, tuned = (sys.argv[1], sys.argv[2], int(sys.argv[3]),
+                                       int(sys.argv[4]), sys.argv[5] == "1")
+if not tuned:
+    schedulers.LOCAL_CLUSTER_CONFIG = {}
+if int(sys.argv[6]):
+    schedulers.DaskScheduler.task_files = int(sys.argv[6])
+t0 = time.perf_counter()
+sched = schedulers.DaskScheduler(f"local:{jobs}")
+startup = time.perf_counter() - t0
+t = time.perf_counter()
+c0 = resource.getrusage(resource.RUSAGE_SELF)
+tree0 = _tree_cpu()
+with ResultStore(results, force=True) as store:
+    out = validate_archive([Source("path", folder)], store, sched, batch_size=batch)
+wall = time.perf_counter() - t
+u0 = resource.getrusage(resource.RUSAGE_SELF)
+tree = _tree_cpu() - tree0
+cpu = u0.ru_utime + u0.ru_stime - c0.ru_utime - c0.ru_stime
+rss = sched.run_on_workers(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+sched.close()
+busy = sum(json.loads(line)["ms"] for line in open(results)) / 1000
+print(json.dumps({"wall": wall, "files": out.validated, "startup": startup, "busy": busy,
+                  "worker_kib": max(rss.values()), "driver_cpu": cpu, "tree_cpu": tree}))
+"""
+
+
+def ours_dask(folder: Path, results: Path, jobs: int, batch: int, tuned: bool = True,
+              task_files: int = 0) -> dict:
+    """A LocalCluster in a fresh interpreter, like :func:`ours_local` (same footing: its own
+    driver process, its own start-up)."""
+    out = subprocess.run([sys.executable, "-c", _CHILD_DASK, str(folder), str(results),
+                          str(jobs), str(batch), "1" if tuned else "0", str(task_files)],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.splitlines()[-1])
 
 
 def _read(paths: list[str]) -> int:
@@ -110,6 +180,17 @@ def _read(paths: list[str]) -> int:
     for p in paths:
         pydicom.dcmread(p)
     return len(paths)
+
+
+def _busy(run: dict, workers: int) -> str:
+    """Share of the workers' wall time spent inside validate_one (the rest: waiting for work,
+    passing results, or descheduled by the machine's other load)."""
+    return f"{100 * run['busy'] / (run['wall'] * workers):.0f}%"
+
+
+def _cpu_per_k(run: dict) -> float:
+    """CPU seconds of the driver and all its worker processes per 1,000 files validated."""
+    return 1000 * run["tree_cpu"] / max(1, run["files"])
 
 
 def dcmread_rate(paths: list[str], jobs: int) -> float:
@@ -163,6 +244,11 @@ def main() -> None:
     ap.add_argument("--big-gib", type=float, default=0.5)
     ap.add_argument("--repeat", type=int, default=3, help="runs of ours; the best is shown "
                     "(the machine is shared: the best is the least disturbed)")
+    ap.add_argument("--dask-task-files", type=int, default=0, help="files per Dask task, at "
+                    "least (default: DaskScheduler.task_files)")
+    ap.add_argument("--untuned", action="store_true", help="also run a LocalCluster with "
+                    "Dask's default worker profiler and GIL monitor (same task size), in the "
+                    "same pairs")
     args = ap.parse_args()
     if not os.access(DCIODVFY, os.X_OK):
         sys.exit(f"{DCIODVFY} not found: apt-get install dicom3tools")
@@ -180,11 +266,30 @@ def main() -> None:
               f"{args.batch}")
         rows: list[tuple[str, float, str]] = []
         runs: dict[str, list[dict]] = {"local": [], "dask": []}
-        for _ in range(args.repeat):  # interleaved, so a busy spell hits both alike
-            runs["local"].append(ours_local(folder, Path(tmp) / "local.jsonl", args.cores,
-                                            args.batch))
-            runs["dask"].append(ours_dask(folder, Path(tmp) / "dask.jsonl", args.cores,
-                                          args.batch))
+        runs["untuned"] = []
+        for i in range(args.repeat):  # interleaved pairs, order flipped each time
+            order = ["local", "dask", "untuned"] if i % 2 == 0 else ["untuned", "dask", "local"]
+            if not args.untuned:
+                order.remove("untuned")
+            for name in order:
+                jsonl = Path(tmp) / f"{name}.jsonl"
+                runs[name].append(
+                    ours_local(folder, jsonl, args.cores, args.batch) if name == "local" else
+                    ours_dask(folder, jsonl, args.cores, args.batch, tuned=name == "dask",
+                              task_files=args.dask_task_files))
+            la = os.getloadavg()[0]
+            rates = {k: v[-1]["files"] / v[-1]["wall"] for k, v in runs.items() if v}
+            extra = (f", untuned {rates['untuned']:.0f} ({100 * rates['untuned'] / rates['local']:.0f}%)"
+                     if "untuned" in rates else "")
+            print(f"pair {i + 1} (load {la:.1f}): local {rates['local']:.0f} files/s, "
+                  f"LocalCluster {rates['dask']:.0f} files/s = "
+                  f"{100 * rates['dask'] / rates['local']:.0f}% of local{extra}; CPU of all "
+                  f"processes per 1,000 files: local {_cpu_per_k(runs['local'][-1]):.2f} s, "
+                  f"LocalCluster {_cpu_per_k(runs['dask'][-1]):.2f} s (driver "
+                  f"{runs['local'][-1]['driver_cpu']:.1f} s vs {runs['dask'][-1]['driver_cpu']:.1f}"
+                  " s: the LocalCluster's scheduler runs in the driver); time inside "
+                  f"validate_one / (wall x workers): local {_busy(runs['local'][-1], args.cores)}, "
+                  f"LocalCluster {_busy(runs['dask'][-1], args.cores)}", flush=True)
         local = max(runs["local"], key=lambda r: r["files"] / r["wall"])
         dask = max(runs["dask"], key=lambda r: r["files"] / r["wall"])
         rows.append((f"ours, archive mode, {args.cores} local processes",
@@ -209,7 +314,15 @@ def main() -> None:
         ours, dk, dv, floor = (rows[0][1], rows[1][1], rows[2][1], rows[3][1])
         print(f"\nlocal / dciodvfy = {ours / dv:.1f}x (target >= 10x); local / bare dcmread "
               f"({args.cores} processes) = {100 * ours / floor:.0f}% (target >= 60%); "
-              f"cluster / local = {100 * dk / ours:.0f}% (target >= 85%)")
+              f"cluster / local = {100 * dk / ours:.0f}% best vs best (target >= 85%)")
+        pairs = sorted(d["files"] / d["wall"] / (lo["files"] / lo["wall"])
+                       for lo, d in zip(runs["local"], runs["dask"]))
+        print("cluster / local per pair: " + ", ".join(f"{100 * p:.0f}%" for p in pairs)
+              + f"; median {100 * pairs[len(pairs) // 2]:.0f}%")
+        cpu = sorted(_cpu_per_k(lo) / _cpu_per_k(d) for lo, d in zip(runs["local"], runs["dask"]))
+        print("CPU efficiency, local CPU per file / LocalCluster CPU per file (all processes, "
+              "insensitive to the other engineers' load): " + ", ".join(f"{100 * c:.0f}%" for c in cpu)
+              + f"; median {100 * cpu[len(cpu) // 2]:.0f}%")
         del r
         print(f"peak RSS, local run: {len(paths) // 5} files: worker "
               f"{small_run['worker_kib'] / 1024:.0f} MiB, driver "

@@ -138,15 +138,21 @@ def observation(spec: Load, statement: Statement, r: LoadResult, payloads: Paylo
 def _action(ctx: RunContext) -> StepResult:
     spec = ctx.statement.load
     assert spec is not None
+    return run_load_step(ctx, spec)
+
+
+def run_load_step(ctx: RunContext, spec: Load, where: str = "the load section") -> StepResult:
+    """Store the load *spec* declares and judge it: the ``load/c-store`` step of the family
+    and the ``load`` step kind of a site scenario (*where* names which, in set-up errors)."""
     from conformance.services.data import run_data
 
     undeclared = [uids.keyword_of(sop) for sop in sop_classes_of(ctx.statement, spec)
                   if not ctx.statement.declares(sop, Role.SCP)]
     if undeclared:
         return StepResult.error(
-            f"the load section names {', '.join(undeclared)}, which the statement does not "
-            "declare with the device as SCP: a set-up mistake in the statement (declare it in "
-            "transfer_capabilities, or name a declared Storage SOP class in load.sop_classes)")
+            f"{where} names {', '.join(undeclared)}, which the statement does not "
+            "declare with the device as SCP: a set-up mistake (declare it in the statement's "
+            "transfer_capabilities, or name a declared Storage SOP class in sop_classes)")
     # The run's token (shared with the services family), so one prefix finds its patients.
     patient = f"{TEST_PATIENT_PREFIX}{run_data(ctx.shared).token}-LOAD"
     payloads, problems = _payloads(ctx.statement, spec, patient)

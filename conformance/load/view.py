@@ -58,11 +58,10 @@ def _chart(o: Mapping[str, Any]) -> Chart | None:
 
 
 def build_load_view(results: RunResults) -> list[LoadView]:
-    """One view per load step that recorded its measurements."""
+    """One view per load step that recorded its measurements: the family's ``load/c-store``
+    and every ``load`` step of a site scenario."""
     out = []
     for step in results.steps:
-        if not step.id.startswith("load/"):
-            continue
         obs = next((o for o in step.observations if o.get("kind") == "load"), None)
         if obs is not None:
             out.append(LoadView(step.id, step.outcome, obs, _chart(obs)))

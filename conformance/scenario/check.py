@@ -4,6 +4,7 @@ statement does not declare (with the device as SCP) is an error, located to its 
 from __future__ import annotations
 
 from conformance.errors import Problem
+from conformance.scenario import loadstep
 from conformance.scenario.kinds import MODELS, WORKLIST, sop_class_uid, transfer_syntax_uid
 from conformance.scenario.model import Scenario
 from conformance.services import commitment as scs
@@ -29,6 +30,10 @@ def _needs(kind: str, spec: dict) -> list[tuple[str, str | None, str]]:
         return [(pps.MPPS, None, kind)]
     if kind == "commitment":
         return [(scs.PUSH_MODEL, None, "commitment")]
+    if kind == "load":  # no sop_classes: the load stores a declared Storage SOP class
+        load = loadstep.load_of(spec)
+        ts = load.transfer_syntaxes[0] if len(load.transfer_syntaxes) == 1 else None
+        return [(sop, ts, "load.sop_classes") for sop in load.sop_classes]
     if kind == "associate":
         return [(sop_class_uid(c["sop_class"]), None, "associate.contexts") for c in spec.get("contexts", [])]
     return []

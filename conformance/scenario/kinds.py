@@ -23,6 +23,7 @@ from conformance.families.session import unestablished
 from conformance.families.setup import judge_unanswered
 from conformance.families.verdict import from_monitor, from_wire
 from conformance.negotiation.association import Establishment, ProposedContext, associate
+from conformance.scenario import loadstep
 from conformance.scenario.expect import Expectations
 from conformance.scenario.model import ScenarioStep
 from conformance.scenario.state import ScenarioState
@@ -445,3 +446,20 @@ def _wait(ctx: RunContext, state: ScenarioState, step: ScenarioStep, spec: Mappi
     ex = Expectations({"arrived": f">={spec['instances']}"}, REFERENCES["wait"], step.id)
     ex.count("arrived", got)
     return _result(ex, [{"kind": "wait", "arrived": got}], f"{got} instance(s) arrived")
+
+
+REFERENCES["load"] = loadstep.REFERENCE
+
+
+@kind("load")
+def _load(ctx: RunContext, state: ScenarioState, step: ScenarioStep, spec: Mapping[str, Any]) -> StepResult:
+    """The statement's ``load`` section as a step: the same run and judgement as the family's
+    ``load/c-store`` (:func:`conformance.load.plan.run_load_step`)."""
+    from conformance.load.plan import run_load_step
+
+    load = loadstep.load_of(spec)
+    given = len(spec.get("sop_classes", [])) + len(spec.get("transfer_syntaxes", []))
+    if given != len(load.sop_classes) + len(load.transfer_syntaxes):
+        return StepResult.error(f"step {step.id!r}: a SOP class or transfer syntax name "
+                                "(after ${variable} expansion) is unknown or repeated")
+    return run_load_step(ctx, load, where=f"scenario step {step.id!r}")

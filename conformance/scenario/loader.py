@@ -11,6 +11,7 @@ from typing import Any, Iterable
 import jsonschema
 
 from conformance.errors import InputError, Problem
+from conformance.scenario import loadstep
 from conformance.scenario.model import STEP_KINDS, Scenario, ScenarioStep
 from conformance.standard.uids import suggest
 from conformance.statement.yamlsource import SourceDocument, load_document
@@ -59,6 +60,8 @@ def scenario_from_document(doc: SourceDocument) -> Scenario:
                                         f"(first at line {seen[raw['id']]})"))
             continue
         seen[raw["id"]] = doc.line_of(("steps", i))
+        if kinds[0] == "load":
+            problems += loadstep.problems(doc, i, raw["load"])
         steps.append(ScenarioStep(raw["id"], kinds[0], raw[kinds[0]] or {}, raw.get("title", ""),
                                   raw.get("timeout"), doc.line_of(("steps", i))))
     if problems:

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 #: The step kinds a scenario may use, one key each in the file (see scenario.schema.json).
 STEP_KINDS = ("associate", "release", "abort", "echo", "store", "find", "worklist", "move", "get",
-              "mpps_create", "mpps_set", "commitment", "wait")
+              "mpps_create", "mpps_set", "commitment", "wait", "load")
 
 
 @dataclass(frozen=True)

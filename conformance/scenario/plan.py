@@ -27,6 +27,14 @@ def _action(scenario: Scenario, step: ScenarioStep) -> Callable[[RunContext], St
     return act
 
 
+def _time_limit(step: ScenarioStep) -> float | None:
+    """The step's ``timeout`` + 60 s; a ``load`` step's own ``time_limit`` + 120 s (the
+    associations' set-up and last answers), as for the family's ``load/c-store``."""
+    if step.kind == "load":
+        return float(step.spec.get("time_limit", 120)) + 120.0
+    return (step.timeout + 60) if step.timeout else None
+
+
 def scenario_steps(scenario: Scenario, statement: Statement,
                    families: dict[str, Callable[[Statement], list[Step]]]) -> list[Step]:
     if scenario.family:
@@ -36,7 +44,7 @@ def scenario_steps(scenario: Scenario, statement: Statement,
         reference = "; ".join(r for r in (REFERENCES[step.kind], scenario.reference) if r)
         out.append(Step(f"{scenario.id}/{step.id}", step.title or f"{scenario.name}: {step.id} ({step.kind})",
                         reference, action=_action(scenario, step),
-                        time_limit=(step.timeout + 60) if step.timeout else None))
+                        time_limit=_time_limit(step)))
     return out
 
 

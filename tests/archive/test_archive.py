@@ -235,3 +235,23 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_results(archive, tmp_path):
     assert recorded >= 20
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["files"] == recorded and report["run"]["complete"] is False
+
+
+def test_dask_tasks_join_batches_lazily_and_keep_every_file():
+    """Batches are joined into tasks of at least N files (the scheduler's cost is per task),
+    pulled from the listing one at a time, each file once and in order."""
+    from conformance.archive.schedulers import joined
+
+    pulled: list[int] = []
+
+    def batches():
+        for i in range(10):
+            pulled.append(i)
+            yield [f"f{i}-{j}" for j in range(3)]
+
+    it = joined(batches(), 7)
+    first = next(it)
+    assert len(first) == 9 and pulled == [0, 1, 2]  # lazily: only what the first task needs
+    rest = list(it)
+    assert [len(b) for b in rest] == [9, 9, 3]
+    assert first + [f for b in rest for f in b] == [f"f{i}-{j}" for i in range(10) for j in range(3)]

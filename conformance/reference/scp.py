@@ -84,6 +84,14 @@ class ReferenceAssociation(AcceptedAssociation):
     def device(self) -> ReferenceDevice:
         return self.server.device
 
+    def on_request(self, req: AssociateRequest, accepted: bool) -> None:
+        # The acceptor answers a malformed request (a version name over 16 characters is one,
+        # PS3.8 D.3.3.2) with A-ABORT before ``answer``: the test-only crash is injected here too.
+        dev = self.device
+        if (not accepted and dev.misbehaviour.crash_on_long_version_name is not None
+                and len(req.implementation_version_name or "") > 16):
+            dev.crash()                     # test only: the injected crash (Misbehaviour)
+
     def answer(self, req: AssociateRequest) -> tuple[list[ContextAnswer], dict[str, tuple[int, int]]] | Reject:
         dev = self.device
         if (dev.misbehaviour.crash_on_long_version_name is not None

@@ -84,13 +84,15 @@ class ReferenceAssociation(AcceptedAssociation):
     def device(self) -> ReferenceDevice:
         return self.server.device
 
-    def on_request(self, req: AssociateRequest, accepted: bool) -> None:
+    def _violate(self, code: str, detail: str, reference: str, reason: int = 0) -> None:
         # The acceptor answers a malformed request (a version name over 16 characters is one,
-        # PS3.8 D.3.3.2) with A-ABORT before ``answer``: the test-only crash is injected here too.
-        dev = self.device
-        if (not accepted and dev.misbehaviour.crash_on_long_version_name is not None
+        # PS3.8 D.3.3.2) with A-ABORT before ``answer``: the test-only crash is injected here
+        # too, before the abort goes out (so the client cannot reconnect in between).
+        dev, req = self.device, self.request
+        if (req is not None and dev.misbehaviour.crash_on_long_version_name is not None
                 and len(req.implementation_version_name or "") > 16):
             dev.crash()                     # test only: the injected crash (Misbehaviour)
+        super()._violate(code, detail, reference, reason)
 
     def answer(self, req: AssociateRequest) -> tuple[list[ContextAnswer], dict[str, tuple[int, int]]] | Reject:
         dev = self.device

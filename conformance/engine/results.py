@@ -137,7 +137,7 @@ class ResultsBuilder:
         elif isinstance(event, RunFinished):
             r.finished_at, r.aborted = event.at, event.aborted
         elif isinstance(event, CreatedOnDevice):
-            r.test_data = list(event.items)
+            r.test_data = [_test_data_item(i) for i in event.items if isinstance(i, Mapping)]
 
     def _record(self, step_id: str) -> StepRecord:
         if step_id not in self._by_id:
@@ -269,3 +269,14 @@ def read_jsonl(path: str | Path) -> RunResults:
         why = " (this line is cut, not UTF-8 or not an event)" if first else " (the file is empty)"
         raise InputError(Problem(f"not a results file: no readable run-started event{why}", file, first))
     return results
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _test_data_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """One study the run left on the device, with every field the report shows (a results file
+    edited or damaged by hand may lack some: shown empty or 0, never a crash)."""
+    return {"patient_id": str(item.get("patient_id") or ""), "study_uid": str(item.get("study_uid") or ""),
+            "series": _count(item.get("series")), "instances": _count(item.get("instances"))}

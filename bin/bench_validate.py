@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -67,24 +68,29 @@ def make_corpus(folder: Path, n: int) -> list[Path]:
 
 
 _OURS_CHILD = """
-import sys, time
+import os, resource, sys, time
 t = time.perf_counter()
 from multiprocessing import get_context
 from conformance.cli.validate_cmd import _init_worker, _validate_one
 from conformance.iod.warm import warm_up
 paths = open(sys.argv[1]).read().split("\\n")
 warm_up()  # as `conformance validate` does before its pool forks
-with get_context("fork").Pool(int(sys.argv[2]), initializer=_init_worker,
-                              initargs=({},)) as pool:
-    for _ in pool.imap_unordered(_validate_one, paths, chunksize=16):
-        pass
-print(len(paths) / (time.perf_counter() - t))
+pool = get_context("fork").Pool(int(sys.argv[2]), initializer=_init_worker, initargs=({},))
+for _ in pool.imap_unordered(_validate_one, paths, chunksize=16):
+    pass
+pool.close()
+pool.join()
+wall = time.perf_counter() - t
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+me = resource.getrusage(resource.RUSAGE_SELF)
+print(len(paths) / wall, kids.ru_utime + kids.ru_stime, me.ru_utime + me.ru_stime)
 """
 
 
-def bench_ours(paths: list[Path], jobs: int) -> float:
+def bench_ours(paths: list[Path], jobs: int) -> tuple[float, float]:
     """Cold, as a user runs it: a fresh interpreter; imports, the IOD definitions (built once
-    in the parent, inherited by the forked workers) and the pool start are all timed."""
+    in the parent, inherited by the forked workers) and the pool start are all timed.
+    Returns (files/s by wall clock, CPU seconds per file of the workers: user + sys)."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
         fh.write("\n".join(str(p) for p in paths))
     try:
@@ -92,7 +98,8 @@ def bench_ours(paths: list[Path], jobs: int) -> float:
                              capture_output=True, text=True, check=True, cwd=ROOT)
     finally:
         os.unlink(fh.name)
-    return float(out.stdout.split()[-1])
+    rate, workers, _parent = map(float, out.stdout.split()[-3:])
+    return rate, workers / len(paths)
 
 
 def bench_ours_warm(paths: list[Path]) -> float:
@@ -112,22 +119,29 @@ def bench_ours_warm(paths: list[Path]) -> float:
     return len(paths) / (time.perf_counter() - start)
 
 
-def bench_dciodvfy(paths: list[Path]) -> float:
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def bench_dciodvfy(paths: list[Path]) -> tuple[float, float]:
+    start, cpu = time.perf_counter(), _children_cpu()
     for p in paths:
         subprocess.run([DCIODVFY, str(p)], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=False)
-    return len(paths) / (time.perf_counter() - start)
+    return (len(paths) / (time.perf_counter() - start),
+            (_children_cpu() - cpu) / len(paths))
 
 
-def bench_dcmread(paths: list[Path]) -> float:
+def bench_dcmread(paths: list[Path]) -> tuple[float, float]:
     import pydicom
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for p in paths:
         with contextlib.suppress(Exception):  # corrupt public test files: time still counts
             pydicom.dcmread(p, force=True)
-    return len(paths) / (time.perf_counter() - start)
+    return (len(paths) / (time.perf_counter() - start),
+            (time.process_time() - cpu) / len(paths))
 
 
 _RSS_CHILD = """
@@ -197,21 +211,49 @@ def real_corpus() -> list[Path]:
 
 
 def bench_table(paths: list[Path], jobs: int, repeat: int) -> None:
+    """Each round runs ours, dciodvfy and the bare read loop in turn (the order rotating
+    from round to round, so that load from other users falls on all of them); the table
+    gives the range over the rounds of files/s (wall), CPU ms per file (user + sys: of the
+    workers for ours, of the dciodvfy processes, of the loop) and the 1-minute load average
+    at the start of each measurement."""
+    import warnings
+
     rows = [
-        (f"ours (validate_file, {jobs} processes)", lambda: bench_ours(paths, jobs)),
+        (f"ours (validate, {jobs} processes, cold)", lambda: bench_ours(paths, jobs)),
         ("dciodvfy (one process per file)", lambda: bench_dciodvfy(paths)),
         ("bare pydicom dcmread loop (1 process)", lambda: bench_dcmread(paths)),
-        ("ours, 1 process, warm (second pass)", lambda: bench_ours_warm(paths)),
     ]
-    results = {name: statistics.median(fn() for _ in range(repeat)) for name, fn in rows}
-    ours, ref, floor, warm = results.values()
-    print(f"\n| {'validator':44} | files/s |")
-    print(f"|{'-' * 46}|---------|")
-    for name, rate in results.items():
-        print(f"| {name:44} | {rate:7.0f} |")
-    print(f"\nours / dciodvfy = {ours / ref:.2f}x (target >= 5x); ours per core / bare dcmread "
-          f"= {100 * ours / jobs / floor:.0f}% (target >= 40%); warm, one process / bare "
-          f"dcmread = {100 * warm / floor:.0f}%")
+    got: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in rows}
+    for r in range(repeat):
+        for name, fn in rows[r % 3:] + rows[:r % 3]:
+            load = os.getloadavg()[0]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                rate, cpu = fn()
+            got[name].append((rate, cpu, load))
+    warm = bench_ours_warm(paths)
+
+    def span(vals: list[float], fmt: str) -> str:
+        lo, hi = min(vals), max(vals)
+        return format(lo, fmt) if f"{lo:{fmt}}" == f"{hi:{fmt}}" else \
+            f"{lo:{fmt}}-{hi:{fmt}}"
+
+    print(f"\n| {'validator':40} | files/s (wall) | CPU ms/file | load avg  |")
+    print(f"|{'-' * 42}|----------------|-------------|-----------|")
+    for name, vals in got.items():
+        print(f"| {name:40} | {span([v[0] for v in vals], '.0f'):>14} | "
+              f"{span([1000 * v[1] for v in vals], '.2f'):>11} | "
+              f"{span([v[2] for v in vals], '.1f'):>9} |")
+    print(f"| {'ours, 1 process, warm (second pass)':40} | {warm:14.0f} | "
+          f"{1000 / warm:11.2f} |           |")
+    ours, ref, floor = (got[name] for name, _ in rows)
+    ratio = [o[0] / d[0] for o, d in zip(ours, ref)]
+    wall_core = [100 * o[0] / jobs / f[0] for o, f in zip(ours, floor)]
+    cpu_core = [100 * f[1] / o[1] for o, f in zip(ours, floor)]
+    print(f"\nper round: ours / dciodvfy = {span(ratio, '.1f')}x (target >= 5x); ours per "
+          f"core / bare dcmread: by wall {span(wall_core, '.0f')}%, by CPU per file "
+          f"{span(cpu_core, '.0f')}% (target >= 40%); warm, one process / bare dcmread = "
+          f"{100 * warm * statistics.median(f[1] for f in floor):.0f}% (CPU)")
 
 
 def mutate(data: bytes, i: int) -> bytes:
@@ -274,6 +316,8 @@ def main() -> None:
     ap.add_argument("--big-gib", type=float, default=1.0)
     ap.add_argument("--real", action="store_true", help="also the real public corpus")
     ap.add_argument("--mutants", type=int, default=0, help="validate N byte mutants")
+    ap.add_argument("--only-real", action="store_true",
+                    help="with --real: skip the synthesized table and the large file")
     args = ap.parse_args()
     if not os.access(DCIODVFY, os.X_OK):
         sys.exit(f"{DCIODVFY} not found: apt-get install dicom3tools")
@@ -282,8 +326,9 @@ def main() -> None:
         paths = make_corpus(folder, args.files)
         avg = statistics.mean(p.stat().st_size for p in paths)
         print(f"corpus: {len(paths)} files, mean {avg / 1000:.1f} kB, "
-              f"{len(KINDS)} IODs; {os.cpu_count()} cores; median of {args.repeat} runs")
-        bench_table(paths, args.jobs, args.repeat)
+              f"{len(KINDS)} IODs; {os.cpu_count()} cores; range over {args.repeat} rounds")
+        if not (args.real and args.only_real):
+            bench_table(paths, args.jobs, args.repeat)
         if args.real:
             real = real_corpus()
             size = sum(p.stat().st_size for p in real)
@@ -293,6 +338,8 @@ def main() -> None:
         if args.mutants:
             bench_mutants(folder, (real_corpus() if args.real else []) + paths[:20],
                           args.mutants, args.jobs)
+        if args.real and args.only_real:
+            return
         big = big_file(folder / "big.dcm", args.big_gib)
         base_kib, _, _ = peak_rss("-")
         kib, seconds, errors = peak_rss(str(big))

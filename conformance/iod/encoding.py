@@ -20,6 +20,7 @@ Bounded: at most :data:`MAX_ELEMENTS` headers are visited per file.
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 from collections.abc import Callable
@@ -35,6 +36,16 @@ VRS = frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO
 MAX_ELEMENTS = 2_000_000
 UNDEFINED = 0xFFFFFFFF
 ITEM, ITEM_END, SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+
+#: The bytes scanned: ``bytes`` or a read-only ``mmap`` of the file.
+Buffer = bytes | mmap.mmap
+#: Pre-compiled header layouts, little and big endian: (group, element), 4- and 2-byte length.
+_LE = (struct.Struct("<HH").unpack_from, struct.Struct("<L").unpack_from,
+       struct.Struct("<H").unpack_from)
+_BE = (struct.Struct(">HH").unpack_from, struct.Struct(">L").unpack_from,
+       struct.Struct(">H").unpack_from)
+#: The two VR bytes of every valid VR -> its text (saves a decode per element).
+_VR_TEXT = {v.encode("ascii"): v for v in VRS}
 
 Report = Callable[[str, str, str, str | None], None]  # code, message, reference, tag
 
@@ -99,13 +110,14 @@ def _looks_explicit(head: bytes) -> bool:
     return head[4:6].decode("latin-1", "replace") in VRS
 
 
-def scan(fp: BinaryIO, start: int, size: int, implicit: bool, little: bool,
+def scan(buf: Buffer, start: int, size: int, implicit: bool, little: bool,
          report: Report, stats: dict[str, int] | None = None) -> int:
-    """Walk the data set from *start* to *size* (see the module docstring); returns the
-    deepest sequence nesting seen; *stats* gets the number of element headers visited."""
+    """Walk the data set in *buf* (the file's bytes, or a read-only ``mmap`` of it: only the
+    element headers are touched) from *start* to *size* (see the module docstring); returns
+    the deepest sequence nesting seen; *stats* gets the number of element headers visited."""
     depth = 0
-    fp.seek(start)
-    first = fp.read(8)
+    size = min(size, len(buf))
+    first = buf[start:start + 8]
     if len(first) == 8:
         g_le = struct.unpack("<H", first[:2])[0]
         g_be = struct.unpack(">H", first[:2])[0]
@@ -125,11 +137,10 @@ def scan(fp: BinaryIO, start: int, size: int, implicit: bool, little: bool,
             report("encoding.transfer-syntax-mismatch", "the data set is implicit VR but the "
                    "transfer syntax is explicit VR", "PS3.5 10 / A.2", None)
             return depth
-    e = "<" if little else ">"
+    tag_s, long_s, short_s = (_LE if little else _BE)
     # Container frames: [end offset or None, last tag, kind ("ds", "item", "seq", "frag"),
     # implicit, path]
     stack: list[list] = [[size, -1, "ds", implicit, ""]]
-    fp.seek(start)
     pos = start
     count = 0
     try:
@@ -150,8 +161,8 @@ def scan(fp: BinaryIO, start: int, size: int, implicit: bool, little: bool,
                 report("encoding.too-many-elements", f"more than {MAX_ELEMENTS} element headers; "
                        "the rest of the encoding was not scanned", "PS3.5 7", None)
                 return depth
-            head = fp.read(8)
-            if len(head) < 8:
+            if pos + 8 > size:
+                head = buf[pos:size]
                 if kind == "ds" and 0 < len(head):
                     report("encoding.trailing-data", f"{len(head)} byte(s) after the last element "
                            "are not a complete element header", "PS3.5 7.1", None)
@@ -159,10 +170,10 @@ def scan(fp: BinaryIO, start: int, size: int, implicit: bool, little: bool,
                     report("encoding.truncated", "the file ends inside a sequence or item",
                            "PS3.5 7.5", frame[4] or None)
                 return depth
-            group, elem = struct.unpack(e + "HH", head[:4])
+            group, elem = tag_s(buf, pos)
             tag = (group << 16) | elem
             if tag in (ITEM, ITEM_END, SEQ_END):
-                length = struct.unpack(e + "L", head[4:8])[0]
+                length = long_s(buf, pos + 4)[0]
                 pos += 8
                 if tag == ITEM:
                     if kind not in ("seq", "frag"):
@@ -174,7 +185,6 @@ def scan(fp: BinaryIO, start: int, size: int, implicit: bool, little: bool,
                             report("encoding.length-overrun", "a Pixel Data fragment runs past "
                                    "the end of the file", "PS3.5 A.4", frame[4] or None)
                             return depth
-                        fp.seek(length, os.SEEK_CUR)
                         pos += length
                         continue
                     item_end = None if length == UNDEFINED else pos + length
@@ -206,26 +216,26 @@ def scan(fp: BinaryIO, start: int, size: int, implicit: bool, little: bool,
                        "data set", "PS3.5 7.1", frame[4] + _tag(tag))
             frame[1] = max(frame[1], tag)
             if imp:
-                length = struct.unpack(e + "L", head[4:8])[0]
+                length = long_s(buf, pos + 4)[0]
                 entry = dictionary_entry(tag)
                 vr = entry[0] if entry else "UN"
                 pos += 8
             else:
-                vr = head[4:6].decode("latin-1", "replace")
+                vr_bytes = buf[pos + 4:pos + 6]
+                vr = _VR_TEXT.get(vr_bytes) or vr_bytes.decode("latin-1", "replace")
                 if vr in LONG_VRS:
-                    more = fp.read(4)
-                    if len(more) < 4:
+                    if pos + 12 > size:
                         report("encoding.truncated", "the file ends inside an element header",
                                "PS3.5 7.1", frame[4] + _tag(tag))
                         return depth
-                    length = struct.unpack(e + "L", more)[0]
+                    length = long_s(buf, pos + 8)[0]
                     pos += 12
                 elif vr in VRS:
-                    length = struct.unpack(e + "H", head[6:8])[0]
+                    length = short_s(buf, pos + 6)[0]
                     pos += 8
                 else:
-                    report("encoding.bad-vr", f"element {_tag(tag)} has VR bytes {head[4:6]!r}, "
-                           "not a VR", "PS3.5 7.1.2", frame[4] + _tag(tag))
+                    report("encoding.bad-vr", f"element {_tag(tag)} has VR bytes "
+                           f"{bytes(vr_bytes)!r}, not a VR", "PS3.5 7.1.2", frame[4] + _tag(tag))
                     return depth
             if length == UNDEFINED and tag in (0x7FE00010, 0x7FE00008, 0x7FE00009):
                 # Encapsulated (PS3.5 A.4): fragments follow as Items.
@@ -253,7 +263,6 @@ def scan(fp: BinaryIO, start: int, size: int, implicit: bool, little: bool,
                        f"only {max(limit - pos, 0)} remain in its container", "PS3.5 7.1",
                        frame[4] + _tag(tag))
                 return depth
-            fp.seek(length, os.SEEK_CUR)
             pos += length
         return depth
     finally:

@@ -9,6 +9,7 @@ truncated and non-DICOM input becomes a finding, never an exception.
 from __future__ import annotations
 
 import io
+import mmap
 import os
 import struct
 import sys
@@ -200,10 +201,16 @@ def _scan_encoding(fp: BinaryIO, preamble: bool, size: int, source: str,
                                 source=source))
 
     whole = fp
+    mapped: mmap.mmap | None = None
+    data: bytes | mmap.mmap
     if size <= SCAN_IN_MEMORY:  # one read, then the scan's many small reads are cheap
         fp.seek(0)
-        fp = io.BytesIO(fp.read())
+        data = fp.read()
+        fp = io.BytesIO(data)
     try:
+        if size > SCAN_IN_MEMORY:  # mapped: only the pages holding element headers are read
+            mapped = data = mmap.mmap(getattr(fp, "fp", fp).fileno(), 0,
+                                      access=mmap.ACCESS_READ)
         start, tsuid = encoding.scan_meta(fp, 132 if preamble else 0, report)
         ts = UID(tsuid) if tsuid else None
         if ts == pydicom.uid.DeflatedExplicitVRLittleEndian:
@@ -216,7 +223,7 @@ def _scan_encoding(fp: BinaryIO, preamble: bool, size: int, source: str,
             implicit = not (len(head) == 8 and encoding._looks_explicit(head))
             little = True
         stats: dict[str, int] = {}
-        depth = encoding.scan(fp, start, size, implicit, little, report, stats)
+        depth = encoding.scan(data, start, size, implicit, little, report, stats)
         if stats.get("elements", 0) > MAX_READ_ELEMENTS:
             return -stats["elements"]  # too many to build as pydicom objects
         return depth
@@ -224,6 +231,8 @@ def _scan_encoding(fp: BinaryIO, preamble: bool, size: int, source: str,
         report("file.unreadable", f"encoding scan stopped: {exc}", "PS3.5 7", None)
         return 0
     finally:
+        if mapped is not None:
+            mapped.close()
         whole.seek(0)
 
 

@@ -21,6 +21,8 @@ code sequences, and module conditions the 2020a tables do not state.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
 
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
@@ -57,29 +59,33 @@ class ModuleChecker:
         self.overrides: dict[tuple[str, int], str] = {}
 
     # -- conditions ---------------------------------------------------------------------
-    def _decide(self, cond: Condition | None, key: str, item: Dataset) -> bool | None:
+    def _decide(self, cond: Condition | None, key: str, item: Dataset,
+                lookup: Callable[[int], list[str] | None] | None = None) -> bool | None:
         if cond is not None and cond.text in self.facts:
             return bool(self.facts[cond.text])
         if key in self.facts:
             return bool(self.facts[key])
         if cond is None or cond.expr is None:
             return None
+        return evaluate(cond.expr, lookup or self._lookup(item))
+
+    def _lookup(self, item: Dataset) -> Callable[[int], list[str] | None]:
+        """Values of a tag as a condition sees them: in *item*, else in the top data set."""
+        top = self.top
 
         def lookup(tag: int) -> list[str] | None:
             found = values_of(item, tag)
-            if found is None and item is not self.top:
-                found = values_of(self.top, tag)
+            if found is None and item is not top:
+                found = values_of(top, tag)
             return found
 
-        return evaluate(cond.expr, lookup)
+        return lookup
 
     def _not_verifiable(self, cond: Condition | None, key: str, what: str, ref: str,
                         tag: str | None, module: str | None, iod: str | None) -> None:
         text = cond.text if cond else "(the index has no condition text for it)"
-        self.add("iod.condition-not-verifiable", Severity.INFO,
-                 f"{what}: condition \"{text}\" cannot be evaluated from the data; settle it "
-                 f"with --facts FILE containing {{\"{key}\": true}} (or false)",
-                 ref, tag, module=module, iod=iod,
+        self.add("iod.condition-not-verifiable", Severity.INFO, _not_verifiable_message(
+                 what, text, key), ref, tag, module=module, iod=iod,
                  details={"fact": key, "condition": text})
 
     # -- modules ------------------------------------------------------------------------
@@ -128,17 +134,20 @@ class ModuleChecker:
         self._check_rules(mod.attributes, self.top, "", mod, iod)
 
     def _check_rules(self, rules: tuple[AttributeRule, ...], item: Dataset, prefix: str,
-                     mod: ModuleDef, iod: IODDef) -> None:
+                     mod: ModuleDef, iod: IODDef, gprefix: str | None = None) -> None:
+        """*gprefix*: *prefix* without item indices (the facts key; computed when None)."""
         d = item._dict
-        for rule in rules:
-            elem = d.get(rule.tag)  # type: ignore[call-overload]
-            path = prefix + tag_str(rule.tag)
-            atype = rule.type
-            if not prefix and (mod.key, rule.tag) in self.overrides:
-                atype = self.overrides[(mod.key, rule.tag)]  # IOD specialisation (PS3.3 A)
+        if gprefix is None:
+            gprefix = _generic(prefix)
+        lookup = None
+        for rule, tag, tstr, atype, key in _plan(rules, mod, gprefix, iod,
+                                                 self.overrides if not prefix else None):
+            elem = d.get(tag)  # type: ignore[call-overload]
+            path = prefix + tstr
             if atype in ("1C", "2C"):
-                key = f"{mod.key}:{_generic(path)}"
-                required = self._decide(rule.condition, key, item)
+                if lookup is None:
+                    lookup = self._lookup(item)
+                required = self._decide(rule.condition, key, item, lookup)
                 if required is None:
                     if elem is None:
                         self._not_verifiable(rule.condition, key, f"type {atype} attribute",
@@ -150,26 +159,27 @@ class ModuleChecker:
                     if elem is not None and rule.condition is not None and \
                             not rule.condition.may_be_present_otherwise:
                         self.add("iod.present-when-condition-false", Severity.ERROR,
-                                 f"type {atype} attribute {_name(rule.tag)} is present although "
+                                 f"type {atype} attribute {_name(tag)} is present although "
                                  f"its condition is false (\"{rule.condition.text}\")",
                                  "PS3.5 7.4.4 / " + mod.reference, path, module=mod.name,
                                  iod=iod.name)
                     if elem is not None and atype == "1C" and _is_empty(elem, item):
                         self._empty(path, mod, iod, atype)
                     if elem is not None:
-                        self._values_and_children(rule, elem, item, path, mod, iod)
+                        self._values_and_children(rule, elem, item, path, mod, iod,
+                                                  gprefix + tstr)
                     continue
                 atype = atype[0]
             if elem is None:
                 if atype in ("1", "2"):
                     self.add(f"iod.type{atype}-missing", Severity.ERROR,
-                             f"type {rule.type} attribute {_name(rule.tag)} is missing",
+                             f"type {rule.type} attribute {_name(tag)} is missing",
                              mod.reference, path, module=mod.name, iod=iod.name)
                 continue
             if atype == "1" and _is_empty(elem, item):
                 self._empty(path, mod, iod, rule.type)
                 continue
-            self._values_and_children(rule, elem, item, path, mod, iod)
+            self._values_and_children(rule, elem, item, path, mod, iod, gprefix + tstr)
 
     def _empty(self, path: str, mod: ModuleDef, iod: IODDef, atype: str) -> None:
         self.add("iod.type1-empty", Severity.ERROR,
@@ -177,7 +187,8 @@ class ModuleChecker:
                  "is present but empty", mod.reference, path, module=mod.name, iod=iod.name)
 
     def _values_and_children(self, rule: AttributeRule, elem: object, item: Dataset, path: str,
-                             mod: ModuleDef, iod: IODDef) -> None:
+                             mod: ModuleDef, iod: IODDef, gpath: str | None = None) -> None:
+        """*gpath*: *path* without item indices (computed when None)."""
         if rule.tag in FUNCTIONAL_GROUP_SEQUENCES and item is self.top:
             FunctionalGroups(self, mod, iod).check(rule, path)
             return
@@ -199,9 +210,10 @@ class ModuleChecker:
                              iod=iod.name, details={"items": len(seq), "min": lo, "max": hi})
             if rule.type.startswith("1") and len(seq) == 0 and not _is_empty(elem, item):
                 pass
+            gchild = (_generic(path) if gpath is None else gpath) + "[]."
             for i, sub in enumerate(seq):
                 if isinstance(sub, Dataset):
-                    self._check_rules(rule.children, sub, f"{path}[{i}].", mod, iod)
+                    self._check_rules(rule.children, sub, f"{path}[{i}].", mod, iod, gchild)
             return
         if rule.enumerated is None and rule.defined is None:
             return
@@ -222,6 +234,36 @@ class ModuleChecker:
                          f"{_name(rule.tag)} value {v!r} is not a defined term",
                          mod.reference, path, module=mod.name, iod=iod.name,
                          details={"value": v, "defined": list(rule.defined)})
+
+
+#: Per rule of a rules tuple (module attributes or a sequence's children) at one place:
+#: (rule, tag, tag text, type after the IOD's specialisation, facts key).  Built once per
+#: (rules, module, generic prefix, IOD), so no key or path text is rebuilt per file.
+_PLANS: dict[tuple[int, str, str, int], tuple[Any, IODDef | None, tuple[Any, ...]]] = {}
+
+
+def _plan(rules: tuple[AttributeRule, ...], mod: ModuleDef, gprefix: str, iod: IODDef,
+          overrides: Mapping[tuple[str, int], str] | None
+          ) -> tuple[tuple[AttributeRule, int, str, str, str], ...]:
+    """The check plan of *rules*; *overrides* (top level only: None below) are *iod*'s type
+    specialisations (PS3.3 A), keyed by (module key, tag)."""
+    owner = iod if overrides is not None else None
+    key = (id(rules), mod.key, gprefix, id(owner))
+    found = _PLANS.get(key)
+    if found is None or found[0] is not rules or found[1] is not owner:  # ids get reused
+        plan = tuple((rule, rule.tag, tag_str(rule.tag),
+                      overrides.get((mod.key, rule.tag), rule.type) if overrides
+                      else rule.type,
+                      f"{mod.key}:{gprefix}{tag_str(rule.tag)}") for rule in rules)
+        found = (rules, owner, plan)
+        _PLANS[key] = found
+    return found[2]
+
+
+@lru_cache(maxsize=4096)
+def _not_verifiable_message(what: str, text: str, key: str) -> str:
+    return (f"{what}: condition \"{text}\" cannot be evaluated from the data; settle it "
+            f"with --facts FILE containing {{\"{key}\": true}} (or false)")
 
 
 _OWN: dict[tuple[int, str], tuple[tuple[int, ...], bool]] = {}

@@ -95,6 +95,47 @@ def values_of(ds: Dataset, tag: int) -> list[str] | None:
     return [str(value)]
 
 
+#: String values up to this many bytes have their check results remembered per process:
+#: archives repeat most values (UIDs of a series, codes, dates, names); the bound keeps the
+#: memo small.
+_MEMO_VALUE_SIZE = 128
+_MEMO_ENTRIES = 50_000
+_STRING_MEMO: dict[tuple[str, str | None, bytes, tuple[Any, bool]],
+                   tuple[tuple[str, str, str], ...]] = {}
+
+
+def _string_problems(vr: str, vm: str | None, value: bytes, encodings: list[str] | None,
+                     declared: bool) -> tuple[tuple[str, str, str], ...]:
+    """(code, message, reference) of every problem of one encoded string value: character
+    repertoire (PS3.5 6.1), padding (PS3.5 6.2, 9.1), each value's VR grammar (PS3.5 6.2)
+    and the number of values against the dictionary VM *vm* (PS3.5 6.4)."""
+    out: list[tuple[str, str, str]] = []
+    if vr in vrs.TEXT_VRS:
+        problem = charset.check_text(value, encodings, declared)
+        if problem:
+            out.append((problem[0], problem[1], "PS3.5 6.1"))
+    elif not value.isascii():
+        out.append(("vr.invalid-character",
+                    f"{vr} value has bytes outside the default repertoire", "PS3.5 6.1.2.2"))
+    if vr != "UI" and value.endswith(b"\x00"):
+        out.append(("vr.nul-padding", f"{vr} value is padded with NUL instead of a space",
+                    "PS3.5 6.2"))
+    if vr == "UI" and value.endswith(b" "):
+        out.append(("vr.invalid-padding", "UI value is padded with a space instead of NUL",
+                    "PS3.5 9.1"))
+    values = vrs.split_values(vr, value)
+    for v in values:
+        if v == "" and vr != "PN":
+            continue
+        for code, msg in vrs.check_string_value(vr, v):
+            out.append((code, msg, "PS3.5 6.2"))
+    if vm and values:
+        problem = vrs.check_vm(vm, len(values))
+        if problem:
+            out.append((problem[0], problem[1], "PS3.5 6.4"))
+    return tuple(out)
+
+
 class ElementChecker:
     """Walks a data set once and reports element-level findings."""
 
@@ -108,6 +149,8 @@ class ElementChecker:
         self.private = {(p.creator.strip(), p.group, p.element & 0xFF): p for p in private}
         self.encodings: list[str] | None = ["iso8859"]
         self.declared = False
+        #: What the text checks depend on besides the value (part of the memo key).
+        self._charset_key: tuple[tuple[str, ...] | None, bool] = (("iso8859",), False)
 
     def start(self, ds: Dataset) -> None:
         terms = values_of(ds, 0x00080005)
@@ -120,6 +163,8 @@ class ElementChecker:
             self.declared = bool(terms)
             encodings, problems = charset.check_terms(terms)
             self.encodings = encodings
+            self._charset_key = (None if encodings is None else tuple(encodings),
+                                 self.declared)
             for code, msg in problems:
                 self.add(code, Severity.ERROR, msg, "PS3.3 C.12.1.1.2", tag_str(0x00080005))
 
@@ -221,30 +266,17 @@ class ElementChecker:
         if not isinstance(value, bytes):
             return
         if vr in vrs.STRING_VRS:
-            if vr in vrs.TEXT_VRS:
-                problem = charset.check_text(value, self.encodings, self.declared)
-                if problem:
-                    self.add(problem[0], Severity.ERROR, problem[1], "PS3.5 6.1", path)
-            elif not value.isascii():
-                self.add("vr.invalid-character", Severity.ERROR,
-                         f"{vr} value has bytes outside the default repertoire", "PS3.5 6.1.2.2",
-                         path)
-            if vr != "UI" and value.endswith(b"\x00"):
-                self.add("vr.nul-padding", Severity.ERROR,
-                         f"{vr} value is padded with NUL instead of a space", "PS3.5 6.2", path)
-            if vr == "UI" and value.endswith(b" "):
-                self.add("vr.invalid-padding", Severity.ERROR,
-                         "UI value is padded with a space instead of NUL", "PS3.5 9.1", path)
-            values = vrs.split_values(vr, value)
-            for v in values:
-                if v == "" and vr != "PN":
-                    continue
-                for code, msg in vrs.check_string_value(vr, v):
-                    self.add(code, Severity.ERROR, msg, "PS3.5 6.2", path)
-            if entry and values:
-                problem = vrs.check_vm(entry[1], len(values))
-                if problem:
-                    self.add(problem[0], Severity.ERROR, problem[1], "PS3.5 6.4", path)
+            vm = entry[1] if entry else None
+            memo = (vr, vm, value, self._charset_key)
+            problems = _STRING_MEMO.get(memo)
+            if problems is None:
+                problems = _string_problems(vr, vm, value, self.encodings, self.declared)
+                if len(value) <= _MEMO_VALUE_SIZE:
+                    if len(_STRING_MEMO) >= _MEMO_ENTRIES:
+                        _STRING_MEMO.clear()
+                    _STRING_MEMO[memo] = problems
+            for code, msg, ref in problems:
+                self.add(code, Severity.ERROR, msg, ref, path)
             return
         problem = vrs.check_binary_length(vr, len(value))
         if problem:

@@ -1,0 +1,74 @@
+"""The validator's fast paths give what the plain code gives: findings built without
+``Finding.__init__``, the per-rules check plans (facts keys without item indices), the
+memo of string value checks, the byte scan over an mmap."""
+
+from __future__ import annotations
+
+import pytest
+from pydicom.dataset import Dataset
+
+from conformance.findings import Finding, Severity
+from conformance.iod import elements, modules, validator
+from conformance.iod.encoding import scan
+
+
+def test_fast_finding_equals_a_constructed_one() -> None:
+    assert validator._FAST_FINDING
+    out = validator._Collector("a.dcm")
+    out.iod = "CT Image"
+    out.add("x.code", Severity.WARNING, "msg", "PS3.3 A", "(0008,0016)", module="SOP Common",
+            details={"k": 1})
+    made = Finding("x.code", Severity.WARNING, "msg", reference="PS3.3 A", tag="(0008,0016)",
+                   module="SOP Common", iod="CT Image", source="a.dcm", details={"k": 1})
+    assert out.findings == [made]
+    assert repr(out.findings[0]) == repr(made) and type(out.findings[0]) is Finding
+
+
+def test_generic_prefix_matches_the_regex_form() -> None:
+    path = "(0040,0275)[12].(0008,1110)[0]."
+    assert modules._generic(path) + "(0008,1150)" == modules._generic(path + "(0008,1150)")
+    assert modules._generic(path) == "(0040,0275)[].(0008,1110)[]."
+
+
+def test_plan_is_rebuilt_for_another_rules_tuple_with_a_reused_id() -> None:
+    from conformance.standard.iod_index import load_index
+
+    iod = load_index().iod_for_sop_class("1.2.840.10008.5.1.4.1.1.2")
+    assert iod is not None
+    mod = iod.modules[0].module
+    first = modules._plan(mod.attributes, mod, "", iod, {})
+    assert [p[1] for p in first] == [r.tag for r in mod.attributes]
+    assert all(p[4] == f"{mod.key}:{elements.tag_str(p[1])}" for p in first)
+    # A stale entry under the same key (as after an id is reused) is not trusted.
+    key = (id(mod.attributes), mod.key, "", id(iod))
+    modules._PLANS[key] = ((), iod, ())
+    assert modules._plan(mod.attributes, mod, "", iod, {}) == first
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_string_memo_gives_the_same_findings_twice() -> None:
+    ds = Dataset()
+    ds.PatientName = "Doe^John^^^^^"  # too many components
+    ds.StudyDate = "20241301"  # month 13
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+    elements._STRING_MEMO.clear()
+    first = validator.validate(ds)
+    second = validator.validate(ds)
+    assert first == second
+    assert {f.code for f in first} >= {"vr.invalid-format", "vr.pn-components"}
+
+
+def test_scan_reads_bytes_and_mmap_alike(tmp_path) -> None:
+    import mmap
+    import struct
+
+    # Two elements out of order, explicit VR little endian.
+    data = (struct.pack("<HH2sH", 0x0010, 0x0020, b"LO", 2) + b"ID"
+            + struct.pack("<HH2sH", 0x0010, 0x0010, b"PN", 4) + b"Doe ")
+    p = tmp_path / "ds.bin"
+    p.write_bytes(data)
+    found: list[list[object]] = [[], []]
+    scan(data, 0, len(data), False, True, lambda *a: found[0].append(a))
+    with open(p, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        scan(m, 0, len(data), False, True, lambda *a: found[1].append(a))
+    assert found[0] == found[1] and found[0][0][0] == "encoding.tag-order"

@@ -122,10 +122,13 @@ def validate_batch(paths: Iterable[str], facts: Mapping[str, bool] | None = None
                    + "\n" for p in paths)
 
 
-def warm_up() -> None:
-    """Load the pinned index in this process (a worker's initializer)."""
-    from conformance.standard.iod_index import load_index
-    load_index()
+def warm_up(freeze: bool = False) -> None:
+    """Load what validation needs in this process: the validator's imports, the pinned index
+    and the rule data files (:func:`conformance.iod.warm.warm_up`), so that the first file
+    of each batch does not pay for them.  A worker's initializer (local processes, Dask
+    workers); called in a parent before it forks, pass *freeze* so the children share it."""
+    from conformance.iod.warm import warm_up as warm_iod
+    warm_iod(freeze=freeze)
 
 
 def local_worker_init() -> None:

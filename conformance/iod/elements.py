@@ -100,6 +100,10 @@ def values_of(ds: Dataset, tag: int) -> list[str] | None:
 #: memo small.
 _MEMO_VALUE_SIZE = 128
 _MEMO_ENTRIES = 50_000
+#: Standard elements whose values fit the memo: their findings (code, severity, message,
+#: reference), or :data:`_SEQUENCE` (walked every time).
+_ELEMENT_MEMO: dict[tuple[int, Any, int, bytes, Any], Any] = {}
+_SEQUENCE = ("sequence",)
 _STRING_MEMO: dict[tuple[str, str | None, bytes, tuple[Any, bool]],
                    tuple[tuple[str, str, str], ...]] = {}
 
@@ -209,6 +213,42 @@ class ElementChecker:
 
     def _element(self, ds: Dataset, elem: Any, tag: int, path: str,
                  declared: Any = None) -> None:
+        """Check one element; a standard attribute's small encoded value (not a sequence)
+        has its findings remembered per (tag, VR, length, bytes, character set): they
+        depend on nothing else."""
+        if declared is not None or (tag >> 16) & 1 or type(elem) is not RawDataElement \
+                or tag in PIXEL_TAGS:
+            self._element_checks(ds, elem, tag, path, declared)
+            return
+        value = elem.value
+        if type(value) is not bytes or len(value) > _MEMO_VALUE_SIZE:
+            self._element_checks(ds, elem, tag, path, declared)
+            return
+        key = (tag, elem.VR, elem.length, value, self._charset_key)
+        found = _ELEMENT_MEMO.get(key)
+        if found is None:
+            if element_vr(elem) == "SQ":
+                found = _ELEMENT_MEMO[key] = _SEQUENCE
+            else:
+                record: list[tuple[str, Severity, str, str]] = []
+                add = self.add
+                self.add = lambda code, severity, message, ref, _path: record.append(
+                    (code, severity, message, ref))
+                try:
+                    self._element_checks(ds, elem, tag, path, declared)
+                finally:
+                    self.add = add
+                if len(_ELEMENT_MEMO) >= _MEMO_ENTRIES:
+                    _ELEMENT_MEMO.clear()
+                found = _ELEMENT_MEMO[key] = tuple(record)
+        if found is _SEQUENCE:
+            self._element_checks(ds, elem, tag, path, declared)
+            return
+        for code, severity, message, ref in found:
+            self.add(code, severity, message, ref, path)
+
+    def _element_checks(self, ds: Dataset, elem: Any, tag: int, path: str,
+                        declared: Any = None) -> None:
         raw = isinstance(elem, RawDataElement)
         if not raw and elem.VR != "SQ" and tag not in PIXEL_TAGS:
             try:  # an element pydicom already converted (e.g. Specific Character Set)

@@ -72,3 +72,19 @@ def test_scan_reads_bytes_and_mmap_alike(tmp_path) -> None:
     with open(p, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
         scan(m, 0, len(data), False, True, lambda *a: found[1].append(a))
     assert found[0] == found[1] and found[0][0][0] == "encoding.tag-order"
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_element_memo_keeps_each_path() -> None:
+    from pydicom.sequence import Sequence
+
+    item = Dataset()
+    item.StudyDate = "20241301"
+    ds = Dataset()
+    ds.StudyDate = "20241301"
+    ds.ReferencedStudySequence = Sequence([item])
+    elements._ELEMENT_MEMO.clear()
+    first = [(f.code, f.tag) for f in validator.validate(ds) if f.code == "vr.invalid-format"]
+    again = [(f.code, f.tag) for f in validator.validate(ds) if f.code == "vr.invalid-format"]
+    assert first == again == [("vr.invalid-format", "(0008,0020)"),
+                              ("vr.invalid-format", "(0008,1110)[0].(0008,0020)")]

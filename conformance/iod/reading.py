@@ -267,6 +267,10 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
                                f"bytes 128-131 are {head[128:132]!r}, not the \"DICM\" prefix; "
                                "read as a PS3.10 file", source))
             fp = _DicmPrefix(fp)  # type: ignore[assignment]
+        if size <= SCAN_IN_MEMORY:
+            # One read; the byte scan and pydicom's many small reads then work in memory
+            # (cheaper than the same reads through the file object).
+            fp = io.BytesIO(fp.read())  # type: ignore[assignment]
         if not preamble:
             findings.append(_f("file.no-preamble",
                                "no 128-byte preamble and DICM prefix (not a PS3.10 file)",

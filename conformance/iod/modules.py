@@ -138,11 +138,13 @@ class ModuleChecker:
         """*gprefix*: *prefix* without item indices (the facts key; computed when None)."""
         d = item._dict
         if gprefix is None:
-            gprefix = _generic(prefix)
+            gprefix = _generic(prefix) if prefix else ""
         lookup = None
         for rule, tag, tstr, atype, key in _plan(rules, mod, gprefix, iod,
                                                  self.overrides if not prefix else None):
             elem = d.get(tag)  # type: ignore[call-overload]
+            if elem is None and atype == "3":
+                continue  # an absent type 3 attribute: nothing to check
             path = prefix + tstr
             if atype in ("1C", "2C"):
                 if lookup is None:

@@ -171,9 +171,10 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
     else:
         iod = index.iod_for_sop_class(sop_class)
         if iod is None:
-            from conformance.standard.uids import name_of  # (imports pynetdicom: only here)
+            # UID.name: the dictionary name or the UID itself, as conformance.standard.uids'
+            # name_of, without importing pynetdicom into each worker that meets one.
             out.add("iod.unknown-sop-class", Severity.ERROR,
-                    f"SOP Class UID {sop_class} ({name_of(sop_class)}) has no IOD in the "
+                    f"SOP Class UID {sop_class} ({UID(sop_class).name}) has no IOD in the "
                     f"index (edition {index.edition}); IOD checks skipped",
                     "PS3.4 B.5", tag_str(0x00080016))
         else:

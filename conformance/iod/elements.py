@@ -58,11 +58,34 @@ def element_vr(elem: Any) -> str:
     return entry[0].split(" or ")[0]
 
 
+#: String values up to this many bytes have their check results remembered per process:
+#: archives repeat most values (UIDs of a series, codes, dates, names); the bound keeps the
+#: memo small.
+_MEMO_VALUE_SIZE = 128
+_MEMO_ENTRIES = 50_000
+#: values_of of small raw values, per (tag, VR, length, bytes, little endian): conditions
+#: and rules ask for the same few attributes (Modality, Image Type, ...) in every file.
+_VALUES_MEMO: dict[tuple[int, Any, int, bytes, bool], tuple[str, ...]] = {}
+
+
 def values_of(ds: Dataset, tag: int) -> list[str] | None:
     """The values of *tag* in *ds* as strings (None when absent, [] when empty)."""
     elem = ds._dict.get(tag)  # type: ignore[call-overload]
     if elem is None:
         return None
+    if type(elem) is RawDataElement and type(elem.value) is bytes \
+            and len(elem.value) <= _MEMO_VALUE_SIZE:
+        key = (int(tag), elem.VR, elem.length, elem.value, elem.is_little_endian)
+        found = _VALUES_MEMO.get(key)
+        if found is None:
+            if len(_VALUES_MEMO) >= _MEMO_ENTRIES:
+                _VALUES_MEMO.clear()
+            found = _VALUES_MEMO[key] = tuple(_values(elem))
+        return list(found)
+    return _values(elem)
+
+
+def _values(elem: Any) -> list[str]:
     vr = element_vr(elem)
     value = elem.value
     if not isinstance(elem, RawDataElement):
@@ -95,11 +118,6 @@ def values_of(ds: Dataset, tag: int) -> list[str] | None:
     return [str(value)]
 
 
-#: String values up to this many bytes have their check results remembered per process:
-#: archives repeat most values (UIDs of a series, codes, dates, names); the bound keeps the
-#: memo small.
-_MEMO_VALUE_SIZE = 128
-_MEMO_ENTRIES = 50_000
 #: Standard elements whose values fit the memo: their findings (code, severity, message,
 #: reference), or :data:`_SEQUENCE` (walked every time).
 _ELEMENT_MEMO: dict[tuple[int, Any, int, bytes, Any], Any] = {}

@@ -55,6 +55,43 @@ class AttributeRule:
     items: tuple[int, int | None] | None = None
 
 
+class _LazyRule(AttributeRule):
+    """An :class:`AttributeRule` of the index whose ``children`` are built from the raw index
+    on first access.  Nearly all rows of the module tables are nested in sequences (96% of
+    them), and a sequence absent from a file never needs its rows: a worker process builds
+    only those it meets.  Equal, hashable and printed as the plain rule; pickles as one."""
+
+    __qualname__ = "AttributeRule"
+
+    @property  # type: ignore[override]
+    def children(self) -> tuple[AttributeRule, ...]:
+        d = self.__dict__
+        kids = d["_children"]
+        if kids is None:
+            kids = d["_children"] = tuple(map(d.pop("_index")._node, d.pop("_raw")))
+        return kids  # type: ignore[no-any-return]
+
+    @children.setter
+    def children(self, value: tuple[AttributeRule, ...] | None) -> None:
+        self.__dict__["_children"] = value  # the dataclass __init__ (via object.__setattr__)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return AttributeRule, self._fields()
+
+    def _fields(self) -> tuple[Any, ...]:
+        from dataclasses import fields
+        return tuple(getattr(self, f.name) for f in fields(AttributeRule))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _LazyRule):
+            return self._fields() == other._fields()
+        if isinstance(other, AttributeRule):  # equal to the plain rule of the same row
+            return self._fields() == _LazyRule._fields(other)  # type: ignore[arg-type]
+        return NotImplemented
+
+    __hash__ = AttributeRule.__hash__
+
+
 @dataclass(frozen=True)
 class ModuleDef:
     key: str
@@ -106,12 +143,15 @@ class StandardIndex:
 
     def _node(self, node: list) -> AttributeRule:
         tag, atype, cid, enum, defined, children = node[:6]
-        return AttributeRule(
-            tag, atype, self._cond(cid),
-            self._terms[enum] if enum >= 0 else None,
-            self._terms[defined] if defined >= 0 else None,
-            tuple(map(self._node, children)) if children else (),  # (20% faster than a genexpr)
-            tuple(node[6]) if len(node) > 6 else None)  # type: ignore[arg-type]
+        args = (tag, atype, self._cond(cid),
+                self._terms[enum] if enum >= 0 else None,
+                self._terms[defined] if defined >= 0 else None)
+        items = tuple(node[6]) if len(node) > 6 else None
+        if not children:
+            return AttributeRule(*args, (), items)  # type: ignore[arg-type]
+        rule = _LazyRule(*args, None, items)  # type: ignore[arg-type]
+        rule.__dict__.update(_raw=children, _index=self)  # built on first .children
+        return rule
 
     def module(self, key: str) -> ModuleDef:
         mod = self._modules.get(key)

@@ -88,3 +88,25 @@ def test_element_memo_keeps_each_path() -> None:
     again = [(f.code, f.tag) for f in validator.validate(ds) if f.code == "vr.invalid-format"]
     assert first == again == [("vr.invalid-format", "(0008,0020)"),
                               ("vr.invalid-format", "(0008,1110)[0].(0008,0020)")]
+
+
+def test_lazy_rule_children_equal_the_eager_rows() -> None:
+    import pickle
+
+    from conformance.standard.iod_index import AttributeRule, StandardIndex, load_index
+
+    index = load_index()
+    fresh = StandardIndex({"about": index.about, "sop_classes": index.sop_classes,
+                           "iods": index._raw_iods, "modules": index._raw_modules,
+                           "terms": [list(t) for t in index._terms],
+                           "conditions": [{"text": c.text, "expr": c.expr}
+                                          for c in index._conditions]}, index.path)
+    iod = fresh.iod_for_sop_class("1.2.840.10008.5.1.4.1.1.2")
+    assert iod is not None
+    seq = next(a for u in iod.modules for a in u.module.attributes
+               if "_raw" in a.__dict__)  # a sequence row, children not built yet
+    kids = seq.children
+    assert kids and all(isinstance(k, AttributeRule) for k in kids) and "_raw" not in seq.__dict__
+    plain = pickle.loads(pickle.dumps(seq))
+    assert type(plain) is AttributeRule and plain == seq and seq == plain
+    assert hash(plain) == hash(seq) and repr(plain) == repr(seq)

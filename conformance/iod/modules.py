@@ -284,13 +284,27 @@ def _own_tags(mod: ModuleDef, iod: IODDef) -> tuple[tuple[int, ...], bool]:
     key = (id(iod), mod.key)  # IODDef objects live as long as their (cached) index
     found = _OWN.get(key)
     if found is None:
-        others = {a.tag for u in iod.modules if u.module.key != mod.key
-                  for a in u.module.attributes}
-        own = tuple(a.tag for a in mod.attributes if a.tag not in others)
+        owners = _owners(iod)
+        own = tuple(a.tag for a in mod.attributes if owners[a.tag] <= {mod.key})
         found = (own, False) if own else (
             tuple(a.tag for a in mod.attributes if a.type == "1"), True)
         _OWN[key] = found
     return found
+
+
+_OWNERS: dict[int, tuple[IODDef, dict[int, set[str]]]] = {}
+
+
+def _owners(iod: IODDef) -> dict[int, set[str]]:
+    """Top-level tag -> keys of the IOD's modules that have it (once per IOD)."""
+    found = _OWNERS.get(id(iod))
+    if found is None or found[0] is not iod:
+        owners: dict[int, set[str]] = {}
+        for u in iod.modules:
+            for a in u.module.attributes:
+                owners.setdefault(a.tag, set()).add(u.module.key)
+        found = _OWNERS[id(iod)] = (iod, owners)
+    return found[1]
 
 
 def _member(value: str, allowed: tuple[str, ...]) -> bool:

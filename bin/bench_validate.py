@@ -124,6 +124,19 @@ def bench_ours_warm(paths: list[Path]) -> float:
     return len(paths) / (time.process_time() - start)
 
 
+def bench_cli(paths: list[Path], jobs: int) -> tuple[float, float]:
+    """``conformance validate --jobs N --format json`` as a user runs it (its start-up, pool
+    and report included): files/s by wall clock, CPU seconds per file of the command and its
+    workers."""
+    cli = Path(sys.executable).with_name("conformance")
+    start, cpu = time.perf_counter(), _children_cpu()
+    subprocess.run([str(cli), "validate", "--jobs", str(jobs), "--format", "json",
+                    *map(str, paths)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   check=False, cwd=ROOT)
+    return (len(paths) / (time.perf_counter() - start),
+            (_children_cpu() - cpu) / len(paths))
+
+
 def _children_cpu() -> float:
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return ru.ru_utime + ru.ru_stime
@@ -216,10 +229,11 @@ def real_corpus() -> list[Path]:
 
 
 def bench_table(paths: list[Path], jobs: int, repeat: int) -> None:
-    """Each round runs ours, dciodvfy and the bare read loop in turn (the order rotating
+    """Each round runs ours, dciodvfy, the bare read loop and the CLI in turn (the order rotating
     from round to round, so that load from other users falls on all of them); the table
     gives the range over the rounds of files/s (wall), CPU ms per file (user + sys: of the
-    workers for ours, of the dciodvfy processes, of the loop) and the 1-minute load average
+    workers for ours, of the dciodvfy processes, of the loop, of the command and its workers
+    for the CLI) and the 1-minute load average
     at the start of each measurement."""
     import warnings
 
@@ -227,10 +241,11 @@ def bench_table(paths: list[Path], jobs: int, repeat: int) -> None:
         (f"ours (validate, {jobs} processes, cold)", lambda: bench_ours(paths, jobs)),
         ("dciodvfy (one process per file)", lambda: bench_dciodvfy(paths)),
         ("bare pydicom dcmread loop (1 process)", lambda: bench_dcmread(paths)),
+        (f"conformance validate --jobs {jobs} (CLI)", lambda: bench_cli(paths, jobs)),
     ]
     got: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in rows}
     for r in range(repeat):
-        for name, fn in rows[r % 3:] + rows[:r % 3]:
+        for name, fn in rows[r % len(rows):] + rows[:r % len(rows)]:
             load = os.getloadavg()[0]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -251,13 +266,15 @@ def bench_table(paths: list[Path], jobs: int, repeat: int) -> None:
               f"{span([v[2] for v in vals], '.1f'):>9} |")
     print(f"| {'ours, 1 process, warm (files per CPU s)':40} | {warm:14.0f} | "
           f"{1000 / warm:11.2f} |           |")
-    ours, ref, floor = (got[name] for name, _ in rows)
-    ratio = [o[0] / d[0] for o, d in zip(ours, ref)]
-    wall_core = [100 * o[0] / jobs / f[0] for o, f in zip(ours, floor)]
-    cpu_core = [100 * f[1] / o[1] for o, f in zip(ours, floor)]
-    print(f"\nper round: ours / dciodvfy = {span(ratio, '.1f')}x (target >= 5x); ours per "
-          f"core / bare dcmread: by wall {span(wall_core, '.0f')}%, by CPU per file "
-          f"{span(cpu_core, '.0f')}% (target >= 40%); warm, one process / bare dcmread = "
+    ours, ref, floor, cli = (got[name] for name, _ in rows)
+    for label, mine in (("ours", ours), ("CLI", cli)):
+        ratio = [o[0] / d[0] for o, d in zip(mine, ref)]
+        wall_core = [100 * o[0] / jobs / f[0] for o, f in zip(mine, floor)]
+        cpu_core = [100 * f[1] / o[1] for o, f in zip(mine, floor)]
+        print(f"\nper round, {label}: / dciodvfy = {span(ratio, '.1f')}x (target >= 5x); per "
+              f"core / bare dcmread: by wall {span(wall_core, '.0f')}%, by CPU per file "
+              f"{span(cpu_core, '.0f')}% (target >= 40%)")
+    print(f"warm, one process / bare dcmread = "
           f"{100 * warm * statistics.median(f[1] for f in floor):.0f}% (CPU)")
 
 

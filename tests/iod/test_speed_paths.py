@@ -5,6 +5,8 @@ memo of string value checks, the byte scan over an mmap."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydicom.dataset import Dataset
 
 from conformance.findings import Finding, Severity
@@ -110,3 +112,26 @@ def test_lazy_rule_children_equal_the_eager_rows() -> None:
     plain = pickle.loads(pickle.dumps(seq))
     assert type(plain) is AttributeRule and plain == seq and seq == plain
     assert hash(plain) == hash(seq) and repr(plain) == repr(seq)
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    | st.dictionaries(st.integers(), inner, max_size=3), max_leaves=20))
+def test_report_json_text_is_json_dumps_indent_1(value: object) -> None:
+    import json
+
+    from conformance.iod.report import _dumps
+
+    assert _dumps(value) == json.dumps(value, indent=1)
+
+
+def test_report_finding_dict_is_to_dict() -> None:
+    from conformance.iod.report import _finding_dict
+
+    for f in (Finding("a", Severity.ERROR, "m"),
+              Finding("b", Severity.INFO, "m", reference="PS3.5", tag="(0008,0016)",
+                      module="M", iod="I", source="s", details={"x": [1, 2], "y": {"z": 1}})):
+        assert _finding_dict(f) == f.to_dict()
+        assert list(_finding_dict(f)) == list(f.to_dict())

@@ -83,9 +83,9 @@ def _validate_one(path: str) -> tuple[str, list[tuple] | str]:
 
 
 def _finding(t: tuple) -> Any:
-    from conformance.findings import Finding, Severity
-    return Finding(t[0], Severity(t[1]), t[2], reference=t[3], tag=t[4], module=t[5],
-                   iod=t[6], source=t[7], details=t[8] or {})
+    from conformance.findings import Severity
+    from conformance.iod.validator import make_finding
+    return make_finding(t[0], Severity(t[1]), t[2], t[3], t[4], t[5], t[6], t[7], t[8] or {})
 
 
 @click.command("validate")

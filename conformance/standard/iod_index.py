@@ -67,8 +67,8 @@ class _LazyRule(AttributeRule):
     def children(self) -> tuple[AttributeRule, ...]:
         d = self.__dict__
         kids = d["_children"]
-        if kids is None:
-            kids = d["_children"] = tuple(map(d.pop("_index")._node, d.pop("_raw")))
+        if kids is None:  # two threads may both build them: equal tuples, either one kept
+            kids = d["_children"] = tuple(map(d["_index"]._node, d["_raw"]))
         return kids  # type: ignore[no-any-return]
 
     @children.setter

@@ -106,9 +106,10 @@ def test_lazy_rule_children_equal_the_eager_rows() -> None:
     iod = fresh.iod_for_sop_class("1.2.840.10008.5.1.4.1.1.2")
     assert iod is not None
     seq = next(a for u in iod.modules for a in u.module.attributes
-               if "_raw" in a.__dict__)  # a sequence row, children not built yet
+               if a.__dict__.get("_children", ()) is None)  # a sequence row, not built yet
     kids = seq.children
-    assert kids and all(isinstance(k, AttributeRule) for k in kids) and "_raw" not in seq.__dict__
+    assert kids and all(isinstance(k, AttributeRule) for k in kids)
+    assert seq.__dict__["_children"] is kids and seq.children is kids  # built once
     plain = pickle.loads(pickle.dumps(seq))
     assert type(plain) is AttributeRule and plain == seq and seq == plain
     assert hash(plain) == hash(seq) and repr(plain) == repr(seq)

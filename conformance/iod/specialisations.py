@@ -25,6 +25,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from conformance.findings import Severity
+from conformance.iod import identity
 from conformance.iod.elements import element_vr, tag_str, values_of
 from conformance.standard.iod_index import IODDef
 
@@ -132,7 +133,7 @@ def _iod_tags(iod: IODDef) -> frozenset[int]:
     return found
 
 
-def outside_iod(add: Add, ds: Dataset, iod: IODDef) -> None:
+def outside_iod(add: Add, ds: Dataset, iod: IODDef, skip: frozenset[int] = frozenset()) -> None:
     """Standard top-level attributes that no module of the IOD has: a warning (PS3.3 A.1.3:
     an IOD is its modules; dciodvfy reports these too).  Private, group length, File Meta
     and retired-dictionary attributes are left to the element checks."""
@@ -140,7 +141,7 @@ def outside_iod(add: Add, ds: Dataset, iod: IODDef) -> None:
     for key in ds._dict:
         t = int(key)
         group = t >> 16
-        if t in tags or group & 1 or group <= 0x0002 or (t & 0xFFFF) == 0 \
+        if t in tags or t in skip or group & 1 or group <= 0x0002 or (t & 0xFFFF) == 0 \
                 or group == 0xFFFC or 0x5000 <= group <= 0x60FF:  # repeating groups: not indexed
             continue
         add("iod.attribute-not-in-iod", Severity.WARNING,
@@ -150,7 +151,9 @@ def outside_iod(add: Add, ds: Dataset, iod: IODDef) -> None:
 
 def check(add: Add, ds: Dataset, iod: IODDef) -> None:
     """Every rule of this module on the top level of *ds* (an instance of *iod*)."""
-    outside_iod(add, ds, iod)
+    identity.distinct_entity_uids(add, ds)
+    frames = identity.frames_in_single_frame_iod(add, ds, iod, _iod_tags(iod))
+    outside_iod(add, ds, iod, frozenset({identity.NUMBER_OF_FRAMES}) if frames else frozenset())
     sop = values_of(ds, 0x00080016)
     sop_class = sop[0] if sop else None
     for rule in _rules():

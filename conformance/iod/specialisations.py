@@ -25,7 +25,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from conformance.findings import Severity
-from conformance.iod import identity
+from conformance.iod import dicomdir, identity
 from conformance.iod.elements import element_vr, tag_str, values_of
 from conformance.standard.iod_index import IODDef
 
@@ -152,6 +152,8 @@ def outside_iod(add: Add, ds: Dataset, iod: IODDef, skip: frozenset[int] = froze
 def check(add: Add, ds: Dataset, iod: IODDef) -> None:
     """Every rule of this module on the top level of *ds* (an instance of *iod*)."""
     identity.distinct_entity_uids(add, ds)
+    if iod.key == dicomdir.BASIC_DIRECTORY:
+        dicomdir.check(add, ds)
     frames = identity.frames_in_single_frame_iod(add, ds, iod, _iod_tags(iod))
     outside_iod(add, ds, iod, frozenset({identity.NUMBER_OF_FRAMES}) if frames else frozenset())
     sop = values_of(ds, 0x00080016)

@@ -16,11 +16,13 @@ import pytest
 from pydicom.uid import generate_uid
 
 from conformance.exitcodes import ExitCode
-from conformance.wire.pdu import encode_associate_rq, fragment
+from conformance.wire.pdu import RequestedContext, encode_associate_rq, fragment
 from tests.hostile import acceptor_clients
 from tests.hostile.acceptor_clients import (
     A_ABORT,
     A_RELEASE_RP,
+    CT,
+    EXPLICIT,
     RELEASE_RQ,
     ROOT,
     associate,
@@ -70,6 +72,11 @@ def test_the_baseline_client_conforms(listening):
     (encode_associate_rq(dcmtk_request(implementation_version_name="X" * 20)), "implementation version name"),
     (_longer_last_item(GOOD), "runs"),
     (encode_associate_rq(dcmtk_request(calling_ae="BAD\\AE")), "AE title"),
+    (encode_associate_rq(dcmtk_request(contexts=[RequestedContext(2, CT, [EXPLICIT])])), "is even"),
+    (encode_associate_rq(dcmtk_request(contexts=[RequestedContext(1, CT, [EXPLICIT]),
+                                                 RequestedContext(1, CT, ["1.2.840.10008.1.2"])])), "used twice"),
+    (encode_associate_rq(dcmtk_request(contexts=[RequestedContext(1, CT, [])])), "no transfer syntax"),
+    (encode_associate_rq(dcmtk_request(contexts=[])), "no presentation context"),
 ])
 def test_a_malformed_associate_rq_is_aborted_and_a_finding(listening, raw, problem):
     session = listening(expect_associations=1)

@@ -16,8 +16,8 @@ Structure" defines the columns):
 * an item whose concept name is a row's EV code: the row's value type and relationship type
   (error); a CODE value from the row's context group; its children against the row's children;
 * a required (M) row absent while its parent item exists and each INCLUDE on the way is M or
-  was instantiated (an item of that sub-template is present): error. MC and UC rows (their
-  conditions) are not evaluated and never reported;
+  was instantiated (an item of that sub-template is present): error. MC and UC conditions are
+  not evaluated and never reported, except "at least one of rows ..." (``one_of``);
 * a VM 1 row present more than once (when no INCLUDE on the way may repeat): error;
 * a coded concept outside the context group a row names (PS3.16 7.2): BCID (baseline) a
   warning; DCID (defined) a warning when the group is extensible or its extensibility is not
@@ -289,6 +289,14 @@ class _Walker:
                          f"{p.where}: {path} has no {row.get('relationship', '')} "
                          f"{'/'.join(row['value_types'])} content item {p.label} "
                          "(required, M)", p.where, tag, details={"path": path})
+            group = row.get("one_of")
+            if group and row["row"] == group[0] and self._active(p, placed) and not any(
+                    q.hits for q in placed if q.tid == p.tid and q.chain == p.chain
+                    and q.row["row"] in group):
+                self.add("sr.template-row-missing", Severity.ERROR,
+                         f"{p.where}: {path} has none of rows {', '.join(group)} of TID "
+                         f"{p.tid} (MC: at least one is required)", p.where, tag,
+                         details={"path": path})
             own = p.chain[:len(p.chain) - p.base]
             single = row.get("vm") == "1" and all(i.get("vm", "1") == "1" for i, _t in own)
             if single and len(p.hits) > 1:

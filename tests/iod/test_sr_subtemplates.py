@@ -105,7 +105,8 @@ def _rich_tid1500() -> Dataset:
         finding_type=codes.SCT.Organ,
         measurements=[Measurement(name=codes.SCT.Diameter, value=4.0,
                                   unit=codes.UCUM.Millimeter,
-                                  derivation=codes.cid7464.Maximum)])
+                                  derivation=codes.cid7464.Maximum,
+                                  finding_sites=[site])])
     report = MeasurementReport(
         observation_context=ObservationContext(observer_person_context=person,
                                                observer_device_context=device),
@@ -264,12 +265,29 @@ def test_sub_template_wrong_value_type(rich) -> None:
 
 def test_measurement_row_wrong_relationship(rich) -> None:
     ds = copy.deepcopy(rich)
-    num = _named(ds, "42798000", "SCT")[0]  # Area (TID 300 row 1)
+    num = _named(ds, "81827009", "SCT")[0]  # Diameter in the TID 1501 group (TID 300 row 1)
     site = [i for i in num.ContentSequence
             if i.ConceptNameCodeSequence[0].CodeValue == "363698007"][0]
     site.RelationshipType = "CONTAINS"
     _one(_template_findings(ds), "sr.template-relationship",
-         "PS3.16 TID 300 row 5 (included by TID 1419 row 5, TID 1410 row 15, TID 1500 row 7)")
+         "PS3.16 TID 300 row 5 (included by TID 1501 row 10, TID 1500 row 9)")
+
+
+def test_roi_measurement_derivation_wrong_value_type(rich) -> None:
+    ds = copy.deepcopy(rich)
+    num = _named(ds, "118565006", "SCT")[0]  # Volume in the TID 1411 group (TID 1419 row 5)
+    num.ContentSequence = [*num.get("ContentSequence", []), _text_item("121401", "DCM")]
+    _one(_template_findings(ds), "sr.template-value-type",
+         "PS3.16 TID 1419 row 8 (included by TID 1411 row 15, TID 1500 row 8)")
+
+
+def _text_item(value: str, scheme: str) -> Dataset:
+    item = Dataset()
+    item.RelationshipType, item.ValueType, item.TextValue = "HAS CONCEPT MOD", "TEXT", "max"
+    name = Dataset()
+    name.CodeValue, name.CodingSchemeDesignator, name.CodeMeaning = value, scheme, "Derivation"
+    item.ConceptNameCodeSequence = [name]
+    return item
 
 
 def test_single_row_repeated(rich) -> None:
@@ -369,3 +387,31 @@ def test_context_group_data_is_what_the_generator_writes() -> None:
     out = subprocess.run([sys.executable, str(ROOT / "bin" / "gen_sr_context_groups.py"),
                           "--check"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_report_without_measurements_or_evaluations(rich) -> None:
+    ds = copy.deepcopy(rich)
+    ds.ContentSequence = [i for i in ds.ContentSequence
+                          if i.ConceptNameCodeSequence[0].CodeValue != "126010"]
+    found = [f for f in _template_findings(ds) if f.code == "sr.template-row-missing"]
+    assert len(found) == 1 and "none of rows 6, 10, 12" in found[0].message
+    assert found[0].reference == "PS3.16 TID 1500 row 6"
+
+
+def test_report_with_qualitative_evaluations_only_is_valid(rich) -> None:
+    ds = copy.deepcopy(rich)
+    evaluations = ContainerContentItem(name=_code("C0034375", "UMLS", "Qualitative Evaluations"),
+                                       relationship_type=RelationshipTypeValues.CONTAINS)
+    evaluations.ContentSequence = ContentSequence([CodeContentItem(
+        name=codes.DCM.LevelOfSignificance, value=codes.SCT.NotSignificant,
+        relationship_type=RelationshipTypeValues.CONTAINS)])
+    ds.ContentSequence = [i for i in ds.ContentSequence
+                          if i.ConceptNameCodeSequence[0].CodeValue != "126010"]
+    ds.ContentSequence.append(_plain_item(evaluations))
+    assert _template_findings(ds) == []
+
+
+def _plain_item(item: Dataset) -> Dataset:
+    out = Dataset()
+    out.update(item)
+    return out

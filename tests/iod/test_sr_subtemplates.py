@@ -369,7 +369,8 @@ def test_tid2000_heading_outside_its_group(report2000) -> None:
     heading.CodeValue, heading.CodingSchemeDesignator = "H1", "99ACME"
     found = [f for f in _template_findings(ds) if f.code == "sr.template-concept-not-in-cid"]
     assert len(found) == 1 and found[0].severity.value == "warning"
-    assert found[0].reference.startswith("PS3.16 TID 2000 row 6")
+    assert found[0].reference.startswith("PS3.16 TID 2000 row 8")
+    assert "BCID" in found[0].message
 
 
 def test_tid2000_report_element_outside_its_group(report2000) -> None:
@@ -378,7 +379,24 @@ def test_tid2000_report_element_outside_its_group(report2000) -> None:
     element.CodeValue, element.CodingSchemeDesignator = "E1", "99ACME"
     found = [f for f in _template_findings(ds) if f.code == "sr.template-concept-not-in-cid"]
     assert len(found) == 1 and "CID 7002" in found[0].reference
-    assert found[0].reference.startswith("PS3.16 TID 2002 row 1 (included by TID 2000 row 8)")
+    assert found[0].reference.startswith("PS3.16 TID 2002 row 3 (included by TID 2000 row 10)")
+
+
+def test_tid2000_without_language(report2000) -> None:
+    ds = copy.deepcopy(report2000)
+    ds.ContentSequence = [i for i in ds.ContentSequence
+                          if i.ConceptNameCodeSequence[0].CodeValue != "121049"]
+    _one(_template_findings(ds), "sr.template-row-missing",
+         "PS3.16 TID 1204 row 1 (included by TID 2000 row 5)")
+
+
+def test_tid2000_acquisition_device_type_wrong_relationship(report2000) -> None:
+    ds = copy.deepcopy(report2000)
+    item = _plain_item(CodeContentItem(
+        name=_code("122142", "DCM", "Acquisition Device Type"), value=codes.cid29.ComputedTomography,
+        relationship_type=RelationshipTypeValues.CONTAINS))
+    ds.ContentSequence.append(item)
+    _one(_template_findings(ds), "sr.template-relationship", "PS3.16 TID 2000 row 3")
 
 
 def test_context_group_data_is_what_the_generator_writes() -> None:

@@ -433,3 +433,40 @@ def _plain_item(item: Dataset) -> Dataset:
     out = Dataset()
     out.update(item)
     return out
+
+
+def test_root_not_a_container(rich) -> None:
+    ds = copy.deepcopy(rich)
+    ds.ValueType = "TEXT"
+    _one(_template_findings(ds), "sr.template-root-value-type", "PS3.16 TID 1500 row 1")
+
+
+def test_highdicom_comprehensive_sr_measurement_report_has_no_template_finding() -> None:
+    """TID 1500 in a Comprehensive SR (2D coordinates only): planar group, TID 1501 group."""
+    img = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    region = ImageRegion(graphic_type=GraphicTypeValues.CIRCLE,
+                         graphic_data=np.array([[10.0, 10.0], [15.0, 10.0]]),
+                         source_image=SourceImageForRegion.from_source_image(img))
+    planar = PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=TrackingIdentifier(uid=hd.UID(), identifier="roi"),
+        referenced_region=region, finding_type=codes.SCT.Lesion,
+        qualitative_evaluations=[QualitativeEvaluation(name=codes.DCM.LevelOfSignificance,
+                                                       value=codes.SCT.NotSignificant)],
+        measurements=[Measurement(name=codes.SCT.Diameter, value=5.0,
+                                  unit=codes.UCUM.Millimeter)])
+    group = MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=TrackingIdentifier(uid=hd.UID(), identifier="image"),
+        qualitative_evaluations=[QualitativeEvaluation(name=codes.DCM.LevelOfSignificance,
+                                                       value=codes.SCT.NotSignificant)])
+    person = ObserverContext(
+        observer_type=codes.DCM.Person,
+        observer_identifying_attributes=PersonObserverIdentifyingAttributes(name="Foo^Bar"))
+    report = MeasurementReport(
+        observation_context=ObservationContext(observer_person_context=person),
+        procedure_reported=codes.LN.CTUnspecifiedBodyRegion,
+        imaging_measurements=[planar, group])
+    ds = _plain(hd.sr.ComprehensiveSR(
+        evidence=[img], content=report, series_number=5, series_instance_uid=hd.UID(),
+        sop_instance_uid=hd.UID(), instance_number=1, manufacturer="Acme"))
+    assert sr_templates.declared_template(ds, ds.SOPClassUID) == "1500"
+    assert _template_findings(ds) == []

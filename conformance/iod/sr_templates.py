@@ -206,12 +206,18 @@ class _Walker:
         names none."""
         if len(candidates) == 1:
             return candidates[0]
-        present = {_normal(c) for c in (_coded(k, CONCEPT_NAME) for k in _children(item)) if c}
+        seen: dict[Code, int] = {}
+        for k in _children(item):
+            c = _coded(k, CONCEPT_NAME)
+            if c:
+                seen[_normal(c)] = seen.get(_normal(c), 0) + 1
         for p in candidates:
-            ids = {_normal((c[0], c[1])) for c in p.row.get("identified_by", [])}
-            if ids & present:
+            once = {_normal((c[0], c[1])) for c in p.row.get("identified_by", [])}
+            more = {_normal((c[0], c[1])) for c in p.row.get("identified_by_repeated", [])}
+            if once & seen.keys() or any(seen.get(c, 0) > 1 for c in more):
                 return p
-        plain = [p for p in candidates if not p.row.get("identified_by")]
+        plain = [p for p in candidates
+                 if not p.row.get("identified_by") and not p.row.get("identified_by_repeated")]
         return plain[0] if plain else candidates[0]
 
     # -- one item matched to a row -----------------------------------------------------

@@ -470,3 +470,16 @@ def test_highdicom_comprehensive_sr_measurement_report_has_no_template_finding()
         sop_instance_uid=hd.UID(), instance_number=1, manufacturer="Acme"))
     assert sr_templates.declared_template(ds, ds.SOPClassUID) == "1500"
     assert _template_findings(ds) == []
+
+
+def test_group_with_several_image_regions_is_volumetric(rich) -> None:
+    """A measurement group with more than one Image Region (one per slice) is a TID 1411
+    group, as highdicom tells them apart; a missing tracking UID is cited as TID 1411."""
+    ds = copy.deepcopy(rich)
+    group = _named(ds, "125007")[0]
+    region = _named(group, "111030")[0]
+    group.ContentSequence = [i for i in group.ContentSequence
+                             if i.ConceptNameCodeSequence[0].CodeValue != "112040"]
+    group.ContentSequence.append(copy.deepcopy(region))
+    _one(_template_findings(ds), "sr.template-row-missing",
+         "PS3.16 TID 1411 row 3 (included by TID 1500 row 8)")

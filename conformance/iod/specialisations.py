@@ -88,6 +88,15 @@ def _patient_position(add: Add, ds: Dataset, rule: dict[str, Any], sop_class: st
             tag_str(rule["tag"]))
 
 
+def _required_if_frames(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
+    """An attribute required only for more than one frame (see the rule's reference)."""
+    frames = _first(_ints(ds, 0x00280008))
+    if rule["tag"] not in ds._dict and frames is not None and frames > 1:
+        add("iod.type1-missing", Severity.ERROR,
+            f"{tag_str(rule['tag'])} is missing; it is required when Number of Frames "
+            f"({frames}) is greater than 1", rule["reference"], tag_str(rule["tag"]))
+
+
 _OVERRIDES: dict[int, dict[tuple[str, int], str]] = {}
 
 
@@ -159,27 +168,65 @@ def check(add: Add, ds: Dataset, iod: IODDef) -> None:
         if rule.get("kind") == "patient-position":
             _patient_position(add, ds, rule, sop_class)
             continue
+        if rule.get("kind") == "required-if-frames":
+            _required_if_frames(add, ds, rule)
+            continue
         if rule.get("kind") == "patient-orientation":
             _patient_orientation(add, ds, rule, iod)
             continue
-        vals = values_of(ds, rule["tag"])
-        if not vals:
-            continue
-        idx = rule.get("value")
-        picked = vals[idx - 1:idx] if idx else vals
-        allowed: list[str] = rule.get("enumerated") or rule.get("defined") or []
-        for v in picked:
-            if v and v not in allowed and not _same_number(v, allowed):
-                enumerated = "enumerated" in rule
-                add("iod.enumerated-value" if enumerated else "iod.defined-term",
-                    Severity.ERROR if enumerated else Severity.WARNING,
-                    f"{tag_str(rule['tag'])}{f' value {idx}' if idx else ''} {v!r} is not "
-                    f"{'an enumerated value' if enumerated else 'a defined term'} for "
-                    f"{iod.name} ({', '.join(allowed)})", rule["reference"], tag_str(rule["tag"]),
-                    details={"value": v, "allowed": list(allowed), "value_index": idx})
+        if "within" in rule:
+            for item, prefix in _items_within(ds, rule["within"]):
+                _enumerated(add, item, rule, iod, prefix)
+        else:
+            _enumerated(add, ds, rule, iod, "")
     _image_type(add, ds, iod)
     _pixel_description(add, ds)
     _geometry(add, ds)
+
+
+def _enumerated(add: Add, ds: Dataset, rule: dict[str, Any], iod: IODDef, prefix: str) -> None:
+    """The values of the rule's attribute in *ds* against its enumerated / defined values."""
+    vals = values_of(ds, rule["tag"])
+    if not vals:
+        return
+    idx = rule.get("value")
+    picked = vals[idx - 1:idx] if idx else vals
+    allowed: list[str] = rule.get("enumerated") or rule.get("defined") or []
+    for v in picked:
+        if v and v not in allowed and not _same_number(v, allowed):
+            enumerated = "enumerated" in rule
+            add("iod.enumerated-value" if enumerated else "iod.defined-term",
+                Severity.ERROR if enumerated else Severity.WARNING,
+                f"{tag_str(rule['tag'])}{f' value {idx}' if idx else ''} {v!r} is not "
+                f"{'an enumerated value' if enumerated else 'a defined term'} for "
+                f"{iod.name} ({', '.join(allowed)})", rule["reference"],
+                prefix + tag_str(rule["tag"]),
+                details={"value": v, "allowed": list(allowed), "value_index": idx})
+
+
+_FG = (0x52009229, 0x52009230)
+
+
+def _items_within(ds: Dataset, within: list[str]) -> list[tuple[Dataset, str]]:
+    """The sequence items at the end of *within* (a path of sequence tags; "FG" is either
+    functional groups sequence, PS3.3 C.7.6.16), each with its finding path prefix."""
+    level: list[tuple[Dataset, str]] = [(ds, "")]
+    for step in within:
+        tags = _FG if step == "FG" else (_tag(step),)
+        nxt: list[tuple[Dataset, str]] = []
+        for item, prefix in level:
+            for tag in tags:
+                elem = item._dict.get(tag)  # type: ignore[call-overload]
+                if elem is None:
+                    continue
+                try:
+                    seq = item[tag].value or []
+                except Exception:  # noqa: BLE001 - unreadable: reported by the element walk
+                    continue
+                nxt.extend((sub, f"{prefix}{tag_str(tag)}[{i}].") for i, sub in enumerate(seq)
+                           if isinstance(sub, Dataset))
+        level = nxt
+    return level
 
 
 def _same_number(v: str, allowed: list[str]) -> bool:

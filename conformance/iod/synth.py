@@ -21,6 +21,14 @@ from pydicom.sequence import Sequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from conformance.iod.sr_content import SR_CONTENT_MODULES
+from conformance.iod.synth_parts import (
+    SHARED,
+    by_keyword,
+    dimension_index,
+    functional_groups,
+    lookup_tables,
+    waveform_data,
+)
 from conformance.iod.sr_templates import KEY_OBJECT_SELECTION
 from conformance.iod.validator import validate
 from conformance.standard.iod_index import (
@@ -40,7 +48,9 @@ _MODALITY = [("SecondaryCapture", "OT"), ("ComputedRadiography", "CR"), ("CT", "
              ("RTStructure", "RTSTRUCT"), ("RTPlan", "RTPLAN"), ("RTIonPlan", "RTPLAN"),
              ("Segmentation", "SEG"), ("KeyObject", "KO"), ("SR", "SR"),
              ("PresentationState", "PR"), ("Waveform", "ECG"), ("ECG", "ECG"),
-             ("Endoscopic", "ES"), ("Microscopic", "GM"), ("Photographic", "XC"),
+             ("Endoscopic", "ES"), ("SlideCoordinatesMicroscopic", "SM"),
+             ("WholeSlideMicroscopy", "SM"), ("MicroscopyBulkSimpleAnnotations", "ANN"),
+             ("Dermoscopic", "DMS"), ("Microscopic", "GM"), ("Photographic", "XC"),
              ("Ophthalmic", "OP"), ("Registration", "REG"), ("Spectroscopy", "MR")]
 
 _DUMMY: dict[str, Any] = {
@@ -64,6 +74,62 @@ _SPECIFIC: dict[int, Any] = {
     0x00185100: "HFS", 0x00080060: "OT", 0x00089206: "VOLUME", 0x00089205: "MONOCHROME",
     0x00209072: "U", 0x00189010: "NO", 0x00700052: [1, 1], 0x00700053: [4, 4],
 }
+
+
+#: Real values for attributes whose enumerated values the pinned tables lack (they are in the
+#: attribute descriptions of PS3.3): used instead of a placeholder, and instead of the first
+#: enumerated value when the value is one of them.
+_SPECIFIC.update(by_keyword({
+    "ImageType": ["ORIGINAL", "PRIMARY"], "BurnedInAnnotation": "NO",
+    "ContrastBolusAgentAdministered": "NO", "FieldOfViewRotation": "0",
+    "FieldOfViewHorizontalFlip": "NO", "GeometricalProperties": "UNIFORM",
+    "CalibrationImage": "NO", "CollimatorShape": "RECTANGULAR",
+    "CollimatorLeftVerticalEdge": "0", "CollimatorRightVerticalEdge": "4",
+    "CollimatorUpperHorizontalEdge": "0", "CollimatorLowerHorizontalEdge": "4",
+    "ExposureControlSensingRegionShape": "RECTANGULAR",
+    "ExposureControlSensingRegionLeftVerticalEdge": 0,
+    "ExposureControlSensingRegionRightVerticalEdge": 4,
+    "ExposureControlSensingRegionUpperHorizontalEdge": 0,
+    "ExposureControlSensingRegionLowerHorizontalEdge": 4,
+    "RescaleIntercept": "0", "RescaleSlope": "1", "RescaleType": "US",
+    "SeriesType": ["STATIC", "IMAGE"], "WaveformBitsAllocated": 16,
+    "WaveformSampleInterpretation": "SS", "AliasedDataType": "NO",
+    "VolumeBasedCalculationTechnique": "NONE", "OphthalmicImageOrientation": "LINEAR",
+    "AnnotationCoordinateType": "2D", "AnnotationGroupGenerationType": "MANUAL",
+    "GraphicType": "POINT", "AnnotationAppliesToAllOpticalPaths": "YES",
+    "ImagerPixelSpacing": [1, 1], "SliceThickness": "1", "TableHeight": "0",
+    "BeamAngle": "0", "PositionerPrimaryAngle": "0", "PositionerSecondaryAngle": "0",
+    "RespiratoryIntervalTime": 1000.0, "FrameAcquisitionDateTime": "20260101120000",
+    "FrameReferenceDateTime": "20260101120000", "FrameAcquisitionDuration": 1000.0,
+    "StackID": "1", "InStackPositionNumber": 1, "DimensionIndexValues": [1],
+    "PositionReferenceIndicator": "",
+}))
+#: Conditional attributes added inside the items of the functional group macros (PS3.3
+#: C.7.6.16.2): the geometry and X-Ray macros whose conditions hold for a plain image.
+_FG_CONDITIONAL = set(by_keyword({k: 0 for k in (
+    "PixelSpacing", "SliceThickness", "ImagePositionPatient", "ImageOrientationPatient",
+    "ImagerPixelSpacing", "TableHeight", "BeamAngle", "PositionerPrimaryAngle",
+    "PositionerSecondaryAngle", "CollimatorLeftVerticalEdge", "CollimatorRightVerticalEdge",
+    "CollimatorUpperHorizontalEdge", "CollimatorLowerHorizontalEdge",
+    "ExposureControlSensingRegionLeftVerticalEdge",
+    "ExposureControlSensingRegionRightVerticalEdge",
+    "ExposureControlSensingRegionUpperHorizontalEdge",
+    "ExposureControlSensingRegionLowerHorizontalEdge", "FrameAcquisitionDateTime",
+    "FrameReferenceDateTime", "FrameAcquisitionDuration")}))
+_IN_FG = re.compile(r"5200,?92(29|30)")
+#: IODs whose instances describe no paired body part or carry Measurement Laterality: no
+#: Laterality (PS3.3 C.7.3.1: required only for a paired structure without another laterality).
+_NO_LATERALITY = {"surface-segmentation", "vl-slide-coordinates-microscopic-image",
+                  "ophthalmic-visual-field-static-perimetry-measurements"}
+#: Modules of usage C or U added because their condition holds for the synthesized instance
+#: (it has geometry: Frame of Reference, PS3.3 C.7.4.1) or because it has attributes of them
+#: (DX Positioning: Positioner Type is type 2 there, PS3.3 C.8.11.5).
+_EXTRA_MODULES = {"rt-structure-set": ("frame-of-reference",),
+                  "segmentation": ("frame-of-reference",),
+                  "dermoscopic-photography-image": ("frame-of-reference",),
+                  "digital-x-ray-image": ("dx-positioning",),
+                  "digital-mammography-x-ray-image": ("dx-positioning",),
+                  "digital-intra-oral-x-ray-image": ("dx-positioning",)}
 #: Values that depend on the SOP class (PS3.3 C.24.2 MIME types, ...).
 _DX_LIKE = {"1.2.840.10008.5.1.4.1.1.1.1": "FOR PRESENTATION",
             "1.2.840.10008.5.1.4.1.1.1.1.1": "FOR PROCESSING",
@@ -84,6 +150,24 @@ _PER_CLASS: dict[str, dict[int, Any]] = {
     "1.2.840.10008.5.1.4.1.1.104.2": {0x00420012: "text/XML"},
     "1.2.840.10008.5.1.4.1.1.104.3": {0x00420012: "model/stl", 0x00080060: "M3D"},
 }
+_ENHANCED_IMAGE_TYPE = ["ORIGINAL", "PRIMARY", "AXIAL", "NONE"]
+#: Values that depend on the IOD (keys of the index).
+_PER_IOD: dict[str, dict[int, Any]] = {
+    # NM Image Type values 3-4 and the Frame Increment Pointer of a STATIC image with the
+    # vectors it names (PS3.3 C.8.4.7.1.1, C.8.4.8.1.1).
+    "nuclear-medicine-image": by_keyword({
+        "ImageType": ["ORIGINAL", "PRIMARY", "STATIC", "EMISSION"],
+        "FrameIncrementPointer": [0x00540010, 0x00540020]}),
+    # Segmentation: DERIVED\PRIMARY, BINARY segments of 1 bit (PS3.3 C.8.20.2).
+    "segmentation": by_keyword({"ImageType": ["DERIVED", "PRIMARY"], "BitsAllocated": 1,
+                                 "BitsStored": 1, "HighBit": 0}),
+    "parametric-map": by_keyword({"ImageType": ["DERIVED", "PRIMARY", "AXIAL", "NONE"],
+                                   "FrameType": ["DERIVED", "PRIMARY", "AXIAL", "NONE"]}),
+    "ophthalmic-optical-coherence-tomography-en-face-image": by_keyword({
+        "ImageType": ["DERIVED", "PRIMARY"]}),
+    "enhanced-mr-color-image": by_keyword({"PixelPresentation": "TRUE_COLOR",
+                                            "PhotometricInterpretation": "RGB"}),
+}
 #: Conditional attributes the synthesizer always adds (dciodvfy expects them; their
 #: conditions are not machine-readable in the index).
 _ALWAYS_CONDITIONAL = {0x00080100, 0x00200060, 0x00200020, 0x00185100, 0x00180080}
@@ -95,26 +179,42 @@ def _uid(sop_class: str, what: str) -> UID:
     return generate_uid(entropy_srcs=[sop_class, what])
 
 
-def _value(rule: AttributeRule, vr: str, vm: str, sop_class: str, path: str) -> Any:
+def _typed(val: Any, vr: str) -> Any:
+    """*val* in the Python type pydicom writes for *vr* (binary numbers from text)."""
+    if vr in ("US", "SS", "UL", "SL", "SV", "UV") and isinstance(val, str):
+        return int(val) if re.fullmatch(r"-?\d+", val) else 1
+    if vr in ("FL", "FD") and isinstance(val, (str, int)):
+        try:
+            return float(val)
+        except ValueError:
+            return 1.0
+    return val
+
+
+def _value(rule: AttributeRule, vr: str, vm: str, sop_class: str, path: str,
+           iod_key: str = "") -> Any:
     if rule.tag in _PER_CLASS.get(sop_class, {}):
         return _PER_CLASS[sop_class][rule.tag]
+    per_iod = _PER_IOD.get(iod_key, {})
+    if rule.tag in per_iod:
+        value = per_iod[rule.tag]
+        return [_typed(v, vr) for v in value] if isinstance(value, list) else _typed(value, vr)
+    specific = _SPECIFIC.get(rule.tag)
+    if rule.enumerated and isinstance(specific, str) and specific in rule.enumerated:
+        return _typed(specific, vr)
     if rule.enumerated:
         val: Any = rule.enumerated[0]
     elif rule.tag in _SPECIFIC:
-        return _SPECIFIC[rule.tag]
+        if isinstance(specific, list):
+            return [_typed(v, vr) for v in specific]
+        return _typed(specific, vr)
     elif rule.defined:
         val = rule.defined[0]
     elif vr == "UI":
         return _uid(sop_class, path)
     else:
         val = _DUMMY.get(vr, "synthetic")
-    if vr in ("US", "SS", "UL", "SL", "SV", "UV") and isinstance(val, str):
-        val = int(val) if re.fullmatch(r"-?\d+", val) else 1
-    if vr in ("FL", "FD") and isinstance(val, str):
-        try:
-            val = float(val)
-        except ValueError:
-            val = 1.0
+    val = _typed(val, vr)
     m = re.match(r"(\d+)", vm or "1")
     count = int(m.group(1)) if m else 1
     if count > 1 and not isinstance(val, bytes):
@@ -145,13 +245,15 @@ class _Builder:
         if atype == "2" and (rule.tag not in _SPECIFIC or rule.tag in _EMPTY_2C):
             item.add_new(rule.tag, vr, None)
             return
-        item.add_new(rule.tag, vr, _value(rule, vr, vm, self.sop_class, path))
+        item.add_new(rule.tag, vr, _value(rule, vr, vm, self.sop_class, path,
+                                                self.iod.key))
 
     def fill(self, rules: tuple[AttributeRule, ...], item: Dataset, prefix: str = "") -> None:
         for rule in rules:
             if rule.type in ("1", "2"):
                 self.add(rule, item, prefix + f"{rule.tag:08X}", rule.type)
-            elif rule.type in ("1C", "2C") and rule.tag in _ALWAYS_CONDITIONAL:
+            elif rule.type in ("1C", "2C") and (rule.tag in _ALWAYS_CONDITIONAL or (
+                    rule.tag in _FG_CONDITIONAL and _IN_FG.search(prefix))):
                 self.add(rule, item, prefix + f"{rule.tag:08X}",
                          "2" if rule.tag in _EMPTY_2C else "1")
 
@@ -238,7 +340,7 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
     for use in iod.modules:
         if use.usage == "M" and use.module.key in SR_CONTENT_MODULES:
             _sr_root(ds, builder, use.module)
-        elif use.usage == "M":
+        elif use.usage == "M" or use.module.key in _EXTRA_MODULES.get(iod.key, ()):
             builder.fill(use.module.attributes, ds)
     has_pixels = any(u.usage == "M" and any(a.tag == 0x7FE00010 for a in u.module.attributes)
                      for u in iod.modules)
@@ -255,6 +357,9 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
             raise ValueError(f"cannot synthesize pixel data in compressed transfer syntax "
                              f"{ts.name}; use a native one")
         _pixel_data(ds)
+    if iod_has(iod, 0x00089007) and 0x00080008 not in _PER_IOD.get(iod.key, {}):
+        ds.ImageType = _ENHANCED_IMAGE_TYPE  # enhanced IODs: 4 values (PS3.3 C.8.16.1)
+    functional_groups(ds)
     ds.file_meta = FileMetaDataset()
     ds.file_meta.FileMetaInformationVersion = b"\x00\x01"
     ds.file_meta.MediaStorageSOPClassUID = UID(sop_class_uid)
@@ -263,9 +368,18 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
     ds.file_meta.ImplementationClassUID = UID("1.2.826.0.1.3680043.10.1375.1")
     ds.file_meta.ImplementationVersionName = "CONFORMANCE"
     _complete(ds, iod, builder, rounds)
-    if 0x00200060 in ds and (0x00200062 in ds or 0x52009229 in ds):
-        # Laterality (2C) only when no Image/Frame Laterality says it (PS3.3 C.7.3.1).
+    if 0x00200060 in ds and (0x00200062 in ds or SHARED in ds or iod.key in _NO_LATERALITY
+                             or 0x54000100 in ds):
+        # Laterality (2C) only where no Image or Frame Laterality says it, and not for
+        # waveforms, slides or measurements with their own laterality (PS3.3 C.7.3.1).
         del ds[0x00200060]
+    if iod.key.endswith("secondary-capture-image") and str(ds.get("NumberOfFrames")) == "1" \
+            and 0x00280009 in ds:
+        del ds[0x00280009]  # Frame Increment Pointer only for > 1 frame (PS3.3 C.8.6.3)
+    if any(u.module.key == "multi-frame-dimension" for u in iod.modules):
+        dimension_index(ds, _uid(sop_class_uid, "dimension-organization"))
+    lookup_tables(ds)
+    waveform_data(ds)
     _consistent_pixel_description(ds)
     if has_pixels:
         del ds[0x7FE00010]
@@ -273,6 +387,13 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
     if sop_class_uid == KEY_OBJECT_SELECTION:
         _key_object_selection(ds)
     return ds
+
+
+def iod_has(iod: IODDef, tag: int) -> bool:
+    """Whether any module of *iod* has *tag*, at any depth."""
+    def walk(rules: tuple[AttributeRule, ...]) -> bool:
+        return any(r.tag == tag or walk(r.children) for r in rules)
+    return any(walk(u.module.attributes) for u in iod.modules)
 
 
 def _key_object_selection(ds: Dataset) -> None:

@@ -1,0 +1,132 @@
+"""Parts of a synthesized instance that follow from others (used by :mod:`synth`).
+
+Each function completes one structure the attribute tables alone do not describe well enough
+for a valid instance: the functional groups of an enhanced multi-frame IOD, the dimension
+index, lookup tables whose descriptor fixes the data length, waveform data whose VR follows
+the bits allocated.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+SHARED, PER_FRAME = 0x52009229, 0x52009230
+FRAME_CONTENT = 0x00209111
+
+
+def by_keyword(values: dict[str, Any]) -> dict[int, Any]:
+    """The same mapping keyed by tag (a misspelt keyword is a ``KeyError`` at import)."""
+    out = {}
+    for kw, v in values.items():
+        tag = tag_for_keyword(kw)
+        if tag is None:
+            raise KeyError(kw)
+        out[tag] = v
+    return out
+
+
+#: Optional (usage C or U) functional group macros left out of a synthesized instance: their
+#: conditions (a referenced image, a synchronised acquisition) do not hold for it (PS3.3
+#: A.x.y "Functional Group Macros" tables of the enhanced IODs).
+FG_LEFT_OUT = frozenset(by_keyword({k: 0 for k in (
+    "ReferencedImageSequence", "CardiacSynchronizationSequence",
+    "RespiratorySynchronizationSequence")}))
+#: Macros that are only ever per-frame (PS3.3 C.7.6.16.2.2 Frame Content).
+PER_FRAME_ONLY = (FRAME_CONTENT,)
+
+
+def functional_groups(ds: Dataset) -> None:
+    """Shared and Per-frame Functional Groups (PS3.3 C.7.6.16.1): the optional macros whose
+    conditions do not hold are left out, and the Frame Content macro (per-frame only,
+    C.7.6.16.2.2) moves to one Per-frame Functional Groups Sequence Item per frame."""
+    if SHARED not in ds or not ds[SHARED].value or PER_FRAME in ds:
+        return
+    shared = ds[SHARED].value[0]
+    for tag in FG_LEFT_OUT:
+        if tag in shared:
+            del shared[tag]
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    items = []
+    for _ in range(frames):
+        item = Dataset()
+        for tag in PER_FRAME_ONLY:
+            if tag in shared:
+                item[tag] = deepcopy(shared[tag])
+        items.append(item)
+    for tag in PER_FRAME_ONLY:
+        if tag in shared:
+            del shared[tag]
+    if any(len(i) for i in items):
+        ds.add_new(PER_FRAME, "SQ", Sequence(items))
+
+
+def dimension_index(ds: Dataset, uid: str) -> None:
+    """One dimension, the In-Stack Position Number of the Frame Content macro (PS3.3 C.7.6.17,
+    C.7.6.16.2.2.4): Dimension Organization and Dimension Index Sequences with the same
+    Dimension Organization UID; each frame's Frame Content gives Stack ID, position and index
+    value.  Only for an instance with per-frame functional groups."""
+    if PER_FRAME not in ds:
+        return
+    if not ds.get("DimensionOrganizationSequence"):
+        org = Dataset()
+        org.DimensionOrganizationUID = uid
+        ds.DimensionOrganizationSequence = [org]
+    uid = ds.DimensionOrganizationSequence[0].get("DimensionOrganizationUID") or uid
+    if not ds.get("DimensionIndexSequence"):
+        index = Dataset()
+        index.DimensionOrganizationUID = uid
+        index.DimensionIndexPointer = 0x00209057
+        index.FunctionalGroupPointer = FRAME_CONTENT
+        ds.DimensionIndexSequence = [index]
+    for n, frame in enumerate(ds.get("PerFrameFunctionalGroupsSequence") or [], 1):
+        for content in frame.get("FrameContentSequence") or []:
+            content.StackID = "1"
+            content.InStackPositionNumber = n
+            content.DimensionIndexValues = [n]
+
+
+_LUT_DESCRIPTORS = by_keyword({k: 0 for k in (
+    "LUTDescriptor", "RedPaletteColorLookupTableDescriptor",
+    "GreenPaletteColorLookupTableDescriptor", "BluePaletteColorLookupTableDescriptor")})
+_LUT_DATA = {  # descriptor -> data (PS3.3 C.7.6.3.1.5, C.11.1.1)
+    tag_for_keyword("LUTDescriptor"): tag_for_keyword("LUTData"),
+    tag_for_keyword("RedPaletteColorLookupTableDescriptor"):
+        tag_for_keyword("RedPaletteColorLookupTableData"),
+    tag_for_keyword("GreenPaletteColorLookupTableDescriptor"):
+        tag_for_keyword("GreenPaletteColorLookupTableData"),
+    tag_for_keyword("BluePaletteColorLookupTableDescriptor"):
+        tag_for_keyword("BluePaletteColorLookupTableData"),
+}
+LUT_ENTRIES = 4
+
+
+def lookup_tables(item: Dataset) -> None:
+    """Every LUT / palette descriptor: 4 entries from 0, 16 bits each (the third value is 8 or
+    16, PS3.3 C.7.6.3.1.5, C.11.1.1.1), and its data of exactly that many 16-bit words."""
+    for elem in list(item):
+        if elem.VR == "SQ":
+            for sub in elem.value or []:
+                lookup_tables(sub)
+    for desc, data in _LUT_DATA.items():
+        if desc not in item:
+            continue
+        item[desc].value = [LUT_ENTRIES, 0, 16]
+        if data in item:
+            del item[data]
+        item.add_new(data, "OW", bytes(range(2 * LUT_ENTRIES)))
+
+
+def waveform_data(ds: Dataset) -> None:
+    """Waveform Data (5400,1010) of each multiplex group: as many samples as channels x
+    samples, OW when Waveform Bits Allocated is 16 (PS3.5 8.3, A.1; PS3.3 C.10.9.1)."""
+    for group in ds.get("WaveformSequence") or []:
+        bits = int(group.get("WaveformBitsAllocated", 16) or 16)
+        channels = int(group.get("NumberOfWaveformChannels", 1) or 1)
+        samples = int(group.get("NumberOfWaveformSamples", 1) or 1)
+        n = channels * samples * bits // 8
+        group.add_new(0x54001010, "OW" if bits > 8 else "OB", b"\x00" * (n + (n & 1)))

@@ -90,18 +90,10 @@ def dimension_index(ds: Dataset, uid: str) -> None:
             content.DimensionIndexValues = [n]
 
 
-_LUT_DESCRIPTORS = by_keyword({k: 0 for k in (
-    "LUTDescriptor", "RedPaletteColorLookupTableDescriptor",
-    "GreenPaletteColorLookupTableDescriptor", "BluePaletteColorLookupTableDescriptor")})
-_LUT_DATA = {  # descriptor -> data (PS3.3 C.7.6.3.1.5, C.11.1.1)
-    tag_for_keyword("LUTDescriptor"): tag_for_keyword("LUTData"),
-    tag_for_keyword("RedPaletteColorLookupTableDescriptor"):
-        tag_for_keyword("RedPaletteColorLookupTableData"),
-    tag_for_keyword("GreenPaletteColorLookupTableDescriptor"):
-        tag_for_keyword("GreenPaletteColorLookupTableData"),
-    tag_for_keyword("BluePaletteColorLookupTableDescriptor"):
-        tag_for_keyword("BluePaletteColorLookupTableData"),
-}
+#: LUT / palette descriptor -> its data: LUT Descriptor / Data (0028,3002)/(0028,3006), Red,
+#: Green, Blue Palette Color Lookup Table Descriptor / Data (PS3.3 C.7.6.3.1.5, C.11.1.1).
+_LUT_DATA = {0x00283002: 0x00283006, 0x00281101: 0x00281201, 0x00281102: 0x00281202,
+             0x00281103: 0x00281203}
 LUT_ENTRIES = 4
 
 

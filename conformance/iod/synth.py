@@ -99,7 +99,24 @@ _SPECIFIC.update(by_keyword({
     "GraphicType": "POINT", "AnnotationAppliesToAllOpticalPaths": "YES",
     "ImagerPixelSpacing": [1, 1], "SliceThickness": "1", "TableHeight": "0",
     "BeamAngle": "0", "PositionerPrimaryAngle": "0", "PositionerSecondaryAngle": "0",
-    "RespiratoryIntervalTime": 1000.0, "FrameAcquisitionDateTime": "20260101120000",
+    "RespiratoryIntervalTime": 1000.0, "ComplexImageComponent": "MAGNITUDE",
+    "AcquisitionContrast": "T1", "VelocityEncodingDirection": [1, 0, 0],
+    "SlabOrientation": [1, 0, 0],
+    # MR acquisition macros (PS3.3 C.8.13.5): a plain single-echo acquisition.
+    "RepetitionTime": "10", "FlipAngle": "90", "EchoTrainLength": 1, "RFEchoTrainLength": 1,
+    "GradientEchoTrainLength": 0, "SpecificAbsorptionRateDefinition": "IEC_WHOLE_BODY",
+    "SpecificAbsorptionRateValue": 0.1, "GradientOutputType": "DB_DT", "GradientOutput": 1.0,
+    "OperatingModeType": "STATIC FIELD", "OperatingMode": "IEC_NORMAL",
+    "InPlanePhaseEncodingDirection": "ROW", "MRAcquisitionFrequencyEncodingSteps": 4,
+    "MRAcquisitionPhaseEncodingStepsInPlane": 4, "PercentSampling": "100",
+    "PercentPhaseFieldOfView": "100", "EffectiveEchoTime": 10.0, "InversionRecovery": "NO",
+    "FlowCompensation": "NONE", "T2Preparation": "NO", "SpectrallySelectedExcitation": "NONE",
+    "SpatialPresaturation": "NONE", "PartialFourier": "NO", "ParallelAcquisition": "NO",
+    "MagnetizationTransfer": "NONE", "BloodSignalNulling": "NO", "Tagging": "NONE",
+    "TransmitterFrequency": 64.0, "PixelBandwidth": "100", "ReceiveCoilName": "body",
+    "ReceiveCoilType": "BODY", "QuadratureReceiveCoil": "NO", "TransmitCoilName": "body",
+    "TransmitCoilType": "BODY", "NumberOfAverages": 1.0, "ReceiveCoilManufacturerName": "",
+    "TransmitCoilManufacturerName": "", "TemporalPositionIndex": 1, "FrameAcquisitionDateTime": "20260101120000",
     "FrameReferenceDateTime": "20260101120000", "FrameAcquisitionDuration": 1000.0,
     "StackID": "1", "InStackPositionNumber": 1, "DimensionIndexValues": [1],
     "PositionReferenceIndicator": "",
@@ -115,7 +132,8 @@ _FG_CONDITIONAL = set(by_keyword({k: 0 for k in (
     "ExposureControlSensingRegionRightVerticalEdge",
     "ExposureControlSensingRegionUpperHorizontalEdge",
     "ExposureControlSensingRegionLowerHorizontalEdge", "FrameAcquisitionDateTime",
-    "FrameReferenceDateTime", "FrameAcquisitionDuration")}))
+    "FrameReferenceDateTime", "FrameAcquisitionDuration", "ComplexImageComponent",
+    "AcquisitionContrast", "SpecificAbsorptionRateSequence", "OperatingModeSequence")}))
 _IN_FG = re.compile(r"5200,?92(29|30)")
 #: IODs whose instances describe no paired body part or carry Measurement Laterality: no
 #: Laterality (PS3.3 C.7.3.1: required only for a paired structure without another laterality).
@@ -129,7 +147,8 @@ _EXTRA_MODULES = {"rt-structure-set": ("frame-of-reference",),
                   "dermoscopic-photography-image": ("frame-of-reference",),
                   "digital-x-ray-image": ("dx-positioning",),
                   "digital-mammography-x-ray-image": ("dx-positioning",),
-                  "digital-intra-oral-x-ray-image": ("dx-positioning",)}
+                  "digital-intra-oral-x-ray-image": ("dx-positioning",),
+                  "ambulatory-ecg": ("acquisition-context",)}
 #: Values that depend on the SOP class (PS3.3 C.24.2 MIME types, ...).
 _DX_LIKE = {"1.2.840.10008.5.1.4.1.1.1.1": "FOR PRESENTATION",
             "1.2.840.10008.5.1.4.1.1.1.1.1": "FOR PROCESSING",
@@ -151,6 +170,56 @@ _PER_CLASS: dict[str, dict[int, Any]] = {
     "1.2.840.10008.5.1.4.1.1.104.3": {0x00420012: "model/stl", 0x00080060: "M3D"},
 }
 _ENHANCED_IMAGE_TYPE = ["ORIGINAL", "PRIMARY", "AXIAL", "NONE"]
+#: DERIVED enhanced CT and MR images: the acquisition macros are then optional (PS3.3
+#: A.38.1.4.1, A.36.2.3.1: required only if Image Type Value 1 is ORIGINAL or MIXED), so the
+#: instance needs no invented acquisition parameters.
+_DERIVED = ["DERIVED", "PRIMARY", "AXIAL", "NONE"]
+_CT_ACQUISITION_MACROS = (
+    "CTAcquisitionTypeSequence", "CTAcquisitionDetailsSequence", "CTTableDynamicsSequence",
+    "CTGeometrySequence", "CTReconstructionSequence", "CTExposureSequence",
+    "CTXRayDetailsSequence", "CTPositionSequence", "CTAdditionalXRaySourceSequence")
+_MR_ACQUISITION_MACROS = (
+    "MRImagingModifierSequence", "MRReceiveCoilSequence", "MRTransmitCoilSequence",
+    "MRSpatialSaturationSequence", "MRTimingAndRelatedParametersSequence", "MREchoSequence",
+    "MRModifierSequence", "MRDiffusionSequence", "MRAveragesSequence", "MRFOVGeometrySequence",
+    "MRMetaboliteMapSequence", "MRVelocityEncodingSequence", "MRArterialSpinLabelingSequence",
+    "FunctionalMRSequence", "MRSpectroscopyFOVGeometrySequence")
+#: Functional group macros left out per IOD (besides those of synth_parts.FG_LEFT_OUT).
+#: IODs whose functional group macros get every conditional attribute the synthesizer has a
+#: value for: in the Enhanced MR IODs they are required for ORIGINAL images and "may be
+#: present otherwise" (PS3.3 C.8.13.5), and some validators require them unconditionally.
+_FG_ALL_CONDITIONAL = {"enhanced-mr-image", "enhanced-mr-color-image"}
+_MR_OPTIONAL_MACROS = (
+    "MRSpatialSaturationSequence", "MRDiffusionSequence", "MRMetaboliteMapSequence",
+    "MRVelocityEncodingSequence", "MRArterialSpinLabelingSequence", "FunctionalMRSequence")
+_FG_LEFT_OUT_PER_IOD = {
+    **{key: frozenset(by_keyword({k: 0 for k in _MR_OPTIONAL_MACROS}))
+       for key in ("enhanced-mr-image", "enhanced-mr-color-image")},
+    "enhanced-ct-image": frozenset(by_keyword({k: 0 for k in _CT_ACQUISITION_MACROS})),
+    "mr-spectroscopy": frozenset(by_keyword({k: 0 for k in _MR_ACQUISITION_MACROS})),
+}
+#: Conditional attributes added at the top level per IOD because their condition holds for
+#: the synthesized instance (added after the modules are complete, when missing).
+_MR_INSTANCE = by_keyword({  # C.8.13.1 / C.8.13.3: may be present for DERIVED images
+    "ComplexImageComponent": "MAGNITUDE", "AcquisitionContrast": "T1",
+    "ContentQualification": "PRODUCT", "ApplicableSafetyStandardAgency": "IEC",
+    "BurnedInAnnotation": "NO", "LossyImageCompression": "00"})
+_PER_IOD_EXTRA: dict[str, dict[int, Any]] = {
+    **{key: _MR_INSTANCE for key in ("enhanced-mr-image", "enhanced-mr-color-image")},
+    "mr-spectroscopy": by_keyword({"ContentQualification": "PRODUCT",
+                                   "ApplicableSafetyStandardAgency": "IEC",
+                                   "VolumeLocalizationTechnique": "NONE"}),
+    "enhanced-ct-image": by_keyword({"ContentQualification": "PRODUCT",
+                                     "BurnedInAnnotation": "NO",
+                                     "LossyImageCompression": "00"}),
+    # NM STATIC: the vectors the Frame Increment Pointer names, Actual Frame Duration
+    # (PS3.3 C.8.4.8.1.1, C.8.4.7).
+    "nuclear-medicine-image": by_keyword({"EnergyWindowVector": [1], "DetectorVector": [1],
+                                          "ActualFrameDuration": "1000"}),
+}
+#: Attributes removed per IOD: Patient Position of an RT Image is 1C, required only with an
+#: Isocenter Position the synthesized instance does not have (PS3.3 C.8.8.2).
+_PER_IOD_DROP = {"rt-image": (0x00185100,)}
 #: Values that depend on the IOD (keys of the index).
 _PER_IOD: dict[str, dict[int, Any]] = {
     # NM Image Type values 3-4 and the Frame Increment Pointer of a STATIC image with the
@@ -161,12 +230,24 @@ _PER_IOD: dict[str, dict[int, Any]] = {
     # Segmentation: DERIVED\PRIMARY, BINARY segments of 1 bit (PS3.3 C.8.20.2).
     "segmentation": by_keyword({"ImageType": ["DERIVED", "PRIMARY"], "BitsAllocated": 1,
                                  "BitsStored": 1, "HighBit": 0}),
-    "parametric-map": by_keyword({"ImageType": ["DERIVED", "PRIMARY", "AXIAL", "NONE"],
-                                   "FrameType": ["DERIVED", "PRIMARY", "AXIAL", "NONE"]}),
+    "parametric-map": by_keyword({"ImageType": _DERIVED, "FrameType": _DERIVED}),
+    **{key: by_keyword({"ImageType": _DERIVED, "FrameType": _DERIVED})
+       for key in ("enhanced-mr-image", "mr-spectroscopy")},
+    "enhanced-mr-color-image": by_keyword({
+        "ImageType": _DERIVED, "FrameType": _DERIVED, "PixelPresentation": "TRUE_COLOR",
+        "PhotometricInterpretation": "RGB", "BitsAllocated": 8, "BitsStored": 8, "HighBit": 7}),
+    "enhanced-ct-image": by_keyword({"ImageType": _DERIVED, "FrameType": _DERIVED,
+                                     "RescaleType": "HU"}),
+    "legacy-converted-enhanced-ct-image": by_keyword({"RescaleType": "HU"}),
+    # Image Type Value 3 (PS3.3 C.8.2.1.1.1 CT, C.8.3.1.1.1 MR, C.8.7.1.1.1 XA/XRF,
+    # C.8.8.2.1.1 RT Image).
+    "ct-image": by_keyword({"ImageType": ["ORIGINAL", "PRIMARY", "AXIAL"]}),
+    "mr-image": by_keyword({"ImageType": ["ORIGINAL", "PRIMARY", "OTHER"]}),
+    **{key: by_keyword({"ImageType": ["ORIGINAL", "PRIMARY", "SINGLE PLANE"]})
+       for key in ("x-ray-angiographic-image", "x-ray-radiofluoroscopic-image")},
+    "rt-image": by_keyword({"ImageType": ["ORIGINAL", "PRIMARY", "PORTAL"]}),
     "ophthalmic-optical-coherence-tomography-en-face-image": by_keyword({
         "ImageType": ["DERIVED", "PRIMARY"]}),
-    "enhanced-mr-color-image": by_keyword({"PixelPresentation": "TRUE_COLOR",
-                                            "PhotometricInterpretation": "RGB"}),
 }
 #: Conditional attributes the synthesizer always adds (dciodvfy expects them; their
 #: conditions are not machine-readable in the index).
@@ -253,7 +334,9 @@ class _Builder:
             if rule.type in ("1", "2"):
                 self.add(rule, item, prefix + f"{rule.tag:08X}", rule.type)
             elif rule.type in ("1C", "2C") and (rule.tag in _ALWAYS_CONDITIONAL or (
-                    rule.tag in _FG_CONDITIONAL and _IN_FG.search(prefix))):
+                    rule.tag in _FG_CONDITIONAL and _IN_FG.search(prefix)) or (
+                    self.iod.key in _FG_ALL_CONDITIONAL and rule.tag in _SPECIFIC
+                    and _IN_FG.search(prefix))):
                 self.add(rule, item, prefix + f"{rule.tag:08X}",
                          "2" if rule.tag in _EMPTY_2C else "1")
 
@@ -359,7 +442,7 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
         _pixel_data(ds)
     if iod_has(iod, 0x00089007) and 0x00080008 not in _PER_IOD.get(iod.key, {}):
         ds.ImageType = _ENHANCED_IMAGE_TYPE  # enhanced IODs: 4 values (PS3.3 C.8.16.1)
-    functional_groups(ds)
+    functional_groups(ds, _FG_LEFT_OUT_PER_IOD.get(iod.key, frozenset()))
     ds.file_meta = FileMetaDataset()
     ds.file_meta.FileMetaInformationVersion = b"\x00\x01"
     ds.file_meta.MediaStorageSOPClassUID = UID(sop_class_uid)
@@ -378,6 +461,7 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
         del ds[0x00280009]  # Frame Increment Pointer only for > 1 frame (PS3.3 C.8.6.3)
     if any(u.module.key == "multi-frame-dimension" for u in iod.modules):
         dimension_index(ds, _uid(sop_class_uid, "dimension-organization"))
+    _per_iod_extras(ds, iod)
     lookup_tables(ds)
     waveform_data(ds)
     _consistent_pixel_description(ds)
@@ -387,6 +471,16 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
     if sop_class_uid == KEY_OBJECT_SELECTION:
         _key_object_selection(ds)
     return ds
+
+
+def _per_iod_extras(ds: Dataset, iod: IODDef) -> None:
+    for tag, value in _PER_IOD_EXTRA.get(iod.key, {}).items():
+        entry = dictionary_entry(tag)
+        if tag not in ds and entry is not None:
+            ds.add_new(tag, entry[0].split(" or ")[0], value)
+    for tag in _PER_IOD_DROP.get(iod.key, ()):
+        if tag in ds:
+            del ds[tag]
 
 
 def iod_has(iod: IODDef, tag: int) -> bool:

@@ -40,14 +40,14 @@ FG_LEFT_OUT = frozenset(by_keyword({k: 0 for k in (
 PER_FRAME_ONLY = (FRAME_CONTENT,)
 
 
-def functional_groups(ds: Dataset) -> None:
+def functional_groups(ds: Dataset, left_out: frozenset[int] = frozenset()) -> None:
     """Shared and Per-frame Functional Groups (PS3.3 C.7.6.16.1): the optional macros whose
     conditions do not hold are left out, and the Frame Content macro (per-frame only,
     C.7.6.16.2.2) moves to one Per-frame Functional Groups Sequence Item per frame."""
     if SHARED not in ds or not ds[SHARED].value or PER_FRAME in ds:
         return
     shared = ds[SHARED].value[0]
-    for tag in FG_LEFT_OUT:
+    for tag in FG_LEFT_OUT | left_out:
         if tag in shared:
             del shared[tag]
     frames = int(ds.get("NumberOfFrames", 1) or 1)

@@ -88,6 +88,25 @@ def _patient_position(add: Add, ds: Dataset, rule: dict[str, Any], sop_class: st
             tag_str(rule["tag"]))
 
 
+def _required(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
+    """An attribute the IOD requires (type 1 or 2), optionally only when another attribute
+    has one of some values (see the rule's reference)."""
+    when = rule.get("if_value")
+    if when is not None:
+        vals = values_of(ds, _tag(when["tag"])) or []
+        i = when.get("value", 1) - 1
+        if len(vals) <= i or vals[i] not in when["in"]:
+            return
+    if rule["tag"] in ds._dict:
+        if rule["required_type"] == "1" and not values_of(ds, rule["tag"]):
+            add("iod.type1-empty", Severity.ERROR, f"type 1 attribute {tag_str(rule['tag'])} "
+                "is empty", rule["reference"], tag_str(rule["tag"]))
+        return
+    add(f"iod.type{rule['required_type']}-missing", Severity.ERROR,
+        f"type {rule['required_type']}C attribute {tag_str(rule['tag'])} is missing; its condition holds",
+        rule["reference"], tag_str(rule["tag"]))
+
+
 def _required_if_frames(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
     """An attribute required only for more than one frame (see the rule's reference)."""
     frames = _first(_ints(ds, 0x00280008))
@@ -167,6 +186,9 @@ def check(add: Add, ds: Dataset, iod: IODDef) -> None:
             continue
         if rule.get("kind") == "patient-position":
             _patient_position(add, ds, rule, sop_class)
+            continue
+        if rule.get("kind") == "required":
+            _required(add, ds, rule)
             continue
         if rule.get("kind") == "required-if-frames":
             _required_if_frames(add, ds, rule)

@@ -25,6 +25,8 @@ from conformance.iod.synth_parts import (
     SHARED,
     by_keyword,
     dimension_index,
+    directory,
+    two_items,
     functional_groups,
     lookup_tables,
     waveform_data,
@@ -116,7 +118,7 @@ _SPECIFIC.update(by_keyword({
     "TransmitterFrequency": 64.0, "PixelBandwidth": "100", "ReceiveCoilName": "body",
     "ReceiveCoilType": "BODY", "QuadratureReceiveCoil": "NO", "TransmitCoilName": "body",
     "TransmitCoilType": "BODY", "NumberOfAverages": 1.0, "ReceiveCoilManufacturerName": "",
-    "TransmitCoilManufacturerName": "", "TemporalPositionIndex": 1, "FrameAcquisitionDateTime": "20260101120000",
+    "TransmitCoilManufacturerName": "", "SelectorAttributeVR": "CS", "TemporalPositionIndex": 1, "FrameAcquisitionDateTime": "20260101120000",
     "FrameReferenceDateTime": "20260101120000", "FrameAcquisitionDuration": 1000.0,
     "StackID": "1", "InStackPositionNumber": 1, "DimensionIndexValues": [1],
     "PositionReferenceIndicator": "",
@@ -148,7 +150,17 @@ _EXTRA_MODULES = {"rt-structure-set": ("frame-of-reference",),
                   "digital-x-ray-image": ("dx-positioning",),
                   "digital-mammography-x-ray-image": ("dx-positioning",),
                   "digital-intra-oral-x-ray-image": ("dx-positioning",),
-                  "ambulatory-ecg": ("acquisition-context",)}
+                  "ambulatory-ecg": ("acquisition-context",),
+                  # a treatment session that was delivered, not salvaged (PS3.3 A.29.3, A.50.3)
+                  "rt-beams-treatment-record": ("rt-beams-session-record",),
+                  "rt-ion-beams-treatment-record": ("rt-ion-beams-session-record",)}
+#: Type 3 sequences given one item: an RT Structure Set with one ROI (PS3.3 C.8.8.5, C.8.8.6,
+#: C.8.8.8), which is what it is made for.
+_TYPE3_ITEMS = {"rt-structure-set": by_keyword({k: 0 for k in (
+    "StructureSetROISequence", "ROIContourSequence", "RTROIObservationsSequence")})}
+#: Sequences the IOD requires at least two items of (PS3.3 C.11.14 Blending: the underlying
+#: and the superimposed image; C.8.8.21.4 Brachy Control Point Delivered: start and end).
+_TWO_ITEMS = by_keyword({k: 0 for k in ("BlendingSequence", "BrachyControlPointDeliveredSequence")})
 #: Values that depend on the SOP class (PS3.3 C.24.2 MIME types, ...).
 _DX_LIKE = {"1.2.840.10008.5.1.4.1.1.1.1": "FOR PRESENTATION",
             "1.2.840.10008.5.1.4.1.1.1.1.1": "FOR PROCESSING",
@@ -209,6 +221,8 @@ _PER_IOD_EXTRA: dict[str, dict[int, Any]] = {
     "mr-spectroscopy": by_keyword({"ContentQualification": "PRODUCT",
                                    "ApplicableSafetyStandardAgency": "IEC",
                                    "VolumeLocalizationTechnique": "NONE"}),
+    "encapsulated-cda": by_keyword({"HL7InstanceIdentifier": "1.2.3.4^synthetic"}),
+    "rt-image": by_keyword({"ReportedValuesOrigin": "OPERATOR"}),
     "enhanced-ct-image": by_keyword({"ContentQualification": "PRODUCT",
                                      "BurnedInAnnotation": "NO",
                                      "LossyImageCompression": "00"}),
@@ -442,6 +456,10 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
         _pixel_data(ds)
     if iod_has(iod, 0x00089007) and 0x00080008 not in _PER_IOD.get(iod.key, {}):
         ds.ImageType = _ENHANCED_IMAGE_TYPE  # enhanced IODs: 4 values (PS3.3 C.8.16.1)
+    for use in iod.modules:
+        for rule in use.module.attributes:
+            if rule.tag in _TYPE3_ITEMS.get(iod.key, {}):
+                builder.add(rule, ds, f"{rule.tag:08X}", "1")
     functional_groups(ds, _FG_LEFT_OUT_PER_IOD.get(iod.key, frozenset()))
     ds.file_meta = FileMetaDataset()
     ds.file_meta.FileMetaInformationVersion = b"\x00\x01"
@@ -462,7 +480,10 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
     if any(u.module.key == "multi-frame-dimension" for u in iod.modules):
         dimension_index(ds, _uid(sop_class_uid, "dimension-organization"))
     _per_iod_extras(ds, iod)
-    lookup_tables(ds)
+    two_items(ds, _TWO_ITEMS)
+    if iod.key == "basic-directory":
+        directory(ds)
+    lookup_tables(ds, palette_bits_8=iod.key == "color-palette")
     waveform_data(ds)
     _consistent_pixel_description(ds)
     if has_pixels:

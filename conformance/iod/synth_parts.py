@@ -97,20 +97,28 @@ _LUT_DATA = {0x00283002: 0x00283006, 0x00281101: 0x00281201, 0x00281102: 0x00281
 LUT_ENTRIES = 4
 
 
-def lookup_tables(item: Dataset) -> None:
+def lookup_tables(item: Dataset, palette_bits_8: bool = False) -> None:
     """Every LUT / palette descriptor: 4 entries from 0, 16 bits each (the third value is 8 or
-    16, PS3.3 C.7.6.3.1.5, C.11.1.1.1), and its data of exactly that many 16-bit words."""
+    16, PS3.3 C.7.6.3.1.5, C.11.1.1.1; palettes of 8 bits where the IOD says so, C.7.9), and
+    its data: exactly that many 16-bit words, a ramp over the full range."""
     for elem in list(item):
         if elem.VR == "SQ":
             for sub in elem.value or []:
-                lookup_tables(sub)
+                lookup_tables(sub, palette_bits_8)
     for desc, data in _LUT_DATA.items():
         if desc not in item:
             continue
-        item[desc].value = [LUT_ENTRIES, 0, 16]
+        bits = 8 if palette_bits_8 and desc != 0x00283002 else 16
+        item[desc].value = [LUT_ENTRIES, 0, bits]
+        top = (1 << bits) - 1
+        words = [top * i // (LUT_ENTRIES - 1) for i in range(LUT_ENTRIES)]  # a full ramp
         if data in item:
             del item[data]
-        item.add_new(data, "OW", bytes(range(2 * LUT_ENTRIES)))
+        if bits == 8:  # 8-bit entries are packed two to a 16-bit word (C.7.6.3.1.6)
+            raw = bytes(words) + b"\x00" * (LUT_ENTRIES & 1)
+        else:
+            raw = b"".join(w.to_bytes(2, "little") for w in words)
+        item.add_new(data, "OW", raw)
 
 
 def waveform_data(ds: Dataset) -> None:
@@ -122,3 +130,27 @@ def waveform_data(ds: Dataset) -> None:
         samples = int(group.get("NumberOfWaveformSamples", 1) or 1)
         n = channels * samples * bits // 8
         group.add_new(0x54001010, "OW" if bits > 8 else "OB", b"\x00" * (n + (n & 1)))
+
+
+def two_items(ds: Dataset, tags: dict[int, Any]) -> None:
+    """Sequences (at any depth) that need two items: the one item is repeated."""
+    for elem in list(ds):
+        if elem.VR != "SQ":
+            continue
+        for sub in elem.value or []:
+            two_items(sub, tags)
+        if elem.tag in tags and len(elem.value or []) == 1:
+            elem.value.append(deepcopy(elem.value[0]))
+
+
+def directory(ds: Dataset) -> None:
+    """A DICOMDIR (Basic Directory IOD, PS3.3 F.3; PS3.10 7.2) without records: the Directory
+    Information Module with zero offsets and an empty record sequence.  Its SOP Class and
+    Instance UIDs are in the File Meta Information only (PS3.10 7.1)."""
+    for kw in ("SOPClassUID", "SOPInstanceUID", "SpecificCharacterSet"):
+        if kw in ds:
+            delattr(ds, kw)
+    ds.OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity = 0
+    ds.OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity = 0
+    ds.FileSetConsistencyFlag = 0
+    ds.DirectoryRecordSequence = []

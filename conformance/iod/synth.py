@@ -118,7 +118,8 @@ _SPECIFIC.update(by_keyword({
     "TransmitterFrequency": 64.0, "PixelBandwidth": "100", "ReceiveCoilName": "body",
     "ReceiveCoilType": "BODY", "QuadratureReceiveCoil": "NO", "TransmitCoilName": "body",
     "TransmitCoilType": "BODY", "NumberOfAverages": 1.0, "ReceiveCoilManufacturerName": "",
-    "TransmitCoilManufacturerName": "", "SelectorAttributeVR": "CS", "TemporalPositionIndex": 1, "FrameAcquisitionDateTime": "20260101120000",
+    "TransmitCoilManufacturerName": "", "SelectorAttributeVR": "CS",
+    "DimensionOrganizationType": "3D", "TemporalPositionIndex": 1, "FrameAcquisitionDateTime": "20260101120000",
     "FrameReferenceDateTime": "20260101120000", "FrameAcquisitionDuration": 1000.0,
     "StackID": "1", "InStackPositionNumber": 1, "DimensionIndexValues": [1],
     "PositionReferenceIndicator": "",
@@ -432,7 +433,7 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
     ds.SOPInstanceUID = _uid(sop_class_uid, "instance")
     ds.SpecificCharacterSet = "ISO_IR 192"
     modality = _PER_CLASS.get(sop_class_uid, {}).get(0x00080060) or _modality(sop_class_uid)
-    if modality:
+    if modality and any(a.tag == 0x00080060 for u in iod.modules for a in u.module.attributes):
         ds.Modality = modality
     for use in iod.modules:
         if use.usage == "M" and use.module.key in SR_CONTENT_MODULES:
@@ -576,7 +577,7 @@ def _complete(ds: Dataset, iod: IODDef, builder: _Builder, rounds: int) -> None:
                 index = f.details.get("value_index")
                 if index:  # one value of a multi-valued attribute (Image Type value 3)
                     values = list(elem.value)
-                    values[index - 1] = allowed
+                    values[index - 1] = _typed(allowed, elem.VR)
                     elem.value = values
                 else:
                     elem.value = int(allowed) if elem.VR in ("US", "SS", "UL", "SL") \

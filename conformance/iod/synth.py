@@ -119,7 +119,11 @@ _SPECIFIC.update(by_keyword({
     "ReceiveCoilType": "BODY", "QuadratureReceiveCoil": "NO", "TransmitCoilName": "body",
     "TransmitCoilType": "BODY", "NumberOfAverages": 1.0, "ReceiveCoilManufacturerName": "",
     "TransmitCoilManufacturerName": "", "SelectorAttributeVR": "CS",
-    "DimensionOrganizationType": "3D", "TemporalPositionIndex": 1, "FrameAcquisitionDateTime": "20260101120000",
+    "DimensionOrganizationType": "3D", "RotationDirection": "CW",
+    "IterativeReconstructionMethod": "NO", "WindowCenter": "2048", "WindowWidth": "4096",
+    "NumberOfWedges": 0, "NumberOfCompensators": 0, "NumberOfBoli": 0, "NumberOfBlocks": 0,
+    "NumberOfRangeShifters": 0, "NumberOfLateralSpreadingDevices": 0,
+    "NumberOfRangeModulators": 0, "TemporalPositionIndex": 1, "FrameAcquisitionDateTime": "20260101120000",
     "FrameReferenceDateTime": "20260101120000", "FrameAcquisitionDuration": 1000.0,
     "StackID": "1", "InStackPositionNumber": 1, "DimensionIndexValues": [1],
     "PositionReferenceIndicator": "",
@@ -136,6 +140,7 @@ _FG_CONDITIONAL = set(by_keyword({k: 0 for k in (
     "ExposureControlSensingRegionUpperHorizontalEdge",
     "ExposureControlSensingRegionLowerHorizontalEdge", "FrameAcquisitionDateTime",
     "FrameReferenceDateTime", "FrameAcquisitionDuration", "ComplexImageComponent",
+    "WindowCenter", "WindowWidth", "SeamLineLocation",
     "AcquisitionContrast", "SpecificAbsorptionRateSequence", "OperatingModeSequence")}))
 _IN_FG = re.compile(r"5200,?92(29|30)")
 #: IODs whose instances describe no paired body part or carry Measurement Laterality: no
@@ -159,6 +164,13 @@ _EXTRA_MODULES = {"rt-structure-set": ("frame-of-reference",),
 #: C.8.8.8), which is what it is made for.
 _TYPE3_ITEMS = {"rt-structure-set": by_keyword({k: 0 for k in (
     "StructureSetROISequence", "ROIContourSequence", "RTROIObservationsSequence")})}
+#: Conditional attributes set in the first item of a sequence path, per IOD, where their
+#: condition holds: a Track Set colour for all its tracks (PS3.3 C.8.34.1); the references
+#: of an instance that references others (Common Instance Reference, C.12.2).
+_PATH_EXTRA: dict[str, list[tuple[tuple[str, ...], str, Any]]] = {
+    "tractography-results": [(("TrackSetSequence",), "RecommendedDisplayCIELabValue",
+                              [0, 32896, 32896])],
+}
 #: Sequences the IOD requires at least two items of (PS3.3 C.11.14 Blending: the underlying
 #: and the superimposed image; C.8.8.21.4 Brachy Control Point Delivered: start and end).
 _TWO_ITEMS = by_keyword({k: 0 for k in ("BlendingSequence", "BrachyControlPointDeliveredSequence")})
@@ -209,8 +221,16 @@ _FG_LEFT_OUT_PER_IOD = {
     **{key: frozenset(by_keyword({k: 0 for k in _MR_OPTIONAL_MACROS}))
        for key in ("enhanced-mr-image", "enhanced-mr-color-image")},
     "enhanced-ct-image": frozenset(by_keyword({k: 0 for k in _CT_ACQUISITION_MACROS})),
+    "enhanced-pet-image": frozenset(by_keyword({k: 0 for k in (
+        "PETPositionSequence", "PETFrameCorrectionFactorsSequence",
+        "PETReconstructionSequence", "PETDetectorMotionDetailsSequence",
+        "PETTableDynamicsSequence")})),
     "mr-spectroscopy": frozenset(by_keyword({k: 0 for k in _MR_ACQUISITION_MACROS})),
 }
+#: Macros put in the Per-frame rather than the Shared Functional Groups Sequence (either is
+#: allowed, PS3.3 C.7.6.16.1; some validators expect these per frame).
+_PER_FRAME_MACROS = {"breast-tomosynthesis-image": frozenset(by_keyword({
+    "XRay3DFrameTypeSequence": 0}))}
 #: Conditional attributes added at the top level per IOD because their condition holds for
 #: the synthesized instance (added after the modules are complete, when missing).
 _MR_INSTANCE = by_keyword({  # C.8.13.1 / C.8.13.3: may be present for DERIVED images
@@ -223,6 +243,8 @@ _PER_IOD_EXTRA: dict[str, dict[int, Any]] = {
                                    "ApplicableSafetyStandardAgency": "IEC",
                                    "VolumeLocalizationTechnique": "NONE"}),
     "encapsulated-cda": by_keyword({"HL7InstanceIdentifier": "1.2.3.4^synthetic"}),
+    "enhanced-pet-image": by_keyword({"BurnedInAnnotation": "NO",
+                                      "LossyImageCompression": "00"}),
     "rt-image": by_keyword({"ReportedValuesOrigin": "OPERATOR"}),
     "enhanced-ct-image": by_keyword({"ContentQualification": "PRODUCT",
                                      "BurnedInAnnotation": "NO",
@@ -251,6 +273,10 @@ _PER_IOD: dict[str, dict[int, Any]] = {
     "enhanced-mr-color-image": by_keyword({
         "ImageType": _DERIVED, "FrameType": _DERIVED, "PixelPresentation": "TRUE_COLOR",
         "PhotometricInterpretation": "RGB", "BitsAllocated": 8, "BitsStored": 8, "HighBit": 7}),
+    "enhanced-pet-image": by_keyword({"ImageType": _DERIVED, "FrameType": _DERIVED}),
+    # IVOCT: the frames are not a volume (PS3.3 C.8.26.3 Intravascular OCT Image Module).
+    "intravascular-optical-coherence-tomography-image": by_keyword({
+        "VolumetricProperties": "DISTORTED"}),
     "enhanced-ct-image": by_keyword({"ImageType": _DERIVED, "FrameType": _DERIVED,
                                      "RescaleType": "HU"}),
     "legacy-converted-enhanced-ct-image": by_keyword({"RescaleType": "HU"}),
@@ -266,7 +292,8 @@ _PER_IOD: dict[str, dict[int, Any]] = {
 }
 #: Conditional attributes the synthesizer always adds (dciodvfy expects them; their
 #: conditions are not machine-readable in the index).
-_ALWAYS_CONDITIONAL = {0x00080100, 0x00200060, 0x00200020, 0x00185100, 0x00180080}
+_ALWAYS_CONDITIONAL = {0x00080100, 0x00080102, 0x00200060, 0x00200020, 0x00185100,
+                       0x00180080}
 #: Type 2C attributes added empty.
 _EMPTY_2C = {0x00200060}
 
@@ -461,7 +488,8 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
         for rule in use.module.attributes:
             if rule.tag in _TYPE3_ITEMS.get(iod.key, {}):
                 builder.add(rule, ds, f"{rule.tag:08X}", "1")
-    functional_groups(ds, _FG_LEFT_OUT_PER_IOD.get(iod.key, frozenset()))
+    functional_groups(ds, _FG_LEFT_OUT_PER_IOD.get(iod.key, frozenset()),
+                      _PER_FRAME_MACROS.get(iod.key, frozenset()))
     ds.file_meta = FileMetaDataset()
     ds.file_meta.FileMetaInformationVersion = b"\x00\x01"
     ds.file_meta.MediaStorageSOPClassUID = UID(sop_class_uid)
@@ -479,9 +507,17 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
             and 0x00280009 in ds:
         del ds[0x00280009]  # Frame Increment Pointer only for > 1 frame (PS3.3 C.8.6.3)
     if any(u.module.key == "multi-frame-dimension" for u in iod.modules):
-        dimension_index(ds, _uid(sop_class_uid, "dimension-organization"))
+        dimension_index(ds, _uid(sop_class_uid, "dimension-organization"),
+                        temporal=iod.key == "enhanced-pet-image")
     _per_iod_extras(ds, iod)
     two_items(ds, _TWO_ITEMS)
+    for path, keyword, value in _PATH_EXTRA.get(iod.key, []):
+        item: Dataset | None = ds
+        for step in path:
+            seq = item.get(step) if item is not None else None
+            item = seq[0] if seq else None
+        if item is not None and keyword not in item:
+            setattr(item, keyword, value)
     if iod.key == "basic-directory":
         directory(ds)
     lookup_tables(ds, palette_bits_8=iod.key == "color-palette")

@@ -40,7 +40,8 @@ FG_LEFT_OUT = frozenset(by_keyword({k: 0 for k in (
 PER_FRAME_ONLY = (FRAME_CONTENT,)
 
 
-def functional_groups(ds: Dataset, left_out: frozenset[int] = frozenset()) -> None:
+def functional_groups(ds: Dataset, left_out: frozenset[int] = frozenset(),
+                      per_frame: frozenset[int] = frozenset()) -> None:
     """Shared and Per-frame Functional Groups (PS3.3 C.7.6.16.1): the optional macros whose
     conditions do not hold are left out, and the Frame Content macro (per-frame only,
     C.7.6.16.2.2) moves to one Per-frame Functional Groups Sequence Item per frame."""
@@ -54,18 +55,18 @@ def functional_groups(ds: Dataset, left_out: frozenset[int] = frozenset()) -> No
     items = []
     for _ in range(frames):
         item = Dataset()
-        for tag in PER_FRAME_ONLY:
+        for tag in sorted(per_frame | set(PER_FRAME_ONLY)):
             if tag in shared:
                 item[tag] = deepcopy(shared[tag])
         items.append(item)
-    for tag in PER_FRAME_ONLY:
+    for tag in per_frame | set(PER_FRAME_ONLY):
         if tag in shared:
             del shared[tag]
     if any(len(i) for i in items):
         ds.add_new(PER_FRAME, "SQ", Sequence(items))
 
 
-def dimension_index(ds: Dataset, uid: str) -> None:
+def dimension_index(ds: Dataset, uid: str, temporal: bool = False) -> None:
     """One dimension, the In-Stack Position Number of the Frame Content macro (PS3.3 C.7.6.17,
     C.7.6.16.2.2.4): Dimension Organization and Dimension Index Sequences with the same
     Dimension Organization UID; each frame's Frame Content gives Stack ID, position and index
@@ -88,6 +89,8 @@ def dimension_index(ds: Dataset, uid: str) -> None:
             content.StackID = "1"
             content.InStackPositionNumber = n
             content.DimensionIndexValues = [n]
+            if temporal:  # required for Enhanced PET (PS3.3 C.7.6.16.2.2)
+                content.TemporalPositionIndex = 1
 
 
 #: LUT / palette descriptor -> its data: LUT Descriptor / Data (0028,3002)/(0028,3006), Red,

@@ -119,7 +119,7 @@ _SPECIFIC.update(by_keyword({
     "ReceiveCoilType": "BODY", "QuadratureReceiveCoil": "NO", "TransmitCoilName": "body",
     "TransmitCoilType": "BODY", "NumberOfAverages": 1.0, "ReceiveCoilManufacturerName": "",
     "TransmitCoilManufacturerName": "", "SelectorAttributeVR": "CS",
-    "DimensionOrganizationType": "3D", "RotationDirection": "CW",
+    "DimensionOrganizationType": "3D", "Optotype": "TUMBLING E", "RotationDirection": "CW",
     "IterativeReconstructionMethod": "NO", "WindowCenter": "2048", "WindowWidth": "4096",
     "NumberOfWedges": 0, "NumberOfCompensators": 0, "NumberOfBoli": 0, "NumberOfBlocks": 0,
     "NumberOfRangeShifters": 0, "NumberOfLateralSpreadingDevices": 0,
@@ -163,7 +163,9 @@ _EXTRA_MODULES = {"rt-structure-set": ("frame-of-reference",),
 #: Type 3 sequences given one item: an RT Structure Set with one ROI (PS3.3 C.8.8.5, C.8.8.6,
 #: C.8.8.8), which is what it is made for.
 _TYPE3_ITEMS = {"rt-structure-set": by_keyword({k: 0 for k in (
-    "StructureSetROISequence", "ROIContourSequence", "RTROIObservationsSequence")})}
+    "StructureSetROISequence", "ROIContourSequence", "RTROIObservationsSequence")}),
+    # a single lens of unknown laterality was measured (1C, PS3.3 C.8.25.8)
+    "lensometry-measurements": by_keyword({"UnspecifiedLateralityLensSequence": 0})}
 #: Conditional attributes set in the first item of a sequence path, per IOD, where their
 #: condition holds: a Track Set colour for all its tracks (PS3.3 C.8.34.1); the references
 #: of an instance that references others (Common Instance Reference, C.12.2).
@@ -274,7 +276,7 @@ _PER_IOD: dict[str, dict[int, Any]] = {
         "ImageType": _DERIVED, "FrameType": _DERIVED, "PixelPresentation": "TRUE_COLOR",
         "PhotometricInterpretation": "RGB", "BitsAllocated": 8, "BitsStored": 8, "HighBit": 7}),
     "enhanced-pet-image": by_keyword({"ImageType": _DERIVED, "FrameType": _DERIVED}),
-    # IVOCT: the frames are not a volume (PS3.3 C.8.26.3 Intravascular OCT Image Module).
+    # IVOCT: the frames are not a volume (PS3.3 C.8.27.2 Intravascular OCT Image Module).
     "intravascular-optical-coherence-tomography-image": by_keyword({
         "VolumetricProperties": "DISTORTED"}),
     "enhanced-ct-image": by_keyword({"ImageType": _DERIVED, "FrameType": _DERIVED,

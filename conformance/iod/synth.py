@@ -26,6 +26,7 @@ from conformance.iod.synth_parts import (
     by_keyword,
     dimension_index,
     directory,
+    references,
     two_items,
     functional_groups,
     lookup_tables,
@@ -159,7 +160,11 @@ _EXTRA_MODULES = {"rt-structure-set": ("frame-of-reference",),
                   "ambulatory-ecg": ("acquisition-context",),
                   # a treatment session that was delivered, not salvaged (PS3.3 A.29.3, A.50.3)
                   "rt-beams-treatment-record": ("rt-beams-session-record",),
-                  "rt-ion-beams-treatment-record": ("rt-ion-beams-session-record",)}
+                  "rt-ion-beams-treatment-record": ("rt-ion-beams-session-record",),
+                  # a report of a clinical trial (User modules, some validators require them)
+                  "spectacle-prescription-report": ("clinical-trial-subject",
+                                                    "clinical-trial-study",
+                                                    "clinical-trial-series")}
 #: Type 3 sequences given one item: an RT Structure Set with one ROI (PS3.3 C.8.8.5, C.8.8.6,
 #: C.8.8.8), which is what it is made for.
 _TYPE3_ITEMS = {"rt-structure-set": by_keyword({k: 0 for k in (
@@ -172,6 +177,16 @@ _TYPE3_ITEMS = {"rt-structure-set": by_keyword({k: 0 for k in (
 _PATH_EXTRA: dict[str, list[tuple[tuple[str, ...], str, Any]]] = {
     "tractography-results": [(("TrackSetSequence",), "RecommendedDisplayCIELabValue",
                               [0, 32896, 32896])],
+    # one 2D point (C.37.1.2): its coordinates, no Z, the image it is on
+    "microscopy-bulk-simple-annotations": [
+        (("AnnotationGroupSequence",), "PointCoordinatesData", b"\x00\x00\x80\x3f" * 2),
+        (("AnnotationGroupSequence",), "CommonZCoordinateValue", None),
+        ((), "ReferencedImageSequence", "wsi-reference"),
+        ((), "ReferencedSeriesSequence", "series-reference"),
+        ((), "StudiesContainingOtherReferencedInstancesSequence", "study-reference")],
+    **{key: [((), "ReferencedSeriesSequence", "series-reference"),
+             ((), "StudiesContainingOtherReferencedInstancesSequence", "study-reference")]
+       for key in ("spatial-fiducials", "real-world-value-mapping")},
 }
 #: Sequences the IOD requires at least two items of (PS3.3 C.11.14 Blending: the underlying
 #: and the superimposed image; C.8.8.21.4 Brachy Control Point Delivered: start and end).
@@ -232,7 +247,9 @@ _FG_LEFT_OUT_PER_IOD = {
 #: Macros put in the Per-frame rather than the Shared Functional Groups Sequence (either is
 #: allowed, PS3.3 C.7.6.16.1; some validators expect these per frame).
 _PER_FRAME_MACROS = {"breast-tomosynthesis-image": frozenset(by_keyword({
-    "XRay3DFrameTypeSequence": 0}))}
+    "XRay3DFrameTypeSequence": 0})),
+    "ophthalmic-optical-coherence-tomography-b-scan-volume-analysis": frozenset(by_keyword({
+        "DerivationImageSequence": 0}))}
 #: Conditional attributes added at the top level per IOD because their condition holds for
 #: the synthesized instance (added after the modules are complete, when missing).
 _MR_INSTANCE = by_keyword({  # C.8.13.1 / C.8.13.3: may be present for DERIVED images
@@ -245,6 +262,11 @@ _PER_IOD_EXTRA: dict[str, dict[int, Any]] = {
                                    "ApplicableSafetyStandardAgency": "IEC",
                                    "VolumeLocalizationTechnique": "NONE"}),
     "encapsulated-cda": by_keyword({"HL7InstanceIdentifier": "1.2.3.4^synthetic"}),
+    # C.7.1.3: Subject ID or Reading ID (either or both)
+    "spectacle-prescription-report": by_keyword({"ClinicalTrialSubjectID": "SYNTH-1",
+                                                 "ClinicalTrialSubjectReadingID": "SYNTH-1"}),
+    # C.37.1.2: annotations of a whole slide image, origin of the volume
+    "microscopy-bulk-simple-annotations": by_keyword({"PixelOriginInterpretation": "VOLUME"}),
     "enhanced-pet-image": by_keyword({"BurnedInAnnotation": "NO",
                                       "LossyImageCompression": "00"}),
     "rt-image": by_keyword({"ReportedValuesOrigin": "OPERATOR"}),
@@ -518,8 +540,14 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
         for step in path:
             seq = item.get(step) if item is not None else None
             item = seq[0] if seq else None
-        if item is not None and keyword not in item:
-            setattr(item, keyword, value)
+        if item is None:
+            continue
+        if value is None:
+            if keyword in item:
+                delattr(item, keyword)
+        elif keyword not in item:
+            setattr(item, keyword, references(value, ds, sop_class_uid)
+                    if isinstance(value, str) else value)
     if iod.key == "basic-directory":
         directory(ds)
     lookup_tables(ds, palette_bits_8=iod.key == "color-palette")

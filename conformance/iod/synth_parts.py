@@ -157,3 +157,34 @@ def directory(ds: Dataset) -> None:
     ds.OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity = 0
     ds.FileSetConsistencyFlag = 0
     ds.DirectoryRecordSequence = []
+
+
+WSI = "1.2.840.10008.5.1.4.1.1.77.1.6"
+
+
+def references(kind: str, ds: Dataset, sop_class: str) -> list[Dataset]:
+    """Reference sequences to other (synthetic) instances, with deterministic UIDs: an image
+    reference to a whole slide image; the Common Instance Reference Module's series in this
+    study and studies with other referenced instances (PS3.3 C.12.2)."""
+    from pydicom.uid import generate_uid
+
+    def uid(what: str) -> str:
+        return generate_uid(entropy_srcs=[sop_class, "reference", what])
+
+    instance = Dataset()
+    instance.ReferencedSOPClassUID = WSI
+    instance.ReferencedSOPInstanceUID = uid("instance")
+    if kind == "wsi-reference":
+        return [instance]
+    series = Dataset()
+    series.SeriesInstanceUID = uid("series")
+    series.ReferencedInstanceSequence = [instance]
+    if kind == "series-reference":
+        return [series]
+    study = Dataset()
+    study.StudyInstanceUID = uid("study")
+    other = deepcopy(series)
+    other.SeriesInstanceUID = uid("other-series")
+    other.ReferencedInstanceSequence[0].ReferencedSOPInstanceUID = uid("other-instance")
+    study.ReferencedSeriesSequence = [other]
+    return [study]

@@ -107,6 +107,17 @@ def _required(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
         rule["reference"], tag_str(rule["tag"]))
 
 
+def _one_of(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
+    """At least one of the rule's attributes in each item (see the rule's reference)."""
+    tags = [_tag(t) for t in rule["tags"]]
+    items = _items_within(ds, rule["within"]) if "within" in rule else [(ds, "")]
+    for item, prefix in items:
+        if not any(t in item._dict for t in tags):
+            add("iod.type1-missing", Severity.ERROR,
+                f"none of {', '.join(tag_str(t) for t in tags)} is present; one is required",
+                rule["reference"], prefix + tag_str(tags[0]))
+
+
 def _required_if_frames(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
     """An attribute required only for more than one frame (see the rule's reference)."""
     frames = _first(_ints(ds, 0x00280008))
@@ -189,6 +200,9 @@ def check(add: Add, ds: Dataset, iod: IODDef) -> None:
             continue
         if rule.get("kind") == "required":
             _required(add, ds, rule)
+            continue
+        if rule.get("kind") == "one-of":
+            _one_of(add, ds, rule)
             continue
         if rule.get("kind") == "required-if-frames":
             _required_if_frames(add, ds, rule)

@@ -175,6 +175,8 @@ _TYPE3_ITEMS = {"rt-structure-set": by_keyword({k: 0 for k in (
 #: condition holds: a Track Set colour for all its tracks (PS3.3 C.8.34.1); the references
 #: of an instance that references others (Common Instance Reference, C.12.2).
 _PATH_EXTRA: dict[str, list[tuple[tuple[str, ...], str, Any]]] = {
+    "basic-structured-display": [(("StructuredDisplayImageBoxSequence",),
+                                  "ReferencedImageSequence", "image-reference")],
     "tractography-results": [(("TrackSetSequence",), "RecommendedDisplayCIELabValue",
                               [0, 32896, 32896])],
     # one 2D point (C.37.1.2): its coordinates, no Z, the image it is on

@@ -160,11 +160,12 @@ def directory(ds: Dataset) -> None:
 
 
 WSI = "1.2.840.10008.5.1.4.1.1.77.1.6"
+CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
 
 
 def references(kind: str, ds: Dataset, sop_class: str) -> list[Dataset]:
     """Reference sequences to other (synthetic) instances, with deterministic UIDs: an image
-    reference to a whole slide image; the Common Instance Reference Module's series in this
+    reference to a CT image or a whole slide image; the Common Instance Reference Module's series in this
     study and studies with other referenced instances (PS3.3 C.12.2)."""
     from pydicom.uid import generate_uid
 
@@ -172,9 +173,9 @@ def references(kind: str, ds: Dataset, sop_class: str) -> list[Dataset]:
         return generate_uid(entropy_srcs=[sop_class, "reference", what])
 
     instance = Dataset()
-    instance.ReferencedSOPClassUID = WSI
+    instance.ReferencedSOPClassUID = CT_IMAGE if kind == "image-reference" else WSI
     instance.ReferencedSOPInstanceUID = uid("instance")
-    if kind == "wsi-reference":
+    if kind in ("wsi-reference", "image-reference"):
         return [instance]
     series = Dataset()
     series.SeriesInstanceUID = uid("series")

@@ -96,3 +96,12 @@ def test_sc_multi_frame_frame_increment_pointer_only_for_more_than_one_frame():
     ds.NumberOfFrames = 2
     ds.PixelData = ds.PixelData * 2
     assert _has(_errors(ds), "iod.type1-missing", "(0028,0009)", "PS3.3 C.8.6.3")
+
+
+def test_structured_display_image_box_references_something():
+    """PS3.3 C.11.17: each image box needs one of four reference sequences."""
+    ds = synthesize("1.2.840.10008.5.1.4.1.1.131")
+    assert _errors(ds) == []
+    del ds.StructuredDisplayImageBoxSequence[0].ReferencedImageSequence
+    path = "(0072,0422)[0].(0008,1140)"
+    assert _has(_errors(ds), "iod.type1-missing", path, "PS3.3 C.11.17"), _errors(ds)

@@ -170,7 +170,10 @@ _EXTRA_MODULES = {"rt-structure-set": ("frame-of-reference",),
 _TYPE3_ITEMS = {"rt-structure-set": by_keyword({k: 0 for k in (
     "StructureSetROISequence", "ROIContourSequence", "RTROIObservationsSequence")}),
     # a single lens of unknown laterality was measured (1C, PS3.3 C.8.25.8)
-    "lensometry-measurements": by_keyword({"UnspecifiedLateralityLensSequence": 0})}
+    "lensometry-measurements": by_keyword({"UnspecifiedLateralityLensSequence": 0}),
+    # the right eye was measured (Measurement Laterality R): its clinical information (1C)
+    "ophthalmic-visual-field-static-perimetry-measurements": by_keyword({
+        "OphthalmicPatientClinicalInformationRightEyeSequence": 0})}
 #: Conditional attributes set in the first item of a sequence path, per IOD, where their
 #: condition holds: a Track Set colour for all its tracks (PS3.3 C.8.34.1); the references
 #: of an instance that references others (Common Instance Reference, C.12.2).
@@ -303,6 +306,12 @@ _PER_IOD: dict[str, dict[int, Any]] = {
     # IVOCT: the frames are not a volume (PS3.3 C.8.27.2 Intravascular OCT Image Module).
     "intravascular-optical-coherence-tomography-image": by_keyword({
         "VolumetricProperties": "DISTORTED"}),
+    # a screening test without foveal, blind spot, baseline or normative data (C.8.25.x
+    # Visual Field Static Perimetry Test Measurements: their values are 1C on these flags)
+    "ophthalmic-visual-field-static-perimetry-measurements": by_keyword({
+        "FovealSensitivityMeasured": "NO", "BlindSpotLocalized": "NO",
+        "ScreeningBaselineMeasured": "NO", "TestPointNormalsDataFlag": "NO",
+        "FovealPointNormativeDataFlag": "NO"}),
     "enhanced-ct-image": by_keyword({"ImageType": _DERIVED, "FrameType": _DERIVED,
                                      "RescaleType": "HU"}),
     "legacy-converted-enhanced-ct-image": by_keyword({"RescaleType": "HU"}),

@@ -166,12 +166,18 @@ CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
 def references(kind: str, ds: Dataset, sop_class: str) -> list[Dataset]:
     """Reference sequences to other (synthetic) instances, with deterministic UIDs: an image
     reference to a CT image or a whole slide image; the Common Instance Reference Module's series in this
-    study and studies with other referenced instances (PS3.3 C.12.2)."""
+    study and studies with other referenced instances (PS3.3 C.12.2); or one asymmetric jaw
+    pair of a treated beam (RT Beams Session Record)."""
     from pydicom.uid import generate_uid
 
     def uid(what: str) -> str:
         return generate_uid(entropy_srcs=[sop_class, "reference", what])
 
+    if kind == "leaf-pairs":
+        pair = Dataset()
+        pair.RTBeamLimitingDeviceType = "ASYMX"
+        pair.NumberOfLeafJawPairs = 1
+        return [pair]
     instance = Dataset()
     instance.ReferencedSOPClassUID = CT_IMAGE if kind == "image-reference" else WSI
     instance.ReferencedSOPInstanceUID = uid("instance")

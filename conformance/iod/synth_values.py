@@ -148,6 +148,9 @@ _TYPE3_ITEMS = {"rt-structure-set": by_keyword({k: 0 for k in (
 #: condition holds: a Track Set colour for all its tracks (Tractography Results Module); the references
 #: of an instance that references others (Common Instance Reference, C.12.2).
 _PATH_EXTRA: dict[str, list[tuple[tuple[str, ...], str, Any]]] = {
+    # the treated beam's jaws (1C in 2026b, type 1 in earlier editions): one asymmetric pair
+    "rt-beams-treatment-record": [(("TreatmentSessionBeamSequence",),
+                                   "BeamLimitingDeviceLeafPairsSequence", "leaf-pairs")],
     "basic-structured-display": [(("StructuredDisplayImageBoxSequence",),
                                   "ReferencedImageSequence", "image-reference")],
     "tractography-results": [(("TrackSetSequence",), "RecommendedDisplayCIELabValue",
@@ -225,6 +228,8 @@ _FG_LEFT_OUT_PER_IOD = {
 #: allowed, PS3.3 C.7.6.16.1; some validators expect these per frame).
 _PER_FRAME_MACROS = {"breast-tomosynthesis-image": frozenset(by_keyword({
     "XRay3DFrameTypeSequence": 0})),
+    "legacy-converted-enhanced-pet-image": frozenset(by_keyword({
+        "RealWorldValueMappingSequence": 0})),
     "ophthalmic-optical-coherence-tomography-b-scan-volume-analysis": frozenset(by_keyword({
         "DerivationImageSequence": 0}))}
 #: Conditional attributes added at the top level per IOD because their condition holds for

@@ -88,15 +88,21 @@ def _patient_position(add: Add, ds: Dataset, rule: dict[str, Any], sop_class: st
             tag_str(rule["tag"]))
 
 
+def _if_value(ds: Dataset, rule: dict[str, Any]) -> bool:
+    """The rule's 'if_value' condition (a value of another attribute is one of some), or True."""
+    when = rule.get("if_value")
+    if when is None:
+        return True
+    vals = values_of(ds, _tag(when["tag"])) or []
+    i = when.get("value", 1) - 1
+    return len(vals) > i and vals[i] in when["in"]
+
+
 def _required(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
     """An attribute the IOD requires (type 1 or 2), optionally only when another attribute
     has one of some values (see the rule's reference)."""
-    when = rule.get("if_value")
-    if when is not None:
-        vals = values_of(ds, _tag(when["tag"])) or []
-        i = when.get("value", 1) - 1
-        if len(vals) <= i or vals[i] not in when["in"]:
-            return
+    if not _if_value(ds, rule):
+        return
     if rule["tag"] in ds._dict:
         if rule["required_type"] == "1" and not values_of(ds, rule["tag"]):
             add("iod.type1-empty", Severity.ERROR, f"type 1 attribute {tag_str(rule['tag'])} "
@@ -223,7 +229,7 @@ def check(add: Add, ds: Dataset, iod: IODDef) -> None:
 def _enumerated(add: Add, ds: Dataset, rule: dict[str, Any], iod: IODDef, prefix: str) -> None:
     """The values of the rule's attribute in *ds* against its enumerated / defined values."""
     vals = values_of(ds, rule["tag"])
-    if not vals:
+    if not vals or not _if_value(ds, rule):
         return
     idx = rule.get("value")
     picked = vals[idx - 1:idx] if idx else vals

@@ -228,6 +228,7 @@ _FG_LEFT_OUT_PER_IOD = {
 #: allowed, PS3.3 C.7.6.16.1; some validators expect these per frame).
 _PER_FRAME_MACROS = {"breast-tomosynthesis-image": frozenset(by_keyword({
     "XRay3DFrameTypeSequence": 0})),
+    "vl-whole-slide-microscopy-image": frozenset(by_keyword({"PlanePositionSlideSequence": 0})),
     "legacy-converted-enhanced-pet-image": frozenset(by_keyword({
         "RealWorldValueMappingSequence": 0})),
     "ophthalmic-optical-coherence-tomography-b-scan-volume-analysis": frozenset(by_keyword({
@@ -249,6 +250,11 @@ _PER_IOD_EXTRA: dict[str, dict[int, Any]] = {
                                                  "ClinicalTrialSubjectReadingID": "SYNTH-1"}),
     # annotations of a whole slide image, origin of the volume (1C, may be present otherwise)
     "microscopy-bulk-simple-annotations": by_keyword({"PixelOriginInterpretation": "VOLUME"}),
+    # a single focal plane, slide axes along the image axes (Whole Slide Microscopy Image and
+    # Microscope Slide Layer Tile Organization Modules)
+    "vl-whole-slide-microscopy-image": by_keyword({
+        "ImageOrientationSlide": [0, -1, 0, -1, 0, 0], "ImagedVolumeWidth": 1.0,
+        "ImagedVolumeHeight": 1.0, "ImagedVolumeDepth": 1.0}),
     "enhanced-pet-image": by_keyword({"BurnedInAnnotation": "NO",
                                       "LossyImageCompression": "00"}),
     "rt-image": by_keyword({"ReportedValuesOrigin": "OPERATOR"}),
@@ -280,6 +286,10 @@ _PER_IOD: dict[str, dict[int, Any]] = {
         "ImageType": _DERIVED, "FrameType": _DERIVED, "PixelPresentation": "TRUE_COLOR",
         "PhotometricInterpretation": "RGB", "BitsAllocated": 8, "BitsStored": 8, "HighBit": 7}),
     "enhanced-pet-image": by_keyword({"ImageType": _DERIVED, "FrameType": _DERIVED}),
+    "vl-whole-slide-microscopy-image": by_keyword({
+        "ImageType": ["ORIGINAL", "PRIMARY", "VOLUME", "NONE"],
+        "FrameType": ["ORIGINAL", "PRIMARY", "VOLUME", "NONE"], "ExtendedDepthOfField": "NO",
+        "SpecimenLabelInImage": "NO"}),
     # IVOCT: the frames are not a volume (PS3.3 C.8.27.2 Intravascular OCT Image Module).
     "intravascular-optical-coherence-tomography-image": by_keyword({
         "VolumetricProperties": "DISTORTED"}),

@@ -105,3 +105,13 @@ def test_structured_display_image_box_references_something():
     del ds.StructuredDisplayImageBoxSequence[0].ReferencedImageSequence
     path = "(0072,0422)[0].(0008,1140)"
     assert _has(_errors(ds), "iod.type1-missing", path, "PS3.3 C.11.17"), _errors(ds)
+
+
+def test_whole_slide_volume_has_no_specimen_label():
+    """PS3.3 C.8.12.4: Specimen Label in Image NO for a VOLUME (or THUMBNAIL) image only."""
+    ds = synthesize("1.2.840.10008.5.1.4.1.1.77.1.6")
+    assert _errors(ds) == [] and ds.ImageType[2] == "VOLUME"
+    ds.SpecimenLabelInImage = "YES"
+    assert _has(_errors(ds), "iod.enumerated-value", "(0048,0010)", "PS3.3 C.8.12.4")
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "LABEL", "NONE"]
+    assert not _has(_errors(ds), "iod.enumerated-value", "(0048,0010)", "PS3.3 C.8.12.4")

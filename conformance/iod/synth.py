@@ -31,6 +31,7 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from conformance.iod.sr_content import SR_CONTENT_MODULES
 from conformance.iod.synth_parts import (
+    PER_FRAME,
     SHARED,
     dimension_index,
     directory,
@@ -274,7 +275,9 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
     ds.file_meta.ImplementationClassUID = UID("1.2.826.0.1.3680043.10.1375.1")
     ds.file_meta.ImplementationVersionName = "CONFORMANCE"
     _complete(ds, iod, builder, rounds)
-    if 0x00200060 in ds and (0x00200062 in ds or SHARED in ds or iod.key in _NO_LATERALITY
+    frame_laterality = any("FrameAnatomySequence" in item for tag in (SHARED, PER_FRAME)
+                           for item in (ds[tag].value if tag in ds else []))
+    if 0x00200060 in ds and (0x00200062 in ds or frame_laterality or iod.key in _NO_LATERALITY
                              or 0x54000100 in ds):
         # Laterality (2C) only where no Image or Frame Laterality says it, and not for
         # waveforms, slides or measurements with their own laterality (PS3.3 C.7.3.1).

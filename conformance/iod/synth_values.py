@@ -229,6 +229,7 @@ _FG_LEFT_OUT_PER_IOD = {
 _PER_FRAME_MACROS = {"breast-tomosynthesis-image": frozenset(by_keyword({
     "XRay3DFrameTypeSequence": 0})),
     "vl-whole-slide-microscopy-image": frozenset(by_keyword({"PlanePositionSlideSequence": 0})),
+    "enhanced-us-volume": frozenset(by_keyword({"PlanePositionVolumeSequence": 0})),
     "legacy-converted-enhanced-pet-image": frozenset(by_keyword({
         "RealWorldValueMappingSequence": 0})),
     "ophthalmic-optical-coherence-tomography-b-scan-volume-analysis": frozenset(by_keyword({
@@ -252,6 +253,9 @@ _PER_IOD_EXTRA: dict[str, dict[int, Any]] = {
     "microscopy-bulk-simple-annotations": by_keyword({"PixelOriginInterpretation": "VOLUME"}),
     # a single focal plane, slide axes along the image axes (Whole Slide Microscopy Image and
     # Microscope Slide Layer Tile Organization Modules)
+    # positions in the patient estimated; acquired in patient coordinates, not from an apex
+    # (Ultrasound Frame of Reference Module)
+    "enhanced-us-volume": by_keyword({"PatientFrameOfReferenceSource": "ESTIMATED"}),
     "vl-whole-slide-microscopy-image": by_keyword({
         "ImageOrientationSlide": [0, -1, 0, -1, 0, 0], "ImagedVolumeWidth": 1.0,
         "ImagedVolumeHeight": 1.0, "ImagedVolumeDepth": 1.0}),
@@ -286,6 +290,9 @@ _PER_IOD: dict[str, dict[int, Any]] = {
         "ImageType": _DERIVED, "FrameType": _DERIVED, "PixelPresentation": "TRUE_COLOR",
         "PhotometricInterpretation": "RGB", "BitsAllocated": 8, "BitsStored": 8, "HighBit": 7}),
     "enhanced-pet-image": by_keyword({"ImageType": _DERIVED, "FrameType": _DERIVED}),
+    "enhanced-us-volume": by_keyword({"ImageType": ["ORIGINAL", "PRIMARY", "VOLUME", "NONE"],
+                                      "FrameType": ["ORIGINAL", "PRIMARY", "VOLUME", "NONE"],
+                                      "UltrasoundAcquisitionGeometry": "PATIENT"}),
     "vl-whole-slide-microscopy-image": by_keyword({
         "ImageType": ["ORIGINAL", "PRIMARY", "VOLUME", "NONE"],
         "FrameType": ["ORIGINAL", "PRIMARY", "VOLUME", "NONE"], "ExtendedDepthOfField": "NO",

@@ -116,7 +116,8 @@ _FG_CONDITIONAL = set(by_keyword({k: 0 for k in (
 _IN_FG = re.compile(r"5200,?92(29|30)")
 #: IODs whose instances describe no paired body part or carry Measurement Laterality: no
 #: Laterality (PS3.3 C.7.3.1: required only for a paired structure without another laterality).
-_NO_LATERALITY = {"surface-segmentation", "vl-slide-coordinates-microscopic-image",
+_NO_LATERALITY = {"surface-segmentation", "segmentation", "vl-whole-slide-microscopy-image",
+                  "vl-slide-coordinates-microscopic-image",
                   "ophthalmic-visual-field-static-perimetry-measurements"}
 #: Modules of usage C or U added because their condition holds for the synthesized instance
 #: (it has geometry: Frame of Reference, PS3.3 C.7.4.1) or because it has attributes of them

@@ -89,7 +89,8 @@ _SPECIFIC.update(by_keyword({
     "TransmitterFrequency": 64.0, "PixelBandwidth": "100", "ReceiveCoilName": "body",
     "ReceiveCoilType": "BODY", "QuadratureReceiveCoil": "NO", "TransmitCoilName": "body",
     "TransmitCoilType": "BODY", "NumberOfAverages": 1.0, "ReceiveCoilManufacturerName": "",
-    "TransmitCoilManufacturerName": "", "SelectorAttributeVR": "CS",
+    "TransmitCoilManufacturerName": "", "SpectroscopyAcquisitionDataColumns": 1,
+    "SpectroscopyAcquisitionPhaseRows": 1, "SpectroscopyAcquisitionPhaseColumns": 1, "SelectorAttributeVR": "CS",
     "DimensionOrganizationType": "3D", "Optotype": "TUMBLING E", "RotationDirection": "CW",
     "IterativeReconstructionMethod": "NO", "WindowCenter": "2048", "WindowWidth": "4096",
     "NumberOfWedges": 0, "NumberOfCompensators": 0, "NumberOfBoli": 0, "NumberOfBlocks": 0,
@@ -197,6 +198,7 @@ _ENHANCED_IMAGE_TYPE = ["ORIGINAL", "PRIMARY", "AXIAL", "NONE"]
 #: Value 1 is ORIGINAL or MIXED), so the
 #: instance needs no invented acquisition parameters.
 _DERIVED = ["DERIVED", "PRIMARY", "AXIAL", "NONE"]
+_ORIGINAL_MR = ["ORIGINAL", "PRIMARY", "SPECTROSCOPY", "NONE"]
 _CT_ACQUISITION_MACROS = (
     "CTAcquisitionTypeSequence", "CTAcquisitionDetailsSequence", "CTTableDynamicsSequence",
     "CTGeometrySequence", "CTReconstructionSequence", "CTExposureSequence",
@@ -211,7 +213,7 @@ _MR_ACQUISITION_MACROS = (
 #: IODs whose functional group macros get every conditional attribute the synthesizer has a
 #: value for: in the Enhanced MR IODs they are required for ORIGINAL images and "may be
 #: present otherwise" (PS3.3 C.8.13.5), and some validators require them unconditionally.
-_FG_ALL_CONDITIONAL = {"enhanced-mr-image", "enhanced-mr-color-image"}
+_FG_ALL_CONDITIONAL = {"enhanced-mr-image", "enhanced-mr-color-image", "mr-spectroscopy"}
 _MR_OPTIONAL_MACROS = (
     "MRSpatialSaturationSequence", "MRDiffusionSequence", "MRMetaboliteMapSequence",
     "MRVelocityEncodingSequence", "MRArterialSpinLabelingSequence", "FunctionalMRSequence")
@@ -223,7 +225,7 @@ _FG_LEFT_OUT_PER_IOD = {
         "PETPositionSequence", "PETFrameCorrectionFactorsSequence",
         "PETReconstructionSequence", "PETDetectorMotionDetailsSequence",
         "PETTableDynamicsSequence")})),
-    "mr-spectroscopy": frozenset(by_keyword({k: 0 for k in _MR_ACQUISITION_MACROS})),
+    "mr-spectroscopy": frozenset(by_keyword({k: 0 for k in _MR_OPTIONAL_MACROS})),
 }
 #: Macros put in the Per-frame rather than the Shared Functional Groups Sequence (either is
 #: allowed, PS3.3 C.7.6.16.1; some validators expect these per frame).
@@ -243,9 +245,15 @@ _MR_INSTANCE = by_keyword({  # C.8.13.1 / C.8.13.3: may be present for DERIVED i
     "BurnedInAnnotation": "NO", "LossyImageCompression": "00"})
 _PER_IOD_EXTRA: dict[str, dict[int, Any]] = {
     **{key: _MR_INSTANCE for key in ("enhanced-mr-image", "enhanced-mr-color-image")},
+    # an ORIGINAL single-voxel acquisition (C.8.14 MR Spectroscopy Module, the MR instance
+    # macros): no volume localization
     "mr-spectroscopy": by_keyword({"ContentQualification": "PRODUCT",
                                    "ApplicableSafetyStandardAgency": "IEC",
-                                   "VolumeLocalizationTechnique": "NONE"}),
+                                   "VolumeLocalizationTechnique": "NONE",
+                                   "AcquisitionDateTime": "20260101120000",
+                                   "AcquisitionDuration": 1.0, "ResonantNucleus": "1H",
+                                   "KSpaceFiltering": "NONE", "MagneticFieldStrength": "1.5",
+                                   "RectilinearPhaseEncodeReordering": "LINEAR"}),
     "encapsulated-cda": by_keyword({"HL7InstanceIdentifier": "1.2.3.4^synthetic"}),
     # C.7.1.3: Subject ID or Reading ID (either or both)
     "spectacle-prescription-report": by_keyword({"ClinicalTrialSubjectID": "SYNTH-1",
@@ -286,7 +294,8 @@ _PER_IOD: dict[str, dict[int, Any]] = {
                                  "BitsStored": 1, "HighBit": 0}),
     "parametric-map": by_keyword({"ImageType": _DERIVED, "FrameType": _DERIVED}),
     **{key: by_keyword({"ImageType": _DERIVED, "FrameType": _DERIVED})
-       for key in ("enhanced-mr-image", "mr-spectroscopy")},
+       for key in ("enhanced-mr-image",)},
+    "mr-spectroscopy": by_keyword({"ImageType": _ORIGINAL_MR, "FrameType": _ORIGINAL_MR}),
     "enhanced-mr-color-image": by_keyword({
         "ImageType": _DERIVED, "FrameType": _DERIVED, "PixelPresentation": "TRUE_COLOR",
         "PhotometricInterpretation": "RGB", "BitsAllocated": 8, "BitsStored": 8, "HighBit": 7}),

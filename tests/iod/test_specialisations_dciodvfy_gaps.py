@@ -115,3 +115,24 @@ def test_whole_slide_volume_has_no_specimen_label():
     assert _has(_errors(ds), "iod.enumerated-value", "(0048,0010)", "PS3.3 C.8.12.4")
     ds.ImageType = ["ORIGINAL", "PRIMARY", "LABEL", "NONE"]
     assert not _has(_errors(ds), "iod.enumerated-value", "(0048,0010)", "PS3.3 C.8.12.4")
+
+
+@pytest.mark.parametrize("uid,flag,value,tag,ref", [
+    ("1.2.840.10008.5.1.4.1.1.80.1", "FovealSensitivityMeasured", "YES", "(0024,0087)",
+     "PS3.3 C.8.26.4"),
+    ("1.2.840.10008.5.1.4.1.1.80.1", "BlindSpotLocalized", "YES", "(0024,0107)",
+     "PS3.3 C.8.26.4"),
+    ("1.2.840.10008.5.1.4.1.1.80.1", "ScreeningBaselineMeasured", "YES", "(0024,0122)",
+     "PS3.3 C.8.26.4"),
+    ("1.2.840.10008.5.1.4.1.1.6.2", "UltrasoundAcquisitionGeometry", "APEX", "(0020,9308)",
+     "PS3.3 C.8.24.2"),
+    ("1.2.840.10008.5.1.4.1.1.77.1.6", "ExtendedDepthOfField", "YES", "(0048,0013)",
+     "PS3.3 C.8.12.4"),
+])
+def test_value_conditions_the_parser_does_not_read(uid, flag, value, tag, ref):
+    """'Required if the value for X is YES' / 'if value of X is APEX': the attribute is
+    required once the flag says so (dciodvfy reported these on synthesized instances)."""
+    ds = synthesize(uid)
+    assert _errors(ds) == []
+    setattr(ds, flag, value)
+    assert _has(_errors(ds), "iod.type1-missing", tag, ref), _errors(ds)

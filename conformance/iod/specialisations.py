@@ -223,6 +223,7 @@ def check(add: Add, ds: Dataset, iod: IODDef) -> None:
             _enumerated(add, ds, rule, iod, "")
     _image_type(add, ds, iod)
     _pixel_description(add, ds)
+    _waveform_data(add, ds)
     _geometry(add, ds)
 
 
@@ -318,6 +319,21 @@ def _pixel_description(add: Add, ds: Dataset) -> None:
         add("pixel.vr", Severity.ERROR,
             f"native Pixel Data is OB with Bits Allocated {allocated}; it shall be OW",
             "PS3.5 8.1.1, A.1", tag_str(0x7FE00010))
+
+
+def _waveform_data(add: Add, ds: Dataset) -> None:
+    """Waveform Data (5400,1010) is OW when Waveform Bits Allocated is 16 (PS3.5 8.3, A.1): in
+    explicit VR an OB value of 16-bit samples is wrongly encoded."""
+    implicit = getattr(ds, "original_encoding", (False, True))[0]
+    if implicit or 0x54000100 not in ds._dict:
+        return
+    for item, prefix in _items_within(ds, ["(5400,0100)"]):
+        bits = _first(_ints(item, 0x54001004))
+        data = item._dict.get(0x54001010)  # type: ignore[call-overload]
+        if data is not None and bits is not None and bits > 8 and element_vr(data) == "OB":
+            add("pixel.vr", Severity.ERROR,
+                f"Waveform Data is OB with Waveform Bits Allocated {bits}; it shall be OW",
+                "PS3.5 8.3, A.1", prefix + tag_str(0x54001010))
 
 
 def _geometry(add: Add, ds: Dataset) -> None:

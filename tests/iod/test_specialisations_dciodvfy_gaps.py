@@ -136,3 +136,13 @@ def test_value_conditions_the_parser_does_not_read(uid, flag, value, tag, ref):
     assert _errors(ds) == []
     setattr(ds, flag, value)
     assert _has(_errors(ds), "iod.type1-missing", tag, ref), _errors(ds)
+
+
+def test_waveform_data_of_16_bit_samples_is_ow():
+    """PS3.5 8.3 / A.1: Waveform Data with Waveform Bits Allocated 16 is OW."""
+    ds = synthesize("1.2.840.10008.5.1.4.1.1.9.1.1")  # 12-lead ECG
+    group = ds.WaveformSequence[0]
+    assert group.WaveformBitsAllocated == 16 and group["WaveformData"].VR == "OW"
+    assert _errors(ds) == []
+    group["WaveformData"].VR = "OB"
+    assert _has(_errors(ds), "pixel.vr", "(5400,0100)[0].(5400,1010)", "PS3.5 8.3")

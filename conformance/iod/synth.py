@@ -392,7 +392,8 @@ def _complete(ds: Dataset, iod: IODDef, builder: _Builder, rounds: int) -> None:
             elif f.code == "iod.present-when-condition-false" and tags[-1] in item:
                 del item[tags[-1]]  # e.g. one of a pair that excludes the other
                 changed = True
-            elif f.code == "iod.enumerated-value" and f.details.get("allowed"):
+            elif f.code == "iod.enumerated-value" and f.details.get("allowed") \
+                    and tags[-1] in item:  # (not removed by an earlier finding this round)
                 elem = item[tags[-1]]
                 allowed = f.details["allowed"][0]
                 index = f.details.get("value_index")

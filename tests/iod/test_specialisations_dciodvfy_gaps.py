@@ -146,3 +146,14 @@ def test_waveform_data_of_16_bit_samples_is_ow():
     assert _errors(ds) == []
     group["WaveformData"].VR = "OB"
     assert _has(_errors(ds), "pixel.vr", "(5400,0100)[0].(5400,1010)", "PS3.5 8.3")
+
+
+def test_pseudo_color_presentation_state_palette():
+    """PS3.3 C.7.9: descriptor bits 8 or 16; the LUT data present in a presentation state."""
+    ds = synthesize("1.2.840.10008.5.1.4.1.1.11.3")
+    assert _errors(ds) == []
+    ds.GreenPaletteColorLookupTableDescriptor = [4, 0, 1]
+    del ds.BluePaletteColorLookupTableData
+    errors = _errors(ds)
+    assert _has(errors, "iod.enumerated-value", "(0028,1102)", "PS3.3 C.7.9"), errors
+    assert _has(errors, "iod.type1-missing", "(0028,1203)", "PS3.3 C.7.9"), errors

@@ -8,8 +8,10 @@ Usage::
     python bin/agree_dciodvfy.py --synthesized
 
 ``--synthesized``: ``synthesize`` every storage SOP class of the index, then both validators:
-classes clean for both, classes dciodvfy has no IOD for ("Information Object Not found": not a
-disagreement), and dciodvfy's errors on the others by kind.
+classes clean under both, classes dciodvfy has no IOD for ("Information Object Not found": not a
+disagreement), and each remaining dciodvfy error with its reason from
+``tests/iod/dciodvfy_known.json`` (edition difference, dciodvfy defect, not built yet) or
+UNEXPLAINED.
 
 Without folders: pydicom's test files; ``--real`` adds pydicom-data and deid-data where
 installed (the corpus of ``bin/bench_validate.py --real``).
@@ -44,39 +46,67 @@ def _kind(line: str) -> str:
     return " ".join(line.split())[:110]
 
 
+def _known_disagreements() -> list[dict]:
+    import json
+    path = ROOT / "tests" / "iod" / "dciodvfy_known.json"
+    return json.loads(path.read_text())["known"] if path.exists() else []
+
+
 def synthesized() -> None:
+    """Both validators on one synthesized instance per storage SOP class, summarised as the
+    closing note quotes it: classes, clean under both, unknown to dciodvfy, and the remaining
+    disagreements with their reasons (tests/iod/dciodvfy_known.json)."""
     import tempfile
 
     from conformance.iod import synthesize, validate
     from conformance.standard.iod_index import load_index
+    from conformance.standard.uids import keyword_of
 
+    known = _known_disagreements()
     classes = load_index().storage_sop_classes()
-    clean, no_iod, ours_flag, kinds = [], [], [], collections.Counter()
-    example: dict[str, str] = {}
+    ours: dict[str, list[str]] = {}
+    paths: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix="agree-synth-") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for uid in classes:
             ds = synthesize(uid)
-            if any(f.severity.value == "error" for f in validate(ds)):
-                ours_flag.append(uid)
-            path = Path(tmp) / f"{uid}.dcm"
-            ds.save_as(path, enforce_file_format=True)
-            errors = dciodvfy_errors(path)
-            if not errors:
-                clean.append(uid)
-            elif any("Information Object Not found" in e for e in errors):
-                no_iod.append(uid)
-            else:
-                for line in errors:
-                    kinds[_kind(line)] += 1
-                    example.setdefault(_kind(line), uid)
-    rest = len(classes) - len(clean) - len(no_iod)
-    print(f"{len(classes)} synthesized classes: {len(clean)} clean for dciodvfy, "
-          f"{len(no_iod)} not checkable (dciodvfy has no IOD for them), {rest} with dciodvfy "
-          f"errors; {len(ours_flag)} with errors of ours")
-    print("\ndciodvfy errors on the rest (count, kind, an example class):")
-    for k, v in kinds.most_common():
-        print(f"  {v:4}  {k}  [{example[k]}]")
+            ours[uid] = [f"{f.severity.value} {f.code} {f.tag}" for f in validate(ds)
+                         if f.severity.value in ("error", "warning")]
+            paths[uid] = Path(tmp) / f"{uid}.dcm"
+            ds.save_as(paths[uid], enforce_file_format=True)
+        with ThreadPoolExecutor(2) as ex:
+            theirs = dict(zip(paths, ex.map(dciodvfy_errors, paths.values())))
+    no_iod = [u for u in classes if any("Information Object Not found" in e for e in theirs[u])]
+    checked = [u for u in classes if u not in no_iod]
+    clean = [u for u in checked if not theirs[u] and not ours[u]]
+    flagged = {u: theirs[u] for u in checked if theirs[u]}
+    explained: dict[str, list[tuple[str, dict | None]]] = {}
+    for uid, errors in flagged.items():
+        explained[uid] = [(e, next((k for k in known if k["sop_class"] == uid
+                                    and re.search(k["message"], e)), None)) for e in errors]
+    unexplained = sum(1 for pairs in explained.values() for _, k in pairs if k is None)
+    by_kind = collections.Counter(k["kind"] for pairs in explained.values()
+                                  for k in {id(k): k for _, k in pairs if k}.values())
+    print(f"{len(classes)} storage SOP classes synthesized: {len(clean)} clean under both "
+          f"validators, {len(no_iod)} unknown to dciodvfy (no IOD in its tables; ours: "
+          f"{sum(1 for u in no_iod if not ours[u])} clean), {len(flagged)} with dciodvfy "
+          f"errors, {sum(1 for u in classes if ours[u])} with errors or warnings of ours")
+    print(f"dciodvfy errors: {sum(len(v) for v in flagged.values())} in all, "
+          f"{unexplained} not in the known list; known disagreements by kind: "
+          + (", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())) or "none"))
+    for uid, pairs in explained.items():
+        print(f"\n  {keyword_of(uid) or uid} ({uid}):")
+        reasons: dict[str, list[str]] = {}
+        for line, k in pairs:
+            key = f"[{k['kind']}] {k['reason']}" if k else "[UNEXPLAINED]"
+            reasons.setdefault(key, []).append(_kind(line))
+        for reason, lines in reasons.items():
+            print(f"    {reason}")
+            for line in lines:
+                print(f"      - {line}")
+    for uid in classes:
+        if ours[uid]:
+            print(f"  ours on {uid}: {ours[uid][:3]}")
 
 
 def main() -> None:

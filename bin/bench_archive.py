@@ -72,7 +72,7 @@ DCIODVFY = "/usr/bin/dciodvfy"
 
 # Runs archive-mode validation in a fresh interpreter, so its peak RSS (and its workers') is
 # its own: ru_maxrss of RUSAGE_CHILDREN is the largest of the waited-for descendants.
-_CHILD = """
+_PRELUDE = """
 import json, resource, sys, time
 
 def _tree_cpu():
@@ -87,30 +87,36 @@ def _tree_cpu():
         except psutil.Error:
             pass
     return total
-from conformance.archive.listing import Source
-from conformance.archive.run import validate_archive
+
+def _measure(sched, folder, results, batch):
+    # validate the folder with the scheduler; wall, CPU of the driver and of the process tree
+    from conformance.archive.listing import Source
+    from conformance.archive.run import validate_archive
+    from conformance.archive.store import ResultStore
+    t = time.perf_counter()
+    c0 = resource.getrusage(resource.RUSAGE_SELF)
+    tree0 = _tree_cpu()
+    with ResultStore(results, force=True) as store:
+        out = validate_archive([Source("path", folder)], store, sched, batch_size=batch)
+    wall = time.perf_counter() - t
+    u0 = resource.getrusage(resource.RUSAGE_SELF)
+    busy = sum(json.loads(line)["ms"] for line in open(results)) / 1000
+    return {"wall": wall, "files": out.validated, "busy": busy, "tree_cpu": _tree_cpu() - tree0,
+            "driver_cpu": u0.ru_utime + u0.ru_stime - c0.ru_utime - c0.ru_stime}
+"""
+
+_CHILD = _PRELUDE + """
 from conformance.archive.schedulers import LocalProcesses
-from conformance.archive.store import ResultStore
 folder, results, jobs, batch = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 t0 = time.perf_counter()
 sched = LocalProcesses(jobs)
 list(sched.run(iter([[]] * jobs * 2), {}))  # start the workers (fork, load the index)
 startup = time.perf_counter() - t0
-t = time.perf_counter()
-c0 = resource.getrusage(resource.RUSAGE_SELF)
-tree0 = _tree_cpu()
-with ResultStore(results, force=True) as store:
-    out = validate_archive([Source("path", folder)], store, sched, batch_size=batch)
-u0 = resource.getrusage(resource.RUSAGE_SELF)
-tree = _tree_cpu() - tree0
+run = _measure(sched, folder, results, batch)
 sched.close()
-wall = time.perf_counter() - t
 me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-busy = sum(json.loads(line)["ms"] for line in open(results)) / 1000
-cpu = u0.ru_utime + u0.ru_stime - c0.ru_utime - c0.ru_stime
-print(json.dumps({"wall": wall, "files": out.validated, "driver_kib": me, "worker_kib": kids,
-                  "startup": startup, "busy": busy, "driver_cpu": cpu, "tree_cpu": tree}))
+print(json.dumps(dict(run, driver_kib=me, worker_kib=kids, startup=startup)))
 """
 
 
@@ -120,25 +126,8 @@ def ours_local(folder: Path, results: Path, jobs: int, batch: int) -> dict:
     return json.loads(out.stdout.splitlines()[-1])
 
 
-_CHILD_DASK = """
-import json, resource, sys, time
-
-def _tree_cpu():
-    # CPU seconds (user + system) of this process and every live descendant
-    import psutil
-    me = psutil.Process()
-    total = 0.0
-    for p in [me] + me.children(recursive=True):
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.Error:
-            pass
-    return total
+_CHILD_DASK = _PRELUDE + """
 from conformance.archive import schedulers
-from conformance.archive.listing import Source
-from conformance.archive.run import validate_archive
-from conformance.archive.store import ResultStore
 folder, results, jobs, batch, tuned = (sys.argv[1], sys.argv[2], int(sys.argv[3]),
                                        int(sys.argv[4]), sys.argv[5] == "1")
 if not tuned:
@@ -148,20 +137,10 @@ if int(sys.argv[6]):
 t0 = time.perf_counter()
 sched = schedulers.DaskScheduler(f"local:{jobs}")
 startup = time.perf_counter() - t0
-t = time.perf_counter()
-c0 = resource.getrusage(resource.RUSAGE_SELF)
-tree0 = _tree_cpu()
-with ResultStore(results, force=True) as store:
-    out = validate_archive([Source("path", folder)], store, sched, batch_size=batch)
-wall = time.perf_counter() - t
-u0 = resource.getrusage(resource.RUSAGE_SELF)
-tree = _tree_cpu() - tree0
-cpu = u0.ru_utime + u0.ru_stime - c0.ru_utime - c0.ru_stime
+run = _measure(sched, folder, results, batch)
 rss = sched.run_on_workers(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 sched.close()
-busy = sum(json.loads(line)["ms"] for line in open(results)) / 1000
-print(json.dumps({"wall": wall, "files": out.validated, "startup": startup, "busy": busy,
-                  "worker_kib": max(rss.values()), "driver_cpu": cpu, "tree_cpu": tree}))
+print(json.dumps(dict(run, startup=startup, worker_kib=max(rss.values()))))
 """
 
 

@@ -37,6 +37,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from pydicom.uid import generate_uid
 from pynetdicom import AE, evt
@@ -102,8 +103,10 @@ def run_pynetdicom(scp: StoreSCP, paths: list[str], nodelay: bool = True) -> flo
     raise RuntimeError("pynetdicom lost a response in three runs in a row")
 
 
-def run_harness(scp: StoreSCP, paths: list[str]) -> float:
-    target = Target(scp.host, scp.port, scp.ae_title, "BENCH")
+def run_harness(scp: StoreSCP, paths: list[str], wrap: Any = None) -> float:
+    """Seconds for the harness's C-STORE SCU to send *paths* (over TLS when *wrap* is a
+    socket wrapper from ``conformance.wire.tls.requestor_wrap``)."""
+    target = Target(scp.host, scp.port, scp.ae_title, "BENCH", wrap=wrap)
     start = time.perf_counter()
     results = store_files(target, paths)
     elapsed = time.perf_counter() - start

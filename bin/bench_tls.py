@@ -34,14 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import trustme  # noqa: E402 - test extra: certificates for this run only
 
 from conformance.negotiation.target import Target  # noqa: E402
-from conformance.services.storage import store_files  # noqa: E402
 from conformance.testing.peers import StoreSCP, TlsStoreSCP, child_env, dcmtk_tool  # noqa: E402
 from conformance.wire import tls  # noqa: E402
 from conformance.wire.contexts import ProposedContext  # noqa: E402
 from conformance.wire.requestor import open_association  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_store import make_files  # noqa: E402
+from bench_store import make_files, run_harness  # noqa: E402
 
 ECHO = ProposedContext("1.2.840.10008.1.1", ("1.2.840.10008.1.2",))
 
@@ -94,14 +93,7 @@ def storescu_tls(scp: StoreSCP, pki: dict[str, str], paths: list[str]) -> float:
 
 
 def harness_store_tls(scp: StoreSCP, opts: tls.TlsOptions, paths: list[str]) -> float:
-    target = Target(scp.host, scp.port, scp.ae_title, "BENCH",
-                    wrap=tls.requestor_wrap(tls.client_context(opts), "127.0.0.1"))
-    start = time.perf_counter()
-    results = store_files(target, paths)
-    elapsed = time.perf_counter() - start
-    bad = [r for r in results if r.error or r.findings]
-    assert not bad, bad[0]
-    return elapsed
+    return run_harness(scp, paths, tls.requestor_wrap(tls.client_context(opts), "127.0.0.1"))
 
 
 def main() -> None:

@@ -134,6 +134,11 @@ def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | N
         sys.exit(ExitCode.DEVIATION if _protocol_findings(target) else ExitCode.COULD_NOT_TEST)
     found.notes += [f"protocol error ({v.code}, {v.reference}): {v.message}" for v in protocol_findings(found)]
     draft = draft_statement(found)
+    if tls:
+        from conformance.families import tls_discovery
+        assert _opts is not None
+        secure = tls_discovery.probe_secure_transport(target, _opts, _opts.server_name or host)
+        draft += "\n".join(tls_discovery.draft_section(secure)) + "\n"
     if dicomweb_url:
         from urllib.parse import urlsplit
 
@@ -153,8 +158,9 @@ def discover(host: str, port: int, called_ae: str, calling_ae: str, out: str | N
     if refused:
         click.echo(f"negotiable but refused: {', '.join(refused)} (services.refused in the draft)", err=True)
     if tls:
-        click.echo(f"discovered over TLS on port {port}: the draft has no secure_transport section; declare "
-                   "the profiles, ports and client-certificate policy there (README, TLS)", err=True)
+        held = ", ".join(secure.profiles) or "none"
+        click.echo(f"TLS on port {port}: PS3.15 Annex B profiles that held in the probes: {held} "
+                   "(secure_transport in the draft; review the certificate policy and host name)", err=True)
     if _protocol_findings(target):
         sys.exit(ExitCode.DEVIATION)
     if found.stopped_answering:

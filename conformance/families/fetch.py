@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRBigEndian
 
 from conformance.engine.model import RunContext
 from conformance.families.session import (
@@ -23,6 +24,7 @@ from conformance.services import retrieve as rt
 from conformance.services.common import Exchange
 from conformance.services.compare import compare
 from conformance.services.data import Stored
+from conformance.services.encoding import swap_other_words
 from conformance.services.listener import SETTLE, HarnessListener
 from conformance.services.status import FAILURE, WARNING
 from conformance.standard import uids
@@ -158,11 +160,13 @@ def integrity(ctx: RunContext, items: list[Stored], arrived: list[Dataset]) -> E
         if got is None:
             continue
         where = f"{uids.keyword_of(s.sop_class)} stored in {uids.keyword_of(s.transfer_syntax)}: "
+        back_ts = str(getattr(getattr(got, "file_meta", None), "TransferSyntaxUID", "") or "")
+        if back_ts == ExplicitVRBigEndian:     # OW/OF/... values as read: most significant byte first
+            got = swap_other_words(got)
         found = compare(s.encoded.reference, got, coerced=sb.coerced_attributes,
                         private_discarded=sb.private_attributes == "discarded",
                         compare_pixels=s.encoded.lossless, where=where)
         ex.findings += found
-        back_ts = str(getattr(getattr(got, "file_meta", None), "TransferSyntaxUID", "") or "")
         ex.observations.append({"kind": "round-trip", "sop_class": s.sop_class,
                                 "transfer_syntax": s.transfer_syntax, "returned_in": back_ts,
                                 "intact": not any(f.severity is Severity.ERROR for f in found),

@@ -51,13 +51,13 @@ from conformance.wire.requestor import open_association
 from conformance.wire.target import Target
 from conformance.wire.tls import Failure, Handshake, Profile, TlsOptions
 
-__all__ = ["plan_tls"]
+__all__ = ["FORBIDDEN_BY_BCP195", "associate", "plan_tls"]
 
 OPTIONS_KEY = "tls.options"
 PLAIN_PORT_KEY = "tls.plain_port"
 _ECHO = ProposedContext(VERIFICATION, ("1.2.840.10008.1.2",))
 #: Suites RFC 7525 4.1 (BCP 195) forbids: NULL encryption, anonymous, export-grade, RC4.
-_FORBIDDEN_BY_BCP195 = "eNULL:aNULL:EXPORT:RC4"
+FORBIDDEN_BY_BCP195 = "eNULL:aNULL:EXPORT:RC4"
 _VERSION_ORDER = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
 
@@ -276,7 +276,7 @@ def _ciphers(ctx: RunContext, opts: TlsOptions) -> StepResult:
                                          "the profile; the text says these 'should be supported')",
                                          p.cite(), cipher=hs.cipher))
     if any(p.key.startswith("bcp195") for p in declared):
-        hs = _hs(ctx, port, _context(opts, versions=("TLSv1.2", "TLSv1.2"), ciphers=_FORBIDDEN_BY_BCP195, legacy=True))
+        hs = _hs(ctx, port, _context(opts, versions=("TLSv1.2", "TLSv1.2"), ciphers=FORBIDDEN_BY_BCP195, legacy=True))
         notes.append(f"NULL/anonymous/export/RC4 suites alone: {hs.describe()}")
         if hs.failure == Failure.HARNESS:
             untested.append(f"NULL/anonymous/export/RC4 suites ({hs.detail})")
@@ -291,12 +291,12 @@ def _ciphers(ctx: RunContext, opts: TlsOptions) -> StepResult:
     return StepResult(findings=findings, message=message)
 
 
-def _open(ctx: RunContext, port: int, ae: str, wrap: tls.SocketWrapper | None
+def _open(target: Target, port: int, ae: str, wrap: tls.SocketWrapper | None
           ) -> tuple[Any, Any, BaseException | None]:
     """Request a Verification association on *port* (plain when *wrap* is None): the outcome,
     the association when accepted, and the TLS handshake's exception when that failed (the
     requestor reports a failed handshake as a failed connection; this tells them apart)."""
-    target = Target(ctx.target.host, port, ae, ctx.target.calling_ae, ctx.target.timeouts)
+    to = Target(target.host, port, ae, target.calling_ae, target.timeouts)
     seen: list[BaseException] = []
 
     def recording(sock: socket.socket) -> socket.socket:
@@ -307,15 +307,15 @@ def _open(ctx: RunContext, port: int, ae: str, wrap: tls.SocketWrapper | None
             seen.append(exc)
             raise
 
-    out, assoc = open_association(target, [_ECHO], wrap=recording if wrap is not None else None)
+    out, assoc = open_association(to, [_ECHO], wrap=recording if wrap is not None else None)
     return out, assoc, (seen[0] if seen else None)
 
 
-def _associate(ctx: RunContext, port: int, wrap: tls.SocketWrapper | None) -> tuple[str, str]:
-    """A Verification association on *port*, released at once: ("accepted", ""), or how it
-    did not come about ("tls-refused", "closed", "rejected", "no-answer", "connection-refused",
-    ...) and a description."""
-    out, assoc, exc = _open(ctx, port, ctx.target.called_ae, wrap)
+def associate(target: Target, port: int, wrap: tls.SocketWrapper | None) -> tuple[str, str]:
+    """A Verification association to *target*'s called AE on *port*, released at once:
+    ("accepted", ""), or how it did not come about ("tls-refused", "closed", "rejected",
+    "no-answer", "connection-refused", ...) and a description."""
+    out, assoc, exc = _open(target, port, target.called_ae, wrap)
     if assoc is not None:
         assoc.release()
         return "accepted", ""
@@ -329,6 +329,10 @@ def _associate(ctx: RunContext, port: int, wrap: tls.SocketWrapper | None) -> tu
     if out.end is None:
         return out.establishment.value, ""
     return out.end.kind.value, out.end.describe()
+
+
+def _associate(ctx: RunContext, port: int, wrap: tls.SocketWrapper | None) -> tuple[str, str]:
+    return associate(ctx.target, port, wrap)
 
 
 def _client_certificate(ctx: RunContext, opts: TlsOptions) -> StepResult:
@@ -445,7 +449,7 @@ def _echo(ae: str) -> Callable[[RunContext, TlsOptions], StepResult]:
     def action(ctx: RunContext, opts: TlsOptions) -> StepResult:
         port = _ports(ctx)[0]
         wrap = tls.requestor_wrap(tls.client_context(replace(opts, check_hostname=False)), _server_name(ctx))
-        out, assoc, exc = _open(ctx, port, ae, wrap)
+        out, assoc, exc = _open(ctx.target, port, ae, wrap)
         ref = "PS3.7 9.1.5; PS3.15 Annex B; statement secure_transport.ae_titles"
         if assoc is None:
             if exc is not None:

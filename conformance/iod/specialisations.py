@@ -25,6 +25,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from conformance.findings import Severity
+from conformance.iod import dicomdir, identity
 from conformance.iod.elements import element_vr, tag_str, values_of
 from conformance.standard.iod_index import IODDef
 
@@ -88,6 +89,51 @@ def _patient_position(add: Add, ds: Dataset, rule: dict[str, Any], sop_class: st
             tag_str(rule["tag"]))
 
 
+def _if_value(ds: Dataset, rule: dict[str, Any]) -> bool:
+    """The rule's 'if_value' condition (a value of another attribute is one of some), or True."""
+    when = rule.get("if_value")
+    if when is None:
+        return True
+    vals = values_of(ds, _tag(when["tag"])) or []
+    i = when.get("value", 1) - 1
+    return len(vals) > i and vals[i] in when["in"]
+
+
+def _required(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
+    """An attribute the IOD requires (type 1 or 2), optionally only when another attribute
+    has one of some values (see the rule's reference)."""
+    if not _if_value(ds, rule):
+        return
+    if rule["tag"] in ds._dict:
+        if rule["required_type"] == "1" and not values_of(ds, rule["tag"]):
+            add("iod.type1-empty", Severity.ERROR, f"type 1 attribute {tag_str(rule['tag'])} "
+                "is empty", rule["reference"], tag_str(rule["tag"]))
+        return
+    add(f"iod.type{rule['required_type']}-missing", Severity.ERROR,
+        f"type {rule['required_type']}C attribute {tag_str(rule['tag'])} is missing; its condition holds",
+        rule["reference"], tag_str(rule["tag"]))
+
+
+def _one_of(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
+    """At least one of the rule's attributes in each item (see the rule's reference)."""
+    tags = [_tag(t) for t in rule["tags"]]
+    items = _items_within(ds, rule["within"]) if "within" in rule else [(ds, "")]
+    for item, prefix in items:
+        if not any(t in item._dict for t in tags):
+            add("iod.type1-missing", Severity.ERROR,
+                f"none of {', '.join(tag_str(t) for t in tags)} is present; one is required",
+                rule["reference"], prefix + tag_str(tags[0]))
+
+
+def _required_if_frames(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
+    """An attribute required only for more than one frame (see the rule's reference)."""
+    frames = _first(_ints(ds, 0x00280008))
+    if rule["tag"] not in ds._dict and frames is not None and frames > 1:
+        add("iod.type1-missing", Severity.ERROR,
+            f"{tag_str(rule['tag'])} is missing; it is required when Number of Frames "
+            f"({frames}) is greater than 1", rule["reference"], tag_str(rule["tag"]))
+
+
 _OVERRIDES: dict[int, dict[tuple[str, int], str]] = {}
 
 
@@ -132,7 +178,7 @@ def _iod_tags(iod: IODDef) -> frozenset[int]:
     return found
 
 
-def outside_iod(add: Add, ds: Dataset, iod: IODDef) -> None:
+def outside_iod(add: Add, ds: Dataset, iod: IODDef, skip: frozenset[int] = frozenset()) -> None:
     """Standard top-level attributes that no module of the IOD has: a warning (PS3.3 A.1.3:
     an IOD is its modules; dciodvfy reports these too).  Private, group length, File Meta
     and retired-dictionary attributes are left to the element checks."""
@@ -140,7 +186,7 @@ def outside_iod(add: Add, ds: Dataset, iod: IODDef) -> None:
     for key in ds._dict:
         t = int(key)
         group = t >> 16
-        if t in tags or group & 1 or group <= 0x0002 or (t & 0xFFFF) == 0 \
+        if t in tags or t in skip or group & 1 or group <= 0x0002 or (t & 0xFFFF) == 0 \
                 or group == 0xFFFC or 0x5000 <= group <= 0x60FF:  # repeating groups: not indexed
             continue
         add("iod.attribute-not-in-iod", Severity.WARNING,
@@ -150,7 +196,11 @@ def outside_iod(add: Add, ds: Dataset, iod: IODDef) -> None:
 
 def check(add: Add, ds: Dataset, iod: IODDef) -> None:
     """Every rule of this module on the top level of *ds* (an instance of *iod*)."""
-    outside_iod(add, ds, iod)
+    identity.distinct_entity_uids(add, ds)
+    if iod.key == dicomdir.BASIC_DIRECTORY:
+        dicomdir.check(add, ds)
+    frames = identity.frames_in_single_frame_iod(add, ds, iod, _iod_tags(iod))
+    outside_iod(add, ds, iod, frozenset({identity.NUMBER_OF_FRAMES}) if frames else frozenset())
     sop = values_of(ds, 0x00080016)
     sop_class = sop[0] if sop else None
     for rule in _rules():
@@ -159,27 +209,72 @@ def check(add: Add, ds: Dataset, iod: IODDef) -> None:
         if rule.get("kind") == "patient-position":
             _patient_position(add, ds, rule, sop_class)
             continue
+        if rule.get("kind") == "required":
+            _required(add, ds, rule)
+            continue
+        if rule.get("kind") == "one-of":
+            _one_of(add, ds, rule)
+            continue
+        if rule.get("kind") == "required-if-frames":
+            _required_if_frames(add, ds, rule)
+            continue
         if rule.get("kind") == "patient-orientation":
             _patient_orientation(add, ds, rule, iod)
             continue
-        vals = values_of(ds, rule["tag"])
-        if not vals:
-            continue
-        idx = rule.get("value")
-        picked = vals[idx - 1:idx] if idx else vals
-        allowed: list[str] = rule.get("enumerated") or rule.get("defined") or []
-        for v in picked:
-            if v and v not in allowed and not _same_number(v, allowed):
-                enumerated = "enumerated" in rule
-                add("iod.enumerated-value" if enumerated else "iod.defined-term",
-                    Severity.ERROR if enumerated else Severity.WARNING,
-                    f"{tag_str(rule['tag'])}{f' value {idx}' if idx else ''} {v!r} is not "
-                    f"{'an enumerated value' if enumerated else 'a defined term'} for "
-                    f"{iod.name} ({', '.join(allowed)})", rule["reference"], tag_str(rule["tag"]),
-                    details={"value": v, "allowed": list(allowed), "value_index": idx})
+        if "within" in rule:
+            for item, prefix in _items_within(ds, rule["within"]):
+                _enumerated(add, item, rule, iod, prefix)
+        else:
+            _enumerated(add, ds, rule, iod, "")
     _image_type(add, ds, iod)
     _pixel_description(add, ds)
+    _waveform_data(add, ds)
     _geometry(add, ds)
+
+
+def _enumerated(add: Add, ds: Dataset, rule: dict[str, Any], iod: IODDef, prefix: str) -> None:
+    """The values of the rule's attribute in *ds* against its enumerated / defined values."""
+    vals = values_of(ds, rule["tag"])
+    if not vals or not _if_value(ds, rule):
+        return
+    idx = rule.get("value")
+    picked = vals[idx - 1:idx] if idx else vals
+    allowed: list[str] = rule.get("enumerated") or rule.get("defined") or []
+    for v in picked:
+        if v and v not in allowed and not _same_number(v, allowed):
+            enumerated = "enumerated" in rule
+            add("iod.enumerated-value" if enumerated else "iod.defined-term",
+                Severity.ERROR if enumerated else Severity.WARNING,
+                f"{tag_str(rule['tag'])}{f' value {idx}' if idx else ''} {v!r} is not "
+                f"{'an enumerated value' if enumerated else 'a defined term'} for "
+                f"{iod.name} ({', '.join(allowed)})", rule["reference"],
+                prefix + tag_str(rule["tag"]),
+                details={"value": v, "allowed": list(allowed), "value_index": idx})
+
+
+_FG = (0x52009229, 0x52009230)
+
+
+def _items_within(ds: Dataset, within: list[str]) -> list[tuple[Dataset, str]]:
+    """The sequence items at the end of *within* (a path of sequence tags; "FG" is either
+    functional groups sequence, PS3.3 C.7.6.16), each with its finding path prefix."""
+    level: list[tuple[Dataset, str]] = [(ds, "")]
+    for step in within:
+        tags = _FG if step == "FG" else (_tag(step),)
+        nxt: list[tuple[Dataset, str]] = []
+        for item, prefix in level:
+            for tag in tags:
+                elem = item._dict.get(tag)  # type: ignore[call-overload]
+                if elem is None:
+                    continue
+                try:
+                    seq = item[tag].value or []
+                except Exception:  # noqa: BLE001 - unreadable: reported by the element walk
+                    continue
+                nxt.extend((sub, f"{prefix}{tag_str(tag)}[{i}].") for i, sub in enumerate(seq)
+                           if isinstance(sub, Dataset))
+        level = nxt
+    return level
 
 
 def _same_number(v: str, allowed: list[str]) -> bool:
@@ -229,6 +324,21 @@ def _pixel_description(add: Add, ds: Dataset) -> None:
         add("pixel.vr", Severity.ERROR,
             f"native Pixel Data is OB with Bits Allocated {allocated}; it shall be OW",
             "PS3.5 8.1.1, A.1", tag_str(0x7FE00010))
+
+
+def _waveform_data(add: Add, ds: Dataset) -> None:
+    """Waveform Data (5400,1010) is OW when Waveform Bits Allocated is 16 (PS3.5 8.3, A.1): in
+    explicit VR an OB value of 16-bit samples is wrongly encoded."""
+    implicit = getattr(ds, "original_encoding", (False, True))[0]
+    if implicit or 0x54000100 not in ds._dict:
+        return
+    for item, prefix in _items_within(ds, ["(5400,0100)"]):
+        bits = _first(_ints(item, 0x54001004))
+        data = item._dict.get(0x54001010)  # type: ignore[call-overload]
+        if data is not None and bits is not None and bits > 8 and element_vr(data) == "OB":
+            add("pixel.vr", Severity.ERROR,
+                f"Waveform Data is OB with Waveform Bits Allocated {bits}; it shall be OW",
+                "PS3.5 8.3, A.1", prefix + tag_str(0x54001010))
 
 
 def _geometry(add: Add, ds: Dataset) -> None:

@@ -6,6 +6,15 @@ validator which conditional attributes and modules the generated data triggers a
 the Image Pixel module.  Values are deterministic (UIDs derive from the SOP class), so the
 same call gives the same bytes.
 
+The instances are meant to be valid for other validators too (dciodvfy: see
+``tests/iod/test_synthesize_dciodvfy.py`` and the disagreements listed there): real values
+from the attribute descriptions where the tables give none, per-IOD values (Image Type, pixel
+description, NM vectors, ...), functional groups built as PS3.3 C.7.6.16 describes them (one
+Per-frame item per frame with Frame Content, a dimension index, optional macros left out),
+LUT data matching its descriptor; where two editions differ, an attribute that is optional in
+one is included when that is valid under both.  The tables of choices are in this module and
+:mod:`synth_parts` builds the dependent structures.
+
 Not covered: compressed transfer syntaxes for IODs with pixel data (no codec is used; such a
 request is a ``ValueError``), and the *meaning* of values (codes are placeholders from a
 private coding scheme, dates are fixed).
@@ -21,7 +30,40 @@ from pydicom.sequence import Sequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from conformance.iod.sr_content import SR_CONTENT_MODULES
+from conformance.iod.synth_parts import (
+    PER_FRAME,
+    SHARED,
+    dimension_index,
+    directory,
+    references,
+    two_items,
+    functional_groups,
+    lookup_tables,
+    waveform_data,
+)
 from conformance.iod.sr_templates import KEY_OBJECT_SELECTION
+from conformance.iod.synth_values import (
+    _ALWAYS_CONDITIONAL,
+    _DUMMY,
+    _EMPTY_2C,
+    _ENHANCED_IMAGE_TYPE,
+    _EXTRA_MODULES,
+    _FG_ALL_CONDITIONAL,
+    _FG_CONDITIONAL,
+    _FG_LEFT_OUT_PER_IOD,
+    _IN_FG,
+    _MODALITY,
+    _NO_LATERALITY,
+    _PATH_EXTRA,
+    _PER_CLASS,
+    _PER_FRAME_MACROS,
+    _PER_IOD,
+    _PER_IOD_DROP,
+    _PER_IOD_EXTRA,
+    _SPECIFIC,
+    _TWO_ITEMS,
+    _TYPE3_ITEMS,
+)
 from conformance.iod.validator import validate
 from conformance.standard.iod_index import (
     AttributeRule,
@@ -31,90 +73,48 @@ from conformance.standard.iod_index import (
     load_index,
 )
 
-#: SOP class keyword fragment -> Modality (PS3.3 C.7.3.1.1.1); first match wins.
-_MODALITY = [("SecondaryCapture", "OT"), ("ComputedRadiography", "CR"), ("CT", "CT"),
-             ("MR", "MR"), ("Ultrasound", "US"), ("Mammography", "MG"),
-             ("IntraOral", "IO"), ("DigitalXRay", "DX"), ("XRayAngiographic", "XA"),
-             ("XRayRadiofluoroscopic", "RF"), ("NuclearMedicine", "NM"), ("PET", "PT"),
-             ("Positron", "PT"), ("RTImage", "RTIMAGE"), ("RTDose", "RTDOSE"),
-             ("RTStructure", "RTSTRUCT"), ("RTPlan", "RTPLAN"), ("RTIonPlan", "RTPLAN"),
-             ("Segmentation", "SEG"), ("KeyObject", "KO"), ("SR", "SR"),
-             ("PresentationState", "PR"), ("Waveform", "ECG"), ("ECG", "ECG"),
-             ("Endoscopic", "ES"), ("Microscopic", "GM"), ("Photographic", "XC"),
-             ("Ophthalmic", "OP"), ("Registration", "REG"), ("Spectroscopy", "MR")]
-
-_DUMMY: dict[str, Any] = {
-    "AE": "SYNTH", "AS": "030Y", "CS": "SYNTH", "DA": "20260101", "DT": "20260101120000",
-    "TM": "120000", "DS": "1", "IS": "1", "LO": "synthetic", "SH": "synthetic",
-    "LT": "synthetic", "ST": "synthetic", "UT": "synthetic", "UC": "synthetic",
-    "PN": "Synthetic^Patient", "UR": "http://example.com/synthetic", "US": 1, "SS": 1,
-    "UL": 1, "SL": 1, "FL": 1.0, "FD": 1.0, "SV": 1, "UV": 1, "AT": 0x00100010,
-    "OB": b"\x00\x00", "OW": b"\x00\x00", "OF": b"\x00\x00\x00\x00", "OD": b"\x00" * 8,
-    "OL": b"\x00" * 4, "OV": b"\x00" * 8, "UN": b"\x00\x00",
-}
-#: Sensible values where any dummy would break a rule of another module or of PS3.5.
-_SPECIFIC: dict[int, Any] = {
-    0x00200037: [1, 0, 0, 0, 1, 0], 0x00200032: [0, 0, 0], 0x00280030: [1, 1],
-    0x00280010: 4, 0x00280011: 4, 0x00280002: 1, 0x00280004: "MONOCHROME2",
-    0x00280100: 16, 0x00280101: 16, 0x00280102: 15, 0x00280103: 0, 0x00280006: 0,
-    0x00280008: "1", 0x00100010: "Synthetic^Patient", 0x00100020: "SYNTH-1",
-    0x00080100: "SYNTH1", 0x00080102: "99SYNTH", 0x00080104: "synthetic code",
-    0x00080005: "ISO_IR 192", 0x00080008: ["ORIGINAL", "PRIMARY", "AXIAL", "NONE"],
-    0x00089007: ["ORIGINAL", "PRIMARY", "AXIAL", "NONE"], 0x00200020: ["L", "P"],
-    0x00185100: "HFS", 0x00080060: "OT", 0x00089206: "VOLUME", 0x00089205: "MONOCHROME",
-    0x00209072: "U", 0x00189010: "NO", 0x00700052: [1, 1], 0x00700053: [4, 4],
-}
-#: Values that depend on the SOP class (PS3.3 C.24.2 MIME types, ...).
-_DX_LIKE = {"1.2.840.10008.5.1.4.1.1.1.1": "FOR PRESENTATION",
-            "1.2.840.10008.5.1.4.1.1.1.1.1": "FOR PROCESSING",
-            "1.2.840.10008.5.1.4.1.1.1.2": "FOR PRESENTATION",
-            "1.2.840.10008.5.1.4.1.1.1.2.1": "FOR PROCESSING",
-            "1.2.840.10008.5.1.4.1.1.1.3": "FOR PRESENTATION",
-            "1.2.840.10008.5.1.4.1.1.1.3.1": "FOR PROCESSING"}
-_US_8BIT = {0x00280100: 8, 0x00280101: 8, 0x00280102: 7}
-_PER_CLASS: dict[str, dict[int, Any]] = {
-    # DX family: the intent the SOP class names; Image Type without an AXIAL value 3.
-    **{uid: {0x00080068: intent, 0x00080008: ["ORIGINAL", "PRIMARY"]}
-       for uid, intent in _DX_LIKE.items()},
-    "1.2.840.10008.5.1.4.1.1.6.1": _US_8BIT,
-    # Ophthalmic Photography: Image Type value 3 only for DERIVED images (dciodvfy's rule).
-    "1.2.840.10008.5.1.4.1.1.77.1.5.1": {0x00080008: ["ORIGINAL", "PRIMARY"]},
-    "1.2.840.10008.5.1.4.1.1.77.1.5.2": {0x00080008: ["ORIGINAL", "PRIMARY"]}, "1.2.840.10008.5.1.4.1.1.3.1": _US_8BIT,
-    "1.2.840.10008.5.1.4.1.1.104.1": {0x00420012: "application/pdf"},
-    "1.2.840.10008.5.1.4.1.1.104.2": {0x00420012: "text/XML"},
-    "1.2.840.10008.5.1.4.1.1.104.3": {0x00420012: "model/stl", 0x00080060: "M3D"},
-}
-#: Conditional attributes the synthesizer always adds (dciodvfy expects them; their
-#: conditions are not machine-readable in the index).
-_ALWAYS_CONDITIONAL = {0x00080100, 0x00200060, 0x00200020, 0x00185100, 0x00180080}
-#: Type 2C attributes added empty.
-_EMPTY_2C = {0x00200060}
 
 
 def _uid(sop_class: str, what: str) -> UID:
     return generate_uid(entropy_srcs=[sop_class, what])
 
 
-def _value(rule: AttributeRule, vr: str, vm: str, sop_class: str, path: str) -> Any:
+def _typed(val: Any, vr: str) -> Any:
+    """*val* in the Python type pydicom writes for *vr* (binary numbers from text)."""
+    if vr in ("US", "SS", "UL", "SL", "SV", "UV") and isinstance(val, str):
+        return int(val) if re.fullmatch(r"-?\d+", val) else 1
+    if vr in ("FL", "FD") and isinstance(val, (str, int)):
+        try:
+            return float(val)
+        except ValueError:
+            return 1.0
+    return val
+
+
+def _value(rule: AttributeRule, vr: str, vm: str, sop_class: str, path: str,
+           iod_key: str = "") -> Any:
     if rule.tag in _PER_CLASS.get(sop_class, {}):
         return _PER_CLASS[sop_class][rule.tag]
+    per_iod = _PER_IOD.get(iod_key, {})
+    if rule.tag in per_iod:
+        value = per_iod[rule.tag]
+        return [_typed(v, vr) for v in value] if isinstance(value, list) else _typed(value, vr)
+    specific = _SPECIFIC.get(rule.tag)
+    if rule.enumerated and isinstance(specific, str) and specific in rule.enumerated:
+        return _typed(specific, vr)
     if rule.enumerated:
         val: Any = rule.enumerated[0]
     elif rule.tag in _SPECIFIC:
-        return _SPECIFIC[rule.tag]
+        if isinstance(specific, list):
+            return [_typed(v, vr) for v in specific]
+        return _typed(specific, vr)
     elif rule.defined:
         val = rule.defined[0]
     elif vr == "UI":
         return _uid(sop_class, path)
     else:
         val = _DUMMY.get(vr, "synthetic")
-    if vr in ("US", "SS", "UL", "SL", "SV", "UV") and isinstance(val, str):
-        val = int(val) if re.fullmatch(r"-?\d+", val) else 1
-    if vr in ("FL", "FD") and isinstance(val, str):
-        try:
-            val = float(val)
-        except ValueError:
-            val = 1.0
+    val = _typed(val, vr)
     m = re.match(r"(\d+)", vm or "1")
     count = int(m.group(1)) if m else 1
     if count > 1 and not isinstance(val, bytes):
@@ -145,13 +145,17 @@ class _Builder:
         if atype == "2" and (rule.tag not in _SPECIFIC or rule.tag in _EMPTY_2C):
             item.add_new(rule.tag, vr, None)
             return
-        item.add_new(rule.tag, vr, _value(rule, vr, vm, self.sop_class, path))
+        item.add_new(rule.tag, vr, _value(rule, vr, vm, self.sop_class, path,
+                                                self.iod.key))
 
     def fill(self, rules: tuple[AttributeRule, ...], item: Dataset, prefix: str = "") -> None:
         for rule in rules:
             if rule.type in ("1", "2"):
                 self.add(rule, item, prefix + f"{rule.tag:08X}", rule.type)
-            elif rule.type in ("1C", "2C") and rule.tag in _ALWAYS_CONDITIONAL:
+            elif rule.type in ("1C", "2C") and (rule.tag in _ALWAYS_CONDITIONAL or (
+                    rule.tag in _FG_CONDITIONAL and _IN_FG.search(prefix)) or (
+                    self.iod.key in _FG_ALL_CONDITIONAL and rule.tag in _SPECIFIC
+                    and _IN_FG.search(prefix))):
                 self.add(rule, item, prefix + f"{rule.tag:08X}",
                          "2" if rule.tag in _EMPTY_2C else "1")
 
@@ -233,12 +237,12 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
     ds.SOPInstanceUID = _uid(sop_class_uid, "instance")
     ds.SpecificCharacterSet = "ISO_IR 192"
     modality = _PER_CLASS.get(sop_class_uid, {}).get(0x00080060) or _modality(sop_class_uid)
-    if modality:
+    if modality and any(a.tag == 0x00080060 for u in iod.modules for a in u.module.attributes):
         ds.Modality = modality
     for use in iod.modules:
         if use.usage == "M" and use.module.key in SR_CONTENT_MODULES:
             _sr_root(ds, builder, use.module)
-        elif use.usage == "M":
+        elif use.usage == "M" or use.module.key in _EXTRA_MODULES.get(iod.key, ()):
             builder.fill(use.module.attributes, ds)
     has_pixels = any(u.usage == "M" and any(a.tag == 0x7FE00010 for a in u.module.attributes)
                      for u in iod.modules)
@@ -255,6 +259,14 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
             raise ValueError(f"cannot synthesize pixel data in compressed transfer syntax "
                              f"{ts.name}; use a native one")
         _pixel_data(ds)
+    if iod_has(iod, 0x00089007) and 0x00080008 not in _PER_IOD.get(iod.key, {}):
+        ds.ImageType = _ENHANCED_IMAGE_TYPE  # enhanced IODs: 4 values (PS3.3 C.8.16.1)
+    for use in iod.modules:
+        for rule in use.module.attributes:
+            if rule.tag in _TYPE3_ITEMS.get(iod.key, {}):
+                builder.add(rule, ds, f"{rule.tag:08X}", "1")
+    functional_groups(ds, _FG_LEFT_OUT_PER_IOD.get(iod.key, frozenset()),
+                      _PER_FRAME_MACROS.get(iod.key, frozenset()))
     ds.file_meta = FileMetaDataset()
     ds.file_meta.FileMetaInformationVersion = b"\x00\x01"
     ds.file_meta.MediaStorageSOPClassUID = UID(sop_class_uid)
@@ -263,9 +275,38 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
     ds.file_meta.ImplementationClassUID = UID("1.2.826.0.1.3680043.10.1375.1")
     ds.file_meta.ImplementationVersionName = "CONFORMANCE"
     _complete(ds, iod, builder, rounds)
-    if 0x00200060 in ds and (0x00200062 in ds or 0x52009229 in ds):
-        # Laterality (2C) only when no Image/Frame Laterality says it (PS3.3 C.7.3.1).
+    frame_laterality = any("FrameAnatomySequence" in item for tag in (SHARED, PER_FRAME)
+                           for item in (ds[tag].value if tag in ds else []))
+    if 0x00200060 in ds and (0x00200062 in ds or frame_laterality or iod.key in _NO_LATERALITY
+                             or 0x54000100 in ds):
+        # Laterality (2C) only where no Image or Frame Laterality says it, and not for
+        # waveforms, slides or measurements with their own laterality (PS3.3 C.7.3.1).
         del ds[0x00200060]
+    if iod.key.endswith("secondary-capture-image") and str(ds.get("NumberOfFrames")) == "1" \
+            and 0x00280009 in ds:
+        del ds[0x00280009]  # Frame Increment Pointer only for > 1 frame (PS3.3 C.8.6.3)
+    if any(u.module.key == "multi-frame-dimension" for u in iod.modules):
+        dimension_index(ds, _uid(sop_class_uid, "dimension-organization"),
+                        temporal=iod.key == "enhanced-pet-image")
+    _per_iod_extras(ds, iod)
+    two_items(ds, _TWO_ITEMS)
+    for path, keyword, value in _PATH_EXTRA.get(iod.key, []):
+        item: Dataset | None = ds
+        for step in path:
+            seq = item.get(step) if item is not None else None
+            item = seq[0] if seq else None
+        if item is None:
+            continue
+        if value is None:
+            if keyword in item:
+                delattr(item, keyword)
+        elif keyword not in item:
+            setattr(item, keyword, references(value, ds, sop_class_uid)
+                    if isinstance(value, str) else value)
+    if iod.key == "basic-directory":
+        directory(ds)
+    lookup_tables(ds, palette_bits_8=iod.key == "color-palette")
+    waveform_data(ds)
     _consistent_pixel_description(ds)
     if has_pixels:
         del ds[0x7FE00010]
@@ -273,6 +314,23 @@ def synthesize(sop_class_uid: str, transfer_syntax: str = ExplicitVRLittleEndian
     if sop_class_uid == KEY_OBJECT_SELECTION:
         _key_object_selection(ds)
     return ds
+
+
+def _per_iod_extras(ds: Dataset, iod: IODDef) -> None:
+    for tag, value in _PER_IOD_EXTRA.get(iod.key, {}).items():
+        entry = dictionary_entry(tag)
+        if tag not in ds and entry is not None:
+            ds.add_new(tag, entry[0].split(" or ")[0], value)
+    for tag in _PER_IOD_DROP.get(iod.key, ()):
+        if tag in ds:
+            del ds[tag]
+
+
+def iod_has(iod: IODDef, tag: int) -> bool:
+    """Whether any module of *iod* has *tag*, at any depth."""
+    def walk(rules: tuple[AttributeRule, ...]) -> bool:
+        return any(r.tag == tag or walk(r.children) for r in rules)
+    return any(walk(u.module.attributes) for u in iod.modules)
 
 
 def _key_object_selection(ds: Dataset) -> None:
@@ -334,13 +392,14 @@ def _complete(ds: Dataset, iod: IODDef, builder: _Builder, rounds: int) -> None:
             elif f.code == "iod.present-when-condition-false" and tags[-1] in item:
                 del item[tags[-1]]  # e.g. one of a pair that excludes the other
                 changed = True
-            elif f.code == "iod.enumerated-value" and f.details.get("allowed"):
+            elif f.code == "iod.enumerated-value" and f.details.get("allowed") \
+                    and tags[-1] in item:  # (not removed by an earlier finding this round)
                 elem = item[tags[-1]]
                 allowed = f.details["allowed"][0]
                 index = f.details.get("value_index")
                 if index:  # one value of a multi-valued attribute (Image Type value 3)
                     values = list(elem.value)
-                    values[index - 1] = allowed
+                    values[index - 1] = _typed(allowed, elem.VR)
                     elem.value = values
                 else:
                     elem.value = int(allowed) if elem.VR in ("US", "SS", "UL", "SL") \

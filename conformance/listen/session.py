@@ -58,8 +58,25 @@ from conformance.services.status import FAILURE, classify
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
 from conformance.wire import dimse
+from conformance.wire.outcome import Ending, Violation
 from conformance.wire.dimse import Message
 from conformance.wire.pdu import AssociateRequest
+
+
+def _nonfatal_violations(assoc: Association, reported: set[str]) -> list[Finding]:
+    """The device's protocol errors that did not end the association (e.g. a data set after a
+    command that may carry none, PS3.7 E.1), once per code: the one that ended it is already
+    reported from ``peer_error``/the ending."""
+    ending = assoc.ending
+    fatal = Violation.of(ending) if ending is not None and ending.kind is Ending.PROTOCOL_ERROR else None
+    out: list[Finding] = []
+    for v in assoc.violations:
+        if v == fatal or v.code in reported:
+            continue
+        reported.add(v.code)
+        severity = Severity.ERROR if v.severity == "error" else Severity.WARNING
+        out.append(Finding(v.code, severity, v.message[:1].upper() + v.message[1:] + ".", reference=v.reference))
+    return out
 
 
 @dataclass
@@ -346,6 +363,7 @@ class ListenSession:
             after = " It was answered A-RELEASE-RP." if end == "released" else \
                 " The harness aborted the association (A-ABORT)."
             findings.append(Finding(v.code, Severity.ERROR, f"The device sent {v.detail}.{after}", reference=v.reference))
+        findings += _nonfatal_violations(assoc, {f.code for f in findings})
         for problem in assoc.unknown_items[:5]:
             findings.append(Finding("listen.unknown-associate-item", Severity.WARNING,
                                     f"The A-ASSOCIATE-RQ has an item the harness skipped: {problem}.",

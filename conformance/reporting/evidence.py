@@ -110,13 +110,26 @@ def exact_pattern(step_id: str, results: RunResults) -> str:
     return f"{step_id[:-1]}[{step_id[-1]}]"
 
 
+def _reproduce_fuzz(step: StepRecord, statement: str, device: list[str]) -> list[tuple[str, str]]:
+    """A fuzz area again (``conformance fuzz --area``), then each saved case exactly as sent
+    (``--replay``, the case file named in the finding's details)."""
+    area = step.id.split("/", 1)[1]
+    out = [("conformance", shlex.join(["conformance", "fuzz", statement, *device, "--area", area]))]
+    cases = dict.fromkeys(str(f.details["case"]) for f in step.findings if f.details.get("case"))
+    out += [("conformance", shlex.join(["conformance", "fuzz", "--replay", case, *device])) for case in cases]
+    return out
+
+
 def reproduce(step: StepRecord, results: RunResults) -> list[tuple[str, str]]:
     """How to run this step again: the harness, then the DCMTK tool where one exists."""
     t = results.target
     host, port = str(t.get("host", "127.0.0.1")), str(t.get("port", ""))
     called, calling = str(t.get("called_ae", "")), str(t.get("calling_ae", ""))
     statement = results.statement_file or "STATEMENT.yaml"
-    harness = ["conformance", "run", statement, "--host", host, "--port", port, "--called-ae", called]
+    device = ["--host", host, "--port", port, "--called-ae", called]
+    if step.family == "fuzz":
+        return _reproduce_fuzz(step, statement, device)
+    harness = ["conformance", "run", statement, *device]
     if t.get("harness_port"):
         harness += ["--harness-port", str(t["harness_port"])]
     out = [("conformance", shlex.join([*harness, "-k", exact_pattern(step.id, results)]))]

@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
+from conformance.wire import tls
 
 GROUP_ORDER = ["Verification", "Transfer", "Query/Retrieve", "Workflow Management", "Print Management", "Other"]
 
@@ -107,7 +108,29 @@ def statement_view(st: Statement) -> dict[str, Any]:
         "private_uids": list(st.private.sop_classes) + list(st.private.transfer_syntaxes),
         "ts_sets": [(label, [(_name(t, st), t) for t in key]) for key, label in sets.items()],
         "services": services_rows(st) if st.data.get("services") else [],
+        "security": security_lines(st),
     }
+
+
+def security_lines(st: Statement) -> list[str]:
+    """The security section (PS3.2 A.6 / PS3.15 Annex B): the declared secure transport
+    connection profiles, TLS ports, client-certificate policy and AE titles over TLS."""
+    sec = st.secure_transport
+    if sec is None:
+        return ["The TLS secure transport connection profile is supported."] if st.network.tls else []
+    out = [f"Secure Transport Connection Profile: {tls.profile(k).name} ({tls.profile(k).section})"
+           for k in sec.profiles]
+    out.append(f"TLS port(s): {', '.join(str(p) for p in sec.ports)}")
+    out.append("A client certificate is required." if sec.client_certificate_required
+               else "No client certificate is required.")
+    if sec.ae_titles:
+        out.append(f"AE titles reachable over TLS: {', '.join(sec.ae_titles)}")
+    if sec.plain_port_answers is not None:
+        out.append(f"The plain port {st.network.port} {'also answers' if sec.plain_port_answers else 'does not answer'} "
+                   "DICOM without TLS.")
+    if sec.host_name:
+        out.append(f"Certificate host name: {sec.host_name}")
+    return out
 
 
 def _env() -> Environment:

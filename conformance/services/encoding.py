@@ -100,6 +100,50 @@ def top_copy(ds: Dataset) -> Dataset:
     return out
 
 
+#: Bytes per word of the "other" VRs whose values pydicom reads and writes as raw bytes: in
+#: Big Endian each word is stored most significant byte first (PS3.5 7.3). Pixel Data is
+#: handled apart (its word size follows Bits Allocated).
+_WORD = {"OW": 2, "US or OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
+
+
+def swap_other_words(ds: Dataset) -> Dataset:
+    """*ds* with the byte order of every OW/OF/OL/OD/OV value other than Pixel Data
+    reversed word by word, through sequences; *ds* itself is left alone (a copy is made only
+    when there is something to swap). pydicom writes and reads these values as the bytes
+    given, so a Little Endian value must be swapped for a Big Endian data set, and one read
+    from Big Endian swapped back before comparing (PS3.5 7.3)."""
+    if not _has_other_words(ds):
+        return ds
+    out = copy.deepcopy(ds)
+    _swap_in_place(out)
+    return out
+
+
+def _has_other_words(ds: Dataset) -> bool:
+    for elem in ds:
+        if elem.VR == "SQ":
+            if any(_has_other_words(item) for item in elem.value):
+                return True
+        elif elem.tag != 0x7FE00010 and elem.VR in _WORD and isinstance(elem.value, bytes) and elem.value:
+            return True
+    return False
+
+
+def _swap_in_place(ds: Dataset) -> None:
+    import numpy as np
+
+    for elem in ds:
+        if elem.VR == "SQ":
+            for item in elem.value:
+                _swap_in_place(item)
+        elif elem.tag != 0x7FE00010 and elem.VR in _WORD and isinstance(elem.value, bytes) and elem.value:
+            size = _WORD[elem.VR]
+            value = elem.value
+            whole = len(value) - len(value) % size
+            words = np.frombuffer(value[:whole], dtype=f"<u{size}")
+            elem.value = words.byteswap().tobytes() + value[whole:]
+
+
 def has_pixels(ds: Dataset) -> bool:
     return "PixelData" in ds
 
@@ -208,6 +252,8 @@ def encode(ds: Dataset, transfer_syntax: str) -> Encoded:
             width = {16: ">u2", 32: ">u4"}[int(out.BitsAllocated)]
             little = np.frombuffer(out.PixelData, dtype=width.replace(">", "<"))
             out.PixelData = little.astype(width).tobytes()
+        if ts == uid.ExplicitVRBigEndian:
+            out = swap_other_words(out)
         return Encoded(out, ref, ts, "pydicom" if ts in NATIVE else "none (no pixel data)", True)
     if encoder is None:
         raise NoEncoder(f"no encoder for {ts.name}")

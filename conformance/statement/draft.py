@@ -39,7 +39,7 @@ def draft_statement(found: Discovery) -> str:
         f"# DRAFT conformance statement made by `conformance discover` {__version__} on {now}",
         f"# by probing {t.address} (called AE {t.called_ae}, calling AE {t.calling_ae}) with {found.associations} associations.",
         "# 'observed' marks what the device did when probed; 'UNKNOWN' what probing cannot show: fill those in.",
-        "# Not probed: the device's own SCU behaviour (except role selection), extended negotiation, TLS,",
+        "# Not probed: the device's own SCU behaviour (except role selection), extended negotiation, TLS (unless --tls),",
         "# character sets, private extensions, and SOP classes the harness does not know (private ones).",
         "format: conformance-statement/1",
         "",

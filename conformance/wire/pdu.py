@@ -369,9 +369,12 @@ def _decode_associate(body: bytes, accept: bool) -> AssociateRequest | Associate
     called = _ae_title(body[4:20], f"{name} called AE title", problems)
     calling = _ae_title(body[20:36], f"{name} calling AE title", problems)
     a = (AssociateAccept if accept else AssociateRequest)(called, calling, version, application_context="")
-    seen_user = False
+    seen_user = seen_context = False
     for kind, item in iter_items(body, ASSOCIATE_FIXED, len(body), name, problems):
         if kind == APPLICATION_CONTEXT_ITEM:
+            if seen_context:
+                problems.append(f"{name}: a second application context item (PS3.8 9.3.2: exactly one)")
+            seen_context = True
             a.application_context = _uid(item, f"{name} application context", problems)
         elif kind == (CONTEXT_AC_ITEM if accept else CONTEXT_RQ_ITEM):
             if len(item) < 4:
@@ -394,13 +397,16 @@ def _decode_associate(body: bytes, accept: bool) -> AssociateRequest | Associate
                 a.contexts.append(answer)
             else:
                 ctx = RequestedContext(item[0], "", [])
+                abstract = 0
                 for skind, value in iter_items(item, 4, len(item), where, problems):
                     if skind == ABSTRACT_SYNTAX_ITEM:
+                        abstract += 1
                         ctx.abstract_syntax = _uid(value, f"{where} abstract syntax", problems)
                     elif skind == TRANSFER_SYNTAX_ITEM:
                         ctx.transfer_syntaxes.append(_uid(value, f"{where} transfer syntax", problems))
                     else:
                         problems.append(f"{where}: unexpected sub-item type 0x{skind:02X}")
+                _check_requested_context(ctx, abstract, a.contexts, where, problems)
                 a.contexts.append(ctx)
         elif kind == USER_INFORMATION_ITEM:
             seen_user = True
@@ -409,8 +415,28 @@ def _decode_associate(body: bytes, accept: bool) -> AssociateRequest | Associate
             problems.append(f"{name}: unknown item type 0x{kind:02X}")
     if not seen_user:
         problems.append(f"{name}: no user information item (PS3.8 9.3.2, D.1: maximum length is required)")
+    if not accept:
+        if not seen_context:
+            problems.append(f"{name}: no application context item (PS3.8 9.3.2: exactly one)")
+        if not a.contexts:
+            problems.append(f"{name}: no presentation context item (PS3.8 9.3.2: one or more)")
     a.problems = problems
     return a
+
+
+def _check_requested_context(ctx: RequestedContext, abstract: int, earlier: list[RequestedContext] | list[ContextAnswer],
+                             where: str, problems: list[str]) -> None:
+    """PS3.8 9.3.2.2: an odd presentation context ID (1-255), unique in the request; one
+    abstract syntax sub-item and one or more transfer syntax sub-items."""
+    cid = ctx.id
+    if cid % 2 == 0:
+        problems.append(f"{where}: the presentation context ID {cid} is even (PS3.8 9.3.2.2: odd, 1-255)")
+    elif any(c.id == cid for c in earlier):
+        problems.append(f"{where}: the presentation context ID {cid} is used twice (PS3.8 9.3.2.2)")
+    if abstract != 1:
+        problems.append(f"{where}: {abstract} abstract syntax sub-items (PS3.8 9.3.2.2: exactly one)")
+    if not ctx.transfer_syntaxes:
+        problems.append(f"{where}: no transfer syntax sub-item (PS3.8 9.3.2.2: one or more)")
 
 
 def _fixed(body: bytes, name: str) -> tuple[bytes, list[str]]:

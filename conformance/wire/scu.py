@@ -37,8 +37,6 @@ _STATUS_ELEMENTS = {0x0902: "ErrorComment", 0x1020: "NumberOfRemainingSuboperati
 class WireMonitor:
     """:class:`conformance.services.common.DimseMonitor`'s interface over a wire association."""
 
-    handlers: list[tuple] = []
-
     def __init__(self, assoc: RequestorAssociation) -> None:
         self.assoc = assoc
         self._lock = threading.Lock()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pydicom.uid import generate_uid
 
-from conformance.listen import ListenConfig, ListenSession
+from conformance.listen import ListenSession
 from conformance.statement import Statement, load_statement
 from conformance.testing import dcmtk_tool
 from conformance.wire import dimse
@@ -148,19 +148,10 @@ def storescu(port: int, folder: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def listening(tmp_path: Path) -> Iterator[Callable[..., ListenSession]]:
     """Factory: a listen session on the storescu statement; stopped after the test if open."""
-    started: list[ListenSession] = []
+    from tests.listen.conftest import listen_sessions
 
-    def start(**options: Any) -> ListenSession:
-        options.setdefault("timeout", 30)
-        options.setdefault("validate", False)
-        session = ListenSession(ListenConfig(statement(), tmp_path / f"listen{len(started)}", **options)).start()
-        started.append(session)
-        return session
-
-    yield start
-    for session in started:
-        if not session.run.finished:
-            session.stop("test ended")
+    with listen_sessions(tmp_path, timeout=30, validate=False) as start:
+        yield lambda **options: start(statement(), **options)
 
 
 def finish(session: ListenSession) -> Any:

@@ -16,11 +16,13 @@ import pytest
 from pydicom.uid import generate_uid
 
 from conformance.exitcodes import ExitCode
-from conformance.wire.pdu import encode_associate_rq, fragment
+from conformance.wire.pdu import RequestedContext, encode_associate_rq, fragment
 from tests.hostile import acceptor_clients
 from tests.hostile.acceptor_clients import (
     A_ABORT,
     A_RELEASE_RP,
+    CT,
+    EXPLICIT,
     RELEASE_RQ,
     ROOT,
     associate,
@@ -70,6 +72,11 @@ def test_the_baseline_client_conforms(listening):
     (encode_associate_rq(dcmtk_request(implementation_version_name="X" * 20)), "implementation version name"),
     (_longer_last_item(GOOD), "runs"),
     (encode_associate_rq(dcmtk_request(calling_ae="BAD\\AE")), "AE title"),
+    (encode_associate_rq(dcmtk_request(contexts=[RequestedContext(2, CT, [EXPLICIT])])), "is even"),
+    (encode_associate_rq(dcmtk_request(contexts=[RequestedContext(1, CT, [EXPLICIT]),
+                                                 RequestedContext(1, CT, ["1.2.840.10008.1.2"])])), "used twice"),
+    (encode_associate_rq(dcmtk_request(contexts=[RequestedContext(1, CT, [])])), "no transfer syntax"),
+    (encode_associate_rq(dcmtk_request(contexts=[])), "no presentation context"),
 ])
 def test_a_malformed_associate_rq_is_aborted_and_a_finding(listening, raw, problem):
     session = listening(expect_associations=1)
@@ -181,3 +188,25 @@ def test_a_fault_of_the_harness_is_never_blamed_on_the_device(listening):
     step = results.step("listen/association/1")
     assert step.outcome == "error" and "injected fault" in step.message
     assert results.exit_code() == ExitCode.COULD_NOT_TEST
+
+
+def test_a_data_set_after_a_c_echo_rq_is_a_finding_though_the_association_goes_on(listening):
+    """PS3.7 9.3.5.1 / E.1: a C-ECHO-RQ has no data set (Command Data Set Type 0x0101). The
+    harness reads the stray data set, answers the echo and releases; the error is reported."""
+    from conformance.wire import dimse
+
+    session = listening(expect_associations=1)
+    from conformance.wire.pdu import RequestedContext
+
+    echo = RequestedContext(1, "1.2.840.10008.1.1", [acceptor_clients.EXPLICIT])
+    sock = associate(session.port, raw=encode_associate_rq(dcmtk_request(contexts=[echo])))
+    command = dimse.encode_command({0x0002: "1.2.840.10008.1.1", 0x0100: dimse.C_ECHO_RQ, 0x0110: 1,
+                                    0x0800: 0x0000})
+    sock.sendall(fragment(1, command, True, 16384) + pdv_pdu(1, 0x02, b"\x08\x00\x50\x00\x00\x00\x00\x00"))
+    assert read_pdu(sock)[0] == 0x04                        # P-DATA-TF: the C-ECHO-RSP
+    sock.sendall(RELEASE_RQ)
+    assert read_pdu(sock)[0] == A_RELEASE_RP
+    sock.close()
+    found, code = _verdict(session)
+    assert [f.code for f in found] == ["protocol.unexpected-data-set"], found
+    assert "PS3.7 9.3.5.1" in found[0].reference and code == ExitCode.DEVIATION

@@ -6,8 +6,11 @@ Real SCUs never skip: a missing DCMTK tool or Orthanc fails with the package to 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -69,23 +72,46 @@ def run_tool(tool: str, *args: str, timeout: float = 60) -> subprocess.Completed
     return subprocess.run([dcmtk_tool(tool), *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.fixture
-def listening(tmp_path: Path) -> Iterator[Callable[..., ListenSession]]:
-    """Factory: start a listen session for a statement; stopped after the test if still open."""
+def wait_banner(proc: subprocess.Popen, text: str, seconds: float = 60) -> str:
+    """The stderr lines a started ``conformance listen`` printed until *text* appeared (or
+    *seconds* passed, or the process ended): bounded, never blocks past the deadline."""
+    banner, deadline = "", time.monotonic() + seconds
+    while text not in banner and time.monotonic() < deadline:
+        ready, _w, _x = select.select([proc.stderr], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        line = proc.stderr.readline()
+        if not line:
+            break
+        banner += line
+    return banner
+
+
+@contextlib.contextmanager
+def listen_sessions(folder: Path, **defaults: Any) -> Iterator[Callable[..., ListenSession]]:
+    """Factory of listen sessions writing below *folder*; each is stopped at the end if still
+    open. *defaults* are ListenConfig options a call may override."""
     started: list[ListenSession] = []
 
     def start(statement: Statement, **options: Any) -> ListenSession:
-        options.setdefault("timeout", 60)
-        options.setdefault("validate", True)
-        out = tmp_path / f"listen{len(started)}"
-        session = ListenSession(ListenConfig(statement, out, **options)).start()
+        out = folder / f"listen{len(started)}"
+        session = ListenSession(ListenConfig(statement, out, **{**defaults, **options})).start()
         started.append(session)
         return session
 
-    yield start
-    for session in started:
-        if not session.run.finished:
-            session.stop("test ended")
+    try:
+        yield start
+    finally:
+        for session in started:
+            if not session.run.finished:
+                session.stop("test ended")
+
+
+@pytest.fixture
+def listening(tmp_path: Path) -> Iterator[Callable[..., ListenSession]]:
+    """Factory: start a listen session for a statement; stopped after the test if still open."""
+    with listen_sessions(tmp_path, timeout=60, validate=True) as start:
+        yield start
 
 
 def finish(session: ListenSession) -> RunResults:

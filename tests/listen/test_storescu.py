@@ -4,10 +4,8 @@ by claim, and the harness' deliberate misbehaviour is recorded with storescu's r
 from __future__ import annotations
 
 import json
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from pydicom import dcmread
@@ -16,7 +14,7 @@ from conformance.exitcodes import ExitCode
 from conformance.listen.misbehaviour import parse
 from conformance.statement import load_statement
 from conformance.testing import free_port
-from tests.listen.conftest import HARNESS_AE, ROOT, SHIPPED, WRONG, finish, run_tool, step_codes
+from tests.listen.conftest import HARNESS_AE, ROOT, SHIPPED, WRONG, finish, run_tool, step_codes, wait_banner
 
 
 def _send(port: int, files: list[Path], *extra: str, called: str = HARNESS_AE) -> subprocess.CompletedProcess:
@@ -32,16 +30,7 @@ def test_shipped_storescu_statement_passes_through_the_cli(tmp_path, study_files
          "--expect", str(len(study_files)), "--timeout", "60", "--out", str(out)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        banner = ""
-        deadline = time.monotonic() + 60
-        while "listening as AE" not in banner and time.monotonic() < deadline:
-            ready, _w, _x = select.select([proc.stderr], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                break
-            line = proc.stderr.readline()
-            if not line:
-                break
-            banner += line
+        banner = wait_banner(proc, "listening as AE")
         assert f"listening as AE {HARNESS_AE} on 127.0.0.1:{port}" in banner, banner
         sent = _send(port, study_files)
         assert sent.returncode == 0, sent.stderr

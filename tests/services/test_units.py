@@ -15,7 +15,7 @@ from conformance.iod import synthesize
 from conformance.negotiation.association import ProposedContext
 from conformance.negotiation.target import Target
 from conformance.services.compare import compare
-from conformance.services.encoding import LOSSLESS, NoEncoder, encode, encoder_for, top_copy
+from conformance.services.encoding import LOSSLESS, NoEncoder, encode, encoder_for, swap_other_words, top_copy
 from conformance.services.status import classify
 from conformance.statement import load_statement
 from conformance.wire import dimse
@@ -73,6 +73,22 @@ def test_big_endian_pixel_words_are_swapped():
     enc = encode(synthesize(CT), uid.ExplicitVRBigEndian)
     sent = np.frombuffer(enc.dataset.PixelData, dtype=">u2")
     assert np.array_equal(sent, np.frombuffer(enc.reference.PixelData, dtype="<u2"))
+
+
+def test_big_endian_other_float_words_nested_in_a_sequence_are_swapped_and_read_back_equal():
+    """PS3.5 7.3: an OF value in a sequence item (Point Coordinates Data of a bulk annotation)
+    is written most significant byte first in Big Endian; read back and swapped again it
+    compares equal to what was sent (a false 'attribute changed' on dcmqrscp otherwise)."""
+    ann = "1.2.840.10008.5.1.4.1.1.91.1"
+    enc = encode(synthesize(ann), uid.ExplicitVRBigEndian)
+    sent = enc.reference.AnnotationGroupSequence[0].PointCoordinatesData
+    wire_bytes = enc.dataset.AnnotationGroupSequence[0].PointCoordinatesData
+    assert np.array_equal(np.frombuffer(wire_bytes, ">f4"), np.frombuffer(sent, "<f4"))
+    raw = dimse.encode_data_set(enc.dataset, uid.ExplicitVRBigEndian)
+    back = dimse.decode_data_set(raw, uid.ExplicitVRBigEndian)
+    back.file_meta = enc.dataset.file_meta
+    assert compare(enc.reference, swap_other_words(back), compare_pixels=False) == []
+    assert compare(enc.reference, back, compare_pixels=False) != []      # unswapped: differs
 
 
 def test_compare_names_each_changed_and_dropped_tag():

@@ -4,10 +4,8 @@ the modality, and the pytest plugin's --dicom-tls options against storescp +tls.
 from __future__ import annotations
 
 import json
-import select
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -19,6 +17,8 @@ from conformance.iod import synthesize
 from conformance.services.encoding import encode
 from conformance.testing import free_port
 from conformance.testing.peers import TlsStoreSCP, child_env, dcmtk_tool
+
+from tests.listen.conftest import wait_banner
 
 from .conftest import HERE, Pki
 
@@ -36,19 +36,6 @@ def _ct_file(folder: Path) -> Path:
     return path
 
 
-def _wait_banner(proc: subprocess.Popen, text: str, seconds: float = 60) -> str:
-    banner, deadline = "", time.monotonic() + seconds
-    while text not in banner and time.monotonic() < deadline:
-        ready, _w, _x = select.select([proc.stderr], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            break
-        line = proc.stderr.readline()
-        if not line:
-            break
-        banner += line
-    return banner
-
-
 def test_listen_over_tls_receives_from_storescu_tls_and_refuses_plain(pki: Pki, tmp_path: Path) -> None:
     port = free_port()
     out = tmp_path / "report"
@@ -60,7 +47,7 @@ def test_listen_over_tls_receives_from_storescu_tls_and_refuses_plain(pki: Pki, 
          "--tls-require-client-cert"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        banner = _wait_banner(proc, "listening as AE")
+        banner = wait_banner(proc, "listening as AE")
         assert f"127.0.0.1:{port}" in banner, banner
         plain = subprocess.run([dcmtk_tool("storescu"), "-aec", "CONFORMANCE", "127.0.0.1", str(port), str(ct)],
                                capture_output=True, timeout=60, env=child_env())

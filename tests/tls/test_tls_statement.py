@@ -82,6 +82,15 @@ def test_compare_matches_tls_profiles(tmp_path: Path) -> None:
     assert not any(f.severity == "warning" for f in flags)
 
 
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_render_shows_the_secure_transport_section(fmt: str) -> None:
+    done = CliRunner().invoke(cli, ["render", str(HERE / "storescp-tls.yaml"), "--format", fmt])
+    assert done.exit_code == 0, done.output
+    assert "Non-Downgrading BCP 195 TLS Secure Transport Connection Profile (PS3.15 B.10)" in done.output
+    assert "A client certificate is required." in done.output
+    assert "No security profiles are declared." not in done.output
+
+
 @pytest.mark.parametrize("args, says", [
     (["--tls-ca", "ca.pem"], "need --tls"),
     (["--tls", "--tls-ca", "missing.pem"], "no such file"),

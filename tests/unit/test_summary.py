@@ -118,6 +118,17 @@ def test_a_rejected_storage_context_reproduces_with_storescu_proposing_that_synt
     assert "transfer-syntaxes-not-supported" in evidence.association[0]
 
 
+def test_a_fuzz_step_reproduces_with_its_area_and_each_saved_case_replayed():
+    crash = Finding("fuzz.device-down", Severity.ERROR, "the device stopped answering", "PS3.8 9.3",
+                    details={"case": "reports/x/cases/associate-rq-crash.bin"})
+    step = StepRecord("fuzz/associate-rq", "robustness: A-ASSOCIATE-RQ", "PS3.8 9.3.2", "fail", findings=[crash])
+    commands = [cmd for _, cmd in build_evidence(step, run_of(step)).reproduce]
+    assert commands == [
+        "conformance fuzz pacs.yaml --host 127.0.0.1 --port 4242 --called-ae PACS --area associate-rq",
+        "conformance fuzz --replay reports/x/cases/associate-rq-crash.bin --host 127.0.0.1 --port 4242 "
+        "--called-ae PACS"]
+
+
 def test_a_site_profile_filters_the_summary_to_what_matters(tmp_path):
     profile_file = tmp_path / "site.yaml"
     profile_file.write_text("sop_classes: [CTImageStorage]\ntransfer_syntaxes: [ExplicitVRLittleEndian]\n")

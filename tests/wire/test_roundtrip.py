@@ -31,7 +31,8 @@ requests = st.builds(
     lambda called, calling, ctxs, r, mx, impl, ver, ex: pdu.AssociateRequest(
         called, calling, contexts=[pdu.RequestedContext(i, a, ts) for i, (a, ts) in zip(_ids(len(ctxs)), ctxs)],
         roles=r, max_pdu=mx, implementation_class_uid=impl, implementation_version_name=ver, extra=ex),
-    ae_titles, ae_titles, st.lists(st.tuples(uids, st.lists(uids, min_size=1, max_size=4)), max_size=6),
+    ae_titles, ae_titles, st.lists(st.tuples(uids, st.lists(uids, min_size=1, max_size=4)), min_size=1,
+                                    max_size=6),  # PS3.8 9.3.2: one or more contexts
     roles, st.integers(0, 2**32 - 1), uids, version_names, extra)
 
 accepts = st.builds(

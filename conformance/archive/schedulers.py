@@ -64,6 +64,8 @@ class LocalProcesses:
 
     def __init__(self, jobs: int) -> None:
         ctx = get_context("fork" if sys.platform != "win32" else "spawn")
+        if ctx.get_start_method() == "fork":
+            warm_up(freeze=True)        # loaded once here, shared by the forked workers
         self.workers = jobs
         self.description = f"{jobs} local processes"
         self._pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,

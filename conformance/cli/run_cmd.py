@@ -88,15 +88,16 @@ def execute(statement: Statement, target: Target, out: Path, patterns: tuple[str
         signal.signal(signal.SIGINT, _late_signal)      # the reports are written whatever comes
         signal.signal(signal.SIGTERM, _late_signal)
         paths = {"jsonl": out / "results.jsonl", **write_reports(results, out, profile)}
-    if interrupted:
-        click.echo("interrupted: the partial reports were written", err=True)
+        if interrupted:
+            # Still inside interruptible(): a later signal is only noted until the exit.
+            click.echo("interrupted: the partial reports were written", err=True)
+            print_summary(results, paths, profile=profile)
+            # The reports are written and the cleanups ran; a library thread still waiting out
+            # its network timeout must not hold the exit (os._exit skips joining it).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(ExitCode.INTERRUPTED)
     print_summary(results, paths, profile=profile)
-    if interrupted:
-        # The reports are written and the cleanups ran; a library thread still waiting out
-        # its network timeout must not hold the exit (os._exit skips joining it).
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(ExitCode.INTERRUPTED)
     return results
 
 

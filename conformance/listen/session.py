@@ -49,6 +49,7 @@ from conformance.findings import Finding, Severity
 from conformance.listen.misbehaviour import Misbehaviour
 from conformance.listen.reactions import misbehaviour_steps
 from conformance.listen.negotiate import Answer, check_proposal, check_request
+from conformance.listen.protocol import protocol_findings
 from conformance.listen import commitment, mpps, query, worklist
 from conformance.listen.server import Association, Limits, Listener
 from conformance.listen.storage import StorageSCP
@@ -58,25 +59,8 @@ from conformance.services.status import FAILURE, classify
 from conformance.standard import uids
 from conformance.statement.model import Role, Statement
 from conformance.wire import dimse
-from conformance.wire.outcome import Ending, Violation
 from conformance.wire.dimse import Message
 from conformance.wire.pdu import AssociateRequest
-
-
-def _nonfatal_violations(assoc: Association, reported: set[str]) -> list[Finding]:
-    """The device's protocol errors that did not end the association (e.g. a data set after a
-    command that may carry none, PS3.7 E.1), once per code: the one that ended it is already
-    reported from ``peer_error``/the ending."""
-    ending = assoc.ending
-    fatal = Violation.of(ending) if ending is not None and ending.kind is Ending.PROTOCOL_ERROR else None
-    out: list[Finding] = []
-    for v in assoc.violations:
-        if v == fatal or v.code in reported:
-            continue
-        reported.add(v.code)
-        severity = Severity.ERROR if v.severity == "error" else Severity.WARNING
-        out.append(Finding(v.code, severity, v.message[:1].upper() + v.message[1:] + ".", reference=v.reference))
-    return out
 
 
 @dataclass
@@ -358,16 +342,7 @@ class ListenSession:
                                     f"Association refused: {assoc.end_detail or 'over the limit'} (A-ASSOCIATE-RJ "
                                     "transient, service provider (presentation), local-limit-exceeded).",
                                     reference="PS3.8 9.3.4, Table 9-21; harness limit"))
-        if assoc.peer_error is not None:
-            v = assoc.peer_error
-            after = " It was answered A-RELEASE-RP." if end == "released" else \
-                " The harness aborted the association (A-ABORT)."
-            findings.append(Finding(v.code, Severity.ERROR, f"The device sent {v.detail}.{after}", reference=v.reference))
-        findings += _nonfatal_violations(assoc, {f.code for f in findings})
-        for problem in assoc.unknown_items[:5]:
-            findings.append(Finding("listen.unknown-associate-item", Severity.WARNING,
-                                    f"The A-ASSOCIATE-RQ has an item the harness skipped: {problem}.",
-                                    reference="PS3.8 9.3.1, 9.3.2"))
+        findings += protocol_findings(assoc, end, {f.code for f in findings})
         counts = Counter(assoc.log)
         obs: dict[str, Any] = {"association": assoc.number, "peer": assoc.peer, "end": end,
                                "end_detail": assoc.end_detail, "requests": dict(counts),

@@ -115,6 +115,16 @@ def run_harness(scp: StoreSCP, paths: list[str], wrap: Any = None) -> float:
     return elapsed
 
 
+def print_rates(files: int, times: dict[str, list[float]], base_name: str) -> float:
+    """Table rows: each sender's files/s (median of its runs) and its ratio to *base_name*;
+    returns the base's files/s."""
+    base = files / statistics.median(times[base_name])
+    for name, values in times.items():
+        rate = files / statistics.median(values)
+        print(f"| {name} | {rate:,.0f} | {rate / base:.2f}x |")
+    return base
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=500)
@@ -136,10 +146,7 @@ def main() -> None:
           f"(TCP_NODELAY=1), median of {args.repeat}:")
     print("| sender -> DCMTK storescp | files/s | vs storescu |")
     print("|---|---|---|")
-    base = args.files / statistics.median(times["DCMTK storescu"])
-    for name, values in times.items():
-        rate = args.files / statistics.median(values)
-        print(f"| {name} | {rate:,.0f} | {rate / base:.2f}x |")
+    base = print_rates(args.files, times, "DCMTK storescu")
     if HICCUPS["pynetdicom"]:
         print(f"(pynetdicom lost a C-STORE response {HICCUPS['pynetdicom']} time(s); those runs were made again)")
     if nagle is not None:

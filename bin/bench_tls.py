@@ -40,7 +40,7 @@ from conformance.wire.contexts import ProposedContext  # noqa: E402
 from conformance.wire.requestor import open_association  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_store import make_files, run_harness  # noqa: E402
+from bench_store import make_files, print_rates, run_harness  # noqa: E402
 
 ECHO = ProposedContext("1.2.840.10008.1.1", ("1.2.840.10008.1.2",))
 
@@ -128,10 +128,7 @@ def main() -> None:
     print(f"C-STORE over TLS: {args.files} CT files of {size / 1024:.1f} kB, one association, median of {args.repeat}:")
     print("| sender -> storescp +tls | files/s | vs storescu +tls |")
     print("|---|---|---|")
-    base = args.files / statistics.median(stores["DCMTK storescu +tls"])
-    for name, values in stores.items():
-        rate = args.files / statistics.median(values)
-        print(f"| {name} | {rate:,.0f} | {rate / base:.2f}x |")
+    print_rates(args.files, stores, "DCMTK storescu +tls")
 
 
 if __name__ == "__main__":

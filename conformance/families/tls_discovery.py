@@ -76,19 +76,21 @@ def probe_secure_transport(target: Target, opts: TlsOptions, server_name: str | 
             obs.versions[version] = None
             continue
         obs.versions[version] = _accepted(target, ctx, server_name)
+    seen: dict[tuple[bool, str], bool | None] = {}       # profiles sharing a suite list: one probe
     for key, p in tls.profiles().items():
         names = [tls.openssl_name(s) for s in p.cipher_suites]
-        suites = [n for n in names if n and not n.startswith("TLS_")]
+        suites = ":".join(n for n in names if n and not n.startswith("TLS_"))
         if not suites:
             continue
         legacy = key in ("basic-tls", "aes-tls")
-        try:
-            ctx = _context(opts, versions=("TLSv1" if legacy else "TLSv1.2", "TLSv1.2"),
-                           ciphers=":".join(suites), legacy=legacy)
-        except (ssl.SSLError, ValueError):
-            obs.suites[key] = None
-            continue
-        obs.suites[key] = _accepted(target, ctx, server_name)
+        if (legacy, suites) not in seen:
+            try:
+                ctx = _context(opts, versions=("TLSv1" if legacy else "TLSv1.2", "TLSv1.2"),
+                               ciphers=suites, legacy=legacy)
+                seen[legacy, suites] = _accepted(target, ctx, server_name)
+            except (ssl.SSLError, ValueError):
+                seen[legacy, suites] = None
+        obs.suites[key] = seen[legacy, suites]
     try:
         weak = _context(opts, versions=("TLSv1.2", "TLSv1.2"), ciphers=FORBIDDEN_BY_BCP195, legacy=True)
         accepted = _accepted(target, weak, server_name)

@@ -30,6 +30,12 @@ class Outcome(str, Enum):
     SKIPPED = "skipped"
 
 
+class SetupProblem(Exception):
+    """A set-up problem at the site found while a step runs (e.g. the harness port is taken
+    by another program). The engine ends the step with outcome ``setup`` and this message,
+    which says what to change."""
+
+
 @dataclass
 class StepResult:
     """What a step found. ``outcome`` is derived from the findings when not given."""

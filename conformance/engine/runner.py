@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 
 from conformance.engine.emitter import Emitter
 from conformance.engine.events import CreatedOnDevice, Handler, Progress
-from conformance.engine.model import Outcome, RunContext, Step, StepResult
+from conformance.engine.model import Outcome, RunContext, SetupProblem, Step, StepResult
 from conformance.engine.results import RunResults
 from conformance.standard.uids import IMPLICIT_VR_LITTLE_ENDIAN, VERIFICATION
 from conformance.wire.contexts import ProposedContext
@@ -153,6 +153,8 @@ class _Run:
             silences = self.ctx.target.record.silences
             try:
                 result = self.execute(step)
+            except SetupProblem as exc:
+                result = StepResult(message=f"set-up problem: {exc}", outcome=Outcome.SETUP)
             except Exception as exc:  # noqa: BLE001 - a harness bug ends the step, not the run
                 result = StepResult.error(f"harness error: {type(exc).__name__}: {exc}")
             if step.id not in self.emitted:     # else the next step takes the device's protocol errors

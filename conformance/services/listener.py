@@ -19,6 +19,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID
 from pynetdicom import ALL_TRANSFER_SYNTAXES
 
+from conformance.engine.model import SetupProblem
 from conformance.standard import uids
 from conformance.wire import dimse
 from conformance.wire.acceptor import AcceptedAssociation, Acceptor, Limits
@@ -147,7 +148,16 @@ class HarnessListener:
         return 0x0000, None
 
     def start(self) -> HarnessListener:
-        self._server = _Acceptor(self).start()
+        """Listen on :attr:`port`. A port another program holds (or one this user may not
+        bind) is the site's set-up problem, not the device's: :class:`SetupProblem` says so."""
+        try:
+            self._server = _Acceptor(self).start()
+        except OSError as exc:
+            raise SetupProblem(
+                f"the harness cannot listen on {self.host} port {self.port} for the device's "
+                f"associations to {self.ae_title!r} ({exc.strerror or exc}); another program on "
+                "this computer may hold it: free the port or give another with --harness-port "
+                "(and configure that port for the harness on the device)") from exc
         self.port = self._server.port
         return self
 

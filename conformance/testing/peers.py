@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -78,20 +79,51 @@ def orthanc_binary() -> str:
     return str(ORTHANC_BINARY)
 
 
-def free_ports(count: int) -> list[int]:
-    """*count* distinct free TCP ports on loopback: bind port 0 (the sockets held open
-    together, so the ports differ), read the ports the kernel chose, close.
+#: Every port :func:`free_ports` handed out in this process. A port handed out is never
+#: handed out again: a test that reserved a port for the harness (and closed the probe
+#: socket) must not see a peer started later bind the same port.
+_HANDED_OUT: set[int] = set()
 
-    Another process may take a port between this call and the peer's bind; the launchers
-    retry on fresh ports when that happens.
-    """
-    socks = []
+
+def _ephemeral_low() -> int:
+    """The lowest port the kernel gives outgoing connections (Linux
+    ``net.ipv4.ip_local_port_range``; 32768 where it cannot be read)."""
     try:
-        for _ in range(count):
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_ports(count: int) -> list[int]:
+    """*count* distinct free TCP ports on loopback, none handed out before in this process.
+
+    The ports are drawn below the kernel's ephemeral range, so no outgoing connection (of the
+    harness or a peer) can hold one as its source port when the listener binds it later;
+    each is checked by binding it (the sockets held open together, so the ports differ).
+    Another process may still take a port between this call and the peer's bind; the
+    launchers retry on fresh ports when that happens.
+    """
+    high = _ephemeral_low()
+    low = max(1024, high - 12000)
+    socks: list[socket.socket] = []
+    ports: list[int] = []
+    try:
+        for candidate in random.sample(range(low, high), min(high - low, 256)):  # bounded
+            if len(ports) == count:
+                break
+            if candidate in _HANDED_OUT:
+                continue
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind((LOOPBACK, 0))
             socks.append(s)
-        return [s.getsockname()[1] for s in socks]
+            try:
+                s.bind((LOOPBACK, candidate))
+            except OSError:
+                continue
+            ports.append(candidate)
+        if len(ports) < count:
+            raise PeerError(f"could not find {count} free loopback port(s) in {low}-{high - 1}")
+        _HANDED_OUT.update(ports)
+        return ports
     finally:
         for s in socks:
             s.close()

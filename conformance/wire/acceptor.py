@@ -381,9 +381,13 @@ class Acceptor:
     # --- life ---------------------------------------------------------------------------------
     def start(self) -> Acceptor:
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        sock.listen(128)                # a burst of connections waits, is not refused
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(128)            # a burst of connections waits, is not refused
+        except OSError:
+            sock.close()
+            raise
         sock.settimeout(0.2)
         self._sock = sock
         self.port = sock.getsockname()[1]

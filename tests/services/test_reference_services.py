@@ -137,6 +137,28 @@ def test_move_and_commitment_without_a_harness_port_are_skipped_not_passed(start
     assert all("--harness-port" in s.message for s in results.steps)
 
 
+def test_a_harness_port_another_program_holds_is_a_set_up_problem_naming_the_port(
+        start_reference, reference_statement):
+    """The harness cannot listen for the C-MOVE sub-operations or the commitment report: the
+    site's set-up problem (outcome setup and its exit code), naming the port and the
+    option that changes it; never "harness error" and never a failure of the device."""
+    import socket
+    from dataclasses import replace
+    device = start_reference()
+    target = target_for(device, **vars(QUICK))
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        results = run_services(reference_statement, replace(target, harness_port=port),
+                               ["retrieve/move/StudyRoot/STUDY", "commitment/"])
+    assert by_outcome(results, "setup") == {"retrieve/move/StudyRoot/STUDY", "commitment/request"}, \
+        describe(results)
+    for step in results.steps:
+        assert f"port {port}" in step.message and "--harness-port" in step.message, step.message
+    assert results.exit_code() is ExitCode.SETUP_PROBLEM
+
+
 def test_a_syntax_without_encoder_is_skipped_never_passed(start_reference, reference_statement, tmp_path):
     from conformance.statement import load_statement
     src = open(reference_statement.file, encoding="utf-8").read()

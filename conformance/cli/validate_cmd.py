@@ -164,25 +164,31 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
         pool = get_context("fork" if sys.platform != "win32" else "spawn").Pool(
             jobs, initializer=_init_worker, initargs=(fact_map, private))
         it = pool.imap_unordered(_validate_one, files, chunksize=8)
+    # Each file's part of a text or JSON report is rendered as its result arrives, while the
+    # workers go on (the parent is otherwise idle); the parts are joined in input order.
+    part = {"json": report.json_entry,
+            "text": lambda p, fs, why: report.text_block(p, fs, verbose, why)}.get(fmt)
+    parts: dict[str, str] = {}
     try:
         for n, (path, found) in enumerate(it, 1):
             if isinstance(found, str):
                 results[path], reasons[path] = None, found
             else:
                 results[path] = [_finding(t) for t in found]
+            if part is not None:
+                parts[path] = part(path, results[path], reasons.get(path, ""))
             if show and (n % 50 == 0 or n == len(files)):
                 click.echo(f"\rvalidated {n}/{len(files)}", err=True, nl=n == len(files))
     finally:
         if pool is not None:
             pool.close()
             pool.join()
-    ordered = [(p, results[p]) for p in files]
     if fmt == "json":
-        text = report.as_json(ordered, reasons)
+        text = report.join_json(parts[p] for p in files)
     elif fmt == "html":
-        text = report.as_html(ordered, load_index().edition, reasons)
+        text = report.as_html([(p, results[p]) for p in files], load_index().edition, reasons)
     else:
-        text = report.as_text(ordered, verbose, reasons)
+        text = "".join(parts[p] for p in files) or "\n"
     if out:
         os.makedirs(out, exist_ok=True)
         target = os.path.join(out, f"report.{'txt' if fmt == 'text' else fmt}")

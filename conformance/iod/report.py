@@ -123,27 +123,32 @@ def verdict(reports: list[FileReport]) -> tuple[str, str]:
 Reasons = Mapping[str, str]
 
 
+def text_block(path: str, findings: list[Finding] | None, verbose: bool = False,
+               reason: str = "") -> str:
+    """The text report of one file (its lines, each ending in a newline); a skipped file
+    (not DICOM) is named with the reason."""
+    rep = file_report(path, findings, reason)
+    if rep.skipped:
+        return f"{path}: skipped, not a DICOM file: {rep.reason}\n"
+    c = rep.counts
+    lines = [f"{path}: {c['error']} error(s), {c['warning']} warning(s), "
+             f"{len(rep.not_verifiable)} not verifiable, {len(rep.info)} info"
+             + (f" [{rep.iod}]" if rep.iod else "")]
+    shown = rep.problems + (rep.not_verifiable + rep.info if verbose else [])
+    for f, keyword, module in shown:
+        where = f" {f.tag}" if f.tag else ""
+        name = f" {keyword}" if keyword and keyword != f.tag else ""
+        mod = f" [{module}]" if module else ""
+        ref = f" ({f.reference})" if f.reference else ""
+        lines.append(f"  {f.severity.value:7} {f.code}{where}{name}{mod}: {f.message}{ref}")
+    return "\n".join(lines) + "\n"
+
+
 def as_text(results: list[tuple[str, list[Finding] | None]], verbose: bool = False,
             reasons: Reasons | None = None) -> str:
-    """One block per file; a skipped file (not DICOM) is named with the reason."""
-    lines = []
-    for path, findings in results:
-        rep = file_report(path, findings, (reasons or {}).get(path, ""))
-        if rep.skipped:
-            lines.append(f"{path}: skipped, not a DICOM file: {rep.reason}")
-            continue
-        c = rep.counts
-        lines.append(f"{path}: {c['error']} error(s), {c['warning']} warning(s), "
-                     f"{len(rep.not_verifiable)} not verifiable, {len(rep.info)} info"
-                     + (f" [{rep.iod}]" if rep.iod else ""))
-        shown = rep.problems + (rep.not_verifiable + rep.info if verbose else [])
-        for f, keyword, module in shown:
-            where = f" {f.tag}" if f.tag else ""
-            name = f" {keyword}" if keyword and keyword != f.tag else ""
-            mod = f" [{module}]" if module else ""
-            ref = f" ({f.reference})" if f.reference else ""
-            lines.append(f"  {f.severity.value:7} {f.code}{where}{name}{mod}: {f.message}{ref}")
-    return "\n".join(lines) + "\n"
+    """One block per file (:func:`text_block`)."""
+    return "".join(text_block(p, fs, verbose, (reasons or {}).get(p, ""))
+                   for p, fs in results) or "\n"
 
 
 def _finding_dict(f: Finding) -> dict[str, Any]:
@@ -162,24 +167,28 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
 _scalar = json.JSONEncoder().encode  # C-accelerated (no indent), also for a whole finding
 
 
+def json_entry(path: str, findings: list[Finding] | None, reason: str = "") -> str:
+    """The JSON object of one file in :func:`as_json`'s layout: ``{"file", "skipped",
+    "findings"}`` plus ``"skip_reason"`` when skipped; one finding per line, each encoded whole
+    by the C encoder (the indenting encoder is pure Python: seconds for 50,000 findings)."""
+    head = f'{{\n  "file": {_scalar(path)},\n  "skipped": {_scalar(findings is None)},\n  "findings": '
+    body = ("[\n" + ",\n".join("   " + _scalar(_finding_dict(f)) for f in findings) + "\n  ]"
+            if findings else "[]")
+    tail = (f',\n  "skip_reason": {_scalar(reason or "not a DICOM file")}'
+            if findings is None else "")
+    return " " + head + body + tail + "\n }"
+
+
+def join_json(entries: Iterable[str]) -> str:
+    """The JSON list of :func:`json_entry` texts, indented like ``json.dumps(indent=1)``."""
+    text = ",\n".join(entries)
+    return "[\n" + text + "\n]" if text else "[]"
+
+
 def as_json(results: list[tuple[str, list[Finding] | None]],
             reasons: Reasons | None = None) -> str:
-    """A list of ``{"file", "skipped", "findings"}``, plus ``"skip_reason"`` when skipped.
-
-    One finding per line, each encoded whole by the C encoder (the indenting encoder is pure
-    Python: seconds for a report of 50,000 findings); the rest is indented like
-    ``json.dumps(indent=1)``.
-    """
-    entries = []
-    for path, findings in results:
-        head = f'{{\n  "file": {_scalar(path)},\n  "skipped": {_scalar(findings is None)},\n  "findings": '
-        body = ("[\n" + ",\n".join("   " + _scalar(_finding_dict(f)) for f in findings) + "\n  ]"
-                if findings else "[]")
-        tail = ""
-        if findings is None:
-            tail = f',\n  "skip_reason": {_scalar((reasons or {}).get(path) or "not a DICOM file")}'
-        entries.append(" " + head + body + tail + "\n }")
-    return "[\n" + ",\n".join(entries) + "\n]" if entries else "[]"
+    """A list of ``{"file", "skipped", "findings"}``, plus ``"skip_reason"`` when skipped."""
+    return join_json(json_entry(p, fs, (reasons or {}).get(p, "")) for p, fs in results)
 
 
 def _style() -> str:

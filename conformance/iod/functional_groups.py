@@ -9,8 +9,11 @@ Item, which the standard never says; here:
 
 * the macros present in an Item are checked against their own attribute rules (types,
   conditions, enumerated values), recursively;
-* a macro absent from an Item is not an error (the per-IOD macro usage tables are not in the
-  pinned index: which macros an IOD requires is *not covered*);
+* a macro the IOD's own table marks M (``standard/data/functional_group_macros.json``,
+  edition 2020a, written by ``bin/gen_fg_macros.py``) is in the shared Item or in the
+  per-frame Items, unless its sequence is type 1C/2C (the Unassigned Converted Attributes
+  macros) or a later edition may have relaxed it (usage "M?"); C and U macros absent from an
+  Item are not reported (their conditions are prose), nor are macros of IODs added after 2020a;
 * the Shared sequence has exactly one Item, the Per-frame sequence one Item per frame
   (Number of Frames, PS3.3 C.7.6.16.1);
 * a macro is in the shared Item or in the per-frame Items, not both (C.7.6.16.1), and a
@@ -19,6 +22,9 @@ Item, which the standard never says; here:
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydicom.dataset import Dataset
@@ -34,6 +40,19 @@ SHARED = 0x52009229
 PER_FRAME = 0x52009230
 FUNCTIONAL_GROUP_SEQUENCES = frozenset({SHARED, PER_FRAME})
 REF = "PS3.3 C.7.6.16.1"
+DATA = Path(__file__).resolve().parent.parent / "standard" / "data" / "functional_group_macros.json"
+
+
+@cache
+def required_macros() -> dict[str, list[tuple[str, int, str]]]:
+    """IOD key -> [(macro name, tag of its sequence, its type)] of the macros the IOD's
+    Functional Group Macros table marks M (checked ones only: see the module docstring)."""
+    out: dict[str, list[tuple[str, int, str]]] = {}
+    for key, rows in json.loads(DATA.read_text(encoding="utf-8"))["iods"].items():
+        out[key] = [(name, int(tag[1:5] + tag[6:10], 16), kind)
+                    for name, tag, kind, usage, _condition in rows
+                    if usage == "M" and kind in ("1", "2")]
+    return out
 
 
 class FunctionalGroups:
@@ -44,9 +63,9 @@ class FunctionalGroups:
         self.mod = mod
         self.iod = iod
 
-    def _finding(self, code: str, message: str, path: str,
-                 severity: Severity = Severity.ERROR, **details: Any) -> None:
-        self.checker.add(code, severity, message, REF, path, module=self.mod.name,
+    def _finding(self, code: str, message: str, path: str, severity: Severity = Severity.ERROR,
+                 reference: str = REF, **details: Any) -> None:
+        self.checker.add(code, severity, message, reference, path, module=self.mod.name,
                          iod=self.iod.name, details=details)
 
     def _items(self, tag: int) -> list[Dataset] | None:
@@ -80,6 +99,7 @@ class FunctionalGroups:
                               f"but Number of Frames is {n}; one Item per frame is required",
                               path, items=len(items), frames=n)
             self._per_frame_consistency(items, path)
+            self._required_macros(items, path)
         for i, item in enumerate(items):
             self._check_item(rule, item, f"{path}[{i}].")
 
@@ -95,6 +115,20 @@ class FunctionalGroups:
                 self.checker._empty(path, self.mod, self.iod, child.type)
                 continue
             self.checker._values_and_children(child, elem, item, path, self.mod, self.iod)
+
+    def _required_macros(self, per_frame: list[Dataset], path: str) -> None:
+        """Each M macro of the IOD in the shared Item or in the per-frame Items (PS3.3
+        C.7.6.16.1; the IOD's Functional Group Macros table, e.g. Table A.38-2)."""
+        shared = (self._items(SHARED) or [])[:1]
+        for name, tag, _kind in required_macros().get(self.iod.key, ()):
+            if any(tag in item._dict for item in shared + per_frame):
+                continue
+            self._finding("iod.functional-group-macro-missing",
+                          f"{name} Functional Group Macro ({tag_str(tag)}) is required (M) for "
+                          f"{self.iod.name} but is in neither the Shared nor the Per-frame "
+                          "Functional Groups Sequence", path + "." + tag_str(tag),
+                          macro=name, reference=f"{self.iod.reference} (Functional Group Macros "
+                          f"table, edition 2020a); {REF}")
 
     def _per_frame_consistency(self, items: list[Dataset], path: str) -> None:
         shared = self._items(SHARED) or []

@@ -23,8 +23,11 @@ Structure" defines the columns):
   warning; DCID (defined) a warning when the group is extensible or its extensibility is not
   known here, an error when the group is non-extensible.
 
-Content that no row matches is not reported: the templates checked are extensible, and a
-sub-template the data does not describe is no error (no false alarm).
+* at the root of a Non-Extensible template (TID 2000), a content item whose relationship
+  type and value type no row of that level allows (``closed_root`` in the data): error.
+
+Other content that no row matches is not reported: the other templates checked are
+extensible, and a sub-template the data does not describe is no error (no false alarm).
 """
 
 from __future__ import annotations
@@ -347,3 +350,24 @@ def check(add: Add, ds: Dataset, sop_class: str | None) -> None:
         walker.in_group(title, root["cid"], root["strength"], root_row, "document title",
                         "the root")
     walker.level(t["rows"], tid, _children(ds), "ContentSequence", 1)
+    closed = t.get("closed_root")
+    if closed is not None:
+        _outside_rows(add, tid, t["name"], closed, _children(ds))
+
+
+def _outside_rows(add: Add, tid: str, name: str, closed: dict[str, list[str] | None],
+                  items: list[Dataset]) -> None:
+    """Root children of a Non-Extensible template that no row allows: a relationship type no
+    row of the root level uses, or a value type no row with that relationship has (``None``:
+    any, where an included template is not fully described here)."""
+    for i, item in enumerate(items):
+        rel, vt = _first(item, 0x0040A010), _first(item, 0x0040A040)
+        if rel in closed and (closed[rel] is None or vt in closed[rel]):
+            continue
+        allowed = "; ".join(f"{r} {'/'.join(v) if v else '(any)'}" for r, v in closed.items())
+        add("sr.template-outside-rows", Severity.ERROR,
+            f"PS3.16 TID {tid} ({name}) is Non-Extensible: root content item "
+            f"ContentSequence[{i}] ({rel or 'no relationship'} {vt or 'no value type'}) "
+            f"matches no row of the root (allowed: {allowed})",
+            f"PS3.16 TID {tid}", tag_str(CONTENT_SEQUENCE),
+            details={"path": f"ContentSequence[{i}]"})

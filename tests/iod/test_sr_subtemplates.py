@@ -399,6 +399,29 @@ def test_tid2000_acquisition_device_type_wrong_relationship(report2000) -> None:
     _one(_template_findings(ds), "sr.template-relationship", "PS3.16 TID 2000 row 3")
 
 
+def test_tid2000_is_non_extensible_at_the_root(report2000) -> None:
+    """A TEXT finding put straight under the root (not in a section heading CONTAINER, row 8)
+    and an item related by HAS PROPERTIES: TID 2000 is Non-Extensible, no root row allows
+    them. HAS OBS CONTEXT and HAS CONCEPT MOD items stay unreported (their sub-templates are
+    not fully described here)."""
+    ds = copy.deepcopy(report2000)
+    assert not [f for f in _template_findings(ds) if f.code == "sr.template-outside-rows"]
+    ds.ContentSequence.append(_plain_item(TextContentItem(
+        name=codes.DCM.Finding, value="loose", relationship_type=RelationshipTypeValues.CONTAINS)))
+    ds.ContentSequence.append(_plain_item(TextContentItem(
+        name=_code("99X", "99ACME", "Note"), value="x",
+        relationship_type=RelationshipTypeValues.HAS_PROPERTIES)))
+    ds.ContentSequence.append(_plain_item(TextContentItem(
+        name=_code("99Y", "99ACME", "Other context"), value="y",
+        relationship_type=RelationshipTypeValues.HAS_OBS_CONTEXT)))
+    found = [f for f in _template_findings(ds) if f.code == "sr.template-outside-rows"]
+    n = len(ds.ContentSequence)
+    assert [f.details["path"] for f in found] == [f"ContentSequence[{n - 3}]",
+                                                  f"ContentSequence[{n - 2}]"]
+    assert all(f.severity.value == "error" and f.reference == "PS3.16 TID 2000" for f in found)
+    assert "CONTAINS TEXT" in found[0].message and "HAS PROPERTIES" in found[1].message
+
+
 def test_context_group_data_is_what_the_generator_writes() -> None:
     import subprocess
     import sys

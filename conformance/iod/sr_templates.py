@@ -362,7 +362,8 @@ def _outside_rows(add: Add, tid: str, name: str, closed: dict[str, list[str] | N
     any, where an included template is not fully described here)."""
     for i, item in enumerate(items):
         rel, vt = _first(item, 0x0040A010), _first(item, 0x0040A040)
-        if rel in closed and (closed[rel] is None or vt in closed[rel]):
+        kinds = closed.get(rel or "", [])
+        if rel in closed and (kinds is None or vt in kinds):
             continue
         allowed = "; ".join(f"{r} {'/'.join(v) if v else '(any)'}" for r, v in closed.items())
         add("sr.template-outside-rows", Severity.ERROR,

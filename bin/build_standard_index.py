@@ -226,6 +226,8 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
             "attrs": root,
         }
 
+    _out_of_reach(modules, tables)
+
     iods: dict[str, dict] = {}
     for ikey, mods in iod_mods.items():
         ciod = iod_to_ciod.get(ikey)
@@ -269,6 +271,28 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
         "conditions": conditions,
         "terms": termsets,
     }
+
+
+def _out_of_reach(modules: dict[str, dict], tables: IndexTables) -> None:
+    """A condition is evaluated on the attributes of its own Item and of the top level of
+    the data set (conformance.iod.modules); one that names an attribute found neither there
+    nor at the top level of any module (e.g. inside a sibling Sequence, an enclosing Item or
+    a Functional Group Macro) cannot be decided: kept as text, not verifiable."""
+    conditions = tables.conditions
+    top = {node[0] for mod in modules.values() for node in mod["attrs"]}
+
+    def visit(nodes: list) -> None:
+        siblings = {node[0] for node in nodes}
+        for node in nodes:
+            expr = conditions[node[2]]["expr"] if node[2] >= 0 else None
+            if expr is not None and tags_in(expr) - siblings - top:
+                tables.stats["conditions_out_of_reach_dropped"] += 1
+                node[2] = tables.cond_id(conditions[node[2]]["text"] + " [names an attribute "
+                                         "outside this Item and the top level]")
+            visit(node[5])
+
+    for mod in modules.values():
+        visit(mod["attrs"])
 
 
 def main() -> None:

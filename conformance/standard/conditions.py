@@ -35,13 +35,15 @@ Lookup = Callable[[int], Sequence[str] | None]
 
 _LEAD = re.compile(r"^(?:Required|Shall be present)\s+if\s+", re.IGNORECASE)
 _CLAUSE = re.compile(
-    r"^(?:(?:the\s+)?value\s+(?:of|for)\s+|value\s+|the\s+|Attribute\s+)?"
+    r"^(?:(?:the\s+|a\s+)?value\s+(?:of|for)\s+|value\s+|the\s+|Attribute\s+)?"
     r"(?P<name>[A-Za-z][A-Za-z0-9'\-/ ]*?(?:\s*\([A-Za-z][A-Za-z ]*\))?)\s*"
     r"\((?P<tag>[0-9A-Fa-f]{4}),(?P<elem>[0-9A-Fa-f]{4})\)"
     r"(?:\s*,?\s*[Vv]alue\s+(?P<vi>\d+))?\s*,?\s*(?P<pred>.*)$")
 #: "Value 3 of Image Type (0008,0008) is PORTAL" -> "Image Type (0008,0008) Value 3 is PORTAL".
-_VALUE_OF = re.compile(r"^Value\s+(?P<vi>\d+)\s+of\s+(?P<attr>[A-Za-z][^()]*?"
+_VALUE_OF = re.compile(r"^(?:Value\s+(?P<vi>\d+)|the\s+(?P<ord>first|second|third|fourth)"
+                       r"\s+value)\s+of\s+(?P<attr>[A-Za-z][^()]*?"
                        r"\([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\))\s+(?P<pred>.+)$")
+_ORDINALS = {"first": "1", "second": "2", "third": "3", "fourth": "4"}
 #: A UID value: bare or quoted with an optional comment, or after its PS3.6 name.
 _UID = re.compile(r'^(?:"?(?P<bare>\d+(?:\.\d+)+)"?(?:\s+\([^()"]*\))?|'
                   r'(?P<name>[A-Z][A-Za-z0-9 \-/]*?)\s+\("?(?P<named>\d+(?:\.\d+)+)"?\))$')
@@ -158,6 +160,11 @@ _TAG = re.compile(r"\([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\)")
 _SAME_ATTRIBUTE = re.compile(r"^(?:(?:the|its)\s+value\s+)?(?P<pred>(?:is|equals|has\s+(?:a\s+|the\s+)?"
                              r"value(?:\s+of)?)\s+[\"A-Z0-9].*)$")
 _OTHERWISE = re.compile(r"\s*[;,.]?\s*may\s+be\s+present\s+otherwise\.?\s*$", re.IGNORECASE)
+_SHALL_NOT = re.compile(r"\s*[;,.]?\s*shall\s+not\s+be\s+present\s+otherwise\.?"
+                        r"(?:\s*See\s+Note\s+\d+\.?)?\s*$", re.IGNORECASE)
+_NOTE = re.compile(r"\s+Note\s+[A-Z].*$")
+_IN_MODULE = re.compile(r"(\([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\))\s+in\s+the\s+[A-Z][A-Za-z\- ]*?"
+                        r"\s+(?:[Ii]mage\s+)?Module\b")
 #: "A (t1), B (t2), and C (t3) are not present": the attributes of a list before its last one.
 _LISTED = re.compile(r"(?<=[0-9A-Fa-f]{4}\)),\s+(?=(?:the\s+)?(?!Value\s+\d)[A-Z])")
 
@@ -260,6 +267,10 @@ def _parse_sentence(text: str) -> Expr | None:
         return None
     body = _LEAD.sub("", body)  # "Required if Required if ..." (a slip in the standard)
     body = _OTHERWISE.sub("", body).rstrip(". ")
+    # What PS3.5 7.4.4 says anyway, and informative Notes (PS3.3 5.4: notes add nothing).
+    body = _SHALL_NOT.sub("", _NOTE.sub("", body)).rstrip(". ")
+    # "Pixel Presentation (0008,9205) in the Enhanced CT Image Module": a top-level attribute.
+    body = _IN_MODULE.sub(r"\1", body)
     # "A, or if B and C": each "or if" opens an alternative of its own (A or (B and C)).
     alternatives = re.split(r"\s*,?\s+or\s+if\s+", body)
     if len(alternatives) == 1:
@@ -288,7 +299,15 @@ def _parse_body(body: str) -> Expr | None:
     clauses: list[str] = [raw[0]]
     ops: set[str] = set()
     for op, piece in zip(raw[1::2], raw[2::2]):
-        if _SAME_ATTRIBUTE.match(piece) and _TAG.search(clauses[-1]):
+        other_value = re.match(r"^Value\s+(?P<vi>\d+)\s+(?P<pred>(?:is|equals)\s.+)$", piece)
+        if other_value and _TAG.search(clauses[-1]):
+            prev = _CLAUSE.match(clauses[-1].strip())
+            if not prev:
+                return None
+            clauses.append(f"{prev.group('name')} ({prev.group('tag')},{prev.group('elem')}) "
+                           f"Value {other_value.group('vi')} {other_value.group('pred')}")
+            ops.add(op)
+        elif _SAME_ATTRIBUTE.match(piece) and _TAG.search(clauses[-1]):
             prev = _CLAUSE.match(clauses[-1].strip())
             if not prev:
                 return None
@@ -309,7 +328,8 @@ def _parse_body(body: str) -> Expr | None:
         clause = clause.strip()
         m = _VALUE_OF.match(clause)
         if m:
-            clause = f"{m.group('attr')} Value {m.group('vi')} {m.group('pred')}"
+            vi = m.group("vi") or _ORDINALS[m.group("ord")]
+            clause = f"{m.group('attr')} Value {vi} {m.group('pred')}"
         if not _TAG.search(clause):
             clause = _named_attribute(clause)
         m = _CLAUSE.match(clause)

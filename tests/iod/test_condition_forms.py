@@ -118,6 +118,25 @@ def _nonzero(tag: int) -> list:
      "of k-Space Traversal (0018,9032) equals RECTILINEAR",
      ["and", ["eq", 0x00080008, 0, ["ORIGINAL", "MIXED"]],
       ["eq", 0x00189032, None, ["RECTILINEAR"]]]),
+    # "a value of", "the third value of", "and Value 3 is not any of"
+    ("Required if a value of Collimator Shape (0018,1700) is CIRCULAR",
+     ["eq", 0x00181700, None, ["CIRCULAR"]]),
+    ("Required if the third value of Image Type (0008,0008) is FLUENCE",
+     ["eq", 0x00080008, 2, ["FLUENCE"]]),
+    ("Required if Image Type (0008,0008) Value 4 is TRANSMISSION and Value 3 is not any of "
+     "TOMO, GATED TOMO, RECON TOMO or RECON GATED TOMO",
+     ["and", ["eq", 0x00080008, 3, ["TRANSMISSION"]],
+      ["ne", 0x00080008, 2, ["TOMO", "GATED TOMO", "RECON TOMO", "RECON GATED TOMO"]]]),
+    # what PS3.5 7.4.4 says anyway; an informative Note
+    ("Required if Presentation Intent Type (0008,0068) is FOR PRESENTATION. Shall not be "
+     "present otherwise. See Note 8.", ["eq", 0x00080068, None, ["FOR PRESENTATION"]]),
+    ("Required if Extended Depth of Field (0048,0012) value is YES Note Total Pixel Matrix "
+     "Focal Planes (0048,0303) describes the number of focal planes separately encoded",
+     ["eq", 0x00480012, None, ["YES"]]),
+    # a top-level attribute named with its module
+    ("Required if Pixel Presentation (0008,9205) in the Parametric Map image Module equals "
+     "COLOR_RANGE and Palette Color Lookup Table UID (0028,1199) is not present.",
+     ["and", ["eq", 0x00089205, None, ["COLOR_RANGE"]], ["absent", 0x00281199]]),
 ])
 def test_form_parses(text, expected):
     assert parse_condition(text) == expected
@@ -160,6 +179,14 @@ def test_form_parses(text, expected):
     "requirement on this Attribute in the Multi-frame Module",
     "Required if Data Path Assignment (0028,1402) is present and there exists any value other "
     "than PRIMARY_PVALUES",
+    # "shall not be present" on another condition than the first one's negation
+    "Required if RT Fraction Scheme Module exists and Number of Beams (300A,0080) is greater "
+    "than zero for one or more fraction groups. Shall not be present, if RT Brachy "
+    "Application Setups Module is present. May be present otherwise.",
+    # presence in a module, not an attribute of a module
+    "Required if Graphic Layer (0070,0002) is present in the Volumetric Graphic Annotation "
+    "Module or Graphic Annotation Module",
+    "Required if the fifth value of Image Type (0008,0008) is FLUENCE",
 ])
 def test_near_miss_stays_unparsed(text):
     assert parse_condition(text) is None

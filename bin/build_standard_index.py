@@ -240,7 +240,8 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
             if m["usage"] == "C":
                 stats["conditional_modules"] += 1
                 stats["conditional_modules_without_text"] += text is None
-            entries.append([m["key"], m["usage"], cond_id(text)])
+            entries.append([m["key"], m["usage"], _module_condition(cond_id(text), modules,
+                                                                     tables)])
         iods[ikey] = {
             "name": ciod["name"] if ciod else ikey.replace("-", " ").title(),
             "ref": _ref(ciod["linkToStandard"]) if ciod else "",
@@ -293,6 +294,18 @@ def _out_of_reach(modules: dict[str, dict], tables: IndexTables) -> None:
 
     for mod in modules.values():
         visit(mod["attrs"])
+
+
+def _module_condition(cid: int, modules: dict[str, dict], tables: IndexTables) -> int:
+    """The condition of a usage C module, evaluated on the top level of the data set: one
+    naming an attribute found at the top level of no module stays text, not verifiable."""
+    expr = tables.conditions[cid]["expr"] if cid >= 0 else None
+    top = {node[0] for mod in modules.values() for node in mod["attrs"]}
+    if expr is None or not tags_in(expr) - top:
+        return cid
+    tables.stats["conditions_out_of_reach_dropped"] += 1
+    return tables.cond_id(tables.conditions[cid]["text"] + " [names an attribute outside "
+                          "the top level]")
 
 
 def main() -> None:

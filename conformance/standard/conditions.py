@@ -35,8 +35,8 @@ Lookup = Callable[[int], Sequence[str] | None]
 
 _LEAD = re.compile(r"^(?:Required|Shall be present)\s+if\s+", re.IGNORECASE)
 _CLAUSE = re.compile(
-    r"^(?:(?:the\s+|a\s+)?value\s+(?:of|for)\s+|value\s+|the\s+|Attribute\s+)?"
-    r"(?P<name>[A-Za-z][A-Za-z0-9'\-/ ]*?(?:\s*\([A-Za-z][A-Za-z ]*\))?)\s*"
+    r"^(?:(?:the\s+|a\s+|any\s+)?value\s+(?:of|for)\s+|value\s+|the\s+|Attribute\s+)?"
+    r"(?P<name>[A-Za-z0-9][A-Za-z0-9'\-/ ]*?(?:\s*\([A-Za-z][A-Za-z ]*\))?)\s*"
     r"\((?P<tag>[0-9A-Fa-f]{4}),(?P<elem>[0-9A-Fa-f]{4})\)"
     r"(?:\s*,?\s*[Vv]alue\s+(?P<vi>\d+))?\s*,?\s*(?P<pred>.*)$")
 #: "Value 3 of Image Type (0008,0008) is PORTAL" -> "Image Type (0008,0008) Value 3 is PORTAL".
@@ -51,10 +51,11 @@ _UID = re.compile(r'^(?:"?(?P<bare>\d+(?:\.\d+)+)"?(?:\s+\([^()"]*\))?|'
 _EXPLAINED = re.compile(r"^(?P<v>[A-Z0-9_]+)\s+\([A-Za-z][A-Za-z ]*\)$")
 _VALUE = r"\"?[A-Z0-9_][A-Z0-9_ ]*\"?"
 _VALUES = re.compile(rf"^{_VALUE}(?:\s*(?:,\s*or|,|or)\s+{_VALUE})*$")
-_EQ = re.compile(r"^(?:is\s+equal\s+to|is\s+either|is\s+set\s+to|is:?|equals|=|"
+_EQ = re.compile(r"^(?:is\s+equal\s+to|is\s+either|is\s+set\s+to|is\s+of\s+Value|is:?|equals|=|"
                  r"has\s+(?:a\s+|the\s+)?values?\s+of|contains\s+the\s+value|"
-                 r"has\s+(?:a\s+|the\s+)?values?|value\s+is)\s+(?P<v>.+)$", re.IGNORECASE)
-_NE = re.compile(r"^(?:is\s+not\s+equal\s+to|is\s+not\s+any\s+of|is\s+not|does\s+not\s+equal|!=|is\s+other\s+than|"
+                 r"has\s+(?:a\s+|the\s+)?values?|(?:Attribute\s+)?value\s+is)"
+                 r"\s+(?P<v>.+)$", re.IGNORECASE)
+_NE = re.compile(r"^(?:is\s+not\s+equal\s+to|is\s+not\s+any\s+of|is\s+not|value\s+is\s+not|does\s+not\s+equal|!=|is\s+other\s+than|"
                  r"equals\s+other\s+than|has\s+a\s+value\s+other\s+than)\s+(?P<v>.+)$")
 _CMP = re.compile(r"^(?:is\s+|has\s+a\s+value\s+(?:of\s+)?)?(?P<op>greater\s+than\s+or\s+"
                   r"equal\s+to|less\s+than\s+or\s+equal\s+to|greater\s+than|less\s+than|"
@@ -285,8 +286,14 @@ def _parse_sentence(text: str) -> Expr | None:
 
 
 def _parse_body(body: str) -> Expr | None:
-    """Clauses joined by "and" only or by "or" only."""
+    """Clauses joined by "and" only or by "or" only; "A and either B or C"."""
     body = re.sub(r"^either\s+", "", body)
+    both = re.split(r",?\s+and\s+either\s+", body)
+    if len(both) == 2:
+        left, right = _parse_body(both[0]), _parse_body(both[1])
+        if left is None or right is None or right[0] != "or":
+            return None
+        return ["and", *(left[1:] if left[0] == "and" else [left]), right]
     pointer = _pointer(body)
     if pointer is not None:
         return pointer

@@ -29,4 +29,9 @@ def test_shipped_conditions_name_only_attributes_the_look_up_sees():
 
     for mod in modules:
         visit(mod["attrs"])
+    for iod in data["iods"].values():  # a module's condition: the top level only
+        for _key, _usage, cid in iod["modules"]:
+            expr = conditions[cid]["expr"] if cid >= 0 else None
+            if expr is not None and tags_in(expr) - top:
+                outside.append(conditions[cid]["text"])
     assert outside == []

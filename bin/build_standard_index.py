@@ -248,6 +248,7 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
             "modules": entries,
         }
 
+    _hidden_in_iods(modules, iods, tables)
     return {
         "about": {
             "edition": HIGHDICOM_EDITION,
@@ -306,6 +307,50 @@ def _module_condition(cid: int, modules: dict[str, dict], tables: IndexTables) -
     tables.stats["conditions_out_of_reach_dropped"] += 1
     return tables.cond_id(tables.conditions[cid]["text"] + " [names an attribute outside "
                           "the top level]")
+
+
+_ICON_IMAGE_SEQUENCE = 0x00880200  # a separate small image (PS3.3 C.7.6.1.1.6)
+
+
+def _hidden_in_iods(modules: dict[str, dict], iods: dict[str, dict],
+                    tables: IndexTables) -> None:
+    """Per IOD: a condition naming an attribute that this IOD has only inside Items (e.g.
+    Referenced Image Sequence in the Referenced Image Functional Group of an enhanced image,
+    Number of Compensators of the enclosing Beam) while the condition is evaluated in
+    another Item or at the top level would read it as absent: kept as text, not verifiable.
+    Attributes of an Icon Image Sequence Item are another image's, not the instance's."""
+    conditions = tables.conditions
+
+    def tags_of(nodes: list, acc: set[int]) -> set[int]:
+        for node in nodes:
+            acc.add(node[0])
+            if node[0] != _ICON_IMAGE_SEQUENCE:
+                tags_of(node[5], acc)
+        return acc
+
+    def drop(cid: int) -> int:
+        tables.stats["conditions_hidden_in_items_dropped"] += 1
+        return tables.cond_id(conditions[cid]["text"] + " [names an attribute this IOD "
+                              "has only inside Items]")
+
+    def visit(nodes: list, hidden: set[int]) -> None:
+        siblings = {node[0] for node in nodes}
+        for node in nodes:
+            expr = conditions[node[2]]["expr"] if node[2] >= 0 else None
+            if expr is not None and (tags_in(expr) - siblings) & hidden:
+                node[2] = drop(node[2])
+            visit(node[5], hidden)
+
+    for iod in iods.values():
+        used = [m for m in iod["modules"] if m[0] in modules]
+        top = {node[0] for m in used for node in modules[m[0]]["attrs"]}
+        hidden = set().union(*(tags_of(modules[m[0]]["attrs"], set()) for m in used)) - top
+
+        for m in used:
+            visit(modules[m[0]]["attrs"], hidden)
+            expr = conditions[m[2]]["expr"] if m[2] >= 0 else None
+            if expr is not None and tags_in(expr) & hidden:
+                m[2] = drop(m[2])
 
 
 def main() -> None:

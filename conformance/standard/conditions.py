@@ -390,6 +390,10 @@ def _split_lists(raw: list[str]) -> list[str] | None:
     return out
 
 
+def _words(name: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", name.lower())
+
+
 def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
@@ -400,6 +404,10 @@ def _is_name_of(name: str, tag: int) -> bool:
     from pydicom.datadict import DicomDictionary
     entry = DicomDictionary.get(tag)
     if entry is not None and _norm(name) == _norm(entry[2]):
+        return True
+    if entry is not None and sorted(_words(name)) == sorted(_words(entry[2])):
+        # the same words in another order, a slip of the standard ("Patient's Alternative
+        # Death Date in Calendar (0010,0034)"): nothing added, the tag decides
         return True
     if re.search(r"\b(if|and|or|is|are|the|an?|when|this|not|in|within|any)\b", name):
         return False

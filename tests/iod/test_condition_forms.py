@@ -153,6 +153,10 @@ def _nonzero(tag: int) -> list:
                                       ["present", 0x00287FE0]]]),
     ("Required if Global Crop (0070,120B) or any value of Crop (0070,1204) is YES",
      ["or", ["eq", 0x0070120B, None, ["YES"]], ["eq", 0x00701204, None, ["YES"]]]),
+    # the tag's own words in another order (the standard's slip, PS3.3 C.7.1.1)
+    ("Required if either Patient's Birth Date in Alternative Calendar (0010,0033) or Patient's "
+     "Alternative Death Date in Calendar (0010,0034) is present",
+     ["or", ["present", 0x00100033], ["present", 0x00100034]]),
 ])
 def test_form_parses(text, expected):
     assert parse_condition(text) == expected
@@ -203,9 +207,9 @@ def test_form_parses(text, expected):
     "Required if Graphic Layer (0070,0002) is present in the Volumetric Graphic Annotation "
     "Module or Graphic Annotation Module",
     "Required if the fifth value of Image Type (0008,0008) is FLUENCE",
-    # a name that is not the tag's (the standard's slip): the tag is not trusted
+    # a name that is not the tag's: the tag is not trusted
     "Required if either Patient's Birth Date in Alternative Calendar (0010,0033) or Patient's "
-    "Alternative Death Date in Calendar (0010,0034) is present",
+    "Alternative Birth Date in Calendar (0010,0034) is present",
     # "and either" whose right side is not an alternative
     "Required if Pixel Padding Range Limit (0028,0121) is present and either Pixel Data "
     "(7FE0,0010) is present",

@@ -226,6 +226,8 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
             "attrs": root,
         }
 
+    _out_of_reach(modules, tables)
+
     iods: dict[str, dict] = {}
     for ikey, mods in iod_mods.items():
         ciod = iod_to_ciod.get(ikey)
@@ -238,13 +240,15 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
             if m["usage"] == "C":
                 stats["conditional_modules"] += 1
                 stats["conditional_modules_without_text"] += text is None
-            entries.append([m["key"], m["usage"], cond_id(text)])
+            entries.append([m["key"], m["usage"], _module_condition(cond_id(text), modules,
+                                                                     tables)])
         iods[ikey] = {
             "name": ciod["name"] if ciod else ikey.replace("-", " ").title(),
             "ref": _ref(ciod["linkToStandard"]) if ciod else "",
             "modules": entries,
         }
 
+    _hidden_in_iods(modules, iods, tables)
     return {
         "about": {
             "edition": HIGHDICOM_EDITION,
@@ -269,6 +273,84 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
         "conditions": conditions,
         "terms": termsets,
     }
+
+
+def _out_of_reach(modules: dict[str, dict], tables: IndexTables) -> None:
+    """A condition is evaluated on the attributes of its own Item and of the top level of
+    the data set (conformance.iod.modules); one that names an attribute found neither there
+    nor at the top level of any module (e.g. inside a sibling Sequence, an enclosing Item or
+    a Functional Group Macro) cannot be decided: kept as text, not verifiable."""
+    conditions = tables.conditions
+    top = {node[0] for mod in modules.values() for node in mod["attrs"]}
+
+    def visit(nodes: list) -> None:
+        siblings = {node[0] for node in nodes}
+        for node in nodes:
+            expr = conditions[node[2]]["expr"] if node[2] >= 0 else None
+            if expr is not None and tags_in(expr) - siblings - top:
+                tables.stats["conditions_out_of_reach_dropped"] += 1
+                node[2] = tables.cond_id(conditions[node[2]]["text"] + " [names an attribute "
+                                         "outside this Item and the top level]")
+            visit(node[5])
+
+    for mod in modules.values():
+        visit(mod["attrs"])
+
+
+def _module_condition(cid: int, modules: dict[str, dict], tables: IndexTables) -> int:
+    """The condition of a usage C module, evaluated on the top level of the data set: one
+    naming an attribute found at the top level of no module stays text, not verifiable."""
+    expr = tables.conditions[cid]["expr"] if cid >= 0 else None
+    top = {node[0] for mod in modules.values() for node in mod["attrs"]}
+    if expr is None or not tags_in(expr) - top:
+        return cid
+    tables.stats["conditions_out_of_reach_dropped"] += 1
+    return tables.cond_id(tables.conditions[cid]["text"] + " [names an attribute outside "
+                          "the top level]")
+
+
+_ICON_IMAGE_SEQUENCE = 0x00880200  # a separate small image (PS3.3 C.7.6.1.1.6)
+
+
+def _hidden_in_iods(modules: dict[str, dict], iods: dict[str, dict],
+                    tables: IndexTables) -> None:
+    """Per IOD: a condition naming an attribute that this IOD has only inside Items (e.g.
+    Referenced Image Sequence in the Referenced Image Functional Group of an enhanced image,
+    Number of Compensators of the enclosing Beam) while the condition is evaluated in
+    another Item or at the top level would read it as absent: kept as text, not verifiable.
+    Attributes of an Icon Image Sequence Item are another image's, not the instance's."""
+    conditions = tables.conditions
+
+    def tags_of(nodes: list, acc: set[int]) -> set[int]:
+        for node in nodes:
+            acc.add(node[0])
+            if node[0] != _ICON_IMAGE_SEQUENCE:
+                tags_of(node[5], acc)
+        return acc
+
+    def drop(cid: int) -> int:
+        tables.stats["conditions_hidden_in_items_dropped"] += 1
+        return tables.cond_id(conditions[cid]["text"] + " [names an attribute this IOD "
+                              "has only inside Items]")
+
+    def visit(nodes: list, hidden: set[int]) -> None:
+        siblings = {node[0] for node in nodes}
+        for node in nodes:
+            expr = conditions[node[2]]["expr"] if node[2] >= 0 else None
+            if expr is not None and (tags_in(expr) - siblings) & hidden:
+                node[2] = drop(node[2])
+            visit(node[5], hidden)
+
+    for iod in iods.values():
+        used = [m for m in iod["modules"] if m[0] in modules]
+        top = {node[0] for m in used for node in modules[m[0]]["attrs"]}
+        hidden = set().union(*(tags_of(modules[m[0]]["attrs"], set()) for m in used)) - top
+
+        for m in used:
+            visit(modules[m[0]]["attrs"], hidden)
+            expr = conditions[m[2]]["expr"] if m[2] >= 0 else None
+            if expr is not None and tags_in(expr) & hidden:
+                m[2] = drop(m[2])
 
 
 def main() -> None:

@@ -369,6 +369,7 @@ def _complete(ds: Dataset, iod: IODDef, builder: _Builder, rounds: int) -> None:
     for _ in range(rounds):
         changed = False
         added: dict[int, set[int]] = {}  # id(item) -> tags added this round
+        removed: dict[int, set[int]] = {}  # id(item) -> tags removed this round
         for f in validate(ds):
             if f.severity.value != "error" or not f.tag:
                 continue
@@ -390,7 +391,13 @@ def _complete(ds: Dataset, iod: IODDef, builder: _Builder, rounds: int) -> None:
                 added.setdefault(id(item), set()).add(tags[-1])
                 changed = True
             elif f.code == "iod.present-when-condition-false" and tags[-1] in item:
+                mod = mods.get(f.module or "")
+                rule = _find_rule(mod, tags) if mod else None
+                if rule is not None and rule.condition is not None and rule.condition.expr \
+                        and tags_in(rule.condition.expr) & removed.get(id(item), set()):
+                    continue  # one of a set that excludes each other: not all of them
                 del item[tags[-1]]  # e.g. one of a pair that excludes the other
+                removed.setdefault(id(item), set()).add(tags[-1])
                 changed = True
             elif f.code == "iod.enumerated-value" and f.details.get("allowed") \
                     and tags[-1] in item:  # (not removed by an earlier finding this round)

@@ -79,11 +79,12 @@ def dimension_index(ds: Dataset, uid: str, temporal: bool = False) -> None:
         ds.DimensionOrganizationSequence = [org]
     uid = ds.DimensionOrganizationSequence[0].get("DimensionOrganizationUID") or uid
     if not ds.get("DimensionIndexSequence"):
-        index = Dataset()
-        index.DimensionOrganizationUID = uid
-        index.DimensionIndexPointer = 0x00209057
-        index.FunctionalGroupPointer = FRAME_CONTENT
-        ds.DimensionIndexSequence = [index]
+        ds.DimensionIndexSequence = [Dataset()]
+    # (an Item the completion added for the 1C condition has only its type 1 attributes)
+    index = ds.DimensionIndexSequence[0]
+    index.DimensionOrganizationUID = uid
+    index.DimensionIndexPointer = 0x00209057
+    index.FunctionalGroupPointer = FRAME_CONTENT
     for n, frame in enumerate(ds.get("PerFrameFunctionalGroupsSequence") or [], 1):
         for content in frame.get("FrameContentSequence") or []:
             content.StackID = "1"

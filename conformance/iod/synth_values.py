@@ -153,8 +153,12 @@ _PATH_EXTRA: dict[str, list[tuple[tuple[str, ...], str, Any]]] = {
     # the treated beam's jaws (1C in 2026b, type 1 in earlier editions): one asymmetric pair
     "rt-beams-treatment-record": [(("TreatmentSessionBeamSequence",),
                                    "BeamLimitingDeviceLeafPairsSequence", "leaf-pairs")],
+    # an image box shows images: Referenced Image Sequence, none of the three alternatives
+    # (each 1C/2C "if the others are not present", PS3.3 C.11.17)
     "basic-structured-display": [(("StructuredDisplayImageBoxSequence",),
-                                  "ReferencedImageSequence", "image-reference")],
+                                  "ReferencedImageSequence", "image-reference"),
+                                 (("StructuredDisplayImageBoxSequence",),
+                                  "ReferencedStereometricInstanceSequence", None)],
     "tractography-results": [(("TrackSetSequence",), "RecommendedDisplayCIELabValue",
                               [0, 32896, 32896])],
     # one 2D point (Microscopy Bulk Simple Annotations Module): its coordinates, no Z, the

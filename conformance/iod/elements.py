@@ -114,6 +114,10 @@ def _values(elem: Any) -> list[str]:
             return [str(v) for v in struct.unpack(f"{e}{len(value) // size}{fmt}", value)]
         if vr in vrs.STRING_VRS:
             return vrs.split_values(vr, value)
+        if vr == "AT" and len(value) % 4 == 0:  # pairs of group, element (PS3.5 6.2)
+            e = "<" if elem.is_little_endian else ">"
+            pairs = struct.unpack(f"{e}{len(value) // 2}H", value)
+            return [f"({g:04X},{n:04X})" for g, n in zip(pairs[::2], pairs[1::2])]
         return ["<binary>"]
     return [str(value)]
 

@@ -265,3 +265,26 @@ def test_pointer_evaluates_tags_and_not_undecoded_bytes():
     # a value the look-up could not decode: cannot tell, never a guess
     assert evaluate(expr, {0x00280009: ["<binary>"]}.get) is None
 
+
+
+def test_frame_increment_pointer_conditions_are_decided_from_the_raw_at_value(tmp_path):
+    """Raw AT values read from a file are (group, element) pairs (PS3.5 6.2): "Frame
+    Increment Pointer (0028,0009) points to Frame Time" is then decided, not "not
+    verifiable", and Frame Time absent while pointed to is a type 1C error."""
+    from conformance.iod import synthesize, validate_file
+    from conformance.iod.elements import values_of
+
+    ds = synthesize("1.2.840.10008.5.1.4.1.1.77.1.1.1")     # Video Endoscopic Image
+    ds.FrameIncrementPointer = 0x00181063
+    ds.FrameTime = "40"
+    path = tmp_path / "video.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    found = validate_file(path)
+    assert not [f for f in found if f.tag == "(0018,1063)"], found
+    import pydicom
+    raw = pydicom.dcmread(path)
+    assert values_of(raw, 0x00280009) == ["(0018,1063)"]
+    del ds.FrameTime
+    ds.save_as(path, enforce_file_format=True)
+    missing = [f for f in validate_file(path) if f.tag == "(0018,1063)"]
+    assert [f.code for f in missing] == ["iod.type1-missing"], missing

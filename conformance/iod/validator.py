@@ -30,7 +30,7 @@ from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
 from conformance.findings import Finding, Severity
-from conformance.iod import specialisations, sr_templates
+from conformance.iod import specialisations, sr_relationships, sr_templates
 from conformance.iod.elements import ElementChecker, tag_str, values_of
 from conformance.iod.modules import ModuleChecker
 from conformance.iod.sr_content import SR_CONTENT_MODULES
@@ -191,6 +191,7 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
             specialisations.check(out.add, dataset, iod)
             if any(u.module.key in SR_CONTENT_MODULES for u in iod.modules):
                 sr_templates.check(out.add, dataset, sop_class)
+                sr_relationships.check(out.add, dataset, sop_class)
         except Exception as exc:  # a malformed value must not hide the other findings
             out.add("iod.check-aborted", Severity.ERROR,
                     f"module checks stopped on malformed content: {exc}", "PS3.5 7")

@@ -170,20 +170,21 @@ def check(add: Add, ds: Dataset, sop_class: str | None) -> None:
     if table is None:
         return
     known = _data()[0]
-    stack: list[tuple[Dataset, Position, int]] = [(ds, None, 0)]
+    # (item, its position, depth, its parent's value type); the root has no parent. Each item
+    # is checked when it is taken off the stack, so findings come in document order.
+    stack: list[tuple[Dataset, Position, int, str | None]] = [(ds, None, 0, None)]
     while stack:
-        item, pos, depth = stack.pop()
+        item, pos, depth, source = stack.pop()
+        if pos is not None:
+            _relationship(add, table, known, ds, source, item, pos[0], pos)
         children = _children(item)
         if not children or depth >= MAX_DEPTH:
             continue
-        source = _first(item, VALUE_TYPE)
+        vt = _first(item, VALUE_TYPE)
         for i in range(len(children) - 1, -1, -1):
             child = children[i]
             if isinstance(child, Dataset):
-                stack.append((child, (pos, i + 1), depth + 1))
-        for i, child in enumerate(children):
-            if isinstance(child, Dataset):
-                _relationship(add, table, known, ds, source, child, pos, (pos, i + 1))
+                stack.append((child, (pos, i + 1), depth + 1, vt))
 
 
 def _relationship(add: Add, table: Table, known: frozenset[str], root: Dataset,

@@ -100,6 +100,7 @@ def test_deep_content_tree_is_walked_without_recursion(objects):
     item = ds.ContentSequence[0]
     for _ in range(200):  # legal 200-deep nesting (issue 14)
         child = copy.deepcopy(ds.ContentSequence[1])
+        child.RelationshipType = "HAS PROPERTIES"  # TEXT to TEXT: PS3.3 Table A.35.1-2 row 5
         item.ContentSequence = Sequence([child])
         item = child
     del item.TextValue

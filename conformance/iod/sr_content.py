@@ -12,8 +12,9 @@ Sequences of an item (Concept Name Code Sequence, Measured Value Sequence, ...) 
 against the module's own attribute rules (the Code Sequence Macro etc.) through the generic
 module checker.  An attribute of another value type present in an item is a warning.
 
-Not covered: relationship constraints per SR IOD (PS3.3 A.35.x.3.1.2).  Templates (PS3.16): the
-root rows of TID 1500, 2000 and 2010 in :mod:`conformance.iod.sr_templates`.
+Relationship constraints per SR IOD (PS3.3 Tables A.35.x-2) are in
+:mod:`conformance.iod.sr_relationships`.  Templates (PS3.16): the root rows of TID 1500, 2000
+and 2010 in :mod:`conformance.iod.sr_templates`.
 """
 
 from __future__ import annotations

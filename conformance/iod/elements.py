@@ -107,7 +107,7 @@ def _values(elem: Any) -> list[str]:
     if isinstance(value, bytes):
         if vr in _UNPACK:
             fmt = _UNPACK[vr]
-            size = struct.calcsize(fmt)
+            size = struct.calcsize("<" + fmt)  # standard sizes: native "L" is 8 bytes
             if len(value) % size:
                 return []
             e = "<" if elem.is_little_endian else ">"

@@ -261,3 +261,26 @@ def test_deep_tree_does_not_exhaust_the_stack() -> None:
 def test_sop_class_list() -> None:
     assert sr_relationships.table_for(COMPREHENSIVE) is not None
     assert sr_relationships.table_for(None) is None
+
+
+def test_raw_unsigned_long_values_are_read_with_standard_sizes() -> None:
+    """values_of on a not yet decoded UL element (Referenced Content Item Identifier read
+    from a file): 4 bytes per value (PS3.5 6.2), not the platform's native C long."""
+    from conformance.iod.elements import values_of
+
+    ds = Dataset()
+    item = _by_reference("INFERRED FROM", [1, 3, 2])
+    ds.ContentSequence = [item]
+    raw = pydicom.dcmread(io.BytesIO(_bytes(ds)), force=True)
+    elem = raw.ContentSequence[0]._dict[0x0040DB73]
+    assert type(elem).__name__ == "RawDataElement"
+    assert values_of(raw.ContentSequence[0], 0x0040DB73) == ["1", "3", "2"]
+    item.ReferencedContentItemIdentifier = [1, 3]
+    raw = pydicom.dcmread(io.BytesIO(_bytes(ds)), force=True)
+    assert values_of(raw.ContentSequence[0], 0x0040DB73) == ["1", "3"]
+
+
+def _bytes(ds: Dataset) -> bytes:
+    buf = io.BytesIO()
+    pydicom.dcmwrite(buf, ds, implicit_vr=False, little_endian=True)
+    return buf.getvalue()

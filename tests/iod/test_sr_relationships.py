@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 import io
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pydicom
@@ -226,6 +228,7 @@ def test_unknown_sop_class_is_not_checked(basic) -> None:
     ds = copy.deepcopy(basic)
     ds.ContentSequence.append(_item("CONTAINS", "NUM"))
     assert _direct(ds, "1.2.840.10008.5.1.4.1.1.88.50") == []  # Mammography CAD: no table
+    assert _direct(ds, "1.2.840.10008.5.1.4.1.1.88.67") == []  # X-Ray Radiation Dose: none
     assert _direct(ds, "1.2.3.4") == []
 
 
@@ -284,3 +287,40 @@ def _bytes(ds: Dataset) -> bytes:
     buf = io.BytesIO()
     pydicom.dcmwrite(buf, ds, implicit_vr=False, little_endian=True)
     return buf.getvalue()
+
+
+def _dsrdump(ds: Dataset, tmp_path: Path, name: str) -> str:
+    path = tmp_path / f"{name}.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    run = subprocess.run([shutil.which("dsrdump") or "dsrdump", str(path)], capture_output=True,
+                         text=True, timeout=30)
+    return run.stdout + run.stderr
+
+
+@pytest.mark.skipif(shutil.which("dsrdump") is None, reason="DCMTK's dsrdump is not installed")
+def test_dcmtk_dsrdump_agrees(basic, report2000, kos, tid1500, tmp_path) -> None:
+    """DCMTK's dsrdump checks the same tables when it reads a document: it rejects the
+    violations found here and accepts the valid documents."""
+    rejects = ("Cannot add", "Invalid by-reference relationship", "does not exist")
+    for name, ds in (("basic", basic), ("report2000", report2000), ("kos", kos),
+                     ("tid1500", tid1500)):
+        out = _dsrdump(ds, tmp_path, name)
+        assert not any(r in out for r in rejects), (name, out)
+    h = len(report2000.ContentSequence)
+    bad_basic = copy.deepcopy(basic)
+    bad_basic.ContentSequence[1].ContentSequence = [_item("HAS ACQ CONTEXT", "TEXT",
+                                                          TextValue="x")]
+    bad_comp = copy.deepcopy(report2000)
+    bad_comp.ContentSequence[-1].ContentSequence.append(_item("SELECTED FROM", "IMAGE"))
+    bad_mod = copy.deepcopy(report2000)
+    bad_mod.ContentSequence[-1].ContentSequence[0].ContentSequence = [
+        _by_reference("HAS CONCEPT MOD", [1, h, 2])]
+    missing = copy.deepcopy(report2000)
+    missing.ContentSequence.append(_by_reference("CONTAINS", [1, h, 99]))
+    bad_kos = copy.deepcopy(kos)
+    bad_kos.ContentSequence.append(_item("CONTAINS", "CODE"))
+    for name, ds in (("bad_basic", bad_basic), ("bad_comp", bad_comp), ("bad_mod", bad_mod),
+                     ("missing", missing), ("bad_kos", bad_kos)):
+        assert _found(ds), name
+        out = _dsrdump(ds, tmp_path, name)
+        assert any(r in out for r in rejects), (name, out)

@@ -127,6 +127,10 @@ def test_data_matches_the_index() -> None:
         for uid in entry["sop_classes"]:
             iod = index.iod_for_sop_class(uid)
             assert iod is not None and iod.key == key, (key, uid)
+            # The IOD's module table is Table A.35.N-1 and its relationship table A.35.N-2.
+            if "Table A.35." in iod.reference:
+                n = iod.reference.split("Table A.35.")[1].split("-")[0]
+                assert entry["table"] == f"PS3.3 Table A.35.{n}-2", (key, iod.reference)
         assert [r["row"] for r in entry["rows"]] == list(range(1, len(entry["rows"]) + 1))
         assert entry["table"].startswith("PS3.3 Table A.35.")
         for row in entry["rows"]:

@@ -30,7 +30,11 @@ from pydicom.dataset import Dataset
 from conformance.findings import Severity
 from conformance.iod.elements import element_vr, tag_str, values_of
 from conformance.iod.functional_groups import FUNCTIONAL_GROUP_SEQUENCES, FunctionalGroups
-from conformance.iod.specialisations import type_overrides
+from conformance.iod.specialisations import (
+    condition_tags_in_functional_groups,
+    in_functional_groups,
+    type_overrides,
+)
 from conformance.iod.sr_content import SR_CONTENT_MODULES, SRContentChecker
 from conformance.standard.conditions import evaluate
 from conformance.standard.iod_index import AttributeRule, Condition, IODDef, ModuleDef
@@ -57,6 +61,7 @@ class ModuleChecker:
         self.top = top
         self.facts = dict(facts or {})
         self.overrides: dict[tuple[str, int], str] = {}
+        self.fg_condition_tags: frozenset[int] = frozenset()
 
     # -- conditions ---------------------------------------------------------------------
     def _decide(self, cond: Condition | None, key: str, item: Dataset,
@@ -77,6 +82,9 @@ class ModuleChecker:
             found = values_of(item, tag)
             if found is None and item is not top:
                 found = values_of(top, tag)
+            if found is None and tag in self.fg_condition_tags \
+                    and in_functional_groups(top, tag):
+                found = ["<item>"]  # carried in a Functional Group Macro (PS3.3 C.7.6.16)
             return found
 
         return lookup
@@ -92,6 +100,7 @@ class ModuleChecker:
     def check_iod(self, iod: IODDef) -> None:
         ds = self.top
         self.overrides = type_overrides(iod)
+        self.fg_condition_tags = condition_tags_in_functional_groups(iod)
         for use in iod.modules:
             mod = use.module
             present = self._module_present(mod, iod)

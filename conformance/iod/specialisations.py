@@ -134,6 +134,51 @@ def _required_if_frames(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
             f"({frames}) is greater than 1", rule["reference"], tag_str(rule["tag"]))
 
 
+_FG_CONDITION_TAGS: dict[int, frozenset[int]] = {}
+
+
+def condition_tags_in_functional_groups(iod: IODDef) -> frozenset[int]:
+    """Tags that conditions in *iod* see as present also inside its functional groups (rules
+    of kind 'condition-in-functional-groups': e.g. Referenced Image Evidence Sequence is
+    required if Referenced Image Sequence is present, which in the enhanced IODs is carried
+    in a Functional Group Macro, PS3.3 C.8.13, C.7.6.16.2.5)."""
+    found = _FG_CONDITION_TAGS.get(id(iod))  # IODDef objects live as long as their index
+    if found is None:
+        keys = {u.module.key for u in iod.modules}
+        found = frozenset(r["tag"] for r in _rules()
+                          if r.get("kind") == "condition-in-functional-groups"
+                          and keys & set(r["modules"]))
+        _FG_CONDITION_TAGS[id(iod)] = found
+    return found
+
+
+def in_functional_groups(ds: Dataset, tag: int) -> bool:
+    """Whether an Item of the Shared or Per-frame Functional Groups Sequence of *ds* holds
+    *tag* inside one of its sequences (a Functional Group Macro, PS3.3 C.7.6.16), at any
+    depth."""
+    stack: list[Dataset] = []
+    for fg in _FG:
+        elem = ds._dict.get(fg)  # type: ignore[call-overload]
+        if elem is not None:
+            try:
+                stack.extend(ds[fg].value or [])
+            except Exception:  # an undecodable sequence: the data cannot tell
+                continue
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, Dataset):
+            continue
+        if tag in item._dict:
+            return True
+        for sub in item._dict:
+            if element_vr(item._dict[sub]) == "SQ":
+                try:
+                    stack.extend(item[sub].value or [])
+                except Exception:
+                    continue
+    return False
+
+
 _OVERRIDES: dict[int, dict[tuple[str, int], str]] = {}
 
 
@@ -204,7 +249,7 @@ def check(add: Add, ds: Dataset, iod: IODDef) -> None:
     sop = values_of(ds, 0x00080016)
     sop_class = sop[0] if sop else None
     for rule in _rules():
-        if "type" in rule or not applies(rule, iod, sop_class):
+        if "type" in rule or "modules" in rule or not applies(rule, iod, sop_class):
             continue
         if rule.get("kind") == "patient-position":
             _patient_position(add, ds, rule, sop_class)

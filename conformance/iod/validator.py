@@ -199,6 +199,10 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
     try:
         elements.start(dataset)
         elements.walk(dataset)
+        meta = getattr(dataset, "file_meta", None)
+        if meta is not None and len(meta):
+            # PS3.10 7.1: File Meta Information is Explicit VR Little Endian, values per PS3.5
+            ElementChecker(out.add).walk(meta)
     except Exception as exc:
         out.add("file.unreadable", Severity.ERROR,
                 f"element checks stopped on malformed content: {exc}", "PS3.5 7")

@@ -5,6 +5,8 @@ old false alarm, a minimal valid object that stays clean, and the real error sti
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -106,3 +108,30 @@ def test_private_sequence_in_shared_and_per_frame_groups_is_not_a_macro():
     macro = next(t for t in ds.PerFrameFunctionalGroupsSequence[0].keys() if t.group % 2 == 0)
     shared[macro] = ds.PerFrameFunctionalGroupsSequence[0][macro]
     assert any(c == "iod.functional-group-shared-and-per-frame" for c, _ in _errors(ds))
+
+
+def _with_meta(ds: Dataset) -> Dataset:
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    meta = FileMetaDataset()
+    meta.FileMetaInformationVersion = b"\x00\x01"
+    meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.ImplementationClassUID = "1.2.826.0.1.3680043.8.498.1"
+    meta.ImplementationVersionName = "UNSEEN_1"
+    ds.file_meta = meta
+    return ds
+
+
+def test_file_meta_values_are_checked_against_their_vr():
+    """PS3.10 7.1, PS3.5 9.1: the File Meta Information's values obey the VR rules too; a
+    Media Storage SOP Instance UID with a leading zero in a component was not reported
+    (dciodvfy does; octave-dicom's rtstruct.dcm, pynetdicom's RTImageStorage.dcm)."""
+    ds = _with_meta(synthesize(ENHANCED_CT))
+    assert [e for e in _errors(ds) if e[1] and e[1].startswith("(0002")] == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom warns about the invalid UID it is given
+        ds.file_meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.9.5208.0089"
+    assert ("vr.invalid-uid", "(0002,0003)") in _errors(ds)

@@ -266,6 +266,9 @@ def check(add: Add, ds: Dataset, iod: IODDef) -> None:
         if rule.get("kind") == "patient-orientation":
             _patient_orientation(add, ds, rule, iod)
             continue
+        if rule.get("kind") == "direction-cosines":
+            _direction_cosines(add, ds, rule)
+            continue
         if "within" in rule:
             for item, prefix in _items_within(ds, rule["within"]):
                 _enumerated(add, item, rule, iod, prefix)
@@ -384,6 +387,30 @@ def _waveform_data(add: Add, ds: Dataset) -> None:
             add("pixel.vr", Severity.ERROR,
                 f"Waveform Data is OB with Waveform Bits Allocated {bits}; it shall be OW",
                 "PS3.5 8.3, A.1", prefix + tag_str(0x54001010))
+
+
+def _direction_cosines(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
+    """Direction cosines in the items of the rule's path (PS3.3 C.7.6.2.1.1, see the rule's
+    reference): each vector of three values has unit length, two vectors are orthogonal.
+    One finding per rule, at the first offending item, with the count of such items."""
+    items = _items_within(ds, rule["within"])
+    bad: list[tuple[str, str]] = []
+    for item, prefix in items:
+        vals = _floats(item, rule["tag"])
+        if vals is None or not vals or len(vals) % 3:
+            continue  # absent, empty or of the wrong VM: the element checks report it
+        vecs = [vals[i:i + 3] for i in range(0, len(vals), 3)]
+        norms = [math.sqrt(sum(x * x for x in v)) for v in vecs]
+        if any(abs(n - 1.0) > 1e-3 for n in norms):
+            bad.append((prefix, "length " + ", ".join(f"{n:.4g}" for n in norms)))
+        elif len(vecs) == 2 and abs(sum(a * b for a, b in zip(*vecs))) > 1e-3:
+            bad.append((prefix, "directions not orthogonal"))
+    if bad:
+        tag = tag_str(rule["tag"])
+        add("geometry.orientation-not-unit", Severity.ERROR,
+            f"{tag} is not a set of unit, orthogonal direction cosines ({bad[0][1]}) in "
+            f"{len(bad)} of {len(items)} item(s)", rule["reference"], bad[0][0] + tag,
+            details={"items": len(bad)})
 
 
 def _geometry(add: Add, ds: Dataset) -> None:

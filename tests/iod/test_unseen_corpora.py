@@ -135,3 +135,38 @@ def test_file_meta_values_are_checked_against_their_vr():
         warnings.simplefilter("ignore")  # pydicom warns about the invalid UID it is given
         ds.file_meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.9.5208.0089"
     assert ("vr.invalid-uid", "(0002,0003)") in _errors(ds)
+
+
+def _fg_items(ds: Dataset) -> list[Dataset]:
+    return [ds.SharedFunctionalGroupsSequence[0], *ds.PerFrameFunctionalGroupsSequence]
+
+
+def test_direction_cosines_inside_functional_groups():
+    """PS3.3 C.7.6.2.1.1 and the macros that refer to it (Plane Orientation (Patient)
+    C.7.6.16.2.4, MR Spatial Saturation C.8.13.5.11, MR Velocity Encoding C.8.13.5.13):
+    direction cosines are unit vectors.  dciodvfy reported Slab Orientation 0\\0\\0 in
+    nibabel's philips_mprage.dcm; we checked Image Orientation (Patient) at the top level
+    only."""
+    ds = synthesize(ENHANCED_MR)
+    assert _errors(ds) == []
+    saturation = Dataset()
+    saturation.SlabThickness = 10.0
+    saturation.SlabOrientation = [0.0, 0.0, 1.0]
+    saturation.MidSlabPosition = [0.0, 0.0, 0.0]
+    ds.SharedFunctionalGroupsSequence[0].MRSpatialSaturationSequence = [saturation]
+    assert _errors(ds) == []
+    saturation.SlabOrientation = [0.0, 0.0, 0.0]
+    assert ("geometry.orientation-not-unit",
+            "(5200,9229)[0].(0018,9107)[0].(0018,9105)") in _errors(ds)
+
+
+def test_image_orientation_in_plane_orientation_macro():
+    ds = synthesize(ENHANCED_MR)
+    items = [i for i in _fg_items(ds) if "PlaneOrientationSequence" in i]
+    assert items, "the synthesized Enhanced MR has a Plane Orientation (Patient) macro"
+    orientation = items[0].PlaneOrientationSequence[0]
+    orientation.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    assert _errors(ds) == []
+    orientation.ImageOrientationPatient = [1, 0, 0, 1, 0, 0]  # unit but parallel
+    assert any(c == "geometry.orientation-not-unit" and t and t.endswith("(0020,0037)")
+               for c, t in _errors(ds)), _errors(ds)

@@ -114,10 +114,13 @@ class ModuleChecker:
                 required = self._decide(use.condition, key, ds)
                 if present:
                     self.check_module(mod, iod)
-                elif required is True and not _has_unconditional(mod):
+                elif required is True and (not _has_unconditional(mod)
+                                           or _type1_all_present(mod, self.top)):
                     # Every attribute is conditional (e.g. SC Multi-frame Vector, PS3.3
                     # C.8.6.4): the module is "present" with none of them; the attribute
-                    # conditions decide.
+                    # conditions decide.  Or its type 1 attributes are all there, though
+                    # shared with another module (Palette Color LUT descriptors are in the
+                    # Image Pixel Module too, PS3.3 C.7.6.3, C.7.9): present, checked.
                     self.check_module(mod, iod)
                 elif required is True:
                     self.add("iod.module-missing", Severity.ERROR,
@@ -283,6 +286,12 @@ _OWN: dict[tuple[int, str], tuple[tuple[int, ...], bool]] = {}
 def _has_unconditional(mod: ModuleDef) -> bool:
     """The module has a top-level type 1 or 2 attribute (its absence shows)."""
     return any(a.type in ("1", "2") for a in mod.attributes)
+
+
+def _type1_all_present(mod: ModuleDef, top: Dataset) -> bool:
+    """The module has top-level type 1 attributes and *top* holds every one of them."""
+    ones = [a.tag for a in mod.attributes if a.type == "1"]
+    return bool(ones) and all(t in top._dict for t in ones)
 
 
 def _own_tags(mod: ModuleDef, iod: IODDef) -> tuple[tuple[int, ...], bool]:

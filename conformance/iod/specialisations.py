@@ -104,6 +104,8 @@ def _required(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
     has one of some values (see the rule's reference)."""
     if not _if_value(ds, rule):
         return
+    if "unless_present" in rule and _tag(rule["unless_present"]) in ds._dict:
+        return
     if rule["tag"] in ds._dict:
         if rule["required_type"] == "1" and not values_of(ds, rule["tag"]):
             add("iod.type1-empty", Severity.ERROR, f"type 1 attribute {tag_str(rule['tag'])} "

@@ -170,3 +170,42 @@ def test_image_orientation_in_plane_orientation_macro():
     orientation.ImageOrientationPatient = [1, 0, 0, 1, 0, 0]  # unit but parallel
     assert any(c == "geometry.orientation-not-unit" and t and t.endswith("(0020,0037)")
                for c, t in _errors(ds)), _errors(ds)
+
+
+US_IMAGE = "1.2.840.10008.5.1.4.1.1.6.1"
+
+
+def _palette_us(segmented: bool) -> Dataset:
+    """A US image with PALETTE COLOR: descriptors and either plain or segmented LUT data."""
+    ds = synthesize(US_IMAGE)
+    ds.PhotometricInterpretation = "PALETTE COLOR"
+    for n, colour in enumerate(("Red", "Green", "Blue")):
+        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [256, 0, 16])
+        if segmented:  # one linear segment (PS3.3 C.7.9.2): opcode 1, length 256, end value
+            ds.add_new(0x00281221 + n, "OW", b"\x01\x00\x00\x01\xff\xff")
+        else:
+            ds.add_new(0x00281201 + n, "OW", bytes(512))
+    return ds
+
+
+def test_palette_module_present_through_shared_attributes():
+    """PS3.3 A.6.4 / C.7.9: the Palette Color Lookup Table Module is required for PALETTE
+    COLOR; its descriptors and data are also Image Pixel Module attributes (C.7.6.3), so a
+    file carrying them all has the module.  Was 'conditional module ... required but absent'
+    on pydicom's examples_palette.dcm and pydicom-data's OBXXXX1A*.dcm."""
+    ds = _palette_us(segmented=False)
+    assert _errors(ds) == []
+    del ds.RedPaletteColorLookupTableDescriptor
+    assert ("iod.type1-missing", "(0028,1101)") in _errors(ds)
+
+
+def test_segmented_palette_data_take_precedence_over_image_pixel():
+    """PS3.3 C.7.9: when the Palette Color Lookup Table Module is present, its conditions for
+    the (segmented) LUT data take precedence over the Image Pixel Module's: segmented data
+    alone is valid.  Was 'type 1C Red Palette Color Lookup Table Data missing' on
+    pydicom-data's gdcm-US-ALOKA-16.dcm.  Neither plain nor segmented data stays an error."""
+    ds = _palette_us(segmented=True)
+    assert _errors(ds) == []
+    for tag in (0x00281221, 0x00281222, 0x00281223):
+        del ds[tag]
+    assert ("iod.type1-missing", "(0028,1201)") in _errors(ds)

@@ -271,6 +271,9 @@ def check(add: Add, ds: Dataset, iod: IODDef) -> None:
         if rule.get("kind") == "direction-cosines":
             _direction_cosines(add, ds, rule)
             continue
+        if rule.get("kind") == "absent-unless":
+            _absent_unless(add, ds, rule, iod)
+            continue
         if "within" in rule:
             for item, prefix in _items_within(ds, rule["within"]):
                 _enumerated(add, item, rule, iod, prefix)
@@ -389,6 +392,28 @@ def _waveform_data(add: Add, ds: Dataset) -> None:
             add("pixel.vr", Severity.ERROR,
                 f"Waveform Data is OB with Waveform Bits Allocated {bits}; it shall be OW",
                 "PS3.5 8.3, A.1", prefix + tag_str(0x54001010))
+
+
+def _absent_unless(add: Add, ds: Dataset, rule: dict[str, Any], iod: IODDef) -> None:
+    """A type 1C attribute present although its condition (which the pinned parser cannot
+    evaluate) is false (PS3.5 7.4.4; see the rule's reference and 'condition').  Not where
+    another module of the IOD gives the attribute another type (Pixel Aspect Ratio is type 1
+    in the Ophthalmic Thickness Map and Corneal Topography Map modules)."""
+    if rule["tag"] not in ds._dict or any(
+            a.tag == rule["tag"] and a.type != "1C" for u in iod.modules
+            for a in u.module.attributes):
+        return
+    why = next((f"{t} is present" for t in rule.get("false_if_present", ())
+                if _tag(t) in ds._dict or in_functional_groups(ds, _tag(t))), None)
+    vals = _floats(ds, rule["tag"])
+    if why is None and rule.get("false_if_ratio_one") and vals and len(vals) == 2 \
+            and vals[0] == vals[1] and vals[0] > 0:
+        why = f"its values {vals[0]:g}\\{vals[1]:g} are a ratio of 1:1"
+    if why is not None:
+        add("iod.present-when-condition-false", Severity.ERROR,
+            f"type 1C attribute {tag_str(rule['tag'])} is present although its condition is "
+            f"false ({why}; \"{rule['condition']}\")", rule["reference"],
+            tag_str(rule["tag"]))
 
 
 def _direction_cosines(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:

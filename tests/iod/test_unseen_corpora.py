@@ -209,3 +209,39 @@ def test_segmented_palette_data_take_precedence_over_image_pixel():
     for tag in (0x00281221, 0x00281222, 0x00281223):
         del ds[tag]
     assert ("iod.type1-missing", "(0028,1201)") in _errors(ds)
+
+
+CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
+SC_IMAGE = "1.2.840.10008.5.1.4.1.1.7"
+OPHTHALMIC_THICKNESS_MAP = "1.2.840.10008.5.1.4.1.1.81.1"
+PIXEL_ASPECT_RATIO = ("iod.present-when-condition-false", "(0028,0034)")
+
+
+def test_pixel_aspect_ratio_only_when_its_condition_holds():
+    """PS3.3 C.7.6.3: Pixel Aspect Ratio 1C is required if the ratio is not 1:1 and no Pixel
+    Spacing, Imager Pixel Spacing or Nominal Scanned Pixel Spacing gives the physical
+    spacing; no 'may be present otherwise', so present otherwise is an error (PS3.5 7.4.4).
+    dciodvfy reported it on nibabel's siemens_dwi_*.dcm, 0.dcm, 1.dcm; we could not
+    evaluate the condition."""
+    ds = synthesize(SC_IMAGE)
+    assert _errors(ds) == []
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing", "NominalScannedPixelSpacing"):
+        ds.pop(keyword, None)
+    ds.PixelAspectRatio = [2, 1]
+    assert _errors(ds) == []
+    ds.PixelAspectRatio = [1, 1]
+    assert PIXEL_ASPECT_RATIO in _errors(ds)
+    ct = synthesize(CT_IMAGE)
+    assert "PixelSpacing" in ct
+    ct.PixelAspectRatio = [2, 1]
+    assert PIXEL_ASPECT_RATIO in _errors(ct)
+
+
+def test_pixel_aspect_ratio_type_1_in_an_iod_module_is_not_judged():
+    """PS3.3 C.8.28.2 (Ophthalmic Thickness Map Module): Pixel Aspect Ratio is type 1 there,
+    not the Image Pixel Module's 1C."""
+    ds = synthesize(OPHTHALMIC_THICKNESS_MAP)
+    ds.PixelAspectRatio = [1, 1]
+    assert PIXEL_ASPECT_RATIO not in _errors(ds)
+    del ds.PixelSpacing
+    assert PIXEL_ASPECT_RATIO not in _errors(ds)

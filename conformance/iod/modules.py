@@ -33,6 +33,7 @@ from conformance.iod.functional_groups import FUNCTIONAL_GROUP_SEQUENCES, Functi
 from conformance.iod.specialisations import (
     condition_tags_in_functional_groups,
     in_functional_groups,
+    may_be_present_otherwise,
     type_overrides,
 )
 from conformance.iod.sr_content import SR_CONTENT_MODULES, SRContentChecker
@@ -171,7 +172,8 @@ class ModuleChecker:
                 elif required is False:
                     # A fact saying the condition is false does not hide this (PS3.5 7.4.4).
                     if elem is not None and rule.condition is not None and \
-                            not rule.condition.may_be_present_otherwise:
+                            not rule.condition.may_be_present_otherwise and \
+                            not may_be_present_otherwise(tag, rule.condition.text):
                         self.add("iod.present-when-condition-false", Severity.ERROR,
                                  f"type {atype} attribute {_name(tag)} is present although "
                                  f"its condition is false (\"{rule.condition.text}\")",

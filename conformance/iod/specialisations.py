@@ -30,6 +30,7 @@ from conformance.iod.elements import element_vr, tag_str, values_of
 from conformance.standard.iod_index import IODDef
 
 DATA = Path(__file__).resolve().parent.parent / "standard" / "data" / "iod_specialisations.json"
+OTHERWISE = DATA.with_name("condition_otherwise.json")
 Add = Callable[..., None]
 IMAGE_TYPE = 0x00080008
 
@@ -42,6 +43,20 @@ def _tag(text: str) -> int:
 def _rules() -> list[dict[str, Any]]:
     raw = json.loads(DATA.read_text())["rules"]
     return [{**r, "tag": _tag(r["tag"])} for r in raw]
+
+
+@cache
+def _otherwise() -> frozenset[tuple[int, str]]:
+    raw = json.loads(OTHERWISE.read_text())["entries"]
+    return frozenset((_tag(e["tag"]), e["condition"]) for e in raw)
+
+
+def may_be_present_otherwise(tag: int, condition_text: str) -> bool:
+    """Whether PS3.3 allows *tag* in other cases than its condition *condition_text* says
+    ("Otherwise may be present if ...", "May also be present if ..."), a sentence the pinned
+    index drops (``standard/data/condition_otherwise.json``): then its presence while the
+    condition is false is no error (PS3.5 7.4.4 applies only without such a sentence)."""
+    return (tag, condition_text) in _otherwise()
 
 
 def applies(rule: dict[str, Any], iod: IODDef, sop_class: str | None = None) -> bool:

@@ -245,3 +245,62 @@ def test_pixel_aspect_ratio_type_1_in_an_iod_module_is_not_judged():
     assert PIXEL_ASPECT_RATIO not in _errors(ds)
     del ds.PixelSpacing
     assert PIXEL_ASPECT_RATIO not in _errors(ds)
+
+
+DX_FOR_PRESENTATION = "1.2.840.10008.5.1.4.1.1.1.1"
+
+
+def test_window_and_voi_lut_sequence_together_in_dx():
+    """PS3.3 C.8.11.3 (DX Image Module): Window Center is required for FOR PRESENTATION without
+    VOI LUT Sequence, 'May also be present if VOI LUT Sequence (0028,3010) is present', and
+    the other way round; the pinned index drops that sentence, so both were reported as
+    'present although its condition is false'."""
+    ds = synthesize(DX_FOR_PRESENTATION)
+    assert "WindowCenter" in ds and _errors(ds) == []
+    voi = Dataset()
+    voi.LUTDescriptor = [256, 0, 8]
+    voi.add_new(0x00283006, "US", list(range(256)))
+    ds.VOILUTSequence = [voi]
+    assert _errors(ds) == []
+
+
+def test_mr_pulse_sequence_attributes_of_a_derived_image():
+    """PS3.3 C.8.13.4 (MR Pulse Sequence Module): Rectilinear Phase Encode Reordering and
+    Coverage of k-Space are required for ORIGINAL/MIXED images, 'Otherwise may be present if
+    Image Type Value 1 is DERIVED and ...'.  Was a false alarm on heudiconv's derived MPR
+    (MRI_102TD_PHA_S...dcm).  Without such a sentence (Velocity Encoding Acquisition Sequence,
+    'Required if Phase Contrast equals YES') presence stays an error."""
+    ds = synthesize(ENHANCED_MR)
+    ds.ImageType = ["DERIVED", "PRIMARY", "MPR", "NONE"]
+    ds.GeometryOfKSpaceTraversal = "RECTILINEAR"
+    ds.MRAcquisitionType = "3D"
+    ds.RectilinearPhaseEncodeReordering = "LINEAR"
+    ds.CoverageOfKSpace = "FULL"
+    errors = [e for e in _errors(ds) if e[0] == "iod.present-when-condition-false"]
+    assert errors == []
+    ds.PhaseContrast = "NO"
+    ds.VelocityEncodingAcquisitionSequence = [Dataset()]  # (0018,9092)
+    assert ("iod.present-when-condition-false", "(0018,9092)") in _errors(ds)
+
+
+def test_condition_otherwise_entries_name_conditions_of_the_index():
+    """Each entry of standard/data/condition_otherwise.json matches a 1C/2C attribute of the
+    pinned index by tag and condition text whose condition does not already allow presence
+    (a stale or mistyped entry would silently do nothing)."""
+    import json
+
+    from conformance.iod.specialisations import OTHERWISE
+    from conformance.standard.iod_index import load_index
+
+    index = load_index()
+    found: set[tuple[int, str]] = set()
+    stack = [r for k in index._raw_modules for r in index.module(k).attributes]
+    while stack:
+        rule = stack.pop()
+        if rule.condition is not None and not rule.condition.may_be_present_otherwise:
+            found.add((rule.tag, rule.condition.text))
+        stack.extend(rule.children)
+    entries = json.loads(OTHERWISE.read_text())["entries"]
+    missing = [e["tag"] for e in entries
+               if (int(e["tag"][1:5] + e["tag"][6:10], 16), e["condition"]) not in found]
+    assert entries and missing == []

@@ -151,6 +151,23 @@ def _required_if_frames(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
             f"({frames}) is greater than 1", rule["reference"], tag_str(rule["tag"]))
 
 
+_APPLICABLE: dict[tuple[int, str | None], list[dict[str, Any]]] = {}
+
+
+def _applicable(iod: IODDef, sop_class: str | None) -> list[dict[str, Any]]:
+    """The rules :func:`check` runs for an instance of *iod* of *sop_class* (once per pair:
+    IODDef objects live as long as their cached index)."""
+    key = (id(iod), sop_class)
+    found = _APPLICABLE.get(key)
+    if found is None:
+        if len(_APPLICABLE) >= 4096:  # bounded: SOP Class UIDs come from the files
+            _APPLICABLE.clear()
+        found = [r for r in _rules() if "type" not in r and "modules" not in r
+                 and applies(r, iod, sop_class)]
+        _APPLICABLE[key] = found
+    return found
+
+
 _FG_CONDITION_TAGS: dict[int, frozenset[int]] = {}
 
 
@@ -265,9 +282,7 @@ def check(add: Add, ds: Dataset, iod: IODDef) -> None:
     outside_iod(add, ds, iod, frozenset({identity.NUMBER_OF_FRAMES}) if frames else frozenset())
     sop = values_of(ds, 0x00080016)
     sop_class = sop[0] if sop else None
-    for rule in _rules():
-        if "type" in rule or "modules" in rule or not applies(rule, iod, sop_class):
-            continue
+    for rule in _applicable(iod, sop_class):
         if rule.get("kind") == "patient-position":
             _patient_position(add, ds, rule, sop_class)
             continue

@@ -4,7 +4,7 @@ only dciodvfy reports, grouped by finding code / dciodvfy message.  A measuremen
 
 Usage::
 
-    python bin/agree_dciodvfy.py [--real] [--detail] [FOLDER...]
+    python bin/agree_dciodvfy.py [--real] [--detail] [--by-attribute] [FOLDER_OR_FILE...]
     python bin/agree_dciodvfy.py --synthesized
 
 ``--synthesized``: ``synthesize`` every storage SOP class of the index, then both validators:
@@ -12,6 +12,11 @@ classes clean under both, classes dciodvfy has no IOD for ("Information Object N
 disagreement), and each remaining dciodvfy error with its reason from
 ``tests/iod/dciodvfy_known.json`` (edition difference, dciodvfy defect, not built yet) or
 UNEXPLAINED.
+
+``--by-attribute``: besides the per-file states, match each error to the attribute it names
+(dciodvfy's ``<Keyword>`` or ``(0xgggg,0xeeee)``, our finding's last tag) and count, over all
+files, the errors only we report and those only dciodvfy reports (a file both flag can still
+hold a false alarm of ours).
 
 Without folders: pydicom's test files; ``--real`` adds pydicom-data and deid-data where
 installed (the corpus of ``bin/bench_validate.py --real``).
@@ -44,6 +49,32 @@ def _kind(line: str) -> str:
     line = re.sub(r"^Error - ", "", line)
     line = re.sub(r"Value = <[^>]*>|\[[^\]]*\]|\(0x[0-9a-f]{4},0x[0-9a-f]{4}\)", "", line)
     return " ".join(line.split())[:110]
+
+
+def _their_attributes(line: str) -> set[str]:
+    """Attribute keywords a dciodvfy error line names: keywords (``<PatientSex>``,
+    ``MediaStorageSOPInstanceUID``), names (``<Patient's Sex>``) and ``(0xgggg,0xeeee)``."""
+    from pydicom.datadict import DicomDictionary, keyword_dict, keyword_for_tag
+    if not _NAMES:
+        _NAMES.update({v[2]: v[4] for v in DicomDictionary.values() if v[4]})
+    names = {w for w in re.findall(r"[A-Za-z][A-Za-z0-9]+", line) if w in keyword_dict}
+    names |= {_NAMES[n] for n in re.findall(r"<([^<>]+)>", line) if n in _NAMES}
+    for g, e in re.findall(r"\(0x([0-9a-f]{4}),0x([0-9a-f]{4})\)", line):
+        names.add(keyword_for_tag(int(g + e, 16)) or f"({g},{e})".upper())
+    return names
+
+
+_NAMES: dict[str, str] = {}
+
+
+def _our_attribute(tag: str | None) -> str:
+    """The keyword of the last tag of a finding's path (or the tag itself)."""
+    from pydicom.datadict import keyword_for_tag
+    found = re.findall(r"\(([0-9A-Fa-f]{4}),([0-9A-Fa-f]{4})\)", tag or "")
+    if not found:
+        return "-"
+    g, e = found[-1]
+    return keyword_for_tag(int(g + e, 16)) or f"({g},{e})".upper()
 
 
 def _known_disagreements() -> list[dict]:
@@ -120,6 +151,8 @@ def main() -> None:
     ap.add_argument("folders", nargs="*", type=Path)
     ap.add_argument("--real", action="store_true")
     ap.add_argument("--detail", action="store_true", help="list every disagreeing file")
+    ap.add_argument("--by-attribute", action="store_true",
+                    help="also compare error by error, matched by the attribute named")
     ap.add_argument("--synthesized", action="store_true",
                     help="synthesize every storage SOP class and compare instead")
     args = ap.parse_args()
@@ -127,8 +160,8 @@ def main() -> None:
         synthesized()
         return
     if args.folders:
-        files = [p for f in args.folders for p in sorted(f.rglob("*")) if p.is_file()
-                 and looks_like_dicom(p.read_bytes()[:256])[0]]
+        files = [p for f in args.folders for p in (sorted(f.rglob("*")) if f.is_dir() else [f])
+                 if p.is_file() and looks_like_dicom(p.read_bytes()[:256])[0]]
     else:
         files = real_corpus()
         if not args.real:
@@ -138,6 +171,8 @@ def main() -> None:
     counts = collections.Counter()
     only_ours: collections.Counter = collections.Counter()
     only_theirs: collections.Counter = collections.Counter()
+    attr_ours: collections.Counter = collections.Counter()
+    attr_theirs: collections.Counter = collections.Counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for p in files:
@@ -152,6 +187,17 @@ def main() -> None:
             if state == "only dciodvfy":
                 for line in t:
                     only_theirs[_kind(line)] += 1
+            if args.by_attribute:
+                named = set().union(*map(_their_attributes, t)) if t else set()
+                mine = {_our_attribute(f.tag) for f in ours}
+                for f in ours:
+                    if _our_attribute(f.tag) not in named:
+                        attr_ours[f"{f.code} {_our_attribute(f.tag)} ({f.reference})"] += 1
+                        if args.detail:
+                            print(f"ours only: {p}: {f.code} {f.tag} {f.message[:90]}")
+                for line in t:
+                    if not _their_attributes(line) & mine:
+                        attr_theirs[_kind(line)] += 1
             if args.detail and state in ("only ours", "only dciodvfy"):
                 print(f"{state}: {p}")
                 for f in ours[:6]:
@@ -165,6 +211,15 @@ def main() -> None:
     print("\nerrors in files only dciodvfy flags:")
     for k, v in only_theirs.most_common():
         print(f"  {v:4}  {k}")
+    if args.by_attribute:
+        print(f"\nby attribute, all files: {sum(attr_ours.values())} errors only ours, "
+              f"{sum(attr_theirs.values())} only dciodvfy")
+        print("errors only ours (code, attribute, reference):")
+        for k, v in attr_ours.most_common():
+            print(f"  {v:4}  {k}")
+        print("errors only dciodvfy:")
+        for k, v in attr_theirs.most_common():
+            print(f"  {v:4}  {k}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ Item, which the standard never says; here:
 * the Shared sequence has exactly one Item, the Per-frame sequence one Item per frame
   (Number of Frames, PS3.3 C.7.6.16.1);
 * a macro is in the shared Item or in the per-frame Items, not both (C.7.6.16.1), and a
-  per-frame macro is in every per-frame Item.
+  per-frame macro is in every per-frame Item; private sequences in the Items are not
+  Functional Group Macros (the IOD's macro table lists the permitted ones) and are left out.
 """
 
 from __future__ import annotations
@@ -138,6 +139,8 @@ class FunctionalGroups:
             for t in item._dict:
                 seen[int(t)] = seen.get(int(t), 0) + 1
         for tag, count in sorted(seen.items()):
+            if tag >> 16 & 1:
+                continue  # private: not a Functional Group Macro (C.7.6.16.1 names macros)
             if tag in shared_tags:
                 self._finding("iod.functional-group-shared-and-per-frame",
                               f"Functional Group {tag_str(tag)} is in the Shared Functional "

@@ -5,6 +5,9 @@ single-frame IOD.
   by their UIDs. A Study, a Series, a SOP Instance and a Frame of Reference are different
   entities (PS3.3 A.1.2, C.7.4.1.1.1), so two of them named by the same UID is an error.
   dciodvfy reports the Study/Frame of Reference case the same way.
+* PS3.10 7.1: the File Meta Information's UIDs, Implementation Version Name and Source
+  Application Entity Title obey their VRs (UI, SH, AE; PS3.5 6.2, 9.1) like any value; the
+  element walk covers only the data set.
 * PS3.3 A.1.3 and C.7.6.6: Number of Frames (0028,0008) belongs to the Multi-frame Module (or
   to an IOD's own multi-frame image module). An IOD with no module that defines it (e.g.
   Secondary Capture Image, PS3.3 A.8.1) describes a single image; Number of Frames above 1
@@ -19,6 +22,7 @@ from collections.abc import Callable
 from pydicom.dataset import Dataset
 
 from conformance.findings import Severity
+from conformance.iod import vr as vrs
 from conformance.iod.elements import tag_str, values_of
 from conformance.standard.iod_index import IODDef
 
@@ -28,6 +32,22 @@ Add = Callable[..., None]
 ENTITY_UIDS = ((0x0020000D, "Study"), (0x0020000E, "Series"), (0x00080018, "SOP Instance"),
                (0x00200052, "Frame of Reference"))
 NUMBER_OF_FRAMES = 0x00280008
+
+
+#: File Meta Information elements with string values (PS3.10 Table 7.1-1): (tag, VR).
+META_STRINGS = ((0x00020002, "UI"), (0x00020003, "UI"), (0x00020010, "UI"), (0x00020012, "UI"),
+                (0x00020013, "SH"), (0x00020016, "AE"), (0x00020017, "AE"), (0x00020018, "AE"))
+
+
+def file_meta_values(add: Add, meta: Dataset | None) -> None:
+    """Each string value of the File Meta Information against its VR's grammar."""
+    if meta is None:
+        return
+    for tag, vr in META_STRINGS:
+        for v in values_of(meta, tag) or ():
+            if isinstance(v, str) and v:
+                for code, msg in vrs.check_string_value(vr, v.strip(" \x00")):
+                    add(code, Severity.ERROR, msg, "PS3.10 7.1 / PS3.5 6.2", tag_str(tag))
 
 
 def distinct_entity_uids(add: Add, ds: Dataset) -> None:

@@ -30,7 +30,12 @@ from pydicom.dataset import Dataset
 from conformance.findings import Severity
 from conformance.iod.elements import element_vr, tag_str, values_of
 from conformance.iod.functional_groups import FUNCTIONAL_GROUP_SEQUENCES, FunctionalGroups
-from conformance.iod.specialisations import type_overrides
+from conformance.iod.specialisations import (
+    condition_tags_in_functional_groups,
+    in_functional_groups,
+    may_be_present_otherwise,
+    type_overrides,
+)
 from conformance.iod.sr_content import SR_CONTENT_MODULES, SRContentChecker
 from conformance.standard.conditions import evaluate
 from conformance.standard.iod_index import AttributeRule, Condition, IODDef, ModuleDef
@@ -57,6 +62,7 @@ class ModuleChecker:
         self.top = top
         self.facts = dict(facts or {})
         self.overrides: dict[tuple[str, int], str] = {}
+        self.fg_condition_tags: frozenset[int] = frozenset()
 
     # -- conditions ---------------------------------------------------------------------
     def _decide(self, cond: Condition | None, key: str, item: Dataset,
@@ -77,6 +83,9 @@ class ModuleChecker:
             found = values_of(item, tag)
             if found is None and item is not top:
                 found = values_of(top, tag)
+            if found is None and tag in self.fg_condition_tags \
+                    and in_functional_groups(top, tag):
+                found = ["<item>"]  # carried in a Functional Group Macro (PS3.3 C.7.6.16)
             return found
 
         return lookup
@@ -92,6 +101,7 @@ class ModuleChecker:
     def check_iod(self, iod: IODDef) -> None:
         ds = self.top
         self.overrides = type_overrides(iod)
+        self.fg_condition_tags = condition_tags_in_functional_groups(iod)
         for use in iod.modules:
             mod = use.module
             present = self._module_present(mod, iod)
@@ -105,10 +115,13 @@ class ModuleChecker:
                 required = self._decide(use.condition, key, ds)
                 if present:
                     self.check_module(mod, iod)
-                elif required is True and not _has_unconditional(mod):
+                elif required is True and (not _has_unconditional(mod)
+                                           or _type1_all_present(mod, self.top)):
                     # Every attribute is conditional (e.g. SC Multi-frame Vector, PS3.3
                     # C.8.6.4): the module is "present" with none of them; the attribute
-                    # conditions decide.
+                    # conditions decide.  Or its type 1 attributes are all there, though
+                    # shared with another module (Palette Color LUT descriptors are in the
+                    # Image Pixel Module too, PS3.3 C.7.6.3, C.7.9): present, checked.
                     self.check_module(mod, iod)
                 elif required is True:
                     self.add("iod.module-missing", Severity.ERROR,
@@ -159,7 +172,8 @@ class ModuleChecker:
                 elif required is False:
                     # A fact saying the condition is false does not hide this (PS3.5 7.4.4).
                     if elem is not None and rule.condition is not None and \
-                            not rule.condition.may_be_present_otherwise:
+                            not rule.condition.may_be_present_otherwise and \
+                            not may_be_present_otherwise(tag, rule.condition.text):
                         self.add("iod.present-when-condition-false", Severity.ERROR,
                                  f"type {atype} attribute {_name(tag)} is present although "
                                  f"its condition is false (\"{rule.condition.text}\")",
@@ -274,6 +288,12 @@ _OWN: dict[tuple[int, str], tuple[tuple[int, ...], bool]] = {}
 def _has_unconditional(mod: ModuleDef) -> bool:
     """The module has a top-level type 1 or 2 attribute (its absence shows)."""
     return any(a.type in ("1", "2") for a in mod.attributes)
+
+
+def _type1_all_present(mod: ModuleDef, top: Dataset) -> bool:
+    """The module has top-level type 1 attributes and *top* holds every one of them."""
+    ones = [a.tag for a in mod.attributes if a.type == "1"]
+    return bool(ones) and all(t in top._dict for t in ones)
 
 
 def _own_tags(mod: ModuleDef, iod: IODDef) -> tuple[tuple[int, ...], bool]:

@@ -30,6 +30,7 @@ from conformance.iod.elements import element_vr, tag_str, values_of
 from conformance.standard.iod_index import IODDef
 
 DATA = Path(__file__).resolve().parent.parent / "standard" / "data" / "iod_specialisations.json"
+OTHERWISE = DATA.with_name("condition_otherwise.json")
 Add = Callable[..., None]
 IMAGE_TYPE = 0x00080008
 
@@ -42,6 +43,20 @@ def _tag(text: str) -> int:
 def _rules() -> list[dict[str, Any]]:
     raw = json.loads(DATA.read_text())["rules"]
     return [{**r, "tag": _tag(r["tag"])} for r in raw]
+
+
+@cache
+def _otherwise() -> frozenset[tuple[int, str]]:
+    raw = json.loads(OTHERWISE.read_text())["entries"]
+    return frozenset((_tag(e["tag"]), e["condition"]) for e in raw)
+
+
+def may_be_present_otherwise(tag: int, condition_text: str) -> bool:
+    """Whether PS3.3 allows *tag* in other cases than its condition *condition_text* says
+    ("Otherwise may be present if ...", "May also be present if ..."), a sentence the pinned
+    index drops (``standard/data/condition_otherwise.json``): then its presence while the
+    condition is false is no error (PS3.5 7.4.4 applies only without such a sentence)."""
+    return (tag, condition_text) in _otherwise()
 
 
 def applies(rule: dict[str, Any], iod: IODDef, sop_class: str | None = None) -> bool:
@@ -104,6 +119,8 @@ def _required(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
     has one of some values (see the rule's reference)."""
     if not _if_value(ds, rule):
         return
+    if "unless_present" in rule and _tag(rule["unless_present"]) in ds._dict:
+        return
     if rule["tag"] in ds._dict:
         if rule["required_type"] == "1" and not values_of(ds, rule["tag"]):
             add("iod.type1-empty", Severity.ERROR, f"type 1 attribute {tag_str(rule['tag'])} "
@@ -132,6 +149,68 @@ def _required_if_frames(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
         add("iod.type1-missing", Severity.ERROR,
             f"{tag_str(rule['tag'])} is missing; it is required when Number of Frames "
             f"({frames}) is greater than 1", rule["reference"], tag_str(rule["tag"]))
+
+
+_APPLICABLE: dict[tuple[int, str | None], list[dict[str, Any]]] = {}
+
+
+def _applicable(iod: IODDef, sop_class: str | None) -> list[dict[str, Any]]:
+    """The rules :func:`check` runs for an instance of *iod* of *sop_class* (once per pair:
+    IODDef objects live as long as their cached index)."""
+    key = (id(iod), sop_class)
+    found = _APPLICABLE.get(key)
+    if found is None:
+        if len(_APPLICABLE) >= 4096:  # bounded: SOP Class UIDs come from the files
+            _APPLICABLE.clear()
+        found = [r for r in _rules() if "type" not in r and "modules" not in r
+                 and applies(r, iod, sop_class)]
+        _APPLICABLE[key] = found
+    return found
+
+
+_FG_CONDITION_TAGS: dict[int, frozenset[int]] = {}
+
+
+def condition_tags_in_functional_groups(iod: IODDef) -> frozenset[int]:
+    """Tags that conditions in *iod* see as present also inside its functional groups (rules
+    of kind 'condition-in-functional-groups': e.g. Referenced Image Evidence Sequence is
+    required if Referenced Image Sequence is present, which in the enhanced IODs is carried
+    in a Functional Group Macro, PS3.3 C.8.13, C.7.6.16.2.5)."""
+    found = _FG_CONDITION_TAGS.get(id(iod))  # IODDef objects live as long as their index
+    if found is None:
+        keys = {u.module.key for u in iod.modules}
+        found = frozenset(r["tag"] for r in _rules()
+                          if r.get("kind") == "condition-in-functional-groups"
+                          and keys & set(r["modules"]))
+        _FG_CONDITION_TAGS[id(iod)] = found
+    return found
+
+
+def in_functional_groups(ds: Dataset, tag: int) -> bool:
+    """Whether an Item of the Shared or Per-frame Functional Groups Sequence of *ds* holds
+    *tag* inside one of its sequences (a Functional Group Macro, PS3.3 C.7.6.16), at any
+    depth."""
+    stack: list[Dataset] = []
+    for fg in _FG:
+        elem = ds._dict.get(fg)  # type: ignore[call-overload]
+        if elem is not None:
+            try:
+                stack.extend(ds[fg].value or [])
+            except Exception:  # an undecodable sequence: the data cannot tell
+                continue
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, Dataset):
+            continue
+        if tag in item._dict:
+            return True
+        for sub in item._dict:
+            if element_vr(item._dict[sub]) == "SQ":
+                try:
+                    stack.extend(item[sub].value or [])
+                except Exception:
+                    continue
+    return False
 
 
 _OVERRIDES: dict[int, dict[tuple[str, int], str]] = {}
@@ -203,9 +282,7 @@ def check(add: Add, ds: Dataset, iod: IODDef) -> None:
     outside_iod(add, ds, iod, frozenset({identity.NUMBER_OF_FRAMES}) if frames else frozenset())
     sop = values_of(ds, 0x00080016)
     sop_class = sop[0] if sop else None
-    for rule in _rules():
-        if "type" in rule or not applies(rule, iod, sop_class):
-            continue
+    for rule in _applicable(iod, sop_class):
         if rule.get("kind") == "patient-position":
             _patient_position(add, ds, rule, sop_class)
             continue
@@ -220,6 +297,12 @@ def check(add: Add, ds: Dataset, iod: IODDef) -> None:
             continue
         if rule.get("kind") == "patient-orientation":
             _patient_orientation(add, ds, rule, iod)
+            continue
+        if rule.get("kind") == "direction-cosines":
+            _direction_cosines(add, ds, rule)
+            continue
+        if rule.get("kind") == "absent-unless":
+            _absent_unless(add, ds, rule, iod)
             continue
         if "within" in rule:
             for item, prefix in _items_within(ds, rule["within"]):
@@ -339,6 +422,52 @@ def _waveform_data(add: Add, ds: Dataset) -> None:
             add("pixel.vr", Severity.ERROR,
                 f"Waveform Data is OB with Waveform Bits Allocated {bits}; it shall be OW",
                 "PS3.5 8.3, A.1", prefix + tag_str(0x54001010))
+
+
+def _absent_unless(add: Add, ds: Dataset, rule: dict[str, Any], iod: IODDef) -> None:
+    """A type 1C attribute present although its condition (which the pinned parser cannot
+    evaluate) is false (PS3.5 7.4.4; see the rule's reference and 'condition').  Not where
+    another module of the IOD gives the attribute another type (Pixel Aspect Ratio is type 1
+    in the Ophthalmic Thickness Map and Corneal Topography Map modules)."""
+    if rule["tag"] not in ds._dict or any(
+            a.tag == rule["tag"] and a.type != "1C" for u in iod.modules
+            for a in u.module.attributes):
+        return
+    why = next((f"{t} is present" for t in rule.get("false_if_present", ())
+                if _tag(t) in ds._dict or in_functional_groups(ds, _tag(t))), None)
+    vals = _floats(ds, rule["tag"])
+    if why is None and rule.get("false_if_ratio_one") and vals and len(vals) == 2 \
+            and vals[0] == vals[1] and vals[0] > 0:
+        why = f"its values {vals[0]:g}\\{vals[1]:g} are a ratio of 1:1"
+    if why is not None:
+        add("iod.present-when-condition-false", Severity.ERROR,
+            f"type 1C attribute {tag_str(rule['tag'])} is present although its condition is "
+            f"false ({why}; \"{rule['condition']}\")", rule["reference"],
+            tag_str(rule["tag"]))
+
+
+def _direction_cosines(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
+    """Direction cosines in the items of the rule's path (PS3.3 C.7.6.2.1.1, see the rule's
+    reference): each vector of three values has unit length, two vectors are orthogonal.
+    One finding per rule, at the first offending item, with the count of such items."""
+    items = _items_within(ds, rule["within"])
+    bad: list[tuple[str, str]] = []
+    for item, prefix in items:
+        vals = _floats(item, rule["tag"])
+        if vals is None or not vals or len(vals) % 3:
+            continue  # absent, empty or of the wrong VM: the element checks report it
+        vecs = [vals[i:i + 3] for i in range(0, len(vals), 3)]
+        norms = [math.sqrt(sum(x * x for x in v)) for v in vecs]
+        if any(abs(n - 1.0) > 1e-3 for n in norms):
+            bad.append((prefix, "length " + ", ".join(f"{n:.4g}" for n in norms)))
+        elif len(vecs) == 2 and abs(sum(a * b for a, b in zip(*vecs))) > 1e-3:
+            bad.append((prefix, "directions not orthogonal"))
+    if bad:
+        tag = tag_str(rule["tag"])
+        add("geometry.orientation-not-unit", Severity.ERROR,
+            f"{tag} is not a set of unit, orthogonal direction cosines ({bad[0][1]}) in "
+            f"{len(bad)} of {len(items)} item(s)", rule["reference"], bad[0][0] + tag,
+            details={"items": len(bad)})
 
 
 def _geometry(add: Add, ds: Dataset) -> None:

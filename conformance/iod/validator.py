@@ -30,7 +30,7 @@ from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
 from conformance.findings import Finding, Severity
-from conformance.iod import specialisations, sr_relationships, sr_templates
+from conformance.iod import identity, specialisations, sr_relationships, sr_templates
 from conformance.iod.elements import ElementChecker, tag_str, values_of
 from conformance.iod.modules import ModuleChecker
 from conformance.iod.sr_content import SR_CONTENT_MODULES
@@ -200,6 +200,7 @@ def validate(dataset: Dataset, *, facts: Mapping[str, bool] | None = None,
     try:
         elements.start(dataset)
         elements.walk(dataset)
+        identity.file_meta_values(out.add, getattr(dataset, "file_meta", None))
     except Exception as exc:
         out.add("file.unreadable", Severity.ERROR,
                 f"element checks stopped on malformed content: {exc}", "PS3.5 7")

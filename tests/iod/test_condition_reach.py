@@ -40,7 +40,8 @@ def test_shipped_conditions_name_only_attributes_the_look_up_sees():
 def test_shipped_conditions_name_no_attribute_an_iod_has_only_inside_items():
     """Per IOD: an attribute the IOD has only inside Items (Referenced Image Sequence in the
     Referenced Image Functional Group of an enhanced image) is out of the look-up's sight
-    for a condition evaluated elsewhere; the Icon Image Sequence is another image."""
+    for a condition evaluated elsewhere; the Icon Image Sequence is another image. Tags the
+    look-up also finds in the Functional Groups Sequences (data rules) are in sight."""
     import gzip
     import json
 
@@ -68,10 +69,17 @@ def test_shipped_conditions_name_no_attribute_an_iod_has_only_inside_items():
                 hidden_uses.append((iod, conditions[node[2]]["text"]))
             visit(node[5], hidden, iod)
 
+    from conformance.iod.specialisations import _rules
+    seen_in_groups: dict[str, set[int]] = {}        # the look-up finds these in the groups
+    for r in _rules():
+        if r.get("kind") == "condition-in-functional-groups":
+            for k in r["modules"]:
+                seen_in_groups.setdefault(k, set()).add(r["tag"])
     for key, iod in data["iods"].items():
         used = [m for m in iod["modules"] if m[0] in modules]
         top = {node[0] for m in used for node in modules[m[0]]["attrs"]}
         hidden = set().union(*(tags_of(modules[m[0]]["attrs"], set()) for m in used)) - top
+        hidden -= {t for m in used for t in seen_in_groups.get(m[0], ())}
         for m in used:
             visit(modules[m[0]]["attrs"], hidden, key)
     assert hidden_uses == []

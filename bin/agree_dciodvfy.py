@@ -205,21 +205,19 @@ def main() -> None:
                 for line in t[:6]:
                     print(f"   dciodvfy: {line[:120]}")
     print(f"{len(files)} files: " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
-    print("\nerrors in files only we flag (code, reference):")
-    for k, v in only_ours.most_common():
-        print(f"  {v:4}  {k}")
-    print("\nerrors in files only dciodvfy flags:")
-    for k, v in only_theirs.most_common():
-        print(f"  {v:4}  {k}")
+    _counted("\nerrors in files only we flag (code, reference):", only_ours)
+    _counted("\nerrors in files only dciodvfy flags:", only_theirs)
     if args.by_attribute:
         print(f"\nby attribute, all files: {sum(attr_ours.values())} errors only ours, "
               f"{sum(attr_theirs.values())} only dciodvfy")
-        print("errors only ours (code, attribute, reference):")
-        for k, v in attr_ours.most_common():
-            print(f"  {v:4}  {k}")
-        print("errors only dciodvfy:")
-        for k, v in attr_theirs.most_common():
-            print(f"  {v:4}  {k}")
+        _counted("errors only ours (code, attribute, reference):", attr_ours)
+        _counted("errors only dciodvfy:", attr_theirs)
+
+
+def _counted(title: str, counts: collections.Counter) -> None:
+    print(title)
+    for k, v in counts.most_common():
+        print(f"  {v:4}  {k}")
 
 
 if __name__ == "__main__":

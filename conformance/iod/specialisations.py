@@ -283,26 +283,9 @@ def check(add: Add, ds: Dataset, iod: IODDef) -> None:
     sop = values_of(ds, 0x00080016)
     sop_class = sop[0] if sop else None
     for rule in _applicable(iod, sop_class):
-        if rule.get("kind") == "patient-position":
-            _patient_position(add, ds, rule, sop_class)
-            continue
-        if rule.get("kind") == "required":
-            _required(add, ds, rule)
-            continue
-        if rule.get("kind") == "one-of":
-            _one_of(add, ds, rule)
-            continue
-        if rule.get("kind") == "required-if-frames":
-            _required_if_frames(add, ds, rule)
-            continue
-        if rule.get("kind") == "patient-orientation":
-            _patient_orientation(add, ds, rule, iod)
-            continue
-        if rule.get("kind") == "direction-cosines":
-            _direction_cosines(add, ds, rule)
-            continue
-        if rule.get("kind") == "absent-unless":
-            _absent_unless(add, ds, rule, iod)
+        kind = _KINDS.get(rule.get("kind", ""))
+        if kind is not None:
+            kind(add, ds, rule, iod, sop_class)
             continue
         if "within" in rule:
             for item, prefix in _items_within(ds, rule["within"]):
@@ -313,6 +296,19 @@ def check(add: Add, ds: Dataset, iod: IODDef) -> None:
     _pixel_description(add, ds)
     _waveform_data(add, ds)
     _geometry(add, ds)
+
+
+#: The rule kinds of iod_specialisations.json with their own check (the data file's _about
+#: says what each means); a rule without a kind is an enumerated / defined value rule.
+_KINDS: dict[str, Callable[[Add, Dataset, dict[str, Any], IODDef, str | None], None]] = {
+    "patient-position": lambda add, ds, rule, iod, sop: _patient_position(add, ds, rule, sop),
+    "required": lambda add, ds, rule, iod, sop: _required(add, ds, rule),
+    "one-of": lambda add, ds, rule, iod, sop: _one_of(add, ds, rule),
+    "required-if-frames": lambda add, ds, rule, iod, sop: _required_if_frames(add, ds, rule),
+    "patient-orientation": lambda add, ds, rule, iod, sop: _patient_orientation(add, ds, rule, iod),
+    "direction-cosines": lambda add, ds, rule, iod, sop: _direction_cosines(add, ds, rule),
+    "absent-unless": lambda add, ds, rule, iod, sop: _absent_unless(add, ds, rule, iod),
+}
 
 
 def _enumerated(add: Add, ds: Dataset, rule: dict[str, Any], iod: IODDef, prefix: str) -> None:

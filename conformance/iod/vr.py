@@ -49,6 +49,15 @@ def _date_ok(y: str, m: str, d: str) -> bool:
     return 1 <= mi <= 12 and 1 <= di <= calendar.monthrange(max(yi, 1), mi)[1]
 
 
+def _object_identifier(uid: str) -> bool:
+    """The top arcs of an object identifier (ITU-T X.660 / ISO/IEC 9834-1): 0, 1 or 2; under
+    0 and 1 at most 40 arcs (0-39). *uid* already matches the UID grammar."""
+    arcs = uid.split(".", 2)
+    if arcs[0] not in ("0", "1", "2"):
+        return False
+    return arcs[0] == "2" or len(arcs) < 2 or int(arcs[1]) <= 39
+
+
 def check_string_value(vr: str, value: str) -> list[Problem]:
     """Check one value (already split on backslash, padding removed) against its VR grammar.
 
@@ -112,6 +121,11 @@ def check_string_value(vr: str, value: str) -> list[Problem]:
         if not _UI.match(value):
             out.append(("vr.invalid-uid",
                         f"UI value {value!r} is not digits and dots without leading zeros"))
+        elif not _object_identifier(value):
+            out.append(("vr.invalid-uid",
+                        f"UI value {value!r} is not an object identifier: its first component "
+                        "must be 0, 1 or 2, and the second at most 39 under 0 or 1 (PS3.5 9.1: "
+                        "UIDs are ISO/IEC 8824 object identifiers; ITU-T X.660)"))
     elif vr == "UR":
         if value != value.strip(" ") or not _UR.match(value):
             out.append(("vr.invalid-format", f"UR value {value[:40]!r} is not a valid URI"))

@@ -15,8 +15,11 @@ SETTINGS = settings(max_examples=150, deadline=None)
 dates = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31))
 times = st.times()
 uid_component = st.one_of(st.just("0"), st.integers(1, 10**12).map(str))
-uids = st.lists(uid_component, min_size=2, max_size=12).map(".".join).filter(
-    lambda u: len(u) <= 64)
+#: Object identifiers (PS3.5 9.1): top arc 0, 1 or 2; under 0 and 1 a second arc of 0-39.
+uid_root = st.one_of(st.tuples(st.sampled_from(["0", "1"]), st.integers(0, 39).map(str)),
+                     st.tuples(st.just("2"), uid_component)).map(".".join)
+uids = st.tuples(uid_root, st.lists(uid_component, max_size=10)).map(
+    lambda t: ".".join([t[0], *t[1]])).filter(lambda u: len(u) <= 64)
 cs_values = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ ", max_size=16)
 ints = st.integers(-(2**31), 2**31 - 1)
 decimals = st.one_of(
@@ -85,6 +88,20 @@ def test_ui_rejects_leading_zero_component(uid, digit):
 @given(uids, st.sampled_from(["a", "-", " x", ".."]))
 def test_ui_rejects_foreign_characters(uid, junk):
     assert not ok("UI", uid + junk if junk != ".." else uid + "..1")
+
+
+@SETTINGS
+@given(st.integers(3, 10**6), st.lists(st.integers(0, 10**6), max_size=6))
+def test_ui_rejects_a_first_arc_other_than_0_1_2(first, rest):
+    """PS3.5 9.1: a UID is an ISO/IEC 8824 object identifier; its top arcs are 0, 1, 2
+    (dciodvfy: "Illegal root for UID", e.g. pydicom-data's 999.999.2.19941105.112000)."""
+    assert not ok("UI", ".".join(map(str, [first, *rest])))
+
+
+@SETTINGS
+@given(st.sampled_from([0, 1]), st.integers(0, 10**6), st.lists(st.integers(0, 99), max_size=4))
+def test_ui_second_arc_under_0_and_1_is_at_most_39(first, second, rest):
+    assert ok("UI", ".".join(map(str, [first, second, *rest]))) is (second <= 39)
 
 
 @SETTINGS

@@ -40,10 +40,19 @@ META_STRINGS = ((0x00020002, "UI"), (0x00020003, "UI"), (0x00020010, "UI"), (0x0
 
 
 def file_meta_values(add: Add, meta: Dataset | None) -> None:
-    """Each string value of the File Meta Information against its VR's grammar."""
+    """Each string value of the File Meta Information against its VR's grammar and padding
+    (a space, NUL for UI: PS3.5 6.2, 9.1)."""
     if meta is None:
         return
     for tag, vr in META_STRINGS:
+        raw = getattr(meta._dict.get(tag), "value", None)  # type: ignore[call-overload]
+        if isinstance(raw, bytes) and raw.endswith(b" " if vr == "UI" else b"\x00"):
+            if vr == "UI":
+                add("vr.invalid-padding", Severity.ERROR, "UI value is padded with a space "
+                    "instead of NUL", "PS3.10 7.1 / PS3.5 9.1", tag_str(tag))
+            else:
+                add("vr.nul-padding", Severity.ERROR, f"{vr} value is padded with NUL instead "
+                    "of a space", "PS3.10 7.1 / PS3.5 6.2", tag_str(tag))
         for v in values_of(meta, tag) or ():
             if isinstance(v, str) and v:
                 for code, msg in vrs.check_string_value(vr, v.strip(" \x00")):

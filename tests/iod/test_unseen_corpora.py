@@ -137,6 +137,27 @@ def test_file_meta_values_are_checked_against_their_vr():
     assert ("vr.invalid-uid", "(0002,0003)") in _errors(ds)
 
 
+def test_file_meta_padding_is_checked_from_the_bytes(tmp_path):
+    """PS3.5 6.2 / 9.1: an SH of the File Meta Information padded with NUL (pydicom's
+    no_meta_group_length.dcm, which dciodvfy flags) and a UI padded with a space."""
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import Tag
+
+    from conformance.iod.identity import file_meta_values
+
+    def found(tag: int, vr: str, value: bytes) -> list[tuple[str, str]]:
+        meta = Dataset()
+        meta._dict[Tag(tag)] = RawDataElement(Tag(tag), vr, len(value), value, 0, False, True)
+        out: list[tuple[str, str]] = []
+        file_meta_values(lambda code, sev, msg, ref, tag_: out.append((code, tag_)), meta)
+        return out
+
+    assert found(0x00020013, "SH", b"PYDICOM\x00") == [("vr.nul-padding", "(0002,0013)")]
+    assert found(0x00020013, "SH", b"PYDICOM ") == []
+    assert found(0x00020010, "UI", b"1.2.840.10008.1.2 ") == [("vr.invalid-padding", "(0002,0010)")]
+    assert found(0x00020010, "UI", b"1.2.840.10008.1.2\x00") == []
+
+
 def _fg_items(ds: Dataset) -> list[Dataset]:
     return [ds.SharedFunctionalGroupsSequence[0], *ds.PerFrameFunctionalGroupsSequence]
 

@@ -39,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from conformance.iod.specialisations import condition_tags_by_module
 from conformance.standard.conditions import condition_sentence, item_count, tags_in
 from conformance.standard.index_tables import IndexTables
 from conformance.standard.iod_index import write_index
@@ -312,22 +313,6 @@ def _module_condition(cid: int, modules: dict[str, dict], tables: IndexTables) -
 _ICON_IMAGE_SEQUENCE = 0x00880200  # a separate small image (PS3.3 C.7.6.1.1.6)
 
 
-def _condition_tags_in_functional_groups() -> dict[str, set[int]]:
-    """Module key -> tags the run-time look-up also finds inside the Functional Groups
-    Sequences (rules of kind 'condition-in-functional-groups' in
-    conformance/standard/data/iod_specialisations.json, each citing its PS3.3 sections):
-    conditions naming them stay decidable, so _hidden_in_iods leaves them."""
-    rules = json.loads((ROOT / "conformance/standard/data/iod_specialisations.json")
-                       .read_text())["rules"]
-    out: dict[str, set[int]] = collections.defaultdict(set)
-    for r in rules:
-        if r.get("kind") == "condition-in-functional-groups":
-            tag = int(r["tag"][1:5] + r["tag"][6:10], 16)
-            for key in r["modules"]:
-                out[key].add(tag)
-    return out
-
-
 def _hidden_in_iods(modules: dict[str, dict], iods: dict[str, dict],
                     tables: IndexTables) -> None:
     """Per IOD: a condition naming an attribute that this IOD has only inside Items (e.g.
@@ -357,7 +342,9 @@ def _hidden_in_iods(modules: dict[str, dict], iods: dict[str, dict],
                 node[2] = drop(node[2])
             visit(node[5], hidden)
 
-    seen_in_groups = _condition_tags_in_functional_groups()
+    # Tags the run-time look-up also finds inside the Functional Groups Sequences (rules of
+    # kind 'condition-in-functional-groups'): conditions naming them stay decidable.
+    seen_in_groups = condition_tags_by_module()
     for iod in iods.values():
         used = [m for m in iod["modules"] if m[0] in modules]
         top = {node[0] for m in used for node in modules[m[0]]["attrs"]}

@@ -178,12 +178,22 @@ def condition_tags_in_functional_groups(iod: IODDef) -> frozenset[int]:
     in a Functional Group Macro, PS3.3 C.8.13, C.7.6.16.2.5)."""
     found = _FG_CONDITION_TAGS.get(id(iod))  # IODDef objects live as long as their index
     if found is None:
-        keys = {u.module.key for u in iod.modules}
-        found = frozenset(r["tag"] for r in _rules()
-                          if r.get("kind") == "condition-in-functional-groups"
-                          and keys & set(r["modules"]))
+        by_module = condition_tags_by_module()
+        found = frozenset(t for u in iod.modules for t in by_module.get(u.module.key, ()))
         _FG_CONDITION_TAGS[id(iod)] = found
     return found
+
+
+@cache
+def condition_tags_by_module() -> dict[str, frozenset[int]]:
+    """Module key -> the tags of the 'condition-in-functional-groups' rules naming it (also
+    read by bin/build_standard_index.py, whose guard leaves these conditions decidable)."""
+    out: dict[str, set[int]] = {}
+    for r in _rules():
+        if r.get("kind") == "condition-in-functional-groups":
+            for key in r["modules"]:
+                out.setdefault(key, set()).add(r["tag"])
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def in_functional_groups(ds: Dataset, tag: int) -> bool:
@@ -442,6 +452,15 @@ def _absent_unless(add: Add, ds: Dataset, rule: dict[str, Any], iod: IODDef) -> 
             tag_str(rule["tag"]))
 
 
+def _norms_and_dot(vals: list[float]) -> tuple[list[float], float | None]:
+    """Lengths of the vectors of three values in *vals*, and the dot product of the first
+    two when there are exactly two (direction cosines, PS3.3 C.7.6.2.1.1)."""
+    vecs = [vals[i:i + 3] for i in range(0, len(vals), 3)]
+    norms = [math.sqrt(sum(x * x for x in v)) for v in vecs]
+    dot = sum(a * b for a, b in zip(*vecs)) if len(vecs) == 2 else None
+    return norms, dot
+
+
 def _direction_cosines(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
     """Direction cosines in the items of the rule's path (PS3.3 C.7.6.2.1.1, see the rule's
     reference): each vector of three values has unit length, two vectors are orthogonal.
@@ -452,11 +471,10 @@ def _direction_cosines(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
         vals = _floats(item, rule["tag"])
         if vals is None or not vals or len(vals) % 3:
             continue  # absent, empty or of the wrong VM: the element checks report it
-        vecs = [vals[i:i + 3] for i in range(0, len(vals), 3)]
-        norms = [math.sqrt(sum(x * x for x in v)) for v in vecs]
+        norms, dot = _norms_and_dot(vals)
         if any(abs(n - 1.0) > 1e-3 for n in norms):
             bad.append((prefix, "length " + ", ".join(f"{n:.4g}" for n in norms)))
-        elif len(vecs) == 2 and abs(sum(a * b for a, b in zip(*vecs))) > 1e-3:
+        elif dot is not None and abs(dot) > 1e-3:
             bad.append((prefix, "directions not orthogonal"))
     if bad:
         tag = tag_str(rule["tag"])
@@ -469,15 +487,13 @@ def _direction_cosines(add: Add, ds: Dataset, rule: dict[str, Any]) -> None:
 def _geometry(add: Add, ds: Dataset) -> None:
     iop = _floats(ds, 0x00200037)
     if iop is not None and len(iop) == 6:
-        row, col = iop[:3], iop[3:]
-        for name, v in (("row", row), ("column", col)):
-            norm = math.sqrt(sum(x * x for x in v))
+        norms, dot = _norms_and_dot(iop)
+        for name, norm in zip(("row", "column"), norms):
             if abs(norm - 1.0) > 1e-3:
                 add("geometry.orientation-not-unit", Severity.ERROR,
                     f"Image Orientation (Patient) {name} direction has length {norm:.4g}; it "
                     "shall be a unit vector", "PS3.3 C.7.6.2.1.1", tag_str(0x00200037))
-        dot = sum(a * b for a, b in zip(row, col))
-        if abs(dot) > 1e-3:
+        if dot is not None and abs(dot) > 1e-3:
             add("geometry.orientation-not-orthogonal", Severity.ERROR,
                 f"Image Orientation (Patient) row and column directions are not orthogonal "
                 f"(dot product {dot:.4g})", "PS3.3 C.7.6.2.1.1", tag_str(0x00200037))

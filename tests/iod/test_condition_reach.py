@@ -69,12 +69,8 @@ def test_shipped_conditions_name_no_attribute_an_iod_has_only_inside_items():
                 hidden_uses.append((iod, conditions[node[2]]["text"]))
             visit(node[5], hidden, iod)
 
-    from conformance.iod.specialisations import _rules
-    seen_in_groups: dict[str, set[int]] = {}        # the look-up finds these in the groups
-    for r in _rules():
-        if r.get("kind") == "condition-in-functional-groups":
-            for k in r["modules"]:
-                seen_in_groups.setdefault(k, set()).add(r["tag"])
+    from conformance.iod.specialisations import condition_tags_by_module
+    seen_in_groups = condition_tags_by_module()     # the look-up finds these in the groups
     for key, iod in data["iods"].items():
         used = [m for m in iod["modules"] if m[0] in modules]
         top = {node[0] for m in used for node in modules[m[0]]["attrs"]}

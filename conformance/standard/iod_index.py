@@ -68,7 +68,7 @@ class _LazyRule(AttributeRule):
         d = self.__dict__
         kids = d["_children"]
         if kids is None:  # two threads may both build them: equal tuples, either one kept
-            kids = d["_children"] = tuple(map(d["_index"]._node, d["_raw"]))
+            kids = d["_children"] = d["_index"]._rows(d["_raw"])
         return kids  # type: ignore[no-any-return]
 
     @children.setter
@@ -128,6 +128,10 @@ class StandardIndex:
         self.sop_classes: dict[str, str] = raw["sop_classes"]
         self._raw_iods = raw["iods"]
         self._raw_modules = raw["modules"]
+        #: The rows of each sequence, as JSON text (see write_index); parsed and built once
+        #: per process when a file first holds the sequence.
+        self._raw_sequences: list[str] = raw.get("sequences", [])
+        self._sequences: dict[int, tuple[AttributeRule, ...]] = {}
         self._terms = [tuple(t) for t in raw["terms"]]
         self._conditions = [Condition(i, c["text"], c["expr"])
                             for i, c in enumerate(raw["conditions"])]
@@ -141,13 +145,24 @@ class StandardIndex:
     def _cond(self, cid: int) -> Condition | None:
         return self._conditions[cid] if cid >= 0 else None
 
+    def _rows(self, raw: list | int) -> tuple[AttributeRule, ...]:
+        """The rows *raw* holds: a list of nodes, or the number of a sequence's rows in the
+        index's ``sequences`` (the same rows, wherever a macro repeats them, built once)."""
+        if not isinstance(raw, int):
+            return tuple(map(self._node, raw))
+        rows = self._sequences.get(raw)
+        if rows is None:
+            rows = self._sequences[raw] = tuple(map(self._node,
+                                                    json.loads(self._raw_sequences[raw])))
+        return rows
+
     def _node(self, node: list) -> AttributeRule:
         tag, atype, cid, enum, defined, children = node[:6]
         args = (tag, atype, self._cond(cid),
                 self._terms[enum] if enum >= 0 else None,
                 self._terms[defined] if defined >= 0 else None)
         items = tuple(node[6]) if len(node) > 6 else None
-        if not children:
+        if children == []:  # a leaf (a sequence's rows are a list or a number)
             return AttributeRule(*args, (), items)  # type: ignore[arg-type]
         rule = _LazyRule(*args, None, items)  # type: ignore[arg-type]
         rule.__dict__.update(_raw=children, _index=self)  # built on first .children
@@ -189,21 +204,58 @@ def write_index(index: dict[str, Any], out: str | Path) -> Path:
     """Write *index* to *out*, gzip-compressed and reproducibly (no file name, mtime 0: the
     same index gives the same bytes).
 
-    Each module is stored as JSON text inside the JSON document: loading then parses some
-    700 strings instead of 400,000 rows, and a module's rows are parsed when a file first
-    uses the module (:meth:`StandardIndex.module`).  A module stored as an object (indexes
-    written before) is read too.
+    Stored as JSON text inside the JSON document, parsed on first use: each module's
+    top-level rows (``modules``), and the rows of each sequence (``sequences``, a node's
+    children given as a number in that list; equal rows, such as a macro that many modules
+    include, stored once).  Loading then parses some 700 strings instead of 400,000 rows, a
+    module costs the parse of its top-level rows (5% of all rows) when a file first uses it,
+    and a sequence's rows are parsed only when a file holds the sequence
+    (:meth:`StandardIndex.module`).  Modules and rows given inline (as objects or lists, as
+    the builders give them and as indexes written before stored them) are read too.
     """
     p = Path(out)
     p.parent.mkdir(parents=True, exist_ok=True)
     compact = (",", ":")
-    doc = dict(index, modules={k: v if isinstance(v, str) else json.dumps(v, separators=compact)
-                               for k, v in index["modules"].items()})
+    modules = inline_modules(index)
+    sequences: list[str] = []
+    numbers: dict[str, int] = {}
+
+    def split(nodes: list) -> list:
+        out = []
+        for node in nodes:
+            if node[5]:
+                text = json.dumps(split(node[5]), separators=compact)
+                number = numbers.get(text)
+                if number is None:
+                    number = numbers[text] = len(sequences)
+                    sequences.append(text)
+                node = [*node[:5], number, *node[6:]]
+            out.append(node)
+        return out
+
+    stored = {k: json.dumps(dict(m, attrs=split(m["attrs"])), separators=compact)
+              for k, m in modules.items()}
+    doc = dict(index, modules=stored, sequences=sequences)
     payload = json.dumps(doc, separators=compact).encode()
     with open(p, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb",
                                              mtime=0) as fh:
         fh.write(payload)
     return p
+
+
+def inline_modules(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The modules of a raw index document (as read from the file, or as a builder made it)
+    with every row's children inline, as nested lists: for tools and tests that walk all
+    rows at once."""
+    sequences = [json.loads(t) for t in doc.get("sequences", [])]
+
+    def inline(nodes: list) -> list:
+        return [[*n[:5], inline(sequences[n[5]] if isinstance(n[5], int) else n[5]), *n[6:]]
+                for n in nodes]
+
+    return {k: dict(m, attrs=inline(m["attrs"]))
+            for k, m in ((k, json.loads(v) if isinstance(v, str) else v)
+                         for k, v in doc["modules"].items())}
 
 
 @lru_cache(maxsize=4)

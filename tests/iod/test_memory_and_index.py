@@ -78,3 +78,46 @@ def test_warm_up_loads_the_index_a_forked_worker_inherits() -> None:
     index = warm_up(all_iods=True, freeze=False)
     assert index is load_index()
     assert set(index._iods) == set(index._raw_iods)
+
+
+def test_index_stores_each_sequence_once_and_reads_back_the_same_rows(tmp_path):
+    """write_index: a sequence's rows as JSON text in ``sequences``, equal rows (a macro used
+    by many modules) stored once; read back, every module has the rows the builder gave,
+    and a rewrite gives the same bytes."""
+    from conformance.standard.iod_index import StandardIndex, inline_modules, write_index
+    code = [[0x00080100, "1", -1, -1, -1, []], [0x00080104, "1", -1, -1, -1, []]]
+    index = {"about": {"edition": "test"}, "sop_classes": {}, "iods": {}, "conditions": [],
+             "terms": [],
+             "modules": {"a": {"name": "A", "ref": "C.1", "attrs": [
+                             [0x00081032, "3", -1, -1, -1, code],
+                             [0x00400260, "3", -1, -1, -1, [
+                                 [0x0040A170, "1", -1, -1, -1, code]], [1, 1]]]},
+                         "b": {"name": "B", "ref": "C.2", "attrs": [
+                             [0x00081032, "1", -1, -1, -1, code]]}}}
+    first = write_index(index, tmp_path / "one.json.gz")
+    raw = json.loads(gzip.decompress(first.read_bytes()))
+    assert len(raw["sequences"]) == 2  # the code rows once, the rows holding them once
+    assert inline_modules(raw) == inline_modules(index)
+    again = write_index(raw, tmp_path / "two.json.gz")
+    assert again.read_bytes() == first.read_bytes()
+    loaded = StandardIndex(raw, first)
+    a, b = loaded.module("a").attributes, loaded.module("b").attributes
+    assert [r.tag for r in a[1].children[0].children] == [0x00080100, 0x00080104]
+    assert a[1].items == (1, 1) and a[0].children is b[0].children  # built once
+
+
+def test_shipped_index_equals_its_rows_inline():
+    """The shipped index reads back as the same rows whether sequences are looked up lazily
+    or inline (a module with nested macros, walked to the bottom)."""
+    from conformance.standard.iod_index import DEFAULT_INDEX, load_index, inline_modules
+    raw = json.loads(gzip.decompress(DEFAULT_INDEX.read_bytes()))
+    inline = inline_modules(raw)["enhanced-mr-image-multi-frame-functional-groups"]["attrs"]
+
+    def rows(rules):
+        return [[r.tag, r.type, rows(r.children)] for r in rules]
+
+    def nodes(ns):
+        return [[n[0], n[1], nodes(n[5])] for n in ns]
+
+    lazy = load_index().module("enhanced-mr-image-multi-frame-functional-groups").attributes
+    assert rows(lazy) == nodes(inline) and len(str(nodes(inline))) > 10_000

@@ -100,6 +100,7 @@ def test_lazy_rule_children_equal_the_eager_rows() -> None:
     index = load_index()
     fresh = StandardIndex({"about": index.about, "sop_classes": index.sop_classes,
                            "iods": index._raw_iods, "modules": index._raw_modules,
+                           "sequences": index._raw_sequences,
                            "terms": [list(t) for t in index._terms],
                            "conditions": [{"text": c.text, "expr": c.expr}
                                           for c in index._conditions]}, index.path)

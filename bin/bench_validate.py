@@ -72,6 +72,8 @@ def make_corpus(folder: Path, n: int) -> list[Path]:
 _OURS_CHILD = """
 import os, resource, sys, time
 t = time.perf_counter()
+from conformance.cli.validate_cmd import without_numpy
+without_numpy()  # as the console script's `conformance validate` does
 from multiprocessing import get_context
 from conformance.cli.validate_cmd import _init_worker, _validate_one
 from conformance.iod.warm import warm_up

@@ -55,5 +55,6 @@ def _register() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    sys.exit(cli.main(standalone_mode=True))
+    """Console-script entry point.  ``owns_process``: the command may shape this process (see
+    ``validate``), which an embedding caller (pytest's CliRunner, a notebook) does not own."""
+    sys.exit(cli.main(standalone_mode=True, obj={"owns_process": True}))

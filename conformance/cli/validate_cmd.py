@@ -54,10 +54,34 @@ _FACTS: dict[str, bool] = {}
 _PRIVATE: tuple = ()
 
 
-def _init_worker(facts: dict[str, bool], private: tuple = ()) -> None:
-    global _FACTS, _PRIVATE
+#: The report format a worker renders its files' parts in ("json" or "text"; see _rendered)
+#: and whether a text part lists info findings too.
+_RENDER: tuple[str, bool] = ("json", False)
+
+
+def without_numpy() -> bool:
+    """Keep numpy out of this process and the workers it forks: validation reads no pixel
+    values, but pydicom imports numpy whenever it is installed (only to offer
+    ``pixel_array``), and that import, with its BLAS threads, is 0.1 s of the command's
+    0.3 s start-up, paid again by every short run.  pydicom reads and converts values the
+    same without it (numpy is used only when ``config.use_DS_numpy`` / ``use_IS_numpy`` are
+    set, which validation never does).  ``sys.modules["numpy"] = None`` is the import
+    system's way to make ``import numpy`` fail (The Python Language Reference, 5.3.1).
+
+    Done only before pydicom or numpy is imported; returns whether it was done.
+    """
+    if "numpy" in sys.modules or "pydicom" in sys.modules:
+        return False
+    sys.modules["numpy"] = None  # type: ignore[assignment]
+    return True
+
+
+def _init_worker(facts: dict[str, bool], private: tuple = (),
+                 render: tuple[str, bool] = ("json", False)) -> None:
+    global _FACTS, _PRIVATE, _RENDER
     _FACTS = facts
     _PRIVATE = private
+    _RENDER = render
     # Forked from a parent that ran ``warm_up`` this finds everything built; spawned (or
     # called without it), it builds the definitions here, once per worker.
     from conformance.iod.warm import warm_up
@@ -80,6 +104,22 @@ def _validate_one(path: str) -> tuple[str, list[tuple] | str]:
     # Plain tuples: much cheaper to pickle across processes than dataclasses / dicts.
     return path, [(f.code, f.severity.value, f.message, f.reference, f.tag, f.module, f.iod,
                    f.source, dict(f.details) if f.details else None) for f in findings]
+
+
+def _rendered(path: str) -> tuple[str, str, int, str | None]:
+    """(path, the file's part of a JSON or text report, its number of errors, the reason it
+    was skipped or None): the worker renders the part itself, so that no finding is sent
+    back and rebuilt in the parent (which shares the cores with the workers)."""
+    from conformance.iod import report
+    path, found = _validate_one(path)
+    fmt, verbose = _RENDER
+    if isinstance(found, str):
+        return path, (report.json_entry(path, None, found) if fmt == "json"
+                      else report.text_block(path, None, verbose, found)), 0, found
+    findings = [_finding(t) for t in found]
+    errors = sum(1 for t in found if t[1] == "error")
+    return path, (report.json_entry(path, findings) if fmt == "json"
+                  else report.text_block(path, findings, verbose, "")), errors, None
 
 
 def _finding(t: tuple) -> Any:
@@ -124,6 +164,9 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
     Exit 0 when no errors, 1 when any error is found, 2 on bad input, 3 when an archive-mode
     run stopped before the end without finding an error (re-run to resume).
     """
+    archive = bool(results_file or dask or lists or "-" in paths)
+    if not archive and (click.get_current_context().obj or {}).get("owns_process"):
+        without_numpy()  # the archive mode's results store uses numpy
     from conformance.findings import Finding
     from conformance.iod import report
     from conformance.standard.iod_index import load_index
@@ -138,7 +181,7 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
         from conformance.statement import load_statement
         with fail_on_input_error():
             private = tuple(load_statement(statement).private.attributes)
-    if results_file or dask or lists or "-" in paths:
+    if archive:
         from conformance.cli.archive_mode import run_archive_mode
         run_archive_mode(paths, lists, results_file, out, dask, jobs, force, batch_size, fact_map,
                          private, verbose)
@@ -149,12 +192,18 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
     if not files:
         _bad_input("no files found")
     jobs = jobs or os.cpu_count() or 1
-    results: dict[str, list[Finding] | None] = {}
+    results: dict[str, list[Finding] | None] = {}  # for the HTML report
+    parts: dict[str, str] = {}  # each file's part of a JSON or text report
     reasons: dict[str, str] = {}  # skipped file -> why it was not taken for DICOM
+    errors = skipped = 0
     show = sys.stderr.isatty()
+    # JSON and text: each worker renders its files' parts (joined here in input order);
+    # HTML: the findings come back and the page is rendered from all of them.
+    render = fmt in ("json", "text")
+    task: Any = _rendered if render else _validate_one
     if jobs == 1 or len(files) < 4:
-        _init_worker(fact_map, private)
-        it: Any = map(_validate_one, files)
+        _init_worker(fact_map, private, (fmt, verbose))
+        it: Any = map(task, files)
         pool = None
     else:
         # Imports, index and rule data loaded once here and inherited by the forked workers
@@ -162,21 +211,25 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
         from conformance.iod.warm import warm_up
         warm_up()
         pool = get_context("fork" if sys.platform != "win32" else "spawn").Pool(
-            jobs, initializer=_init_worker, initargs=(fact_map, private))
-        it = pool.imap_unordered(_validate_one, files, chunksize=8)
-    # Each file's part of a text or JSON report is rendered as its result arrives, while the
-    # workers go on (the parent is otherwise idle); the parts are joined in input order.
-    part = {"json": report.json_entry,
-            "text": lambda p, fs, why: report.text_block(p, fs, verbose, why)}.get(fmt)
-    parts: dict[str, str] = {}
+            jobs, initializer=_init_worker, initargs=(fact_map, private, (fmt, verbose)))
+        it = pool.imap_unordered(task, files, chunksize=8)
     try:
-        for n, (path, found) in enumerate(it, 1):
-            if isinstance(found, str):
-                results[path], reasons[path] = None, found
+        for n, result in enumerate(it, 1):
+            if render:
+                path, part, found_errors, reason = result
+                parts[path] = part
+                errors += found_errors
+                if reason is not None:
+                    reasons[path] = reason
+                    skipped += 1
             else:
-                results[path] = [_finding(t) for t in found]
-            if part is not None:
-                parts[path] = part(path, results[path], reasons.get(path, ""))
+                path, found = result
+                if isinstance(found, str):
+                    results[path], reasons[path] = None, found
+                    skipped += 1
+                else:
+                    results[path] = [_finding(t) for t in found]
+                    errors += sum(1 for t in found if t[1] == "error")
             if show and (n % 50 == 0 or n == len(files)):
                 click.echo(f"\rvalidated {n}/{len(files)}", err=True, nl=n == len(files))
     finally:
@@ -201,10 +254,9 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
         for path in files:
             if path in reasons:
                 click.echo(f"skipped {path}: not a DICOM file: {reasons[path]}", err=True)
-    if all(found is None for found in results.values()):
+    if skipped == len(files):
         _bad_input(f"no DICOM file among the {len(files)} input file(s): nothing was validated")
-    errors = sum(1 for fs in results.values() for f in fs or [] if f.severity.value == "error")
-    click.echo(f"{len(files)} file(s), {len(reasons)} skipped (not DICOM), {errors} error(s)",
+    click.echo(f"{len(files)} file(s), {skipped} skipped (not DICOM), {errors} error(s)",
                err=True)
     sys.exit(ExitCode.DEVIATION if errors else ExitCode.OK)
 

@@ -164,3 +164,39 @@ def test_each_skipped_file_is_named_with_its_reason_in_every_format(built_corpus
     res = run("validate", str(tmp_path / "empty.dcm"), str(tmp_path / "short.dcm"))
     assert res.exit_code == 2 and "no DICOM file among the 2 input file(s)" in res.output
     assert "empty.dcm: skipped, not a DICOM file: empty file" in res.output
+
+
+_MODULES_AT_EXIT = ("import atexit, sys; atexit.register(lambda: print('numpy:', "
+                    "sys.modules.get('numpy') is not None, file=sys.stderr)); "
+                    "sys.argv = ['conformance', *sys.argv[1:]]; "
+                    "from conformance.cli.main import main; main()")
+
+
+def _console(*args: str):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-c", _MODULES_AT_EXIT, *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_console_validate_runs_without_numpy_and_reports_the_same(built_corpus, tmp_path):
+    """The console script's ``validate`` keeps numpy out (start-up; see without_numpy): its
+    workers render the same JSON report as the in-process command, which keeps numpy."""
+    clean, defects = built_corpus
+    files = [str(p) for p in clean.values()] + [str(p) for _, p in defects.values()]
+    proc = _console("validate", "--jobs", "2", "--format", "json", *files)
+    assert proc.returncode == 1, proc.stderr
+    assert "numpy: False" in proc.stderr
+    in_process = run("validate", "--jobs", "1", "--format", "json", *files)
+    assert proc.stdout == in_process.stdout
+    assert proc.stderr.splitlines()[-2] == in_process.stderr.splitlines()[-1]  # the summary
+
+
+def test_console_validate_in_archive_mode_keeps_numpy(built_corpus, tmp_path):
+    """Archive mode's results store needs numpy: it is not kept out there."""
+    clean, _ = built_corpus
+    proc = _console("validate", "--results", str(tmp_path / "r.jsonl"), "--out",
+                    str(tmp_path), *[str(p) for p in clean.values()])
+    assert proc.returncode == 0, proc.stderr
+    assert "numpy: True" in proc.stderr
+    assert len((tmp_path / "r.jsonl").read_text().splitlines()) == len(clean)

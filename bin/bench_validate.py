@@ -8,8 +8,9 @@ Usage::
     python bin/bench_validate.py [--files 1000] [--repeat 3] [--big-gib 1.0] [--jobs N]
                                  [--real] [--mutants 2000]
 
-``--real`` adds a corpus of real public files: pydicom's test files plus, when installed,
-the PyPI packages pydicom-data and deid-data (``pip install pydicom-data deid-data``).
+``--real`` adds a corpus of real public files: pydicom's and pynetdicom's test files plus,
+when installed, the PyPI packages pydicom-data and deid-data (``pip install pydicom-data
+deid-data``) and the example of Debian's dicom3tools.
 ``--mutants N`` validates N deterministic byte mutants (flips, truncations, corrupted
 lengths, inserted junk) of the real and synthesized files in one pool and prints the wall
 time and the peak RSS of the largest worker.
@@ -224,7 +225,8 @@ def peak_rss(arg: str) -> tuple[int, float, int]:
 
 
 def real_corpus() -> list[Path]:
-    """DICOM files of pydicom's test data and, if installed, pydicom-data and deid-data."""
+    """DICOM files of pydicom's test data and, where installed, of pynetdicom's tests,
+    pydicom-data, deid-data and dicom3tools' example (the corpus of issue 14)."""
     import importlib.util
 
     import pydicom
@@ -232,10 +234,13 @@ def real_corpus() -> list[Path]:
     from conformance.iod.reading import looks_like_dicom
 
     roots = [Path(pydicom.__file__).parent / "data" / "test_files"]
-    for mod, sub in (("deid_data", ""), ("data_store", "data")):
+    for mod, sub in (("pynetdicom", "tests/dicom_files"), ("deid_data", ""),
+                     ("data_store", "data")):
         spec = importlib.util.find_spec(mod)
         if spec and spec.submodule_search_locations:
             roots.append(Path(next(iter(spec.submodule_search_locations))) / sub)
+    roots.append(Path("/usr/share/doc/dicom3tools/examples"))  # Debian's dicom3tools
+    roots = [r for r in roots if r.is_dir()]
     out = []
     for root in roots:
         for p in sorted(root.rglob("*")):
@@ -378,7 +383,8 @@ def main() -> None:
             real = real_corpus()
             size = sum(p.stat().st_size for p in real)
             print(f"\nreal public corpus: {len(real)} files, {size / 2**20:.1f} MiB "
-                  "(pydicom test files, pydicom-data, deid-data where installed)"
+                  "(pydicom and pynetdicom test files, pydicom-data, deid-data, dicom3tools "
+                  "example, where installed)"
                   + (f", listed {args.real_copies} times" if args.real_copies > 1 else ""))
             bench_table(real * args.real_copies, args.jobs, args.repeat)
         if args.mutants:

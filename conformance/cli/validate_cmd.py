@@ -88,8 +88,8 @@ def _init_worker(facts: dict[str, bool], private: tuple = (),
     warm_up(freeze=False)
 
 
-def _validate_one(path: str) -> tuple[str, list[tuple] | str]:
-    """(path, findings as plain tuples) or, for a file not taken for DICOM, (path, reason)."""
+def _findings_of(path: str) -> list[Any] | str:
+    """The findings of one file or, for a file not taken for DICOM, the reason."""
     from conformance.findings import Finding, Severity
     from conformance.iod.validator import validate_file
     try:
@@ -100,10 +100,18 @@ def _validate_one(path: str) -> tuple[str, list[tuple] | str]:
                             source=path)]
     if findings is None:
         from conformance.iod.reading import skip_reason
-        return path, skip_reason(path)
+        return skip_reason(path)
+    return findings
+
+
+def _validate_one(path: str) -> tuple[str, list[tuple] | str]:
+    """(path, findings as plain tuples) or, for a file not taken for DICOM, (path, reason)."""
+    found = _findings_of(path)
+    if isinstance(found, str):
+        return path, found
     # Plain tuples: much cheaper to pickle across processes than dataclasses / dicts.
     return path, [(f.code, f.severity.value, f.message, f.reference, f.tag, f.module, f.iod,
-                   f.source, dict(f.details) if f.details else None) for f in findings]
+                   f.source, dict(f.details) if f.details else None) for f in found]
 
 
 def _rendered(path: str) -> tuple[str, str, int, str | None]:
@@ -111,15 +119,14 @@ def _rendered(path: str) -> tuple[str, str, int, str | None]:
     was skipped or None): the worker renders the part itself, so that no finding is sent
     back and rebuilt in the parent (which shares the cores with the workers)."""
     from conformance.iod import report
-    path, found = _validate_one(path)
+    found = _findings_of(path)
     fmt, verbose = _RENDER
     if isinstance(found, str):
         return path, (report.json_entry(path, None, found) if fmt == "json"
                       else report.text_block(path, None, verbose, found)), 0, found
-    findings = [_finding(t) for t in found]
-    errors = sum(1 for t in found if t[1] == "error")
-    return path, (report.json_entry(path, findings) if fmt == "json"
-                  else report.text_block(path, findings, verbose, "")), errors, None
+    errors = sum(1 for f in found if f.severity.value == "error")
+    return path, (report.json_entry(path, found) if fmt == "json"
+                  else report.text_block(path, found, verbose, "")), errors, None
 
 
 def _finding(t: tuple) -> Any:

@@ -226,12 +226,19 @@ def in_functional_groups(ds: Dataset, tag: int) -> bool:
 _OVERRIDES: dict[int, dict[tuple[str, int], str]] = {}
 
 
+#: Rule kinds that judge a conditional attribute's condition both ways themselves: the
+#: module check treats the attribute of the rule's 'module' as type 3 (its values are still
+#: checked), so that it does not also call the condition not verifiable.
+_JUDGED_BY_RULE = frozenset({"patient-position"})
+
+
 def type_overrides(iod: IODDef) -> dict[tuple[str, int], str]:
-    """(module key, tag) -> type, for the attributes an IOD re-types (e.g. SC Modality)."""
+    """(module key, tag) -> type, for the attributes an IOD re-types (e.g. SC Modality) and
+    those a rule of :data:`_JUDGED_BY_RULE` judges (as type 3 for the module check)."""
     found = _OVERRIDES.get(id(iod))  # IODDef objects live as long as their cached index
     if found is None:
-        found = {(r["module"], r["tag"]): r["type"] for r in _rules()
-                 if "type" in r and applies(r, iod)}
+        found = {(r["module"], r["tag"]): r["type"] if "type" in r else "3" for r in _rules()
+                 if ("type" in r or r.get("kind") in _JUDGED_BY_RULE) and applies(r, iod)}
         _OVERRIDES[id(iod)] = found
     return found
 

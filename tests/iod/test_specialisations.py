@@ -145,3 +145,20 @@ def test_patient_orientation_required_where_no_orientation_is():
     if "PatientOrientation" in ds:
         del ds.PatientOrientation
     assert ("iod.type2-missing", "(0020,0020)") not in {(c, t) for c, t, _ in _errors(ds)}
+
+
+def test_patient_position_is_judged_by_its_rule_not_called_unverifiable():
+    """The rule decides the 2C condition both ways: the module check no longer reports it
+    as not verifiable (the pinned tables have no text for it)."""
+    def about(ds):
+        return [(f.code, f.severity) for f in validate(ds) if f.tag == "(0018,5100)"]
+
+    sc = synthesize(SC)
+    if "PatientPosition" in sc:
+        del sc.PatientPosition
+    assert about(sc) == []
+    ct = synthesize(CT)
+    del ct.PatientPosition
+    assert about(ct) == [("iod.type2-missing", Severity.ERROR)]
+    ct.PatientPosition = "HFS"
+    assert about(ct) == []

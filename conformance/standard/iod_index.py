@@ -207,7 +207,7 @@ def write_index(index: dict[str, Any], out: str | Path) -> Path:
     Stored as JSON text inside the JSON document, parsed on first use: each module's
     top-level rows (``modules``), and the rows of each sequence (``sequences``, a node's
     children given as a number in that list; equal rows, such as a macro that many modules
-    include, stored once).  Loading then parses some 700 strings instead of 400,000 rows, a
+    include, stored once).  Loading then parses some 1,400 strings instead of every row, a
     module costs the parse of its top-level rows (5% of all rows) when a file first uses it,
     and a sequence's rows are parsed only when a file holds the sequence
     (:meth:`StandardIndex.module`).  Modules and rows given inline (as objects or lists, as

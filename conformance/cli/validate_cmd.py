@@ -59,20 +59,27 @@ _PRIVATE: tuple = ()
 _RENDER: tuple[str, bool] = ("json", False)
 
 
-def without_numpy() -> bool:
-    """Keep numpy out of this process and the workers it forks: validation reads no pixel
-    values, but pydicom imports numpy whenever it is installed (only to offer
-    ``pixel_array``), and that import, with its BLAS threads, is 0.1 s of the command's
-    0.3 s start-up, paid again by every short run.  pydicom reads and converts values the
-    same without it (numpy is used only when ``config.use_DS_numpy`` / ``use_IS_numpy`` are
-    set, which validation never does).  ``sys.modules["numpy"] = None`` is the import
-    system's way to make ``import numpy`` fail (The Python Language Reference, 5.3.1).
+#: Pixel libraries pydicom imports, when installed, only to offer ``pixel_array`` and its
+#: codecs (each import guarded by ``except ImportError``): numpy, Pillow, pylibjpeg and its
+#: plugins, GDCM, CharPyLS.  Validation decodes no pixel: it reads the Pixel Data header only.
+PIXEL_LIBRARIES = ("numpy", "PIL", "pylibjpeg", "libjpeg", "openjpeg", "rle", "gdcm", "jpeg_ls")
 
-    Done only before pydicom or numpy is imported; returns whether it was done.
+
+def without_pixel_libraries() -> bool:
+    """Keep the pixel libraries out of this process and the workers it forks: pydicom imports
+    them whenever they are installed, and those imports (numpy with its BLAS threads about
+    0.1 s, Pillow and pylibjpeg about 35 ms) are a large part of the command's start-up, paid
+    again by every short run.  pydicom reads and converts values the same without them (numpy
+    is used only when ``config.use_DS_numpy`` / ``use_IS_numpy`` are set, which validation
+    never does).  ``sys.modules[name] = None`` is the import system's way to make ``import
+    name`` fail (The Python Language Reference, 5.3.1).
+
+    Done only before pydicom or any of them is imported; returns whether it was done.
     """
-    if "numpy" in sys.modules or "pydicom" in sys.modules:
+    if "pydicom" in sys.modules or any(m in sys.modules for m in PIXEL_LIBRARIES):
         return False
-    sys.modules["numpy"] = None  # type: ignore[assignment]
+    for name in PIXEL_LIBRARIES:
+        sys.modules[name] = None  # type: ignore[assignment]
     return True
 
 
@@ -173,7 +180,7 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
     """
     archive = bool(results_file or dask or lists or "-" in paths)
     if not archive and (click.get_current_context().obj or {}).get("owns_process"):
-        without_numpy()  # the archive mode's results store uses numpy
+        without_pixel_libraries()  # the archive mode's results store uses numpy
     from conformance.findings import Finding
     from conformance.iod import report
     from conformance.standard.iod_index import load_index

@@ -167,7 +167,8 @@ def test_each_skipped_file_is_named_with_its_reason_in_every_format(built_corpus
 
 
 _MODULES_AT_EXIT = ("import atexit, sys; atexit.register(lambda: print('numpy:', "
-                    "sys.modules.get('numpy') is not None, file=sys.stderr)); "
+                    "sys.modules.get('numpy') is not None, 'PIL:', "
+                    "sys.modules.get('PIL') is not None, file=sys.stderr)); "
                     "sys.argv = ['conformance', *sys.argv[1:]]; "
                     "from conformance.cli.main import main; main()")
 
@@ -179,14 +180,16 @@ def _console(*args: str):
                           text=True, timeout=120)
 
 
-def test_console_validate_runs_without_numpy_and_reports_the_same(built_corpus, tmp_path):
-    """The console script's ``validate`` keeps numpy out (start-up; see without_numpy): its
-    workers render the same JSON report as the in-process command, which keeps numpy."""
+def test_console_validate_runs_without_pixel_libraries_and_reports_the_same(built_corpus,
+                                                                           tmp_path):
+    """The console script's ``validate`` keeps numpy and Pillow out (start-up; see
+    without_pixel_libraries): its workers render the same JSON report as the in-process
+    command, which keeps them."""
     clean, defects = built_corpus
     files = [str(p) for p in clean.values()] + [str(p) for _, p in defects.values()]
     proc = _console("validate", "--jobs", "2", "--format", "json", *files)
     assert proc.returncode == 1, proc.stderr
-    assert "numpy: False" in proc.stderr
+    assert "numpy: False PIL: False" in proc.stderr
     in_process = run("validate", "--jobs", "1", "--format", "json", *files)
     assert proc.stdout == in_process.stdout
     assert proc.stderr.splitlines()[-2] == in_process.stderr.splitlines()[-1]  # the summary

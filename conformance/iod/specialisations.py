@@ -88,6 +88,14 @@ def _patient_orientation(add: Add, ds: Dataset, rule: dict[str, Any], iod: IODDe
         rule["reference"], tag_str(rule["tag"]))
 
 
+def _requires_orientation(rule: dict[str, Any], iod: IODDef) -> bool:
+    """A mandatory module of *iod* has one of the rule's orientation attributes as type 1
+    (Image Plane Module: Image Orientation (Patient), PS3.3 C.7.6.2)."""
+    orientation = {_tag(t) for t in rule["orientation_tags"]}
+    return any(u.usage == "M" and any(a.tag in orientation and a.type == "1"
+                                      for a in u.module.attributes) for u in iod.modules)
+
+
 def _patient_position(add: Add, ds: Dataset, rule: dict[str, Any], sop_class: str | None
                       ) -> None:
     """General Series Patient Position (0018,5100), type 2C (see the rule's reference)."""
@@ -239,6 +247,12 @@ def type_overrides(iod: IODDef) -> dict[tuple[str, int], str]:
     if found is None:
         found = {(r["module"], r["tag"]): r["type"] if "type" in r else "3" for r in _rules()
                  if ("type" in r or r.get("kind") in _JUDGED_BY_RULE) and applies(r, iod)}
+        for r in _rules():
+            if r.get("kind") == "patient-orientation" and applies(r, iod) and \
+                    _requires_orientation(r, iod):
+                # The image requires Image Orientation: the 2C condition is false, and the
+                # attribute "may be present otherwise": type 3 (PS3.3 C.7.6.1).
+                found[(r["when_module"], r["tag"])] = "3"
         _OVERRIDES[id(iod)] = found
     return found
 

@@ -145,6 +145,8 @@ def test_patient_orientation_required_where_no_orientation_is():
     if "PatientOrientation" in ds:
         del ds.PatientOrientation
     assert ("iod.type2-missing", "(0020,0020)") not in {(c, t) for c, t, _ in _errors(ds)}
+    # ... and its condition is false there, not "cannot be evaluated" (no finding at all)
+    assert [f.code for f in validate(ds) if f.tag == "(0020,0020)"] == []
 
 
 def test_patient_position_is_judged_by_its_rule_not_called_unverifiable():

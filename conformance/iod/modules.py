@@ -32,6 +32,7 @@ from conformance.findings import Severity
 from conformance.iod.elements import element_vr, tag_str, values_of
 from conformance.iod.functional_groups import FUNCTIONAL_GROUP_SEQUENCES, FunctionalGroups
 from conformance.iod.specialisations import (
+    condition_decided,
     condition_tags_in_functional_groups,
     in_functional_groups,
     may_be_present_otherwise,
@@ -164,6 +165,8 @@ class ModuleChecker:
                 if lookup is None:
                     lookup = self._lookup(item)
                 required = self._decide(rule.condition, key, item, lookup)
+                if required is None and not prefix:
+                    required = condition_decided(iod, mod.key, tag, item)
                 if required is None:
                     if elem is None:
                         self._not_verifiable(rule.condition, key, f"type {atype} attribute",

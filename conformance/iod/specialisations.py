@@ -69,23 +69,41 @@ def applies(rule: dict[str, Any], iod: IODDef, sop_class: str | None = None) -> 
     return any(u.module.key == "general-series" for u in iod.modules)
 
 
-def _patient_orientation(add: Add, ds: Dataset, rule: dict[str, Any], iod: IODDef) -> None:
-    """General Image Patient Orientation (0020,0020), type 2C (see the rule's reference):
-    judged only where the image clearly requires no orientation attribute."""
-    if rule["tag"] in ds._dict or not any(
-            u.usage == "M" and u.module.key == rule["when_module"] for u in iod.modules):
-        return  # judged only where the General Image Module is mandatory
+def condition_decided(iod: IODDef, module_key: str, tag: int, ds: Dataset) -> bool | None:
+    """The 2C/1C condition of top-level *tag* of *module_key*, where a rule of this module
+    decides what the index cannot parse; None when no rule does (or it cannot tell).
+
+    Patient Orientation (0020,0020) of the General Image Module (PS3.3 C.7.6.1), 2C: required
+    if the image does not require Image Orientation (Patient) and Image Position (Patient), or
+    Image Orientation (Slide).  True where the IOD has the General Image Module as M, no
+    mandatory module with an orientation attribute, and the instance has neither those
+    attributes nor functional groups (which may carry them); false where a mandatory module
+    has one as type 1 (see :func:`type_overrides`); otherwise the data cannot tell.
+    """
+    rule = _orientation_rules(iod).get((module_key, tag))
+    if rule is None or not any(u.usage == "M" and u.module.key == rule["when_module"]
+                               for u in iod.modules):
+        return None
     orientation = {_tag(t) for t in rule["orientation_tags"]}
     if any(t in ds._dict for t in orientation) or 0x52009229 in ds._dict \
             or 0x52009230 in ds._dict:
-        return
+        return None
     if any(u.usage == "M" and any(a.tag in orientation for a in u.module.attributes)
            for u in iod.modules):
-        return
-    add("iod.type2-missing", Severity.ERROR,
-        "type 2C attribute Patient Orientation (0020,0020) is missing: this image requires no "
-        "Image Orientation (Patient) or (Slide), so Patient Orientation is required",
-        rule["reference"], tag_str(rule["tag"]))
+        return None
+    return True
+
+
+_ORIENTATION: dict[int, tuple[IODDef, dict[tuple[str, int], dict[str, Any]]]] = {}
+
+
+def _orientation_rules(iod: IODDef) -> dict[tuple[str, int], dict[str, Any]]:
+    found = _ORIENTATION.get(id(iod))
+    if found is None or found[0] is not iod:
+        found = _ORIENTATION[id(iod)] = (iod, {
+            (r["when_module"], r["tag"]): r for r in _rules()
+            if r.get("kind") == "patient-orientation" and applies(r, iod)})
+    return found[1]
 
 
 def _requires_orientation(rule: dict[str, Any], iod: IODDef) -> bool:
@@ -336,7 +354,7 @@ _KINDS: dict[str, Callable[[Add, Dataset, dict[str, Any], IODDef, str | None], N
     "required": lambda add, ds, rule, iod, sop: _required(add, ds, rule),
     "one-of": lambda add, ds, rule, iod, sop: _one_of(add, ds, rule),
     "required-if-frames": lambda add, ds, rule, iod, sop: _required_if_frames(add, ds, rule),
-    "patient-orientation": lambda add, ds, rule, iod, sop: _patient_orientation(add, ds, rule, iod),
+    "patient-orientation": lambda add, ds, rule, iod, sop: None,  # condition_decided
     "direction-cosines": lambda add, ds, rule, iod, sop: _direction_cosines(add, ds, rule),
     "absent-unless": lambda add, ds, rule, iod, sop: _absent_unless(add, ds, rule, iod),
 }

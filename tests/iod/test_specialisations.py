@@ -139,6 +139,8 @@ def test_patient_orientation_required_where_no_orientation_is():
     if "PatientOrientation" in ds:
         del ds.PatientOrientation
     assert ("iod.type2-missing", "(0020,0020)") in {(c, t) for c, t, _ in _errors(ds)}
+    # one finding: the condition is decided, not also called "cannot be evaluated"
+    assert [f.code for f in validate(ds) if f.tag == "(0020,0020)"] == ["iod.type2-missing"]
     ds.PatientOrientation = None  # type 2: present and empty is enough
     assert _errors(ds) == []
     ds = synthesize(CT)  # Image Plane Module: Image Orientation (Patient) is required

@@ -107,15 +107,20 @@ class FunctionalGroups:
     def _check_item(self, rule: AttributeRule, item: Dataset, prefix: str) -> None:
         from conformance.iod.modules import _is_empty
         d = item._dict
-        for child in rule.children:
-            elem = d.get(child.tag)  # type: ignore[call-overload]
-            if elem is None:
-                continue
-            path = prefix + tag_str(child.tag)
-            if child.type.startswith("1") and _is_empty(elem, item):
-                self.checker._empty(path, self.mod, self.iod, child.type)
-                continue
-            self.checker._values_and_children(child, elem, item, path, self.mod, self.iod)
+        # Conditions "of this frame" in the macros of this Item read this Item's frame(s).
+        self.checker.frame_item = (item, rule.tag == SHARED)
+        try:
+            for child in rule.children:
+                elem = d.get(child.tag)  # type: ignore[call-overload]
+                if elem is None:
+                    continue
+                path = prefix + tag_str(child.tag)
+                if child.type.startswith("1") and _is_empty(elem, item):
+                    self.checker._empty(path, self.mod, self.iod, child.type)
+                    continue
+                self.checker._values_and_children(child, elem, item, path, self.mod, self.iod)
+        finally:
+            self.checker.frame_item = None
 
     def _required_macros(self, per_frame: list[Dataset], path: str) -> None:
         """Each M macro of the IOD in the shared Item or in the per-frame Items (PS3.3

@@ -30,7 +30,12 @@ from pydicom.dataset import Dataset
 
 from conformance.findings import Severity
 from conformance.iod.elements import element_vr, tag_str, values_of
-from conformance.iod.functional_groups import FUNCTIONAL_GROUP_SEQUENCES, FunctionalGroups
+from conformance.iod.functional_groups import (
+    FUNCTIONAL_GROUP_SEQUENCES,
+    PER_FRAME,
+    SHARED,
+    FunctionalGroups,
+)
 from conformance.iod.specialisations import (
     condition_decided,
     condition_tags_in_functional_groups,
@@ -65,6 +70,9 @@ class ModuleChecker:
         self.facts = dict(facts or {})
         self.overrides: dict[tuple[str, int], str] = {}
         self.fg_condition_tags: frozenset[int] = frozenset()
+        #: While a Functional Groups Item is checked: (that Item, whether it is the Shared
+        #: one), the frame(s) whose conditions say "of this frame" (see _frames).
+        self.frame_item: tuple[Dataset, bool] | None = None
 
     # -- conditions ---------------------------------------------------------------------
     def _decide(self, cond: Condition | None, key: str, item: Dataset,
@@ -90,7 +98,20 @@ class ModuleChecker:
                 found = ["<item>"]  # carried in a Functional Group Macro (PS3.3 C.7.6.16)
             return found
 
+        if self.frame_item is not None:
+            lookup.frames = self._frames  # type: ignore[attr-defined]
         return lookup
+
+    def _frames(self) -> list[Callable[[int], list[str] | None]]:
+        """One look-up per frame the current Functional Groups Item describes (PS3.3
+        C.7.6.16): a Per-frame Item's frame reads that Item's macros, then the Shared Item's;
+        the Shared Item stands for every frame (each Per-frame Item, then the Shared Item)."""
+        assert self.frame_item is not None
+        item, is_shared = self.frame_item
+        if not is_shared:
+            return [_frame_lookup(item, _first_item(self.top, SHARED))]
+        per_frame = _items(self.top, PER_FRAME)
+        return [_frame_lookup(f, item) for f in per_frame] or [_frame_lookup(item, None)]
 
     def _not_verifiable(self, cond: Condition | None, key: str, what: str, ref: str,
                         tag: str | None, module: str | None, iod: str | None) -> None:
@@ -355,6 +376,38 @@ def _required_elsewhere(iod: IODDef, tag: int) -> frozenset[str]:
 
 
 _ELSEWHERE: dict[int, tuple[IODDef, dict[int, frozenset[str]]]] = {}
+
+
+def _items(ds: Dataset, tag: int) -> list[Dataset]:
+    try:
+        return [i for i in (ds[tag].value or []) if isinstance(i, Dataset)] \
+            if tag in ds._dict else []
+    except Exception:  # an undecodable sequence: reported by the element walk
+        return []
+
+
+def _first_item(ds: Dataset, tag: int) -> Dataset | None:
+    found = _items(ds, tag)
+    return found[0] if found else None
+
+
+def _frame_lookup(first: Dataset, then: Dataset | None) -> Callable[[int], list[str] | None]:
+    """Values of a tag in the Functional Group Macros of a frame: in an Item of a sequence of
+    *first* (a Functional Groups Item), else of *then* (the Shared Item)."""
+    def lookup(tag: int) -> list[str] | None:
+        for fg in (first, then):
+            if fg is None:
+                continue
+            for key, elem in fg._dict.items():
+                if element_vr(elem) != "SQ":
+                    continue
+                for macro in _items(fg, key):
+                    found = values_of(macro, tag)
+                    if found is not None:
+                        return found
+        return None
+
+    return lookup
 
 
 def _member(value: str, allowed: tuple[str, ...]) -> bool:

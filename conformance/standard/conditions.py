@@ -13,6 +13,9 @@ Expression forms (JSON-serialisable lists, stored in the shipped index)::
     ["gt"|"lt"|"ge"|"le", tag, index, number]
     ["and", e1, e2, ...]         ["or", e1, e2, ...]
 
+``["frame", e]``: *e* about the current frame ("Frame Type (0008,9007) Value 1 of this frame
+is ORIGINAL", in a Functional Group Macro, PS3.3 C.7.6.16): its attributes are looked up in
+that frame's Functional Group Macros (see :func:`evaluate`).
 ``tag`` is an int, ``index`` the 0-based value index or ``None`` for "any value".
 ``["tag", tag, [t, ...]]``: an attribute of VR AT (Frame Increment Pointer) has one of
 the tags as a value. ``["empty", tag]`` is "present with zero length"; a "non-zero" number is
@@ -227,6 +230,8 @@ def _pointer(body: str) -> Expr | None:
 #: Plane Position (Patient), Plane Orientation (Patient), Pixel Measures, Frame Type), where
 #: a condition's look-up (the item, then the top level) does not see them.
 _FRAME_LEVEL = {0x00200032, 0x00200037, 0x00280030, 0x00180050, 0x00089007}
+#: "... of this frame": the attribute of the current frame (parsed as ["frame", e]).
+_THIS_FRAME = re.compile(r"\s+of\s+this\s+frame\b")
 
 _NAMES: dict[str, int] = {}
 
@@ -330,37 +335,40 @@ def _parse_body(body: str) -> Expr | None:
             ops.add(op)
     if len(ops) > 1:
         return None
-    parsed: list[tuple[int, int | None, str]] = []
+    parsed: list[tuple[int, int | None, str, bool]] = []
     for clause in clauses:
         clause = clause.strip()
         m = _VALUE_OF.match(clause)
         if m:
             vi = m.group("vi") or _ORDINALS[m.group("ord")]
             clause = f"{m.group('attr')} Value {vi} {m.group('pred')}"
+        frame = _THIS_FRAME.search(clause)
+        if frame:  # "Frame Type (0008,9007) Value 1 of this frame is ORIGINAL"
+            clause = clause[:frame.start()] + clause[frame.end():]
         if not _TAG.search(clause):
             clause = _named_attribute(clause)
         m = _CLAUSE.match(clause)
         if not m:
             return None
         tag = int(m.group("tag") + m.group("elem"), 16)
-        if tag in _FRAME_LEVEL:
+        if tag in _FRAME_LEVEL and not frame:
             return None
         if not _is_name_of(m.group("name"), tag):
             return None  # more words than the attribute's name: a fact we cannot see
         index = int(m.group("vi")) - 1 if m.group("vi") else None
-        parsed.append((tag, index, m.group("pred")))
+        parsed.append((tag, index, m.group("pred"), bool(frame)))
     # "A (x) or B (y) is present": a clause without predicate borrows the next one's.
     exprs: list[Expr] = []
-    pending: list[tuple[int, int | None]] = []
-    for tag, index, pred in parsed:
+    pending: list[tuple[int, int | None, bool]] = []
+    for tag, index, pred, in_frame in parsed:
         if not pred.strip():
-            pending.append((tag, index))
+            pending.append((tag, index, in_frame))
             continue
-        for ptag, pindex in pending + [(tag, index)]:
+        for ptag, pindex, pframe in pending + [(tag, index, in_frame)]:
             e = _predicate(pred, ptag, pindex)
             if e is None:
                 return None
-            exprs.append(e)
+            exprs.append(["frame", e] if pframe else e)
         pending = []
     if pending or not exprs:
         return None
@@ -439,6 +447,8 @@ def _num(v: str) -> float | None:
 def evaluate(expr: Expr, lookup: Lookup) -> bool | None:
     """Evaluate *expr*: True, False, or None when the data cannot tell."""
     op = expr[0]
+    if op == "frame":
+        return _in_frames(expr[1], lookup)
     if op in ("and", "or"):
         results = [evaluate(e, lookup) for e in expr[1:]]
         if op == "and":
@@ -480,12 +490,42 @@ def evaluate(expr: Expr, lookup: Lookup) -> bool | None:
     return any(cmp[op](n) for n in nums)  # type: ignore[arg-type]
 
 
+def _in_frames(expr: Expr, lookup: Lookup) -> bool | None:
+    """*expr* about "this frame": *lookup* carries ``frames``, a callable giving one look-up
+    per frame the current Item describes (the frame of a Per-frame Functional Groups Item;
+    every frame for the Shared Item), each reading that frame's Functional Group Macros.
+    True when *expr* holds for some frame (an attribute shared by all frames is then
+    required), False when it is false for every frame; None without a frame context, or
+    when a frame lacks an attribute *expr* names (the data cannot tell)."""
+    frames = getattr(lookup, "frames", None)
+    if frames is None:
+        return None
+    need = _all_tags(expr)
+    results: list[bool | None] = []
+    for frame in frames():
+        if any(frame(t) is None for t in need):
+            return None
+        results.append(evaluate(expr, frame))
+    if True in results:
+        return True
+    return False if results and None not in results else None
+
+
 def tags_in(expr: Any) -> set[int]:
-    """Every tag an expression refers to."""
-    if not isinstance(expr, list) or not expr:
+    """Every tag an expression looks up in its Item or the top level (not those about
+    "this frame", which are read in the frame's Functional Group Macros)."""
+    if not isinstance(expr, list) or not expr or expr[0] == "frame":
         return set()
     if expr[0] in ("and", "or"):
         return set().union(*(tags_in(e) for e in expr[1:]))
+    return {expr[1]}
+
+
+def _all_tags(expr: Any) -> set[int]:
+    if not isinstance(expr, list) or not expr:
+        return set()
+    if expr[0] in ("and", "or", "frame"):
+        return set().union(*(_all_tags(e) for e in expr[1:]))
     return {expr[1]}
 
 

@@ -184,10 +184,7 @@ def test_form_parses(text, expected):
     # frame-level attributes (Functional Group Macros), which the look-up does not see
     "Required if either Image Position (Patient) (0020,0032) or Image Orientation (Patient) "
     "(0020,0037) is present",
-    "Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present "
-    "otherwise",
-    "Required if Image Type (0008,0008) Value 1 of this frame is ORIGINAL and SOP Class UID is "
-    'not "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted), may be present otherwise',
+    # (with "of this frame" they parse as ["frame", ...]: see the last test)
     # the value of a sequence is its Items, not seen by the look-up
     "Required if Segmented Property Category Code Sequence (0062,0003) has a value",
     # more words than the (short) attribute name
@@ -288,3 +285,29 @@ def test_frame_increment_pointer_conditions_are_decided_from_the_raw_at_value(tm
     ds.save_as(path, enforce_file_format=True)
     missing = [f for f in validate_file(path) if f.tag == "(0018,1063)"]
     assert [f.code for f in missing] == ["iod.type1-missing"], missing
+
+
+def test_of_this_frame_is_evaluated_per_frame_and_only_with_frames():
+    """"Frame Type (0008,9007) Value 1 of this frame is ORIGINAL" (the MR and CT Functional
+    Group Macros, PS3.3 C.8.13.5, C.8.15.3): the clause reads the frame's macros."""
+    expr = parse_condition("Required if Frame Type (0008,9007) Value 1 of this frame is "
+                           "ORIGINAL and Inversion Recovery (0018,9009) equals YES")
+    frame_clause = ["frame", ["eq", 0x00089007, 0, ["ORIGINAL"]]]
+    assert expr == ["and", frame_clause, ["eq", 0x00189009, None, ["YES"]]]
+    # Frame Type without "of this frame" stays unparsed: a look-up in the Item and the top
+    # level would not see it.
+    assert parse_condition("Required if Frame Type (0008,9007) Value 1 is ORIGINAL") is None
+
+    def item(tag: int) -> list[str] | None:
+        return {0x00189009: ["YES"]}.get(tag)
+
+    assert evaluate(expr, item) is None  # no frame context: cannot tell
+
+    def frame(value: str | None):
+        return lambda tag: None if value is None else {0x00089007: [value]}.get(tag)
+
+    for frames, expected in [(["ORIGINAL"], True), (["DERIVED"], False),
+                             (["DERIVED", "ORIGINAL"], True),  # shared: any frame
+                             (["DERIVED", None], None)]:       # a frame without Frame Type
+        item.frames = lambda frames=frames: [frame(v) for v in frames]  # type: ignore[attr-defined]
+        assert evaluate(expr, item) is expected, frames

@@ -95,3 +95,43 @@ def test_a_type_3_row_elsewhere_does_not_lift_shall_not_be_present_otherwise():
     assert ds.BitsStored == 1 and "PresentationLUTShape" not in ds
     ds.PresentationLUTShape = "IDENTITY"
     assert "iod.present-when-condition-false" in _codes_at(ds, "(2050,0020)")
+
+
+ENHANCED_MR = "1.2.840.10008.5.1.4.1.1.4.1"
+INVERSION_TIMES = "(0018,9079)"   # MR Modifier Macro, PS3.3 C.8.13.5.5
+
+
+def _mr(frame_type: str | None, per_frame: bool = False) -> Dataset:
+    """Enhanced MR whose MR Modifier says Inversion Recovery YES without Inversion Times
+    ("Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Inversion
+    Recovery (0018,9009) equals YES. Otherwise may be present if ... DERIVED ..."); Frame Type
+    Value 1 set to *frame_type* (None: the MR Image Frame Type macro removed), in the Shared
+    Item or, with *per_frame*, in the Per-frame Item."""
+    ds = synthesize(ENHANCED_MR)
+    shared = ds.SharedFunctionalGroupsSequence[0]
+    shared.MRModifierSequence[0].InversionRecovery = "YES"
+    macro = shared.MRImageFrameTypeSequence
+    del shared.MRImageFrameTypeSequence
+    if frame_type is not None:
+        macro[0].FrameType = [frame_type, *macro[0].FrameType[1:]]
+        holder = ds.PerFrameFunctionalGroupsSequence[0] if per_frame else shared
+        holder.MRImageFrameTypeSequence = macro
+    return ds
+
+
+def _inversion_times(ds: Dataset) -> list[tuple[str, str]]:
+    return [(f.severity.value, f.code) for f in validate(ds)
+            if (f.tag or "").endswith(INVERSION_TIMES)]
+
+
+@pytest.mark.parametrize("per_frame", [False, True])
+def test_of_this_frame_reads_the_frame_type_of_the_frame(per_frame):
+    assert _inversion_times(_mr("ORIGINAL", per_frame)) == [("error", "iod.type1-missing")]
+    assert _inversion_times(_mr("DERIVED", per_frame)) == []
+    ds = _mr("DERIVED", per_frame)
+    ds.SharedFunctionalGroupsSequence[0].MRModifierSequence[0].InversionTimes = [900.0]
+    assert _inversion_times(ds) == []  # "Otherwise may be present if ... DERIVED"
+
+
+def test_of_this_frame_without_a_frame_type_is_not_verifiable():
+    assert _inversion_times(_mr(None)) == [("info", "iod.condition-not-verifiable")]

@@ -73,6 +73,10 @@ class ModuleChecker:
         #: While a Functional Groups Item is checked: (that Item, whether it is the Shared
         #: one), the frame(s) whose conditions say "of this frame" (see _frames).
         self.frame_item: tuple[Dataset, bool] | None = None
+        #: (id of a Functional Groups Item, tag) -> values in its macros (see _frame_lookup).
+        self._frame_memo: dict[tuple[int, int], list[str] | None] = {}
+        self._frame_views: dict[tuple[int, frozenset[int]], list[dict[int, list[str]]] | None] \
+            = {}
 
     # -- conditions ---------------------------------------------------------------------
     def _decide(self, cond: Condition | None, key: str, item: Dataset,
@@ -102,16 +106,39 @@ class ModuleChecker:
             lookup.frames = self._frames  # type: ignore[attr-defined]
         return lookup
 
-    def _frames(self) -> list[Callable[[int], list[str] | None]]:
-        """One look-up per frame the current Functional Groups Item describes (PS3.3
-        C.7.6.16): a Per-frame Item's frame reads that Item's macros, then the Shared Item's;
-        the Shared Item stands for every frame (each Per-frame Item, then the Shared Item)."""
+    def _frames(self, tags: frozenset[int]) -> list[dict[int, list[str]]] | None:
+        """The values of *tags* in each frame the current Functional Groups Item describes
+        (PS3.3 C.7.6.16), equal frames once: a Per-frame Item's frame reads that Item's
+        macros, then the Shared Item's; the Shared Item stands for every frame (each
+        Per-frame Item, then the Shared Item).  None when a frame lacks one of *tags*."""
         assert self.frame_item is not None
         item, is_shared = self.frame_item
+        key = (id(item), tags)
+        if key in self._frame_views:
+            return self._frame_views[key]
+        memo = self._frame_memo
         if not is_shared:
-            return [_frame_lookup(item, _first_item(self.top, SHARED))]
-        per_frame = _items(self.top, PER_FRAME)
-        return [_frame_lookup(f, item) for f in per_frame] or [_frame_lookup(item, None)]
+            frames = [_frame_lookup(item, _first_item(self.top, SHARED), memo)]
+        else:
+            frames = [_frame_lookup(f, item, memo) for f in _items(self.top, PER_FRAME)] or \
+                [_frame_lookup(item, None, memo)]
+        views: dict[tuple, dict[int, list[str]]] = {}
+        found: list[dict[int, list[str]]] | None = None
+        for frame in frames:
+            values: dict[int, list[str]] = {}
+            for t in tags:
+                v = frame(t)
+                if v is None:
+                    break
+                values[t] = v
+            else:
+                views.setdefault(tuple(tuple(v) for v in values.values()), values)
+                continue
+            break  # a frame without one of the tags: the data cannot tell
+        else:
+            found = list(views.values())
+        self._frame_views[key] = found
+        return found
 
     def _not_verifiable(self, cond: Condition | None, key: str, what: str, ref: str,
                         tag: str | None, module: str | None, iod: str | None) -> None:
@@ -391,21 +418,28 @@ def _first_item(ds: Dataset, tag: int) -> Dataset | None:
     return found[0] if found else None
 
 
-def _frame_lookup(first: Dataset, then: Dataset | None) -> Callable[[int], list[str] | None]:
+def _frame_lookup(first: Dataset, then: Dataset | None,
+                  memo: dict[tuple[int, int], list[str] | None]
+                  ) -> Callable[[int], list[str] | None]:
     """Values of a tag in the Functional Group Macros of a frame: in an Item of a sequence of
-    *first* (a Functional Groups Item), else of *then* (the Shared Item)."""
-    def lookup(tag: int) -> list[str] | None:
-        for fg in (first, then):
-            if fg is None:
-                continue
-            for key, elem in fg._dict.items():
-                if element_vr(elem) != "SQ":
-                    continue
-                for macro in _items(fg, key):
-                    found = values_of(macro, tag)
+    *first* (a Functional Groups Item), else of *then* (the Shared Item); per Item and tag
+    once per file (*memo*: the Shared Item stands for thousands of frames)."""
+    def in_item(fg: Dataset, tag: int) -> list[str] | None:
+        key = (id(fg), tag)
+        if key not in memo:
+            memo[key] = None
+            for seq, elem in fg._dict.items():
+                if element_vr(elem) == "SQ":
+                    found = next((v for v in (values_of(i, tag) for i in _items(fg, seq))
+                                  if v is not None), None)
                     if found is not None:
-                        return found
-        return None
+                        memo[key] = found
+                        break
+        return memo[key]
+
+    def lookup(tag: int) -> list[str] | None:
+        found = in_item(first, tag)
+        return found if found is not None or then is None else in_item(then, tag)
 
     return lookup
 

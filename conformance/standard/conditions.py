@@ -491,24 +491,24 @@ def evaluate(expr: Expr, lookup: Lookup) -> bool | None:
 
 
 def _in_frames(expr: Expr, lookup: Lookup) -> bool | None:
-    """*expr* about "this frame": *lookup* carries ``frames``, a callable giving one look-up
-    per frame the current Item describes (the frame of a Per-frame Functional Groups Item;
-    every frame for the Shared Item), each reading that frame's Functional Group Macros.
-    True when *expr* holds for some frame (an attribute shared by all frames is then
-    required), False when it is false for every frame; None without a frame context, or
-    when a frame lacks an attribute *expr* names (the data cannot tell)."""
+    """*expr* about "this frame": *lookup* carries ``frames(tags)``, which gives the values of
+    *tags* in each frame the current Item describes (the frame of a Per-frame Functional
+    Groups Item; every frame for the Shared Item), read in that frame's Functional Group
+    Macros: a list of ``{tag: values}`` (equal frames once), or None when a frame lacks one
+    of the tags.  True when *expr* holds for some frame (an attribute shared by all frames is
+    then required), False when it is false for every frame; None without a frame context or
+    when the data cannot tell."""
     frames = getattr(lookup, "frames", None)
-    if frames is None:
+    views = frames(frozenset(_all_tags(expr))) if frames is not None else None
+    if not views:
         return None
-    need = _all_tags(expr)
-    results: list[bool | None] = []
-    for frame in frames():
-        if any(frame(t) is None for t in need):
-            return None
-        results.append(evaluate(expr, frame))
-    if True in results:
-        return True
-    return False if results and None not in results else None
+    unknown = False
+    for view in views:
+        result = evaluate(expr, view.get)
+        if result is True:
+            return True
+        unknown = unknown or result is None
+    return None if unknown else False
 
 
 def tags_in(expr: Any) -> set[int]:

@@ -303,11 +303,15 @@ def test_of_this_frame_is_evaluated_per_frame_and_only_with_frames():
 
     assert evaluate(expr, item) is None  # no frame context: cannot tell
 
-    def frame(value: str | None):
-        return lambda tag: None if value is None else {0x00089007: [value]}.get(tag)
+    def views(values: list[str | None]):
+        # what ModuleChecker._frames gives: {tag: values} per frame, None if one lacks a tag
+        def frames(tags: frozenset[int]) -> list[dict[int, list[str]]] | None:
+            assert tags == {0x00089007}
+            return None if None in values else [{0x00089007: [v]} for v in values if v]
+        return frames
 
     for frames, expected in [(["ORIGINAL"], True), (["DERIVED"], False),
                              (["DERIVED", "ORIGINAL"], True),  # shared: any frame
                              (["DERIVED", None], None)]:       # a frame without Frame Type
-        item.frames = lambda frames=frames: [frame(v) for v in frames]  # type: ignore[attr-defined]
+        item.frames = views(frames)  # type: ignore[attr-defined]
         assert evaluate(expr, item) is expected, frames

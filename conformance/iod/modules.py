@@ -12,8 +12,10 @@ condition's text or by the location key given in the finding; it is never treate
 
 A 1C/2C attribute present while its (evaluable) condition is false is an error unless the
 table says "May be present otherwise" (PS3.5 7.4.4) or another module of the IOD requires
-it (type 1 or 2 there: an IOD-specific module specialising a general one); sequences are checked against the number
-of Items the table states ("Only a single Item shall be included ...").
+it (type 1 or 2 there: an IOD-specific module specialising a general one); sequences are
+checked against the number of Items the table states ("Only a single Item shall be
+included ...").  Conditions "of this frame" inside Functional Group Macros are read in the
+frame's own macros (see :meth:`ModuleChecker._frames`).
 
 Not covered: per-value enumerations ("Value 1 shall be ..."), context groups of
 code sequences, and module conditions the 2020a tables do not state.

@@ -56,6 +56,18 @@ def required_macros() -> dict[str, list[tuple[str, int, str]]]:
     return out
 
 
+def sequence_items(ds: Dataset, tag: int) -> list[Dataset] | None:
+    """The Items of sequence *tag* of *ds*; None when it is absent or cannot be decoded
+    (the element walk reports that)."""
+    if tag not in ds._dict:
+        return None
+    try:
+        seq = ds[tag].value
+    except Exception:  # noqa: BLE001 - reported by the element walk
+        return None
+    return [i for i in (seq or []) if isinstance(i, Dataset)]
+
+
 class FunctionalGroups:
     """Checks the Shared or the Per-frame Functional Groups Sequence of one instance."""
 
@@ -70,14 +82,7 @@ class FunctionalGroups:
                          iod=self.iod.name, details=details)
 
     def _items(self, tag: int) -> list[Dataset] | None:
-        top = self.checker.top
-        if tag not in top._dict:
-            return None
-        try:
-            seq = top[tag].value
-        except Exception:  # noqa: BLE001 - reported by the element walk
-            return None
-        return [i for i in (seq or []) if isinstance(i, Dataset)]
+        return sequence_items(self.checker.top, tag)
 
     def check(self, rule: AttributeRule, path: str) -> None:
         items = self._items(rule.tag)

@@ -37,6 +37,7 @@ from conformance.iod.functional_groups import (
     PER_FRAME,
     SHARED,
     FunctionalGroups,
+    sequence_items,
 )
 from conformance.iod.specialisations import (
     condition_decided,
@@ -408,11 +409,7 @@ _ELSEWHERE: dict[int, tuple[IODDef, dict[int, frozenset[str]]]] = {}
 
 
 def _items(ds: Dataset, tag: int) -> list[Dataset]:
-    try:
-        return [i for i in (ds[tag].value or []) if isinstance(i, Dataset)] \
-            if tag in ds._dict else []
-    except Exception:  # an undecodable sequence: reported by the element walk
-        return []
+    return sequence_items(ds, tag) or []
 
 
 def _first_item(ds: Dataset, tag: int) -> Dataset | None:

@@ -75,43 +75,51 @@ def condition_decided(iod: IODDef, module_key: str, tag: int, ds: Dataset) -> bo
 
     Patient Orientation (0020,0020) of the General Image Module (PS3.3 C.7.6.1), 2C: required
     if the image does not require Image Orientation (Patient) and Image Position (Patient), or
-    Image Orientation (Slide).  True where the IOD has the General Image Module as M, no
-    mandatory module with an orientation attribute, and the instance has neither those
-    attributes nor functional groups (which may carry them); false where a mandatory module
-    has one as type 1 (see :func:`type_overrides`); otherwise the data cannot tell.
+    Image Orientation (Slide); may be present otherwise.  False where a mandatory module has
+    one of them as type 1 (the Image Plane Module, C.7.6.2); true where the General Image
+    Module is M, no mandatory module has any of them, and the instance has neither those
+    attributes nor functional groups (which may carry them); otherwise the data cannot tell.
     """
-    rule = _orientation_rules(iod).get((module_key, tag))
-    if rule is None or not any(u.usage == "M" and u.module.key == rule["when_module"]
-                               for u in iod.modules):
+    found = _orientation_rules(iod).get((module_key, tag))
+    if found is None:
         return None
+    rule, for_iod = found
+    if for_iod is not None:
+        return for_iod
     orientation = {_tag(t) for t in rule["orientation_tags"]}
     if any(t in ds._dict for t in orientation) or 0x52009229 in ds._dict \
             or 0x52009230 in ds._dict:
         return None
-    if any(u.usage == "M" and any(a.tag in orientation for a in u.module.attributes)
-           for u in iod.modules):
-        return None
     return True
 
 
-_ORIENTATION: dict[int, tuple[IODDef, dict[tuple[str, int], dict[str, Any]]]] = {}
+#: Rule kinds that :func:`condition_decided` applies (not run by :func:`check`).
+_DECIDED_KINDS = frozenset({"patient-orientation"})
+_ORIENTATION: dict[int, tuple[IODDef, dict[tuple[str, int],
+                                           tuple[dict[str, Any], bool | None]]]] = {}
 
 
-def _orientation_rules(iod: IODDef) -> dict[tuple[str, int], dict[str, Any]]:
+def _orientation_rules(iod: IODDef) -> dict[tuple[str, int], tuple[dict[str, Any], bool | None]]:
+    """(module key, tag) -> (patient-orientation rule, what *iod* alone decides: False when a
+    mandatory module has an orientation attribute as type 1, None when the instance decides);
+    rules whose condition stays unknown for *iod* are left out.  Once per IOD."""
     found = _ORIENTATION.get(id(iod))
     if found is None or found[0] is not iod:
-        found = _ORIENTATION[id(iod)] = (iod, {
-            (r["when_module"], r["tag"]): r for r in _rules()
-            if r.get("kind") == "patient-orientation" and applies(r, iod)})
+        table: dict[tuple[str, int], tuple[dict[str, Any], bool | None]] = {}
+        for r in _rules():
+            if r.get("kind") != "patient-orientation" or not applies(r, iod):
+                continue
+            orientation = {_tag(t) for t in r["orientation_tags"]}
+            mandatory = [a for u in iod.modules if u.usage == "M"
+                         for a in u.module.attributes if a.tag in orientation]
+            key = (r["when_module"], r["tag"])
+            if any(a.type == "1" for a in mandatory):
+                table[key] = (r, False)
+            elif not mandatory and any(u.usage == "M" and u.module.key == r["when_module"]
+                                       for u in iod.modules):
+                table[key] = (r, None)  # the instance decides
+        found = _ORIENTATION[id(iod)] = (iod, table)
     return found[1]
-
-
-def _requires_orientation(rule: dict[str, Any], iod: IODDef) -> bool:
-    """A mandatory module of *iod* has one of the rule's orientation attributes as type 1
-    (Image Plane Module: Image Orientation (Patient), PS3.3 C.7.6.2)."""
-    orientation = {_tag(t) for t in rule["orientation_tags"]}
-    return any(u.usage == "M" and any(a.tag in orientation and a.type == "1"
-                                      for a in u.module.attributes) for u in iod.modules)
 
 
 def _patient_position(add: Add, ds: Dataset, rule: dict[str, Any], sop_class: str | None
@@ -189,7 +197,7 @@ def _applicable(iod: IODDef, sop_class: str | None) -> list[dict[str, Any]]:
         if len(_APPLICABLE) >= 4096:  # bounded: SOP Class UIDs come from the files
             _APPLICABLE.clear()
         found = [r for r in _rules() if "type" not in r and "modules" not in r
-                 and applies(r, iod, sop_class)]
+                 and r.get("kind") not in _DECIDED_KINDS and applies(r, iod, sop_class)]
         _APPLICABLE[key] = found
     return found
 
@@ -265,12 +273,6 @@ def type_overrides(iod: IODDef) -> dict[tuple[str, int], str]:
     if found is None:
         found = {(r["module"], r["tag"]): r["type"] if "type" in r else "3" for r in _rules()
                  if ("type" in r or r.get("kind") in _JUDGED_BY_RULE) and applies(r, iod)}
-        for r in _rules():
-            if r.get("kind") == "patient-orientation" and applies(r, iod) and \
-                    _requires_orientation(r, iod):
-                # The image requires Image Orientation: the 2C condition is false, and the
-                # attribute "may be present otherwise": type 3 (PS3.3 C.7.6.1).
-                found[(r["when_module"], r["tag"])] = "3"
         _OVERRIDES[id(iod)] = found
     return found
 
@@ -354,7 +356,6 @@ _KINDS: dict[str, Callable[[Add, Dataset, dict[str, Any], IODDef, str | None], N
     "required": lambda add, ds, rule, iod, sop: _required(add, ds, rule),
     "one-of": lambda add, ds, rule, iod, sop: _one_of(add, ds, rule),
     "required-if-frames": lambda add, ds, rule, iod, sop: _required_if_frames(add, ds, rule),
-    "patient-orientation": lambda add, ds, rule, iod, sop: None,  # condition_decided
     "direction-cosines": lambda add, ds, rule, iod, sop: _direction_cosines(add, ds, rule),
     "absent-unless": lambda add, ds, rule, iod, sop: _absent_unless(add, ds, rule, iod),
 }

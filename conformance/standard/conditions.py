@@ -499,7 +499,7 @@ def _in_frames(expr: Expr, lookup: Lookup) -> bool | None:
     then required), False when it is false for every frame; None without a frame context or
     when the data cannot tell."""
     frames = getattr(lookup, "frames", None)
-    views = frames(frozenset(_all_tags(expr))) if frames is not None else None
+    views = frames(frozenset(tags_in(expr, in_frame=True))) if frames is not None else None
     if not views:
         return None
     unknown = False
@@ -511,21 +511,13 @@ def _in_frames(expr: Expr, lookup: Lookup) -> bool | None:
     return None if unknown else False
 
 
-def tags_in(expr: Any) -> set[int]:
-    """Every tag an expression looks up in its Item or the top level (not those about
-    "this frame", which are read in the frame's Functional Group Macros)."""
-    if not isinstance(expr, list) or not expr or expr[0] == "frame":
-        return set()
-    if expr[0] in ("and", "or"):
-        return set().union(*(tags_in(e) for e in expr[1:]))
-    return {expr[1]}
-
-
-def _all_tags(expr: Any) -> set[int]:
-    if not isinstance(expr, list) or not expr:
+def tags_in(expr: Any, *, in_frame: bool = False) -> set[int]:
+    """Every tag an expression looks up in its Item or the top level; those about "this
+    frame" (read in the frame's Functional Group Macros) only with *in_frame*."""
+    if not isinstance(expr, list) or not expr or (expr[0] == "frame" and not in_frame):
         return set()
     if expr[0] in ("and", "or", "frame"):
-        return set().union(*(_all_tags(e) for e in expr[1:]))
+        return set().union(*(tags_in(e, in_frame=in_frame) for e in expr[1:]))
     return {expr[1]}
 
 

@@ -85,6 +85,18 @@ def values_of(ds: Dataset, tag: int) -> list[str] | None:
     return _values(elem)
 
 
+def sequence_items(ds: Dataset, tag: int) -> list[Dataset] | None:
+    """The Items of sequence *tag* of *ds*; None when it is absent or cannot be decoded
+    (the element walk reports that)."""
+    if tag not in ds._dict:
+        return None
+    try:
+        seq = ds[tag].value
+    except Exception:  # noqa: BLE001 - reported by the element walk
+        return None
+    return [i for i in (seq or []) if isinstance(i, Dataset)]
+
+
 def _values(elem: Any) -> list[str]:
     vr = element_vr(elem)
     value = elem.value

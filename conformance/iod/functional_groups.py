@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from pydicom.dataset import Dataset
 
 from conformance.findings import Severity
-from conformance.iod.elements import tag_str, values_of
+from conformance.iod.elements import sequence_items, tag_str, values_of
 from conformance.standard.iod_index import AttributeRule, IODDef, ModuleDef
 
 if TYPE_CHECKING:
@@ -54,18 +54,6 @@ def required_macros() -> dict[str, list[tuple[str, int, str]]]:
                     for name, tag, kind, usage, _condition in rows
                     if usage == "M" and kind in ("1", "2")]
     return out
-
-
-def sequence_items(ds: Dataset, tag: int) -> list[Dataset] | None:
-    """The Items of sequence *tag* of *ds*; None when it is absent or cannot be decoded
-    (the element walk reports that)."""
-    if tag not in ds._dict:
-        return None
-    try:
-        seq = ds[tag].value
-    except Exception:  # noqa: BLE001 - reported by the element walk
-        return None
-    return [i for i in (seq or []) if isinstance(i, Dataset)]
 
 
 class FunctionalGroups:

@@ -31,13 +31,12 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
 from conformance.findings import Severity
-from conformance.iod.elements import element_vr, tag_str, values_of
+from conformance.iod.elements import element_vr, sequence_items, tag_str, values_of
 from conformance.iod.functional_groups import (
     FUNCTIONAL_GROUP_SEQUENCES,
     PER_FRAME,
     SHARED,
     FunctionalGroups,
-    sequence_items,
 )
 from conformance.iod.specialisations import (
     condition_decided,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pydicom.dataset import Dataset
 
 from conformance.findings import Severity
-from conformance.iod.elements import tag_str, values_of
+from conformance.iod.elements import sequence_items, tag_str, values_of
 from conformance.standard.iod_index import AttributeRule, IODDef, ModuleDef
 
 if TYPE_CHECKING:
@@ -212,13 +212,7 @@ class SRContentChecker:
         return self._content(item)
 
     def _content(self, item: Dataset) -> list[Any] | None:
-        if CONTENT_SEQUENCE not in item._dict:
-            return None
-        try:
-            seq = item[CONTENT_SEQUENCE].value
-        except Exception:  # noqa: BLE001 - reported by the element walk
-            return None
-        return list(seq) if seq else None
+        return sequence_items(item, CONTENT_SEQUENCE) or None
 
     def _require(self, item: Dataset, tag: int, atype: str, prefix: str,
                  ref: str | None = None) -> None:

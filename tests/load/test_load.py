@@ -136,12 +136,23 @@ def test_associations_beyond_the_declared_maximum_are_rejected_as_local_limit(tm
         st = _with_load("dcmtk-dcmqrscp.yaml", Load(4, 5, sop_classes=(CT,)),
                         max_associations=2)
         results = _run(st, peer)
+        peer_log = peer.log_path.read_text(errors="replace")
     o = _load_obs(results)
     (step,) = results.steps
     assert o["accepted"] == 2, step.message
     assert [(r["result"], r["source"], r["reason"]) for r in o["rejections"]] == [(2, 3, 2)] * 2
-    assert step.outcome == "pass", [f.message for f in step.findings]
-    assert o["succeeded"] == 10
+    # dcmqrscp's own race, seen in about 1 run in 6 on a busy 2-core machine: two of its
+    # forked children storing into one study at once, one answers 0xC000 after "DB: Cannot
+    # open file ... Index database error" in its log. The device really failed those
+    # C-STOREs, so the verdict is fail; anything else must pass.
+    failed = o["failed"]
+    if failed and "Index database error" in peer_log:
+        assert step.outcome == "fail"
+        assert [s for s in o["statuses"] if not s.startswith("0x0000")] == ["0xC000 failure"]
+        assert {f.code for f in step.findings} == {"load.store-failed"}
+    else:
+        assert step.outcome == "pass", [f.message for f in step.findings]
+    assert o["succeeded"] + failed == 10
 
 
 @pytest.mark.peer

@@ -155,3 +155,17 @@ def test_report_finding_dict_is_to_dict() -> None:
                       module="M", iod="I", source="s", details={"x": [1, 2], "y": {"z": 1}})):
         assert _finding_dict(f) == f.to_dict()
         assert list(_finding_dict(f)) == list(f.to_dict())
+
+
+def test_validation_workers_collect_the_young_generation_less_often() -> None:
+    import gc
+
+    from conformance.cli.validate_cmd import _init_worker
+    from conformance.iod.warm import GC_YOUNG
+
+    before = gc.get_threshold()
+    try:
+        _init_worker({})
+        assert gc.get_threshold() == (GC_YOUNG,) + before[1:]
+    finally:
+        gc.set_threshold(*before)

@@ -251,6 +251,31 @@ def recursion_limit(depth: int) -> int:
     return 1000 + 12 * depth
 
 
+def _read_plain(fp: BinaryIO) -> Dataset | None:
+    """A file the byte scan found clean, built straight from its bytes by
+    :mod:`conformance.iod.raw_dataset` (the objects ``dcmread`` would build, without its
+    per-element overhead), *fp* left where ``dcmread`` would leave it; ``None`` (and *fp* at
+    the start) when it needs ``dcmread``."""
+    from conformance.iod import raw_dataset
+
+    mapped: mmap.mmap | None = None
+    buf: bytes | mmap.mmap
+    try:
+        if isinstance(fp, io.BytesIO):
+            buf = fp.getvalue()
+        else:  # a large file: mapped, only the pages holding what is read are touched
+            buf = mapped = mmap.mmap(fp.fileno(), 0, access=mmap.ACCESS_READ)
+        ds, end = raw_dataset.read_body(fp, buf, DEFER_SIZE)
+    except raw_dataset.NotPlain:
+        fp.seek(0)
+        return None
+    finally:
+        if mapped is not None:
+            mapped.close()
+    fp.seek(end)
+    return ds
+
+
 def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
     """Read *path* for validation; never raises for bad content (only for OS errors)."""
     source = str(path)
@@ -275,7 +300,9 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
             findings.append(_f("file.no-preamble",
                                "no 128-byte preamble and DICM prefix (not a PS3.10 file)",
                                source, severity=Severity.WARNING))
+        scanned = len(findings)
         depth = _scan_encoding(fp, preamble, size, source, findings)
+        plain = preamble and not damaged_prefix(head) and len(findings) == scanned
         if depth < 0:
             findings.append(_f("file.too-many-elements", f"{-depth} data elements; data sets "
                                f"with more than {MAX_READ_ELEMENTS} are not read for the IOD "
@@ -292,8 +319,10 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
             # pydicom's reader recurses a few frames per nesting level (PS3.5 7.5 sets no
             # depth limit): size the limit from the depth the scan measured.
             sys.setrecursionlimit(max(limit, recursion_limit(depth)))
-            ds = pydicom.dcmread(fp, stop_before_pixels=True, force=not preamble,
-                                 defer_size=DEFER_SIZE)
+            ds = _read_plain(fp) if plain else None
+            if ds is None:
+                ds = pydicom.dcmread(fp, stop_before_pixels=True, force=not preamble,
+                                     defer_size=DEFER_SIZE)
             meta = getattr(ds, "file_meta", None)
             tsuid = meta.get("TransferSyntaxUID") if meta is not None else None
             if tsuid and str(tsuid) == pydicom.uid.DeflatedExplicitVRLittleEndian:

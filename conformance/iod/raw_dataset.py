@@ -1,0 +1,234 @@
+"""Build pydicom data sets straight from bytes the encoding scan found clean (PS3.5 7.1, 7.5).
+
+``pydicom.dcmread`` builds each data set through a generator and ``Dataset.__init__`` (a dozen
+``__setattr__`` calls per data set and per sequence item).  For a file whose encoding
+:func:`conformance.iod.encoding.scan` has just walked without a finding, :func:`read_body`
+builds the same objects directly: the same ``RawDataElement`` for each element (tag, VR,
+length, value, value offset, encoding flags), the same ``Sequence`` of ``Dataset`` items for
+each undefined-length sequence (parsed at once, as pydicom does; defined-length sequences stay
+raw bytes that pydicom parses on first access), the same original encoding and character set
+on each data set, the same stop before Pixel Data and the same deferral of large top-level
+values.  The File Meta Information is still read by pydicom (``read_partial``).
+
+Anything outside that plain case (no or unknown transfer syntax, deflate, command set
+elements, an undefined-length element that is not a sequence, a header that does not parse)
+raises :class:`NotPlain` and the caller reads the file with ``dcmread`` instead;
+``tests/iod/test_raw_dataset.py`` checks that both give equal trees on every test file.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import MutableSequence
+from typing import Any, BinaryIO
+
+from pydicom.charset import convert_encodings, default_encoding
+from pydicom.dataelem import (DataElement, RawDataElement, convert_raw_data_element,
+                              empty_value_for_VR)
+from pydicom.datadict import dictionary_VR
+from pydicom.dataset import Dataset, FileDataset
+from pydicom.filereader import read_partial
+from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
+from pydicom.values import convert_string
+from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
+
+from conformance.iod.encoding import Buffer
+
+#: The tags pydicom's ``stop_before_pixels`` stops at (top level only).
+PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00009, 0x7FE00008})
+UNDEFINED = 0xFFFFFFFF
+ITEM, ITEM_END, SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+CHARSET = 0x00080005
+_LONG = frozenset(str(v) for v in EXPLICIT_VR_LENGTH_32)
+
+
+class NotPlain(Exception):
+    """The bytes need pydicom's tolerant reader (see the module docstring)."""
+
+
+def _template() -> dict[str, Any]:
+    return dict(Dataset().__dict__)
+
+
+_TEMPLATE: dict[str, Any] | None = None
+_new = object.__new__
+
+
+def _dataset(elements: dict[BaseTag, Any], parent_encoding: str | MutableSequence[str]
+             ) -> Dataset:
+    """``Dataset(elements, parent_encoding=...)`` without its ``__setattr__`` calls: the
+    attributes a fresh ``Dataset`` has, with fresh copies of the mutable ones."""
+    global _TEMPLATE
+    if _TEMPLATE is None:
+        _TEMPLATE = _template()
+    ds = _new(Dataset)
+    d = ds.__dict__
+    for key, value in _TEMPLATE.items():
+        d[key] = value.copy() if isinstance(value, (dict, list, set)) else value
+    d["_dict"] = elements
+    d["_parent_encoding"] = parent_encoding
+    return ds
+
+
+class _Reader:
+    def __init__(self, buf: Buffer, little: bool, defer_size: int) -> None:
+        self.buf = buf
+        self.little = little
+        e = "<" if little else ">"
+        self.tag_s = struct.Struct(e + "HH").unpack_from
+        self.long_s = struct.Struct(e + "L").unpack_from
+        self.short_s = struct.Struct(e + "H").unpack_from
+        self.defer_size = defer_size
+
+    def implicit_at(self, pos: int, assumed: bool, in_sequence: bool) -> bool:
+        """pydicom's ``_is_implicit_vr`` on the data set starting at *pos*."""
+        if in_sequence and assumed:
+            return True
+        vr = self.buf[pos + 4:pos + 6]
+        if len(vr) < 2:
+            return assumed
+        found = not (0x40 < vr[0] < 0x5B and 0x40 < vr[1] < 0x5B)
+        if found != assumed:
+            if found and in_sequence:
+                return True
+            raise NotPlain("the data set's first element contradicts the transfer syntax")
+        return found
+
+    def dataset(self, pos: int, end: int | None, implicit: bool,
+                encoding: str | MutableSequence[str], top: bool
+                ) -> tuple[dict[BaseTag, Any], int, bool]:
+        """Elements of the data set at *pos* up to *end* (None: to an Item Delimitation Item,
+        or, at the top, to the end of the buffer or Pixel Data); returns them, the offset after
+        the data set and the VR encoding used."""
+        buf, tag_s, long_s, short_s = self.buf, self.tag_s, self.long_s, self.short_s
+        little = self.little
+        implicit = self.implicit_at(pos, implicit, not top)
+        elements: dict[BaseTag, Any] = {}
+        size = len(buf)
+        stop = size if end is None else end
+        while pos < stop:
+            if pos + 8 > size:
+                raise NotPlain("the data set ends inside an element header")
+            group, elem = tag_s(buf, pos)
+            tag = (group << 16) | elem
+            if tag == ITEM_END:
+                if top or end is not None:
+                    raise NotPlain("an Item Delimitation Item where none belongs")
+                return elements, pos + 8, implicit
+            if top and tag in PIXEL_TAGS:
+                return elements, pos, implicit
+            vr: str | None
+            if implicit:
+                vr = None
+                length = long_s(buf, pos + 4)[0]
+                pos += 8
+            else:
+                vr = buf[pos + 4:pos + 6].decode(default_encoding)
+                if vr in _LONG:
+                    length = long_s(buf, pos + 8)[0]
+                    pos += 12
+                else:
+                    length = short_s(buf, pos + 6)[0]
+                    pos += 8
+            btag = BaseTag(tag)
+            if length != UNDEFINED:
+                if pos + length > size:
+                    raise NotPlain("a value runs past the end of the data")
+                if top and length > self.defer_size and tag != CHARSET:
+                    value: Any = None
+                elif length:
+                    value = buf[pos:pos + length]
+                else:
+                    value = empty_value_for_VR(vr, raw=True)
+                if tag == CHARSET:
+                    encoding = convert_encodings(convert_string(value or b"", little))
+                elements[btag] = RawDataElement(btag, vr, length, value, pos, implicit, little)
+                pos += length
+                continue
+            # Undefined length: only sequences are plain here (PS3.5 7.5.2, 6.2.2).
+            if vr == "UN":
+                vr = "SQ"  # pydicom's infer_sq_for_un_vr (default on)
+            if vr is None:
+                try:
+                    vr = dictionary_VR(tag)
+                except KeyError:
+                    if pos + 4 <= size and tag_s(buf, pos) == (0xFFFE, 0xE000):
+                        vr = "SQ"
+            if vr != "SQ":
+                raise NotPlain("an undefined-length element that is not a sequence")
+            value_tell = pos
+            seq, pos = self.sequence(pos, implicit, encoding)
+            elements[btag] = DataElement(btag, vr, seq, value_tell, is_undefined_length=True)
+        if end is not None and pos != end:
+            raise NotPlain("a data set does not end at its declared length")
+        if end is None and not top:
+            raise NotPlain("an undefined-length item without its delimiter")
+        return elements, pos, implicit
+
+    def sequence(self, pos: int, implicit: bool, encoding: str | MutableSequence[str]
+                 ) -> tuple[Sequence, int]:
+        """An undefined-length sequence's items, as pydicom's ``read_sequence``."""
+        buf, tag_s, long_s = self.buf, self.tag_s, self.long_s
+        items = []
+        size = len(buf)
+        while True:
+            if pos + 8 > size:
+                raise NotPlain("a sequence without its delimiter")
+            group, elem = tag_s(buf, pos)
+            tag = (group << 16) | elem
+            length = long_s(buf, pos + 4)[0]
+            if tag == SEQ_END:
+                pos += 8
+                break
+            if tag != ITEM:
+                raise NotPlain("a sequence holds something other than Items")
+            item_tell = pos
+            pos += 8
+            end = None if length == UNDEFINED else pos + length
+            elements, pos, item_implicit = self.dataset(pos, end, implicit, encoding, False)
+            ds = _dataset(elements, encoding)
+            d = ds.__dict__
+            item_encoding: str | MutableSequence[str]
+            if CHARSET in elements:
+                item_encoding = convert_encodings(
+                    convert_raw_data_element(elements[BaseTag(CHARSET)]).value)
+            else:
+                item_encoding = encoding
+            d["_read_implicit"], d["_read_little"] = item_implicit, self.little
+            d["_read_charset"] = item_encoding
+            d["is_undefined_length_sequence_item"] = end is None
+            d["seq_item_tell"] = item_tell
+            d["file_tell"] = item_tell
+            items.append(ds)
+        seq = Sequence(items)
+        seq.is_undefined_length = True
+        return seq, pos
+
+
+def read_body(fp: BinaryIO, buf: Buffer, defer_size: int) -> tuple[FileDataset, int]:
+    """The data set of the PS3.10 file *fp* (positioned at its start, preamble present) whose
+    bytes are *buf*, as ``dcmread(fp, stop_before_pixels=True, defer_size=defer_size)`` reads
+    it, and the offset where reading stopped (Pixel Data or the end); :class:`NotPlain` when
+    only ``dcmread`` should read it."""
+    ds = read_partial(fp, lambda tag, vr, length: True, defer_size=defer_size)
+    meta = ds.file_meta
+    tsuid = meta.get("TransferSyntaxUID")
+    if tsuid is None or len(ds._dict):
+        raise NotPlain("no transfer syntax, or command set elements")
+    ts = UID(str(tsuid))
+    if not ts.is_transfer_syntax or ts == DeflatedExplicitVRLittleEndian:
+        raise NotPlain("an unknown or deflated transfer syntax")
+    implicit, little = ts.is_implicit_VR, ts.is_little_endian
+    reader = _Reader(buf, little, defer_size)
+    try:
+        elements, end, _implicit = reader.dataset(fp.tell(), None, implicit, default_encoding,
+                                                  True)
+    except (struct.error, IndexError, ValueError, KeyError) as exc:
+        raise NotPlain(f"{type(exc).__name__}: {exc}") from exc
+    ds._dict.update(elements)
+    ds.set_original_encoding(implicit, little, ds._character_set)  # as read_partial does
+    return ds, end
+
+

@@ -1,0 +1,107 @@
+"""The direct builder (:mod:`conformance.iod.raw_dataset`) gives the objects ``dcmread`` gives.
+
+Every file of pydicom's test data with a PS3.10 preamble is read both ways and the trees are
+compared element by element (raw element fields, converted sequences, every attribute of
+every data set and item); files the builder hands back (:class:`NotPlain`) must be read by
+``dcmread`` in the validator, which a spy checks.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pydicom
+import pytest
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+
+from conformance.iod import raw_dataset, reading
+from conformance.iod.reading import DEFER_SIZE
+
+TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
+_FILES = sorted(p for p in TEST_FILES.rglob("*") if p.is_file() and
+                p.read_bytes()[128:132] == b"DICM")
+#: Attributes compared by hand (or not at all: the file object differs by construction).
+_OWN = {"_dict", "file_meta", "buffer"}
+
+
+def _differences(a: Dataset, b: Dataset, path: str = "") -> list[str]:
+    out = []
+    da, db = ({k: v for k, v in x.__dict__.items() if k not in _OWN} for x in (a, b))
+    if da.keys() != db.keys():
+        out.append(f"{path}: attributes {sorted(set(da) ^ set(db))}")
+    out += [f"{path}: {k} {da[k]!r} != {db[k]!r}" for k in da.keys() & db.keys()
+            if da[k] != db[k] or type(da[k]) is not type(db[k])]
+    if list(a._dict) != list(b._dict):
+        return out + [f"{path}: tags differ"]
+    for tag in a._dict:
+        ea, eb = a._dict[tag], b._dict[tag]
+        if type(ea) is not type(eb) or (isinstance(ea, RawDataElement) and ea != eb):
+            out.append(f"{path}{tag}: {ea!r} != {eb!r}")
+            continue
+        try:
+            ca, cb = a[tag], b[tag]  # converted by pydicom, on both sides
+        except Exception:  # noqa: BLE001  (a value pydicom cannot convert: compared raw above)
+            continue
+        for attr in ("VR", "file_tell", "is_undefined_length"):
+            if getattr(ca, attr, None) != getattr(cb, attr, None):
+                out.append(f"{path}{tag}: {attr} differs")
+        if ca.VR == "SQ":
+            if len(ca.value) != len(cb.value) or getattr(ca.value, "is_undefined_length", None) \
+                    != getattr(cb.value, "is_undefined_length", None):
+                out.append(f"{path}{tag}: sequence differs")
+                continue
+            for i, (x, y) in enumerate(zip(ca.value, cb.value)):
+                out += _differences(x, y, f"{path}{tag}[{i}].")
+    return out
+
+
+def _both(path: Path) -> tuple[Any, Dataset]:
+    data = path.read_bytes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True, defer_size=DEFER_SIZE)
+        try:
+            ours: Any = raw_dataset.read_body(io.BytesIO(data), data, DEFER_SIZE)[0]
+        except raw_dataset.NotPlain as exc:
+            ours = exc
+    return ours, ref
+
+
+@pytest.mark.parametrize("path", _FILES, ids=lambda p: p.name)
+def test_builder_gives_what_dcmread_gives(path: Path) -> None:
+    ours, ref = _both(path)
+    if isinstance(ours, raw_dataset.NotPlain):  # read by dcmread in the validator
+        assert str(ours)  # says why
+        return
+    assert _differences(ours, ref) == []
+
+
+def test_most_test_files_take_the_direct_path() -> None:
+    plain = sum(not isinstance(_both(p)[0], raw_dataset.NotPlain) for p in _FILES)
+    assert plain >= 0.9 * len(_FILES)
+
+
+def test_deflated_and_truncated_files_are_left_to_dcmread() -> None:
+    for name in ("image_dfl.dcm", "rtplan_truncated.dcm"):
+        assert isinstance(_both(TEST_FILES / name)[0], raw_dataset.NotPlain), name
+
+
+def test_validator_reads_with_dcmread_exactly_when_the_builder_declines(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = pydicom.dcmread
+
+    def spy(fp: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append("dcmread")
+        return real(fp, *args, **kwargs)
+
+    monkeypatch.setattr(reading.pydicom, "dcmread", spy)
+    result = reading.read_for_validation(TEST_FILES / "CT_small.dcm")
+    assert calls == [] and result.dataset is not None
+    assert result.pixel is not None and result.pixel.length == 32768  # fp left at Pixel Data
+    reading.read_for_validation(TEST_FILES / "image_dfl.dcm")
+    assert calls and set(calls) == {"dcmread"}  # (twice: a deflated file is read whole)

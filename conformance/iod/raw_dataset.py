@@ -8,11 +8,11 @@ length, value, value offset, encoding flags), the same ``Sequence`` of ``Dataset
 each undefined-length sequence (parsed at once, as pydicom does; defined-length sequences stay
 raw bytes that pydicom parses on first access), the same original encoding and character set
 on each data set, the same stop before Pixel Data and the same deferral of large top-level
-values.  The File Meta Information is still read by pydicom (``read_partial``).
+values.  The preamble and File Meta Information are read by pydicom's own functions.
 
 Anything outside that plain case (no or unknown transfer syntax, deflate, command set
-elements, an undefined-length element that is not a sequence, a header that does not parse)
-raises :class:`NotPlain` and the caller reads the file with ``dcmread`` instead;
+elements, no data set, an undefined-length element that is not a sequence, a header that does
+not parse) raises :class:`NotPlain` and the caller reads the file with ``dcmread`` instead;
 ``tests/iod/test_raw_dataset.py`` checks that both give equal trees on every test file.
 """
 
@@ -27,7 +27,7 @@ from pydicom.dataelem import (DataElement, RawDataElement, convert_raw_data_elem
                               empty_value_for_VR)
 from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset, FileDataset
-from pydicom.filereader import read_partial
+from pydicom.filereader import _read_file_meta_info, read_preamble
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
@@ -211,24 +211,25 @@ def read_body(fp: BinaryIO, buf: Buffer, defer_size: int) -> tuple[FileDataset, 
     """The data set of the PS3.10 file *fp* (positioned at its start, preamble present) whose
     bytes are *buf*, as ``dcmread(fp, stop_before_pixels=True, defer_size=defer_size)`` reads
     it, and the offset where reading stopped (Pixel Data or the end); :class:`NotPlain` when
-    only ``dcmread`` should read it."""
-    ds = read_partial(fp, lambda tag, vr, length: True, defer_size=defer_size)
-    meta = ds.file_meta
+    only ``dcmread`` should read it.  The preamble and File Meta Information are read by
+    pydicom's own functions, the steps of its ``read_partial``."""
+    preamble = read_preamble(fp, False)
+    meta = _read_file_meta_info(fp)
+    start = fp.tell()
     tsuid = meta.get("TransferSyntaxUID")
-    if tsuid is None or len(ds._dict):
-        raise NotPlain("no transfer syntax, or command set elements")
+    if tsuid is None:
+        raise NotPlain("no Transfer Syntax UID")
+    if start >= len(buf) or buf[start:start + 2] == b"\0\0":
+        raise NotPlain("no data set, or Command Set elements (group 0000) before it")
     ts = UID(str(tsuid))
     if not ts.is_transfer_syntax or ts == DeflatedExplicitVRLittleEndian:
         raise NotPlain("an unknown or deflated transfer syntax")
     implicit, little = ts.is_implicit_VR, ts.is_little_endian
     reader = _Reader(buf, little, defer_size)
     try:
-        elements, end, _implicit = reader.dataset(fp.tell(), None, implicit, default_encoding,
-                                                  True)
+        elements, end, _implicit = reader.dataset(start, None, implicit, default_encoding, True)
     except (struct.error, IndexError, ValueError, KeyError) as exc:
         raise NotPlain(f"{type(exc).__name__}: {exc}") from exc
-    ds._dict.update(elements)
+    ds = FileDataset(fp, elements, preamble, meta, implicit, little)
     ds.set_original_encoding(implicit, little, ds._character_set)  # as read_partial does
     return ds, end
-
-

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import MutableSequence
+from functools import cache
 from typing import Any, BinaryIO
 
 from pydicom.charset import convert_encodings, default_encoding
@@ -32,27 +33,25 @@ from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 from pydicom.values import convert_string
-from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
-from conformance.iod.encoding import Buffer
+# The byte scan's constants: pydicom's 4-byte-length VRs are the same 13 (PS3.5 7.1.2).
+from conformance.iod.encoding import ITEM, ITEM_END, LONG_VRS, SEQ_END, UNDEFINED, Buffer
+# The tags pydicom's ``stop_before_pixels`` stops at (top level only).
+from conformance.iod.reading import PIXEL_TAGS
 
-#: The tags pydicom's ``stop_before_pixels`` stops at (top level only).
-PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00009, 0x7FE00008})
-UNDEFINED = 0xFFFFFFFF
-ITEM, ITEM_END, SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 CHARSET = 0x00080005
-_LONG = frozenset(str(v) for v in EXPLICIT_VR_LENGTH_32)
 
 
 class NotPlain(Exception):
     """The bytes need pydicom's tolerant reader (see the module docstring)."""
 
 
+@cache
 def _template() -> dict[str, Any]:
+    """The attributes of a fresh ``Dataset``."""
     return dict(Dataset().__dict__)
 
 
-_TEMPLATE: dict[str, Any] | None = None
 _new = object.__new__
 
 
@@ -60,12 +59,9 @@ def _dataset(elements: dict[BaseTag, Any], parent_encoding: str | MutableSequenc
              ) -> Dataset:
     """``Dataset(elements, parent_encoding=...)`` without its ``__setattr__`` calls: the
     attributes a fresh ``Dataset`` has, with fresh copies of the mutable ones."""
-    global _TEMPLATE
-    if _TEMPLATE is None:
-        _TEMPLATE = _template()
     ds = _new(Dataset)
     d = ds.__dict__
-    for key, value in _TEMPLATE.items():
+    for key, value in _template().items():
         d[key] = value.copy() if isinstance(value, (dict, list, set)) else value
     d["_dict"] = elements
     d["_parent_encoding"] = parent_encoding
@@ -126,7 +122,7 @@ class _Reader:
                 pos += 8
             else:
                 vr = buf[pos + 4:pos + 6].decode(default_encoding)
-                if vr in _LONG:
+                if vr in LONG_VRS:
                     length = long_s(buf, pos + 8)[0]
                     pos += 12
                 else:

@@ -287,7 +287,8 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
             return ReadResult(None, None, False, None, [], not_dicom=True)
         fp.seek(0)
         findings: list[Finding] = []
-        if damaged_prefix(head):
+        damaged = damaged_prefix(head)
+        if damaged:
             findings.append(_f("file.damaged-prefix",
                                f"bytes 128-131 are {head[128:132]!r}, not the \"DICM\" prefix; "
                                "read as a PS3.10 file", source))
@@ -302,7 +303,7 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
                                source, severity=Severity.WARNING))
         scanned = len(findings)
         depth = _scan_encoding(fp, preamble, size, source, findings)
-        plain = preamble and not damaged_prefix(head) and len(findings) == scanned
+        plain = preamble and not damaged and len(findings) == scanned
         if depth < 0:
             findings.append(_f("file.too-many-elements", f"{-depth} data elements; data sets "
                                f"with more than {MAX_READ_ELEMENTS} are not read for the IOD "

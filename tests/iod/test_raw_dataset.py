@@ -105,3 +105,10 @@ def test_validator_reads_with_dcmread_exactly_when_the_builder_declines(
     assert result.pixel is not None and result.pixel.length == 32768  # fp left at Pixel Data
     reading.read_for_validation(TEST_FILES / "image_dfl.dcm")
     assert calls and set(calls) == {"dcmread"}  # (twice: a deflated file is read whole)
+
+
+def test_the_scans_long_vrs_are_pydicoms() -> None:
+    from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
+
+    from conformance.iod.encoding import LONG_VRS
+    assert {str(v) for v in EXPLICIT_VR_LENGTH_32} == LONG_VRS

@@ -56,9 +56,9 @@ def _drip(port: int, data: bytes, every: float, cut: list[float], start: threadi
         for byte in data:
             try:
                 sock.sendall(bytes([byte]))
-            except OSError:
+                ready = sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) if _readable(sock, every) else None
+            except OSError:          # a reset: the harness closed with our bytes unread, a cut too
                 break
-            ready = sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) if _readable(sock, every) else None
             if ready == b"":
                 break
         cut.append(time.monotonic() - began)

@@ -133,7 +133,11 @@ def warm_up(freeze: bool = False) -> None:
 
 def local_worker_init() -> None:
     """Initializer of a local worker process: Ctrl-C is the driver's to handle (it stops
-    cleanly and keeps the results); then :func:`warm_up`."""
+    cleanly and keeps the results); then :func:`warm_up` and the settings of a validation
+    process (:func:`conformance.iod.warm.tune_worker`)."""
     import signal
+
+    from conformance.iod.warm import tune_worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     warm_up()
+    tune_worker()

@@ -91,9 +91,9 @@ def _init_worker(facts: dict[str, bool], private: tuple = (),
     _RENDER = render
     # Forked from a parent that ran ``warm_up`` this finds everything built; spawned (or
     # called without it), it builds the definitions here, once per worker.
-    from conformance.iod.warm import tune_gc, warm_up
+    from conformance.iod.warm import tune_worker, warm_up
     warm_up(freeze=False)
-    tune_gc()
+    tune_worker()
 
 
 def _findings_of(path: str) -> list[Any] | str:

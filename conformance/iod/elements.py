@@ -15,6 +15,7 @@ from typing import Any
 
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag
 
 from conformance.findings import Severity
 from conformance.iod import charset
@@ -24,6 +25,25 @@ from conformance.standard.iod_index import dictionary_entry
 _UNPACK = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "SV": "q",
            "UV": "Q"}
 PIXEL_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}
+
+
+#: One ``BaseTag`` per tag number, shared by the data sets the direct reader builds
+#: (:mod:`.raw_dataset`) and the lookups of the checks.  A dict lookup whose key *is* the
+#: stored key needs no comparison; any other hit calls ``BaseTag.__eq__``, Python code in
+#: pydicom's ``int`` subclass.  Keyed by plain ``int`` (a ``BaseTag`` key would itself call
+#: ``__eq__``); bounded, so that files full of distinct private tags cannot grow it.
+_TAGS: dict[int, BaseTag] = {}
+_MAX_TAGS = 65_536
+
+
+def interned(tag: int) -> BaseTag:
+    """The shared ``BaseTag`` of the plain ``int`` *tag* (a fresh one once the table is full)."""
+    found = _TAGS.get(tag)
+    if found is None:
+        found = BaseTag(tag)
+        if len(_TAGS) < _MAX_TAGS:
+            _TAGS[tag] = found
+    return found
 
 
 @lru_cache(maxsize=8192)
@@ -70,7 +90,7 @@ _VALUES_MEMO: dict[tuple[int, Any, int, bytes, bool], tuple[str, ...]] = {}
 
 def values_of(ds: Dataset, tag: int) -> list[str] | None:
     """The values of *tag* in *ds* as strings (None when absent, [] when empty)."""
-    elem = ds._dict.get(tag)  # type: ignore[call-overload]
+    elem = ds._dict.get(_TAGS.get(tag, tag) if type(tag) is int else tag)  # type: ignore
     if elem is None:
         return None
     if type(elem) is RawDataElement and type(elem.value) is bytes \

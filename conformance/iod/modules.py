@@ -31,7 +31,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
 from conformance.findings import Severity
-from conformance.iod.elements import element_vr, sequence_items, tag_str, values_of
+from conformance.iod.elements import element_vr, interned, sequence_items, tag_str, values_of
 from conformance.iod.functional_groups import (
     FUNCTIONAL_GROUP_SEQUENCES,
     PER_FRAME,
@@ -322,7 +322,7 @@ def _plan(rules: tuple[AttributeRule, ...], mod: ModuleDef, gprefix: str, iod: I
     key = (id(rules), mod.key, gprefix, id(owner))
     found = _PLANS.get(key)
     if found is None or found[0] is not rules or found[1] is not owner:  # ids get reused
-        plan = tuple((rule, rule.tag, tag_str(rule.tag),
+        plan = tuple((rule, interned(rule.tag), tag_str(rule.tag),
                       overrides.get((mod.key, rule.tag), rule.type) if overrides
                       else rule.type,
                       f"{mod.key}:{gprefix}{tag_str(rule.tag)}") for rule in rules)

@@ -8,7 +8,7 @@ length, value, value offset, encoding flags), the same ``Sequence`` of ``Dataset
 each undefined-length sequence (parsed at once, as pydicom does; defined-length sequences stay
 raw bytes that pydicom parses on first access), the same original encoding and character set
 on each data set, the same stop before Pixel Data and the same deferral of large top-level
-values.  The preamble and File Meta Information are read by pydicom's own functions.
+values; and the File Meta Information as pydicom's ``_read_file_meta_info`` builds it.
 
 Anything outside that plain case (no or unknown transfer syntax, deflate, command set
 elements, no data set, an undefined-length element that is not a sequence, a header that does
@@ -27,19 +27,24 @@ from pydicom.charset import convert_encodings, default_encoding
 from pydicom.dataelem import (DataElement, RawDataElement, convert_raw_data_element,
                               empty_value_for_VR)
 from pydicom.datadict import dictionary_VR
-from pydicom.dataset import Dataset, FileDataset
-from pydicom.filereader import _read_file_meta_info, read_preamble
+from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
+from pydicom.valuerep import VR
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 from pydicom.values import convert_string
 
 # The byte scan's constants: pydicom's 4-byte-length VRs are the same 13 (PS3.5 7.1.2).
+from conformance.iod.elements import interned
 from conformance.iod.encoding import ITEM, ITEM_END, LONG_VRS, SEQ_END, UNDEFINED, Buffer
 # The tags pydicom's ``stop_before_pixels`` stops at (top level only).
 from conformance.iod.reading import PIXEL_TAGS
 
 CHARSET = 0x00080005
+GROUP_LENGTH = 0x00020000
+#: Where the File Meta Information starts: after the preamble and "DICM" (PS3.10 7.1).
+META_START = 132
+_VRS = frozenset(str(v) for v in VR)
 
 
 class NotPlain(Exception):
@@ -47,21 +52,21 @@ class NotPlain(Exception):
 
 
 @cache
-def _template() -> dict[str, Any]:
-    """The attributes of a fresh ``Dataset``."""
-    return dict(Dataset().__dict__)
+def _template(cls: type[Dataset] = Dataset) -> dict[str, Any]:
+    """The attributes of a fresh *cls* (``Dataset`` or ``FileMetaDataset``)."""
+    return dict(cls().__dict__)
 
 
 _new = object.__new__
 
 
-def _dataset(elements: dict[BaseTag, Any], parent_encoding: str | MutableSequence[str]
-             ) -> Dataset:
-    """``Dataset(elements, parent_encoding=...)`` without its ``__setattr__`` calls: the
-    attributes a fresh ``Dataset`` has, with fresh copies of the mutable ones."""
-    ds = _new(Dataset)
+def _dataset(elements: dict[BaseTag, Any], parent_encoding: str | MutableSequence[str],
+             cls: type[Dataset] = Dataset) -> Any:
+    """``cls(elements, parent_encoding=...)`` without its ``__setattr__`` calls: the
+    attributes a fresh *cls* has, with fresh copies of the mutable ones."""
+    ds = _new(cls)
     d = ds.__dict__
-    for key, value in _template().items():
+    for key, value in _template(cls).items():
         d[key] = value.copy() if isinstance(value, (dict, list, set)) else value
     d["_dict"] = elements
     d["_parent_encoding"] = parent_encoding
@@ -128,7 +133,7 @@ class _Reader:
                 else:
                     length = short_s(buf, pos + 6)[0]
                     pos += 8
-            btag = BaseTag(tag)
+            btag = interned(tag)
             if length != UNDEFINED:
                 if pos + length > size:
                     raise NotPlain("a value runs past the end of the data")
@@ -203,15 +208,58 @@ class _Reader:
         return seq, pos
 
 
+def _file_meta(buf: Buffer) -> tuple[FileMetaDataset, int]:
+    """The File Meta Information (PS3.10 7.1: group 0002, explicit VR little endian, from
+    byte 132) as pydicom's ``_read_file_meta_info`` builds it: raw elements up to the first
+    element of another group, then its first element and its Group Length converted (that
+    function reads them); and the offset after it."""
+    tag_s, long_s, short_s = _LE_TAG, _LE_LONG, _LE_SHORT
+    elements: dict[BaseTag, Any] = {}
+    pos, size = META_START, len(buf)
+    while pos + 8 <= size:
+        group, elem = tag_s(buf, pos)
+        if group != 2:
+            break
+        vr = buf[pos + 4:pos + 6].decode(default_encoding)
+        if vr not in _VRS:
+            raise NotPlain("a File Meta Information element without a valid VR")
+        if vr in LONG_VRS:
+            length = long_s(buf, pos + 8)[0]
+            pos += 12
+        else:
+            length = short_s(buf, pos + 6)[0]
+            pos += 8
+        if length == UNDEFINED or pos + length > size:
+            raise NotPlain("a File Meta Information element of undefined or excess length")
+        btag = interned((group << 16) | elem)
+        elements[btag] = RawDataElement(btag, vr, length, buf[pos:pos + length] if length
+                                        else empty_value_for_VR(vr, raw=True), pos, False, True)
+        pos += length
+    meta: FileMetaDataset = _dataset(elements, default_encoding, FileMetaDataset)
+    meta.set_original_encoding(is_implicit_vr=False, is_little_endian=True,
+                               character_encoding=default_encoding)
+    try:
+        for tag in list(elements)[:1] + [interned(GROUP_LENGTH)] * (GROUP_LENGTH in elements):
+            meta[tag]
+    except Exception as exc:  # noqa: BLE001 - dcmread retries or fails: its business
+        raise NotPlain(f"a File Meta Information value does not convert: {exc}") from exc
+    return meta, pos
+
+
+_LE_TAG = struct.Struct("<HH").unpack_from
+_LE_LONG = struct.Struct("<L").unpack_from
+_LE_SHORT = struct.Struct("<H").unpack_from
+
+
 def read_body(fp: BinaryIO, buf: Buffer, defer_size: int) -> tuple[FileDataset, int]:
     """The data set of the PS3.10 file *fp* (positioned at its start, preamble present) whose
     bytes are *buf*, as ``dcmread(fp, stop_before_pixels=True, defer_size=defer_size)`` reads
     it, and the offset where reading stopped (Pixel Data or the end); :class:`NotPlain` when
-    only ``dcmread`` should read it.  The preamble and File Meta Information are read by
-    pydicom's own functions, the steps of its ``read_partial``."""
-    preamble = read_preamble(fp, False)
-    meta = _read_file_meta_info(fp)
-    start = fp.tell()
+    only ``dcmread`` should read it; the steps of pydicom's ``read_partial``."""
+    if buf[128:META_START] != b"DICM":
+        raise NotPlain("no DICM prefix")
+    preamble = bytes(buf[:128])
+    meta, start = _file_meta(buf)
     tsuid = meta.get("TransferSyntaxUID")
     if tsuid is None:
         raise NotPlain("no Transfer Syntax UID")

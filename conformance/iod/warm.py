@@ -67,7 +67,17 @@ def warm_up(index: StandardIndex | None = None, *, all_iods: bool = False,
 GC_YOUNG = 50_000
 
 
-def tune_gc() -> None:
-    """Collect the young generation every :data:`GC_YOUNG` allocations (see there)."""
+def tune_worker() -> None:
+    """Settings of a process that only validates files:
+
+    * the young generation is collected every :data:`GC_YOUNG` allocations (see there);
+    * pydicom's own check of each value it converts (``reading_validation_mode``, whose
+      warnings :func:`~conformance.iod.validator.validate_file` discards: the element walk
+      checks every value itself, PS3.5 6.2) is switched off, as pydicom offers "for
+      performance reasons"; the values read are the same.
+    """
+    from pydicom import config
+
     _young, older, oldest = gc.get_threshold()
     gc.set_threshold(GC_YOUNG, older, oldest)
+    config.settings.reading_validation_mode = config.IGNORE

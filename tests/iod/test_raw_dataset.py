@@ -78,6 +78,8 @@ def test_builder_gives_what_dcmread_gives(path: Path) -> None:
         assert str(ours)  # says why
         return
     assert _differences(ours, ref) == []
+    assert _differences(ours.file_meta, ref.file_meta, "meta ") == []
+    assert ours.preamble == ref.preamble
 
 
 def test_most_test_files_take_the_direct_path() -> None:

@@ -157,15 +157,20 @@ def test_report_finding_dict_is_to_dict() -> None:
         assert list(_finding_dict(f)) == list(f.to_dict())
 
 
-def test_validation_workers_collect_the_young_generation_less_often() -> None:
+def test_validation_workers_collect_less_often_and_skip_pydicoms_value_checks() -> None:
     import gc
+
+    from pydicom import config
 
     from conformance.cli.validate_cmd import _init_worker
     from conformance.iod.warm import GC_YOUNG
 
     before = gc.get_threshold()
+    mode = config.settings._reading_validation_mode
     try:
         _init_worker({})
         assert gc.get_threshold() == (GC_YOUNG,) + before[1:]
+        assert config.settings.reading_validation_mode == config.IGNORE
     finally:
         gc.set_threshold(*before)
+        config.settings._reading_validation_mode = mode

@@ -36,6 +36,8 @@ def warm_up(index: StandardIndex | None = None, *, all_iods: bool = False,
 
     from conformance.iod import encoding  # noqa: F401  (the byte scan, imported on first use)
     from conformance.iod import modules, specialisations, sr_content
+    from conformance.iod import raw_dataset  # noqa: F401  (the direct reader, idem)
+    from conformance.iod import report  # noqa: F401  (the workers render their report parts)
     from conformance.iod import validator  # noqa: F401  (imports pydicom's reader and more)
 
     for name in set(python_encoding.values()):  # every codec a Specific Character Set names

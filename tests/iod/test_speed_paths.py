@@ -174,3 +174,34 @@ def test_validation_workers_collect_less_often_and_skip_pydicoms_value_checks() 
     finally:
         gc.set_threshold(*before)
         config.settings._reading_validation_mode = mode
+
+
+def test_warm_up_imports_what_a_validation_worker_uses() -> None:
+    """Workers fork after ``warm_up``: a module first imported while validating or rendering
+    is imported again in every worker (and compiled where there is no byte-code cache)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pydicom
+
+    files = Path(pydicom.__file__).parent / "data" / "test_files"
+    names = ["CT_small.dcm", "test-SR.dcm", "dicomdirtests/DICOMDIR", "image_dfl.dcm",
+             "no_meta.dcm", "rtplan_truncated.dcm", "JPEG2000.dcm", "MR_small_bigendian.dcm",
+             "chr_japanese.dcm", "waveform_ecg.dcm"]
+    code = (
+        "import sys\n"
+        "from conformance.cli.validate_cmd import without_pixel_libraries, _init_worker, "
+        "_rendered, _validate_one\n"
+        "without_pixel_libraries()\n"
+        "from conformance.iod.warm import warm_up\n"
+        "warm_up()\n"
+        "_init_worker({})\n"
+        "before = set(sys.modules)\n"
+        "for p in sys.argv[1:]:\n"
+        "    _rendered(p)\n"
+        "    _validate_one(p)\n"
+        "print(sorted(set(sys.modules) - before))\n")
+    done = subprocess.run([sys.executable, "-c", code, *(str(files / n) for n in names)],
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]", done.stdout

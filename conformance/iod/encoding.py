@@ -45,7 +45,7 @@ _LE = (struct.Struct("<HH").unpack_from, struct.Struct("<L").unpack_from,
 _BE = (struct.Struct(">HH").unpack_from, struct.Struct(">L").unpack_from,
        struct.Struct(">H").unpack_from)
 #: The two VR bytes of every valid VR -> its text (saves a decode per element).
-_VR_TEXT = {v.encode("ascii"): v for v in VRS}
+VR_TEXT = {v.encode("ascii"): v for v in VRS}
 
 Report = Callable[[str, str, str, str | None], None]  # code, message, reference, tag
 
@@ -222,7 +222,7 @@ def scan(buf: Buffer, start: int, size: int, implicit: bool, little: bool,
                 pos += 8
             else:
                 vr_bytes = buf[pos + 4:pos + 6]
-                vr = _VR_TEXT.get(vr_bytes) or vr_bytes.decode("latin-1", "replace")
+                vr = VR_TEXT.get(vr_bytes) or vr_bytes.decode("latin-1", "replace")
                 if vr in LONG_VRS:
                     if pos + 12 > size:
                         report("encoding.truncated", "the file ends inside an element header",

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import struct
 from collections.abc import MutableSequence
-from functools import cache
 from typing import Any, BinaryIO
 
 from pydicom.charset import convert_encodings, default_encoding
@@ -30,13 +29,14 @@ from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
-from pydicom.valuerep import VR
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 from pydicom.values import convert_string
 
-# The byte scan's constants: pydicom's 4-byte-length VRs are the same 13 (PS3.5 7.1.2).
 from conformance.iod.elements import interned
-from conformance.iod.encoding import ITEM, ITEM_END, LONG_VRS, SEQ_END, UNDEFINED, Buffer
+# The byte scan's constants: pydicom's 4-byte-length VRs are the same 13 (PS3.5 7.1.2);
+# VR_TEXT decodes the VRs pydicom knows (pydicom decodes with "iso8859", a slow codec lookup).
+from conformance.iod.encoding import (ITEM, ITEM_END, LONG_VRS, SEQ_END, UNDEFINED, VR_TEXT,
+                                      Buffer)
 # The tags pydicom's ``stop_before_pixels`` stops at (top level only).
 from conformance.iod.reading import PIXEL_TAGS
 
@@ -44,17 +44,21 @@ CHARSET = 0x00080005
 GROUP_LENGTH = 0x00020000
 #: Where the File Meta Information starts: after the preamble and "DICM" (PS3.10 7.1).
 META_START = 132
-_VRS = frozenset(str(v) for v in VR)
 
 
 class NotPlain(Exception):
     """The bytes need pydicom's tolerant reader (see the module docstring)."""
 
 
-@cache
-def _template(cls: type[Dataset] = Dataset) -> dict[str, Any]:
+_TEMPLATES: dict[type[Dataset], dict[str, Any]] = {}
+
+
+def _template(cls: type[Dataset]) -> dict[str, Any]:
     """The attributes of a fresh *cls* (``Dataset`` or ``FileMetaDataset``)."""
-    return dict(cls().__dict__)
+    found = _TEMPLATES.get(cls)
+    if found is None:
+        found = _TEMPLATES[cls] = dict(cls().__dict__)
+    return found
 
 
 _new = object.__new__
@@ -126,7 +130,8 @@ class _Reader:
                 length = long_s(buf, pos + 4)[0]
                 pos += 8
             else:
-                vr = buf[pos + 4:pos + 6].decode(default_encoding)
+                vr_bytes = buf[pos + 4:pos + 6]  # pydicom: .decode(default_encoding)
+                vr = VR_TEXT.get(vr_bytes) or vr_bytes.decode(default_encoding)
                 if vr in LONG_VRS:
                     length = long_s(buf, pos + 8)[0]
                     pos += 12
@@ -220,8 +225,8 @@ def _file_meta(buf: Buffer) -> tuple[FileMetaDataset, int]:
         group, elem = tag_s(buf, pos)
         if group != 2:
             break
-        vr = buf[pos + 4:pos + 6].decode(default_encoding)
-        if vr not in _VRS:
+        vr = VR_TEXT.get(buf[pos + 4:pos + 6])  # pydicom: .decode(default_encoding)
+        if vr is None:
             raise NotPlain("a File Meta Information element without a valid VR")
         if vr in LONG_VRS:
             length = long_s(buf, pos + 8)[0]
@@ -232,8 +237,8 @@ def _file_meta(buf: Buffer) -> tuple[FileMetaDataset, int]:
         if length == UNDEFINED or pos + length > size:
             raise NotPlain("a File Meta Information element of undefined or excess length")
         btag = interned((group << 16) | elem)
-        elements[btag] = RawDataElement(btag, vr, length, buf[pos:pos + length] if length
-                                        else empty_value_for_VR(vr, raw=True), pos, False, True)
+        value: Any = buf[pos:pos + length] if length else empty_value_for_VR(vr, raw=True)
+        elements[btag] = RawDataElement(btag, vr, length, value, pos, False, True)
         pos += length
     meta: FileMetaDataset = _dataset(elements, default_encoding, FileMetaDataset)
     meta.set_original_encoding(is_implicit_vr=False, is_little_endian=True,

@@ -230,17 +230,16 @@ class ElementChecker:
         creators: set[tuple[int, int]] | None = None
         for key, elem in list(ds._dict.items()):
             tag = int(key)
-            path = prefix + tag_str(tag)
             group = tag >> 16
             declared = None
             if group & 1 and group > 0x0008:
                 if creators is None:
                     creators = {(t >> 16, t & 0xFF) for t in ds._dict
                                 if (t >> 16) & 1 and 0x10 <= (t & 0xFFFF) <= 0xFF}
-                self._private(elem, tag, path, creators)
+                self._private(elem, tag, prefix + tag_str(tag), creators)
                 if self.private and (tag & 0xFFFF) > 0xFF:
                     declared = self._declared(ds, tag)
-            self._element(ds, elem, tag, path, declared)
+            self._element(ds, elem, tag, prefix, declared)
 
     def _declared(self, ds: Dataset, tag: int) -> Any:
         """The statement's declaration of private element *tag*, found via its creator."""
@@ -265,18 +264,18 @@ class ElementChecker:
                      f"element {tag_str(tag)} is in the reserved range (gggg,0001-000F)",
                      "PS3.5 7.8.1", path)
 
-    def _element(self, ds: Dataset, elem: Any, tag: int, path: str,
+    def _element(self, ds: Dataset, elem: Any, tag: int, prefix: str,
                  declared: Any = None) -> None:
-        """Check one element; a standard attribute's small encoded value (not a sequence)
-        has its findings remembered per (tag, VR, length, bytes, character set): they
-        depend on nothing else."""
+        """Check one element (its path: *prefix* and its tag); a standard attribute's small
+        encoded value (not a sequence) has its findings remembered per (tag, VR, length,
+        bytes, character set): they depend on nothing else."""
         if declared is not None or (tag >> 16) & 1 or type(elem) is not RawDataElement \
                 or tag in PIXEL_TAGS:
-            self._element_checks(ds, elem, tag, path, declared)
+            self._element_checks(ds, elem, tag, prefix + tag_str(tag), declared)
             return
         value = elem.value
         if type(value) is not bytes or len(value) > _MEMO_VALUE_SIZE:
-            self._element_checks(ds, elem, tag, path, declared)
+            self._element_checks(ds, elem, tag, prefix + tag_str(tag), declared)
             return
         key = (tag, elem.VR, elem.length, value, self._charset_key)
         found = _ELEMENT_MEMO.get(key)
@@ -289,17 +288,19 @@ class ElementChecker:
                 self.add = lambda code, severity, message, ref, _path: record.append(
                     (code, severity, message, ref))
                 try:
-                    self._element_checks(ds, elem, tag, path, declared)
+                    self._element_checks(ds, elem, tag, "", declared)  # (path not recorded)
                 finally:
                     self.add = add
                 if len(_ELEMENT_MEMO) >= _MEMO_ENTRIES:
                     _ELEMENT_MEMO.clear()
                 found = _ELEMENT_MEMO[key] = tuple(record)
         if found is _SEQUENCE:
-            self._element_checks(ds, elem, tag, path, declared)
+            self._element_checks(ds, elem, tag, prefix + tag_str(tag), declared)
             return
-        for code, severity, message, ref in found:
-            self.add(code, severity, message, ref, path)
+        if found:
+            path = prefix + tag_str(tag)
+            for code, severity, message, ref in found:
+                self.add(code, severity, message, ref, path)
 
     def _element_checks(self, ds: Dataset, elem: Any, tag: int, path: str,
                         declared: Any = None) -> None:

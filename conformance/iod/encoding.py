@@ -172,7 +172,7 @@ def scan(buf: Buffer, start: int, size: int, implicit: bool, little: bool,
                 return depth
             group, elem = tag_s(buf, pos)
             tag = (group << 16) | elem
-            if tag in (ITEM, ITEM_END, SEQ_END):
+            if group == 0xFFFE and tag in (ITEM, ITEM_END, SEQ_END):
                 length = long_s(buf, pos + 4)[0]
                 pos += 8
                 if tag == ITEM:
@@ -207,14 +207,15 @@ def scan(buf: Buffer, start: int, size: int, implicit: bool, little: bool,
                         return depth
                     stack.pop()
                 continue
-            if tag < frame[1]:
+            if tag > frame[1]:
+                frame[1] = tag
+            elif tag < frame[1]:
                 report("encoding.tag-order", f"element {_tag(tag)} follows {_tag(frame[1])}: data "
                        "elements shall be in ascending tag order", "PS3.5 7.1",
                        frame[4] + _tag(tag))
-            elif tag == frame[1]:
+            else:
                 report("encoding.duplicate-tag", f"element {_tag(tag)} appears twice in the same "
                        "data set", "PS3.5 7.1", frame[4] + _tag(tag))
-            frame[1] = max(frame[1], tag)
             if imp:
                 length = long_s(buf, pos + 4)[0]
                 entry = dictionary_entry(tag)

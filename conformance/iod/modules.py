@@ -156,10 +156,11 @@ class ModuleChecker:
         self.fg_condition_tags = condition_tags_in_functional_groups(iod)
         for use in iod.modules:
             mod = use.module
-            present = self._module_present(mod, iod)
             if use.usage == "M":
                 self.check_module(mod, iod)
-            elif use.usage == "U":
+                continue
+            present = self._module_present(mod, iod)
+            if use.usage == "U":
                 if present:
                     self.check_module(mod, iod)
             else:  # "C"
@@ -186,11 +187,11 @@ class ModuleChecker:
                                          iod.reference, None, mod.name, iod.name)
 
     def _module_present(self, mod: ModuleDef, iod: IODDef) -> bool:
-        d = self.top._dict
+        keys = self.top._dict.keys()
         own, need_all = _own_tags(mod, iod)
         if need_all:
-            return bool(own) and all(t in d for t in own)
-        return any(t in d for t in own)
+            return bool(own) and keys >= own
+        return not keys.isdisjoint(own)
 
     def check_module(self, mod: ModuleDef, iod: IODDef) -> None:
         if mod.key in SR_CONTENT_MODULES:
@@ -337,7 +338,7 @@ def _not_verifiable_message(what: str, text: str, key: str) -> str:
             f"with --facts FILE containing {{\"{key}\": true}} (or false)")
 
 
-_OWN: dict[tuple[int, str], tuple[tuple[int, ...], bool]] = {}
+_OWN: dict[tuple[int, str], tuple[frozenset[int], bool]] = {}
 
 
 def _has_unconditional(mod: ModuleDef) -> bool:
@@ -351,18 +352,20 @@ def _type1_all_present(mod: ModuleDef, top: Dataset) -> bool:
     return bool(ones) and all(t in top._dict for t in ones)
 
 
-def _own_tags(mod: ModuleDef, iod: IODDef) -> tuple[tuple[int, ...], bool]:
+def _own_tags(mod: ModuleDef, iod: IODDef) -> tuple[frozenset[int], bool]:
     """Tags that tell an optional module is present (PS3.3 A.1.3): its top-level attributes
     that no other module of the IOD has (Float Pixel Data tells the Floating Point Image Pixel
     module from the Image Pixel module, though both have Rows); when every attribute is
-    shared (e.g. Supplemental Palette Color LUT), all of its type 1 attributes."""
+    shared (e.g. Supplemental Palette Color LUT), all of its type 1 attributes.  Each tag is
+    the shared ``BaseTag`` (:func:`~conformance.iod.elements.interned`)."""
     key = (id(iod), mod.key)  # IODDef objects live as long as their (cached) index
     found = _OWN.get(key)
     if found is None:
         owners = _owners(iod)
-        own = tuple(a.tag for a in mod.attributes if owners[a.tag] <= {mod.key})
+        own = frozenset(interned(a.tag) for a in mod.attributes
+                        if owners[a.tag] <= {mod.key})
         found = (own, False) if own else (
-            tuple(a.tag for a in mod.attributes if a.type == "1"), True)
+            frozenset(interned(a.tag) for a in mod.attributes if a.type == "1"), True)
         _OWN[key] = found
     return found
 

@@ -11,7 +11,7 @@ files, pydicom-data, deid-data where installed), one synthesized instance of eve
 SOP class (``conformance synthesize``, built with the reference checkout so both see the
 same bytes) and N deterministic byte mutants of all of them (the mutator of
 ``bench_validate.py``).  Each checkout validates every file in a fresh interpreter with
-``validate_file``; the findings (code, severity, message, reference, tag, module, IOD,
+``validate_file``, set up as a ``conformance validate`` worker is (``_init_worker``); the findings (code, severity, message, reference, tag, module, IOD,
 details; in order) are compared per file.  Exit 0 when identical, 1 otherwise (the first
 differences are printed).
 """
@@ -33,7 +33,9 @@ import json, sys
 sys.path.insert(0, sys.argv[1])
 import conformance
 assert conformance.__file__.startswith(sys.argv[1]), conformance.__file__
+from conformance.cli.validate_cmd import _init_worker
 from conformance.iod.validator import validate_file
+_init_worker({})  # the settings of a `conformance validate` worker
 out = open(sys.argv[3], "w")
 for p in open(sys.argv[2]).read().split("\\n"):
     fs = validate_file(p)

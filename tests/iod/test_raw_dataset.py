@@ -114,3 +114,13 @@ def test_the_scans_long_vrs_are_pydicoms() -> None:
 
     from conformance.iod.encoding import LONG_VRS
     assert {str(v) for v in EXPLICIT_VR_LENGTH_32} == LONG_VRS
+
+
+def test_the_direct_readers_keys_are_the_shared_tags() -> None:
+    """The checks look attributes up with :func:`elements.interned` tags: the very key
+    objects of the data sets the builder makes (no ``BaseTag.__eq__`` per hit)."""
+    from conformance.iod.elements import interned
+
+    ours, _ref = _both(TEST_FILES / "CT_small.dcm")
+    for ds in (ours, ours.file_meta):
+        assert ds._dict and all(key is interned(int(key)) for key in ds._dict)

@@ -90,7 +90,7 @@ _VALUES_MEMO: dict[tuple[int, Any, int, bytes, bool], tuple[str, ...]] = {}
 
 def values_of(ds: Dataset, tag: int) -> list[str] | None:
     """The values of *tag* in *ds* as strings (None when absent, [] when empty)."""
-    elem = ds._dict.get(_TAGS.get(tag, tag) if type(tag) is int else tag)  # type: ignore
+    elem = ds._dict.get(_TAGS.get(tag, tag) if type(tag) is int else tag)  # type: ignore[call-overload]
     if elem is None:
         return None
     if type(elem) is RawDataElement and type(elem.value) is bytes \

@@ -102,11 +102,12 @@ class _Reader:
         return found
 
     def dataset(self, pos: int, end: int | None, implicit: bool,
-                encoding: str | MutableSequence[str], top: bool
+                encoding: str | MutableSequence[str], top: bool, group_only: int | None = None
                 ) -> tuple[dict[BaseTag, Any], int, bool]:
         """Elements of the data set at *pos* up to *end* (None: to an Item Delimitation Item,
-        or, at the top, to the end of the buffer or Pixel Data); returns them, the offset after
-        the data set and the VR encoding used."""
+        or, at the top, to the end of the buffer, Pixel Data or, with *group_only*, the first
+        element of another group); returns them, the offset after the data set and the VR
+        encoding used."""
         buf, tag_s, long_s, short_s = self.buf, self.tag_s, self.long_s, self.short_s
         little = self.little
         implicit = self.implicit_at(pos, implicit, not top)
@@ -122,7 +123,7 @@ class _Reader:
                 if top or end is not None:
                     raise NotPlain("an Item Delimitation Item where none belongs")
                 return elements, pos + 8, implicit
-            if top and tag in PIXEL_TAGS:
+            if top and (tag in PIXEL_TAGS or (group_only is not None and group != group_only)):
                 return elements, pos, implicit
             vr: str | None
             if implicit:
@@ -218,28 +219,12 @@ def _file_meta(buf: Buffer) -> tuple[FileMetaDataset, int]:
     byte 132) as pydicom's ``_read_file_meta_info`` builds it: raw elements up to the first
     element of another group, then its first element and its Group Length converted (that
     function reads them); and the offset after it."""
-    tag_s, long_s, short_s = _LE_TAG, _LE_LONG, _LE_SHORT
-    elements: dict[BaseTag, Any] = {}
-    pos, size = META_START, len(buf)
-    while pos + 8 <= size:
-        group, elem = tag_s(buf, pos)
-        if group != 2:
-            break
-        vr = VR_TEXT.get(buf[pos + 4:pos + 6])  # pydicom: .decode(default_encoding)
-        if vr is None:
-            raise NotPlain("a File Meta Information element without a valid VR")
-        if vr in LONG_VRS:
-            length = long_s(buf, pos + 8)[0]
-            pos += 12
-        else:
-            length = short_s(buf, pos + 6)[0]
-            pos += 8
-        if length == UNDEFINED or pos + length > size:
-            raise NotPlain("a File Meta Information element of undefined or excess length")
-        btag = interned((group << 16) | elem)
-        value: Any = buf[pos:pos + length] if length else empty_value_for_VR(vr, raw=True)
-        elements[btag] = RawDataElement(btag, vr, length, value, pos, False, True)
-        pos += length
+    reader = _Reader(buf, True, UNDEFINED)  # pydicom defers no value of the group
+    try:
+        elements, pos, _implicit = reader.dataset(META_START, None, False, default_encoding,
+                                                  True, group_only=2)
+    except (struct.error, IndexError, ValueError, KeyError) as exc:
+        raise NotPlain(f"{type(exc).__name__}: {exc}") from exc
     meta: FileMetaDataset = _dataset(elements, default_encoding, FileMetaDataset)
     meta.set_original_encoding(is_implicit_vr=False, is_little_endian=True,
                                character_encoding=default_encoding)
@@ -249,11 +234,6 @@ def _file_meta(buf: Buffer) -> tuple[FileMetaDataset, int]:
     except Exception as exc:  # noqa: BLE001 - dcmread retries or fails: its business
         raise NotPlain(f"a File Meta Information value does not convert: {exc}") from exc
     return meta, pos
-
-
-_LE_TAG = struct.Struct("<HH").unpack_from
-_LE_LONG = struct.Struct("<L").unpack_from
-_LE_SHORT = struct.Struct("<H").unpack_from
 
 
 def read_body(fp: BinaryIO, buf: Buffer, defer_size: int) -> tuple[FileDataset, int]:

@@ -131,8 +131,9 @@ class _Reader:
                 length = long_s(buf, pos + 4)[0]
                 pos += 8
             else:
-                vr_bytes = buf[pos + 4:pos + 6]  # pydicom: .decode(default_encoding)
-                vr = VR_TEXT.get(vr_bytes) or vr_bytes.decode(default_encoding)
+                vr = VR_TEXT.get(buf[pos + 4:pos + 6])  # pydicom: .decode(default_encoding)
+                if vr is None:  # pydicom has its own ways with bytes that are not a VR
+                    raise NotPlain("VR bytes that are not a VR")
                 if vr in LONG_VRS:
                     length = long_s(buf, pos + 8)[0]
                     pos += 12

@@ -62,6 +62,14 @@ def test_meta_vr(tmp_path, sc_bytes):
     assert ("meta.vr", "(0002,0010)") in _codes(_write(tmp_path, data))
 
 
+def test_meta_bytes_that_are_not_a_vr(tmp_path, sc_bytes):
+    """An element of group 0002 the dictionary does not know still has an explicit VR; bytes
+    that are no VR are reported, and the file is read the way pydicom reads it."""
+    i = sc_bytes.index(b"\x02\x00\x12\x00UI")      # Implementation Class UID -> (0002,F012)
+    data = sc_bytes[:i + 2] + b"\x12\xf0\xe0\xa6" + sc_bytes[i + 6:]
+    assert ("meta.vr", "(0002,F012)") in _codes(_write(tmp_path, data))
+
+
 def test_meta_group_length(tmp_path, sc_bytes):
     i = sc_bytes.index(b"\x02\x00\x00\x00UL")
     value = struct.unpack("<L", sc_bytes[i + 8:i + 12])[0]

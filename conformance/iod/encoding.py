@@ -87,8 +87,10 @@ def scan_meta(fp: BinaryIO, start: int, report: Report) -> tuple[int, str | None
         last = tag
         entry = dictionary_entry(tag)
         if vr not in VRS:  # any element, known or not: the group is explicit VR (PS3.10 7.1)
+            said = f" (the dictionary says {entry[0]})" if entry is not None else ""
             report("meta.vr", f"File Meta Information element {_tag(tag)} has VR bytes "
-                   f"{bytes(head[4:6])!r}, not a VR", "PS3.10 7.1 / PS3.5 7.1.2", _tag(tag))
+                   f"{bytes(head[4:6])!r}, not a VR{said}", "PS3.10 7.1 / PS3.5 7.1.2",
+                   _tag(tag))
         elif entry is not None and vr not in entry[0].split(" or "):
             report("meta.vr", f"File Meta Information element {_tag(tag)} has VR {vr!r}; the "
                    f"dictionary says {entry[0]}", "PS3.10 7.1 (Table 7.1-1)", _tag(tag))

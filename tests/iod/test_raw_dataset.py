@@ -124,3 +124,15 @@ def test_the_direct_readers_keys_are_the_shared_tags() -> None:
     ours, _ref = _both(TEST_FILES / "CT_small.dcm")
     for ds in (ours, ours.file_meta):
         assert ds._dict and all(key is interned(int(key)) for key in ds._dict)
+
+
+@pytest.mark.parametrize("where", ["meta", "body"])
+def test_bytes_that_are_not_a_vr_are_left_to_dcmread(where: str) -> None:
+    """pydicom reads an element whose VR bytes are no VR its own way (as implicit VR, with a
+    4-byte length): the builder declines rather than guess."""
+    data = (TEST_FILES / "CT_small.dcm").read_bytes()
+    head = b"\x02\x00\x12\x00UI" if where == "meta" else b"\x08\x00\x16\x00UI"
+    i = data.index(head)
+    data = data[:i + 4] + b"\xe0\xa6" + data[i + 6:]
+    with pytest.raises(raw_dataset.NotPlain):
+        raw_dataset.read_body(io.BytesIO(data), data, DEFER_SIZE)

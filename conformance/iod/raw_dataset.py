@@ -221,11 +221,8 @@ def _file_meta(buf: Buffer) -> tuple[FileMetaDataset, int]:
     element of another group, then its first element and its Group Length converted (that
     function reads them); and the offset after it."""
     reader = _Reader(buf, True, UNDEFINED)  # pydicom defers no value of the group
-    try:
-        elements, pos, _implicit = reader.dataset(META_START, None, False, default_encoding,
-                                                  True, group_only=2)
-    except (struct.error, IndexError, ValueError, KeyError) as exc:
-        raise NotPlain(f"{type(exc).__name__}: {exc}") from exc
+    elements, pos, _implicit = reader.dataset(META_START, None, False, default_encoding, True,
+                                              group_only=2)
     meta: FileMetaDataset = _dataset(elements, default_encoding, FileMetaDataset)
     meta.set_original_encoding(is_implicit_vr=False, is_little_endian=True,
                                character_encoding=default_encoding)
@@ -242,6 +239,13 @@ def read_body(fp: BinaryIO, buf: Buffer, defer_size: int) -> tuple[FileDataset, 
     bytes are *buf*, as ``dcmread(fp, stop_before_pixels=True, defer_size=defer_size)`` reads
     it, and the offset where reading stopped (Pixel Data or the end); :class:`NotPlain` when
     only ``dcmread`` should read it; the steps of pydicom's ``read_partial``."""
+    try:
+        return _read_body(fp, buf, defer_size)
+    except (struct.error, IndexError, ValueError, KeyError) as exc:  # a header that does not parse
+        raise NotPlain(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _read_body(fp: BinaryIO, buf: Buffer, defer_size: int) -> tuple[FileDataset, int]:
     if buf[128:META_START] != b"DICM":
         raise NotPlain("no DICM prefix")
     preamble = bytes(buf[:128])
@@ -256,10 +260,7 @@ def read_body(fp: BinaryIO, buf: Buffer, defer_size: int) -> tuple[FileDataset, 
         raise NotPlain("an unknown or deflated transfer syntax")
     implicit, little = ts.is_implicit_VR, ts.is_little_endian
     reader = _Reader(buf, little, defer_size)
-    try:
-        elements, end, _implicit = reader.dataset(start, None, implicit, default_encoding, True)
-    except (struct.error, IndexError, ValueError, KeyError) as exc:
-        raise NotPlain(f"{type(exc).__name__}: {exc}") from exc
+    elements, end, _implicit = reader.dataset(start, None, implicit, default_encoding, True)
     ds = FileDataset(fp, elements, preamble, meta, implicit, little)
     ds.set_original_encoding(implicit, little, ds._character_set)  # as read_partial does
     return ds, end

@@ -13,6 +13,8 @@ import mmap
 import os
 import struct
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -200,40 +202,44 @@ def _scan_encoding(fp: BinaryIO, preamble: bool, size: int, source: str,
         findings.append(Finding(code, Severity.ERROR, message, reference=ref, tag=tag,
                                 source=source))
 
-    whole = fp
-    mapped: mmap.mmap | None = None
-    data: bytes | mmap.mmap
-    if size <= SCAN_IN_MEMORY:  # one read, then the scan's many small reads are cheap
-        fp.seek(0)
-        data = fp.read()
-        fp = io.BytesIO(data)
     try:
-        if size > SCAN_IN_MEMORY:  # mapped: only the pages holding element headers are read
-            mapped = data = mmap.mmap(getattr(fp, "fp", fp).fileno(), 0,
-                                      access=mmap.ACCESS_READ)
-        start, tsuid = encoding.scan_meta(fp, 132 if preamble else 0, report)
-        ts = UID(tsuid) if tsuid else None
-        if ts == pydicom.uid.DeflatedExplicitVRLittleEndian:
-            return 0
-        if ts is not None and ts.is_transfer_syntax:
-            implicit, little = ts.is_implicit_VR, ts.is_little_endian
-        else:  # no (known) transfer syntax: guess from the first element, as readers do
-            fp.seek(start)
-            head = fp.read(8)
-            implicit = not (len(head) == 8 and encoding._looks_explicit(head))
-            little = True
-        stats: dict[str, int] = {}
-        depth = encoding.scan(data, start, size, implicit, little, report, stats)
-        if stats.get("elements", 0) > MAX_READ_ELEMENTS:
-            return -stats["elements"]  # too many to build as pydicom objects
-        return depth
+        with _file_bytes(fp) as data:
+            start, tsuid = encoding.scan_meta(fp, 132 if preamble else 0, report)
+            ts = UID(tsuid) if tsuid else None
+            if ts == pydicom.uid.DeflatedExplicitVRLittleEndian:
+                return 0
+            if ts is not None and ts.is_transfer_syntax:
+                implicit, little = ts.is_implicit_VR, ts.is_little_endian
+            else:  # no (known) transfer syntax: guess from the first element, as readers do
+                fp.seek(start)
+                head = fp.read(8)
+                implicit = not (len(head) == 8 and encoding._looks_explicit(head))
+                little = True
+            stats: dict[str, int] = {}
+            depth = encoding.scan(data, start, size, implicit, little, report, stats)
+            if stats.get("elements", 0) > MAX_READ_ELEMENTS:
+                return -stats["elements"]  # too many to build as pydicom objects
+            return depth
     except (OSError, struct.error, ValueError) as exc:
         report("file.unreadable", f"encoding scan stopped: {exc}", "PS3.5 7", None)
         return 0
     finally:
-        if mapped is not None:
-            mapped.close()
-        whole.seek(0)
+        fp.seek(0)
+
+
+@contextmanager
+def _file_bytes(fp: BinaryIO) -> Iterator[bytes | mmap.mmap]:
+    """The bytes of the file *fp*: those of an in-memory file (a file up to
+    :data:`SCAN_IN_MEMORY`, read once by :func:`read_for_validation`), else a read-only map
+    of the file (only the pages holding what is read are touched), closed afterwards."""
+    if isinstance(fp, io.BytesIO):
+        yield fp.getvalue()
+        return
+    mapped = mmap.mmap(getattr(fp, "fp", fp).fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        yield mapped
+    finally:
+        mapped.close()
 
 
 #: Files up to this size are scanned from memory (one read); larger ones with seeks.
@@ -258,20 +264,12 @@ def _read_plain(fp: BinaryIO) -> Dataset | None:
     the start) when it needs ``dcmread``."""
     from conformance.iod import raw_dataset
 
-    mapped: mmap.mmap | None = None
-    buf: bytes | mmap.mmap
     try:
-        if isinstance(fp, io.BytesIO):
-            buf = fp.getvalue()
-        else:  # a large file: mapped, only the pages holding what is read are touched
-            buf = mapped = mmap.mmap(fp.fileno(), 0, access=mmap.ACCESS_READ)
-        ds, end = raw_dataset.read_body(fp, buf, DEFER_SIZE)
+        with _file_bytes(fp) as buf:
+            ds, end = raw_dataset.read_body(fp, buf, DEFER_SIZE)
     except raw_dataset.NotPlain:
         fp.seek(0)
         return None
-    finally:
-        if mapped is not None:
-            mapped.close()
     fp.seek(end)
     return ds
 

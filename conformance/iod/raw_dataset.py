@@ -10,6 +10,10 @@ raw bytes that pydicom parses on first access), the same original encoding and c
 on each data set, the same stop before Pixel Data and the same deferral of large top-level
 values; and the File Meta Information as pydicom's ``_read_file_meta_info`` builds it.
 
+The values of defined-length sequences, which pydicom parses on first access, are parsed by
+the same reader in validation workers (:func:`convert_sequence`, pydicom's SQ converter
+there).
+
 Anything outside that plain case (no or unknown transfer syntax, deflate, command set
 elements, no data set, an undefined-length element that is not a sequence, a header that does
 not parse) raises :class:`NotPlain` and the caller reads the file with ``dcmread`` instead;
@@ -22,6 +26,7 @@ import struct
 from collections.abc import MutableSequence
 from typing import Any, BinaryIO
 
+from pydicom import values
 from pydicom.charset import convert_encodings, default_encoding
 from pydicom.dataelem import (DataElement, RawDataElement, convert_raw_data_element,
                               empty_value_for_VR)
@@ -30,7 +35,8 @@ from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
-from pydicom.values import convert_string
+from pydicom.valuerep import VR
+from pydicom.values import convert_SQ, convert_string
 
 from conformance.iod.elements import interned
 # The byte scan's constants: pydicom's 4-byte-length VRs are the same 13 (PS3.5 7.1.2);
@@ -175,27 +181,32 @@ class _Reader:
             raise NotPlain("an undefined-length item without its delimiter")
         return elements, pos, implicit
 
-    def sequence(self, pos: int, implicit: bool, encoding: str | MutableSequence[str]
-                 ) -> tuple[Sequence, int]:
-        """An undefined-length sequence's items, as pydicom's ``read_sequence``."""
+    def sequence(self, pos: int, implicit: bool, encoding: str | MutableSequence[str],
+                 end: int | None = None, offset: int = 0) -> tuple[Sequence, int]:
+        """A sequence's items, as pydicom's ``read_sequence``: an undefined-length sequence
+        at *pos* (*end* None, up to its Sequence Delimitation Item) or the value of a
+        defined-length one, from *pos* to *end*, whose items' positions pydicom counts from
+        *offset* (the value's position in the file)."""
         buf, tag_s, long_s = self.buf, self.tag_s, self.long_s
         items = []
-        size = len(buf)
-        while True:
+        size = len(buf) if end is None else end
+        while end is None or pos < end:
             if pos + 8 > size:
-                raise NotPlain("a sequence without its delimiter")
+                raise NotPlain("a sequence without its delimiter" if end is None
+                               else "an Item header runs past the sequence's length")
             group, elem = tag_s(buf, pos)
             tag = (group << 16) | elem
             length = long_s(buf, pos + 4)[0]
-            if tag == SEQ_END:
+            if tag == SEQ_END and end is None:
                 pos += 8
                 break
             if tag != ITEM:
                 raise NotPlain("a sequence holds something other than Items")
-            item_tell = pos
+            item_tell = pos + offset
             pos += 8
-            end = None if length == UNDEFINED else pos + length
-            elements, pos, item_implicit = self.dataset(pos, end, implicit, encoding, False)
+            item_end = None if length == UNDEFINED else pos + length
+            elements, pos, item_implicit = self.dataset(pos, item_end, implicit, encoding,
+                                                        False)
             ds = _dataset(elements, encoding)
             d = ds.__dict__
             item_encoding: str | MutableSequence[str]
@@ -206,13 +217,37 @@ class _Reader:
                 item_encoding = encoding
             d["_read_implicit"], d["_read_little"] = item_implicit, self.little
             d["_read_charset"] = item_encoding
-            d["is_undefined_length_sequence_item"] = end is None
+            d["is_undefined_length_sequence_item"] = item_end is None
             d["seq_item_tell"] = item_tell
             d["file_tell"] = item_tell
             items.append(ds)
+        if end is not None and pos != end:
+            raise NotPlain("an Item runs past the sequence's length")
         seq = Sequence(items)
-        seq.is_undefined_length = True
+        seq.is_undefined_length = end is None
         return seq, pos
+
+
+def convert_sequence(byte_string: bytes, is_implicit_VR: bool, is_little_endian: bool,
+                     encoding: list[str] | None = None, offset: int = 0) -> Sequence:
+    """``pydicom.values.convert_SQ`` (same arguments, same result): the value of a
+    defined-length sequence (PS3.5 7.5.1), which pydicom parses on first access, built by the
+    direct reader; a value outside its plain case goes to pydicom's own converter, which
+    reads (or rejects) it as before."""
+    encodings = encoding or [default_encoding]
+    try:
+        reader = _Reader(byte_string, is_little_endian, UNDEFINED)
+        return reader.sequence(0, is_implicit_VR, encodings, len(byte_string), offset)[0]
+    except (NotPlain, struct.error, IndexError, ValueError, KeyError):
+        pass
+    return convert_SQ(byte_string, is_implicit_VR, is_little_endian, encoding, offset)
+
+
+def use_direct_sequences() -> None:
+    """Make :func:`convert_sequence` pydicom's converter of SQ values in this process (a
+    validation worker: its files' defined-length sequences are all converted, one by one,
+    by the checks)."""
+    values.converters[VR.SQ] = convert_sequence
 
 
 def _file_meta(buf: Buffer) -> tuple[FileMetaDataset, int]:

@@ -76,10 +76,16 @@ def tune_worker() -> None:
     * pydicom's own check of each value it converts (``reading_validation_mode``, whose
       warnings :func:`~conformance.iod.validator.validate_file` discards: the element walk
       checks every value itself, PS3.5 6.2) is switched off, as pydicom offers "for
-      performance reasons"; the values read are the same.
+      performance reasons"; the values read are the same;
+    * the values of defined-length sequences, which pydicom parses on first access, are
+      parsed by the direct reader (:func:`~conformance.iod.raw_dataset.use_direct_sequences`;
+      the same objects, and pydicom's own converter for what it declines).
     """
     from pydicom import config
+
+    from conformance.iod.raw_dataset import use_direct_sequences
 
     _young, older, oldest = gc.get_threshold()
     gc.set_threshold(GC_YOUNG, older, oldest)
     config.settings.reading_validation_mode = config.IGNORE
+    use_direct_sequences()

@@ -136,3 +136,68 @@ def test_bytes_that_are_not_a_vr_are_left_to_dcmread(where: str) -> None:
     data = data[:i + 4] + b"\xe0\xa6" + data[i + 6:]
     with pytest.raises(raw_dataset.NotPlain):
         raw_dataset.read_body(io.BytesIO(data), data, DEFER_SIZE)
+
+
+def _convert_all(ds: Dataset) -> None:
+    """Convert every element of *ds* and of its items, as the checks do."""
+    for tag in list(ds._dict):
+        try:
+            elem = ds[tag]
+        except Exception:  # noqa: BLE001  (a value pydicom cannot convert: compared raw)
+            continue
+        if elem.VR == "SQ":
+            for item in elem.value:
+                _convert_all(item)
+
+
+@pytest.mark.parametrize("path", _FILES, ids=lambda p: p.name)
+def test_defined_length_sequences_convert_as_pydicom_converts_them(
+        path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With :func:`raw_dataset.use_direct_sequences` (as in a validation worker), every
+    defined-length sequence value gives the tree pydicom's own converter gives."""
+    from pydicom import values
+    from pydicom.valuerep import VR
+
+    data = path.read_bytes()
+
+    def read() -> Dataset:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True,
+                                   defer_size=DEFER_SIZE, force=True)
+
+    monkeypatch.setitem(values.converters, VR.SQ, values.convert_SQ)
+    ref = read()
+    _convert_all(ref)
+    monkeypatch.setitem(values.converters, VR.SQ, raw_dataset.convert_sequence)
+    ours = read()
+    _convert_all(ours)
+    assert _differences(ours, ref) == []
+
+
+def test_the_direct_sequence_converter_parses_what_pydicom_would(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The defined-length sequences of test files (an SR content tree, an RT Plan) are parsed
+    by the direct reader, not handed back to pydicom."""
+    declined: list[int] = []
+    real = raw_dataset.convert_SQ
+
+    def spy(value: bytes, *args: Any) -> Any:
+        declined.append(len(value))
+        return real(value, *args)
+
+    monkeypatch.setattr(raw_dataset, "convert_SQ", spy)
+    from pydicom import values
+    from pydicom.valuerep import VR
+    monkeypatch.setitem(values.converters, VR.SQ, raw_dataset.convert_sequence)
+    converted = 0
+    for name in ("test-SR.dcm", "rtplan.dcm"):
+        ds = pydicom.dcmread(TEST_FILES / name, stop_before_pixels=True)
+        raw = [t for t, e in ds._dict.items() if isinstance(e, RawDataElement)]
+        _convert_all(ds)
+        converted += sum(ds[t].VR == "SQ" for t in raw)
+    assert converted >= 5 and declined == []
+    # a value that is not a sequence's goes to pydicom's converter, which rejects it as ever
+    with pytest.raises(OSError, match="No tag to read"):
+        raw_dataset.convert_sequence(b"\x08\x00\x16\x00", True, True)
+    assert declined == [4]

@@ -468,7 +468,9 @@ def _generic(path: str) -> str:
     return re.sub(r"\[\d+\]", "[]", path)
 
 
+@lru_cache(maxsize=8192)
 def _name(tag: int) -> str:
+    """"Name (gggg,eeee)" of a standard attribute, for messages (once per tag and process)."""
     from pydicom.datadict import dictionary_description
     try:
         return f"{dictionary_description(tag)} {tag_str(tag)}"

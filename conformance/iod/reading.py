@@ -277,8 +277,12 @@ def _read_plain(fp: BinaryIO) -> Dataset | None:
 def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
     """Read *path* for validation; never raises for bad content (only for OS errors)."""
     source = str(path)
-    size = os.path.getsize(path)
     with open(path, "rb") as fp:
+        size = os.fstat(fp.fileno()).st_size
+        if size <= SCAN_IN_MEMORY:
+            # One read; the byte scan and the readers' many small reads then work in memory
+            # (cheaper than the same reads through the file object).
+            fp = io.BytesIO(fp.read())  # type: ignore[assignment]
         head = fp.read(256)
         is_dicom, preamble = looks_like_dicom(head)
         if not is_dicom:
@@ -291,10 +295,8 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
                                f"bytes 128-131 are {head[128:132]!r}, not the \"DICM\" prefix; "
                                "read as a PS3.10 file", source))
             fp = _DicmPrefix(fp)  # type: ignore[assignment]
-        if size <= SCAN_IN_MEMORY:
-            # One read; the byte scan and pydicom's many small reads then work in memory
-            # (cheaper than the same reads through the file object).
-            fp = io.BytesIO(fp.read())  # type: ignore[assignment]
+            if size <= SCAN_IN_MEMORY:
+                fp = io.BytesIO(fp.read())  # type: ignore[assignment]  # (prefix mended)
         if not preamble:
             findings.append(_f("file.no-preamble",
                                "no 128-byte preamble and DICM prefix (not a PS3.10 file)",

@@ -22,6 +22,8 @@ not parse) raises :class:`NotPlain` and the caller reads the file with ``dcmread
 
 from __future__ import annotations
 
+import io
+import os
 import struct
 from collections.abc import MutableSequence
 from typing import Any, BinaryIO
@@ -32,6 +34,7 @@ from pydicom.dataelem import (DataElement, RawDataElement, convert_raw_data_elem
                               empty_value_for_VR)
 from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.fileutil import path_from_pathlike
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
@@ -44,7 +47,7 @@ from conformance.iod.elements import interned
 from conformance.iod.encoding import (ITEM, ITEM_END, LONG_VRS, SEQ_END, UNDEFINED, VR_TEXT,
                                       Buffer)
 # The tags pydicom's ``stop_before_pixels`` stops at (top level only).
-from conformance.iod.reading import PIXEL_TAGS
+from conformance.iod.reading import PIXEL_TAGS, transfer_syntax_of
 
 CHARSET = 0x00080005
 GROUP_LENGTH = 0x00020000
@@ -60,10 +63,12 @@ _TEMPLATES: dict[type[Dataset], dict[str, Any]] = {}
 
 
 def _template(cls: type[Dataset]) -> dict[str, Any]:
-    """The attributes of a fresh *cls* (``Dataset`` or ``FileMetaDataset``)."""
+    """The attributes of a fresh *cls* (``Dataset``, ``FileMetaDataset`` or ``FileDataset``,
+    whose per-file attributes :func:`_file_dataset` sets)."""
     found = _TEMPLATES.get(cls)
     if found is None:
-        found = _TEMPLATES[cls] = dict(cls().__dict__)
+        fresh = cls(io.BytesIO(), {}) if cls is FileDataset else cls()  # type: ignore[call-arg]
+        found = _TEMPLATES[cls] = dict(fresh.__dict__)
     return found
 
 
@@ -259,14 +264,49 @@ def _file_meta(buf: Buffer) -> tuple[FileMetaDataset, int]:
     elements, pos, _implicit = reader.dataset(META_START, None, False, default_encoding, True,
                                               group_only=2)
     meta: FileMetaDataset = _dataset(elements, default_encoding, FileMetaDataset)
-    meta.set_original_encoding(is_implicit_vr=False, is_little_endian=True,
-                               character_encoding=default_encoding)
+    d = meta.__dict__  # meta.set_original_encoding(False, True, default_encoding)
+    d["_read_implicit"], d["_read_little"], d["_read_charset"] = False, True, default_encoding
     try:
         for tag in list(elements)[:1] + [interned(GROUP_LENGTH)] * (GROUP_LENGTH in elements):
-            meta[tag]
+            raw = elements[tag]
+            if type(raw) is RawDataElement and raw.VR != "SQ":
+                # meta[tag] without its Dataset steps, none of which applies to an explicit
+                # VR element of group 0002 that is not a sequence (a deferred value, a
+                # private creator, an ambiguous VR)
+                elements[tag] = convert_raw_data_element(raw, encoding=default_encoding,
+                                                         ds=meta)
+            else:
+                meta[tag]
     except Exception as exc:  # noqa: BLE001 - dcmread retries or fails: its business
         raise NotPlain(f"a File Meta Information value does not convert: {exc}") from exc
     return meta, pos
+
+
+def _file_dataset(fp: BinaryIO, elements: dict[BaseTag, Any], preamble: bytes,
+                  meta: FileMetaDataset, implicit: bool, little: bool) -> FileDataset:
+    """``FileDataset(fp, elements, preamble, meta, implicit, little)`` without its
+    ``__setattr__`` calls: the attributes pydicom 3.0's ``FileDataset.__init__`` sets."""
+    ds: FileDataset = _dataset(elements, default_encoding, FileDataset)
+    d = ds.__dict__
+    d["preamble"], d["file_meta"] = preamble, meta
+    if "_is_implicit_VR" in d:  # (pydicom without its "future" API)
+        d["_is_implicit_VR"], d["_is_little_endian"] = implicit, little
+    d["_read_implicit"], d["_read_little"] = implicit, little
+    obj: Any = path_from_pathlike(fp)  # type: ignore[arg-type]
+    filename: Any = None
+    buffer = None
+    fileobj_type: Any
+    if isinstance(obj, str):
+        filename, fileobj_type = obj, open
+    elif isinstance(obj, io.BufferedReader):
+        filename, fileobj_type = obj.name, open
+    else:
+        buffer, fileobj_type = obj, type(obj)
+        filename = getattr(obj, "name", None) or getattr(obj, "filename", None) or None
+    d["fileobj_type"], d["filename"], d["buffer"] = fileobj_type, filename, buffer
+    d["timestamp"] = os.stat(filename).st_mtime if filename and os.path.exists(filename) \
+        else None
+    return ds
 
 
 def read_body(fp: BinaryIO, buf: Buffer, defer_size: int) -> tuple[FileDataset, int]:
@@ -285,7 +325,7 @@ def _read_body(fp: BinaryIO, buf: Buffer, defer_size: int) -> tuple[FileDataset,
         raise NotPlain("no DICM prefix")
     preamble = bytes(buf[:128])
     meta, start = _file_meta(buf)
-    tsuid = meta.get("TransferSyntaxUID")
+    tsuid = transfer_syntax_of(meta)
     if tsuid is None:
         raise NotPlain("no Transfer Syntax UID")
     if start >= len(buf) or buf[start:start + 2] == b"\0\0":
@@ -296,6 +336,8 @@ def _read_body(fp: BinaryIO, buf: Buffer, defer_size: int) -> tuple[FileDataset,
     implicit, little = ts.is_implicit_VR, ts.is_little_endian
     reader = _Reader(buf, little, defer_size)
     elements, end, _implicit = reader.dataset(start, None, implicit, default_encoding, True)
-    ds = FileDataset(fp, elements, preamble, meta, implicit, little)
-    ds.set_original_encoding(implicit, little, ds._character_set)  # as read_partial does
+    ds = _file_dataset(fp, elements, preamble, meta, implicit, little)
+    # as read_partial does (``ds._character_set``: the parent encoding without the element)
+    charset = ds._character_set if CHARSET in elements else ds._parent_encoding
+    ds.set_original_encoding(implicit, little, charset)
     return ds, end

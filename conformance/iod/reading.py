@@ -24,8 +24,10 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID
 
 from conformance.findings import Finding, Severity
+from conformance.iod.elements import interned
 
 PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
+TRANSFER_SYNTAX_UID = 0x00020010
 #: Values larger than this are not read (their length is still checked): a 500 MB private
 #: blob or overlay must not cost 500 MB of memory.
 DEFER_SIZE = 2**20
@@ -58,6 +60,15 @@ class ReadResult:
 def _f(code: str, message: str, source: str, ref: str = "PS3.10 7.1",
        severity: Severity = Severity.ERROR) -> Finding:
     return Finding(code, severity, message, reference=ref, source=source)
+
+
+def transfer_syntax_of(meta: Dataset | None) -> Any:
+    """``meta.get("TransferSyntaxUID")`` (pydicom converts the element the same way) without
+    the keyword lookup: None without File Meta Information or without the element."""
+    if meta is None:
+        return None
+    tag = interned(TRANSFER_SYNTAX_UID)
+    return meta[tag].value if tag in meta._dict else None
 
 
 def damaged_prefix(head: bytes) -> bool:
@@ -325,7 +336,7 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
                 ds = pydicom.dcmread(fp, stop_before_pixels=True, force=not preamble,
                                      defer_size=DEFER_SIZE)
             meta = getattr(ds, "file_meta", None)
-            tsuid = meta.get("TransferSyntaxUID") if meta is not None else None
+            tsuid = transfer_syntax_of(meta)
             if tsuid and str(tsuid) == pydicom.uid.DeflatedExplicitVRLittleEndian:
                 # Deflated data sets are inflated in memory by pydicom anyway: read it whole.
                 fp.seek(0)
@@ -344,7 +355,7 @@ def read_for_validation(path: str | os.PathLike[str]) -> ReadResult:
                                f"file ends inside element ({last.tag >> 16:04X},"
                                f"{last.tag & 0xFFFF:04X}): {len(last.value)} of {last.length} "
                                "bytes present", source, ref="PS3.10 7"))
-        tsuid = meta.get("TransferSyntaxUID") if meta is not None else None
+        tsuid = transfer_syntax_of(meta)
         deflated = bool(tsuid) and UID(str(tsuid)) == pydicom.uid.DeflatedExplicitVRLittleEndian
         if not deflated:
             try:

@@ -82,6 +82,20 @@ def test_builder_gives_what_dcmread_gives(path: Path) -> None:
     assert ours.preamble == ref.preamble
 
 
+@pytest.mark.parametrize("name", ["CT_small.dcm", "rtplan.dcm"])
+def test_a_file_read_from_disk_gets_the_same_file_attributes(name: str) -> None:
+    """Files over ``SCAN_IN_MEMORY`` are read from the open file: its name, type and
+    modification time are recorded as ``dcmread`` records them."""
+    path = TEST_FILES / name
+    data = path.read_bytes()
+    with open(path, "rb") as fh:
+        ours = raw_dataset.read_body(fh, data, DEFER_SIZE)[0]
+    with open(path, "rb") as fh:
+        ref = pydicom.dcmread(fh, stop_before_pixels=True, defer_size=DEFER_SIZE)
+    assert ours.filename == str(path) and ours.timestamp is not None
+    assert _differences(ours, ref) == []
+
+
 def test_most_test_files_take_the_direct_path() -> None:
     plain = sum(not isinstance(_both(p)[0], raw_dataset.NotPlain) for p in _FILES)
     assert plain >= 0.9 * len(_FILES)

@@ -51,8 +51,29 @@ def tag_str(tag: int) -> str:
     return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
+#: to_raw of elements with a single immutable value (Specific Character Set, which pydicom
+#: converts while reading; Pixel Representation, which it converts on first access to a
+#: sequence): the same few values in every file, each encoded once per process.
+_RAW_MEMO: dict[tuple[Any, ...], Any] = {}
+_RAW_MEMO_ENTRIES = 4096
+
+
 def to_raw(elem: Any, implicit: bool, little: bool, encodings: list[str] | None) -> Any:
     """Encode one in-memory element and read it back raw, so it is checked as sent."""
+    value = elem.value
+    if type(value) in (str, int, float, bytes):  # (subclasses: pydicom's own value types)
+        key = (elem.tag, elem.VR, type(value), value, implicit, little,
+               tuple(encodings) if encodings else None)
+        found = _RAW_MEMO.get(key)
+        if found is None:
+            if len(_RAW_MEMO) >= _RAW_MEMO_ENTRIES:
+                _RAW_MEMO.clear()
+            found = _RAW_MEMO[key] = _to_raw(elem, implicit, little, encodings)
+        return found
+    return _to_raw(elem, implicit, little, encodings)
+
+
+def _to_raw(elem: Any, implicit: bool, little: bool, encodings: list[str] | None) -> Any:
     from pydicom.filebase import DicomBytesIO
     from pydicom.filereader import data_element_generator
     from pydicom.filewriter import write_data_element

@@ -311,6 +311,24 @@ def _alarm(signum: int, frame: Any) -> None:
     raise _TimeLimit
 
 
+#: The SIGALRM handler of the time limit stays installed in this process (a validation
+#: worker, :func:`keep_alarm_handler`) instead of being installed and restored per file.
+_ALARM_KEPT = False
+
+
+def keep_alarm_handler() -> None:
+    """Install the time limit's SIGALRM handler for the life of this process (a process
+    that only validates files; from its main thread, else nothing is done): each file
+    then only arms and disarms the timer."""
+    global _ALARM_KEPT
+    import signal
+    import threading
+    if hasattr(signal, "setitimer") and \
+            threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGALRM, _alarm)
+        _ALARM_KEPT = True
+
+
 def validate_file(path: str | os.PathLike[str], *, facts: Mapping[str, bool] | None = None,
                   index: StandardIndex | None = None, private_attributes: Iterable[Any] = (),
                   time_limit: float | None = TIME_LIMIT) -> list[Finding] | None:
@@ -324,7 +342,8 @@ def validate_file(path: str | os.PathLike[str], *, facts: Mapping[str, bool] | N
     import threading
     timed = bool(time_limit) and hasattr(signal, "setitimer") and \
         threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGALRM, _alarm) if timed else None
+    own = timed and not _ALARM_KEPT
+    previous = signal.signal(signal.SIGALRM, _alarm) if own else None
     try:
         if timed:
             signal.setitimer(signal.ITIMER_REAL, float(time_limit))  # type: ignore[arg-type]
@@ -340,6 +359,7 @@ def validate_file(path: str | os.PathLike[str], *, facts: Mapping[str, bool] | N
     finally:
         if timed:
             signal.setitimer(signal.ITIMER_REAL, 0)
+        if own:
             signal.signal(signal.SIGALRM, previous)
 
 

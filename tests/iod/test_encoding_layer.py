@@ -136,11 +136,41 @@ def test_per_file_time_limit_is_a_finding(tmp_path, sc_bytes, monkeypatch):
     def slow(*args, **kwargs):
         time.sleep(5)
 
+    import signal
+    before = signal.getsignal(signal.SIGALRM)
     monkeypatch.setattr(validator, "_validate_file", slow)
     start = time.monotonic()
     findings = validator.validate_file(_write(tmp_path, sc_bytes), time_limit=0.2)
     assert time.monotonic() - start < 3
     assert [f.code for f in findings or []] == ["file.time-limit"]
+    assert signal.getsignal(signal.SIGALRM) is before  # the caller's handler is back
+
+
+def test_a_worker_keeps_the_time_limits_handler(tmp_path, sc_bytes):
+    """In a validation worker (``tune_worker``) the handler stays installed; the limit still
+    stops a slow file, and the timer is disarmed after each file."""
+    import subprocess
+    import sys
+    path = _write(tmp_path, sc_bytes)
+    code = f"""
+import signal, time
+from conformance.iod import validator
+from conformance.iod.warm import tune_worker
+tune_worker()
+assert signal.getsignal(signal.SIGALRM) is validator._alarm
+ok = validator.validate_file({str(path)!r}, time_limit=5)
+assert ok is not None and "file.time-limit" not in [f.code for f in ok]
+assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+validator._validate_file = lambda *a: time.sleep(5)
+start = time.monotonic()
+slow = validator.validate_file({str(path)!r}, time_limit=0.2)
+assert time.monotonic() - start < 3 and [f.code for f in slow] == ["file.time-limit"]
+assert signal.getsignal(signal.SIGALRM) is validator._alarm
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.stdout.strip() == "ok", out.stderr
 
 
 def test_too_many_elements_are_not_built_in_memory(tmp_path, sc_bytes, monkeypatch):

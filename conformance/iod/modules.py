@@ -309,8 +309,10 @@ class ModuleChecker:
 
 
 #: Per rule of a rules tuple (module attributes or a sequence's children) at one place:
-#: (rule, tag, tag text, type after the IOD's specialisation, facts key).  Built once per
-#: (rules, module, generic prefix, IOD), so no key or path text is rebuilt per file.
+#: (rule, tag, tag text, type after the IOD's specialisation, facts key); type 3 rules
+#: only where a present attribute has something to check (:func:`_checked_when_present`).
+#: Built once per (rules, module, generic prefix, IOD), so no key or path text is rebuilt
+#: per file.
 _PLANS: dict[tuple[int, str, str, int], tuple[Any, IODDef | None, tuple[Any, ...]]] = {}
 
 
@@ -323,13 +325,23 @@ def _plan(rules: tuple[AttributeRule, ...], mod: ModuleDef, gprefix: str, iod: I
     key = (id(rules), mod.key, gprefix, id(owner))
     found = _PLANS.get(key)
     if found is None or found[0] is not rules or found[1] is not owner:  # ids get reused
-        plan = tuple((rule, interned(rule.tag), tag_str(rule.tag),
-                      overrides.get((mod.key, rule.tag), rule.type) if overrides
-                      else rule.type,
-                      f"{mod.key}:{gprefix}{tag_str(rule.tag)}") for rule in rules)
+        typed = ((rule, overrides.get((mod.key, rule.tag), rule.type) if overrides
+                  else rule.type) for rule in rules)
+        plan = tuple((rule, interned(rule.tag), tag_str(rule.tag), atype,
+                      f"{mod.key}:{gprefix}{tag_str(rule.tag)}") for rule, atype in typed
+                     if atype != "3" or _checked_when_present(rule))
         found = (rules, owner, plan)
         _PLANS[key] = found
     return found[2]
+
+
+def _checked_when_present(rule: AttributeRule) -> bool:
+    """A type 3 *rule* has something to check when its attribute is present: Items (a
+    sequence, or a Functional Groups Sequence), enumerated values or defined terms (see
+    :meth:`ModuleChecker._values_and_children`); absent, a type 3 attribute is never
+    reported.  The plans leave the other type 3 rules out."""
+    return rule.has_children or rule.tag in FUNCTIONAL_GROUP_SEQUENCES or \
+        rule.enumerated is not None or rule.defined is not None
 
 
 @lru_cache(maxsize=4096)

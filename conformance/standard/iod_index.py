@@ -54,6 +54,11 @@ class AttributeRule:
     #: (min, max or None) Items of a sequence, where the module table states it.
     items: tuple[int, int | None] | None = None
 
+    @property
+    def has_children(self) -> bool:
+        """The row is a sequence with rows of its own (without building them)."""
+        return bool(self.children)
+
 
 class _LazyRule(AttributeRule):
     """An :class:`AttributeRule` of the index whose ``children`` are built from the raw index
@@ -74,6 +79,12 @@ class _LazyRule(AttributeRule):
     @children.setter
     def children(self, value: tuple[AttributeRule, ...] | None) -> None:
         self.__dict__["_children"] = value  # the dataclass __init__ (via object.__setattr__)
+
+    @property
+    def has_children(self) -> bool:
+        """True: only rows with nested rows (or a reference to them) are lazy
+        (:meth:`StandardIndex._node`)."""
+        return True
 
     def __reduce__(self) -> tuple[Any, ...]:
         return AttributeRule, self._fields()

@@ -39,12 +39,47 @@ def test_plan_is_rebuilt_for_another_rules_tuple_with_a_reused_id() -> None:
     assert iod is not None
     mod = iod.modules[0].module
     first = modules._plan(mod.attributes, mod, "", iod, {})
-    assert [p[1] for p in first] == [r.tag for r in mod.attributes]
+    assert [p[1] for p in first] == [r.tag for r in mod.attributes
+                                     if r.type != "3" or modules._checked_when_present(r)]
     assert all(p[4] == f"{mod.key}:{elements.tag_str(p[1])}" for p in first)
     # A stale entry under the same key (as after an id is reused) is not trusted.
     key = (id(mod.attributes), mod.key, "", id(iod))
     modules._PLANS[key] = ((), iod, ())
     assert modules._plan(mod.attributes, mod, "", iod, {}) == first
+
+
+def test_plans_leave_out_only_type_3_rows_with_nothing_to_check(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A type 3 row stays in a plan when a present attribute has Items, enumerated values
+    or defined terms to check; the others (never reported, present or absent) are left
+    out, in table order; a row the IOD makes type 1 or 2 stays whatever it holds."""
+    from conformance.standard.iod_index import load_index
+
+    iod = load_index().iod_for_sop_class("1.2.840.10008.5.1.4.1.1.2")
+    assert iod is not None
+    overrides = modules.type_overrides(iod)  # (the IOD's types: Patient Position is 2C)
+    kept = dropped = 0
+    for use in iod.modules:
+        mod = use.module
+        plan = modules._plan(mod.attributes, mod, "", iod, overrides)
+        rows = {id(p[0]) for p in plan}
+        for rule in mod.attributes:
+            atype = overrides.get((mod.key, rule.tag), rule.type)
+            checked = bool(rule.children) or rule.enumerated is not None or \
+                rule.defined is not None or rule.tag in modules.FUNCTIONAL_GROUP_SEQUENCES
+            assert (id(rule) in rows) == (atype != "3" or checked), (mod.key, rule.tag)
+            kept += atype == "3" and checked
+            dropped += atype == "3" and not checked
+        assert [p[0] for p in plan] == [r for r in mod.attributes if id(r) in rows]
+    assert kept and dropped
+    mod = next(u.module for u in iod.modules
+               if any(r.type == "3" and not modules._checked_when_present(r)
+                      for r in u.module.attributes))
+    row = next(r for r in mod.attributes
+               if r.type == "3" and not modules._checked_when_present(r))
+    monkeypatch.setattr(modules, "_PLANS", {})  # (plans are kept per IOD)
+    plan = modules._plan(mod.attributes, mod, "", iod, {(mod.key, row.tag): "1"})
+    assert [p[3] for p in plan if p[0] is row] == ["1"]
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

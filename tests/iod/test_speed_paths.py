@@ -192,7 +192,9 @@ def test_report_finding_dict_is_to_dict() -> None:
         assert list(_finding_dict(f)) == list(f.to_dict())
 
 
-def test_validation_workers_collect_less_often_and_skip_pydicoms_value_checks() -> None:
+def test_validation_worker_settings() -> None:
+    """A validation worker collects less often, skips pydicom's value checks, parses sequence
+    values with the direct reader and keeps the time limit's signal handler."""
     import gc
 
     from pydicom import config
@@ -200,15 +202,29 @@ def test_validation_workers_collect_less_often_and_skip_pydicoms_value_checks() 
     from conformance.cli.validate_cmd import _init_worker
     from conformance.iod.warm import GC_YOUNG
 
+    import signal
+
+    from pydicom import values
+    from pydicom.valuerep import VR
+
+    from conformance.iod import raw_dataset, validator
+
     before = gc.get_threshold()
     mode = config.settings._reading_validation_mode
+    converter = values.converters[VR.SQ]
+    handler = signal.getsignal(signal.SIGALRM)
     try:
         _init_worker({})
         assert gc.get_threshold() == (GC_YOUNG,) + before[1:]
         assert config.settings.reading_validation_mode == config.IGNORE
-    finally:
+        assert values.converters[VR.SQ] is raw_dataset.convert_sequence
+        assert signal.getsignal(signal.SIGALRM) is validator._alarm and validator._ALARM_KEPT
+    finally:  # this process is pytest's, not a worker
         gc.set_threshold(*before)
         config.settings._reading_validation_mode = mode
+        values.converters[VR.SQ] = converter
+        signal.signal(signal.SIGALRM, handler)
+        validator._ALARM_KEPT = False
 
 
 def test_warm_up_imports_what_a_validation_worker_uses() -> None:

@@ -84,7 +84,10 @@ def without_pixel_libraries() -> bool:
 
 
 def _init_worker(facts: dict[str, bool], private: tuple = (),
-                 render: tuple[str, bool] = ("json", False)) -> None:
+                 render: tuple[str, bool] = ("json", False), tune: bool = True) -> None:
+    """Set up a process that validates files: a pool's worker, or the command's own process
+    (*tune* False where the command does not own it: its process-wide settings,
+    :func:`conformance.iod.warm.tune_worker`, would outlive the command)."""
     global _FACTS, _PRIVATE, _RENDER
     _FACTS = facts
     _PRIVATE = private
@@ -93,7 +96,8 @@ def _init_worker(facts: dict[str, bool], private: tuple = (),
     # called without it), it builds the definitions here, once per worker.
     from conformance.iod.warm import tune_worker, warm_up
     warm_up(freeze=False)
-    tune_worker()
+    if tune:
+        tune_worker()
 
 
 def _findings_of(path: str) -> list[Any] | str:
@@ -180,7 +184,8 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
     run stopped before the end without finding an error (re-run to resume).
     """
     archive = bool(results_file or dask or lists or "-" in paths)
-    if not archive and (click.get_current_context().obj or {}).get("owns_process"):
+    owns_process = bool((click.get_current_context().obj or {}).get("owns_process"))
+    if not archive and owns_process:
         without_pixel_libraries()  # the archive mode's results store uses numpy
     from conformance.findings import Finding
     from conformance.iod import report
@@ -217,7 +222,7 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
     render = fmt in ("json", "text")
     task: Any = _rendered if render else _validate_one
     if jobs == 1 or len(files) < 4:
-        _init_worker(fact_map, private, (fmt, verbose))
+        _init_worker(fact_map, private, (fmt, verbose), tune=owns_process)
         it: Any = map(task, files)
         pool = None
     else:

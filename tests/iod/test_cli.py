@@ -29,6 +29,24 @@ def test_validate_defect_exits_1_and_json_lists_codes(built_corpus):
     assert "iod.type2-missing" in {f["code"] for f in payload[0]["findings"]}
 
 
+def test_validate_in_an_embedding_process_leaves_its_settings_alone(built_corpus):
+    """Run in-process (one file) where the command does not own the process (CliRunner, a
+    notebook), ``validate`` does not switch the process to a worker's settings."""
+    import gc
+    import signal
+
+    from pydicom import config, values
+    from pydicom.valuerep import VR
+
+    _, defects = built_corpus
+    before = (gc.get_threshold(), config.settings.reading_validation_mode,
+              values.converters[VR.SQ], signal.getsignal(signal.SIGALRM))
+    res = run("validate", str(defects["type2-missing"][1]))
+    assert res.exit_code == 1
+    assert (gc.get_threshold(), config.settings.reading_validation_mode,
+            values.converters[VR.SQ], signal.getsignal(signal.SIGALRM)) == before
+
+
 def test_validate_folder_recurses_and_skips_non_dicom(built_corpus, tmp_path):
     clean, _ = built_corpus
     sub = tmp_path / "a" / "b"

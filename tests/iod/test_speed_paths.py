@@ -192,6 +192,26 @@ def test_report_finding_dict_is_to_dict() -> None:
         assert list(_finding_dict(f)) == list(f.to_dict())
 
 
+def test_report_finding_json_is_the_encoded_finding() -> None:
+    """A finding's JSON line, remembered per content apart from the source, is the text the
+    encoder gives for the whole finding: first time and again, for another source, without
+    one, with details of other types that compare equal (1, 1.0, True) or not hashable."""
+    from conformance.iod import report
+
+    report._JSON_MEMO.clear()
+    seen = []
+    for source in ("a.dcm", "b \"quoted\" \u00e9.dcm", None, "", "a.dcm"):
+        for details in ({}, {"fact": "k", "condition": "Required if x"}, {"n": 1},
+                        {"n": 1.0}, {"n": True}, {"n": None}, {"allowed": ["A", "B"]}):
+            for tag in ("(0018,0050)", None, ""):
+                f = Finding("iod.x", Severity.INFO, "type 1C \"q\"", reference="PS3.3 C.8",
+                            tag=tag, module="CT Image", iod="CT Image", source=source,
+                            details=details)
+                seen.append(report._finding_json(f))
+                assert seen[-1] == report._scalar(report._finding_dict(f)), (source, details)
+    assert len(set(seen)) < len(seen) and report._JSON_MEMO  # (repeats were remembered)
+
+
 def test_validation_worker_settings() -> None:
     """A validation worker collects less often, skips pydicom's value checks, parses sequence
     values with the direct reader and keeps the time limit's signal handler."""

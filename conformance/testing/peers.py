@@ -49,6 +49,24 @@ LOOPBACK = "127.0.0.1"
 P = TypeVar("P", bound="Peer")
 
 
+#: Polls (10 ms apart) for a stopped peer's process group to be gone: 2 s at most.
+GROUP_EXIT_POLLS = 200
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Processes of process group *pgid* that still run (zombies, which only wait to be
+    reaped, do not count); Linux's /proc (elsewhere: none known)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
 class PeerError(RuntimeError):
     """A peer program is missing, or did not start / listen in time."""
 
@@ -265,7 +283,8 @@ class Peer:
         return "timeout"
 
     def _kill(self) -> None:
-        """Stop the process group (forked children included) and reap the process."""
+        """Stop the process group (forked children included) and reap the process; return
+        once no process of the group runs any more (bounded)."""
         proc = self._proc
         if proc is None:
             return
@@ -286,6 +305,13 @@ class Peer:
                 break
             except subprocess.TimeoutExpired:
                 continue
+        # A SIGKILLed child (dcmqrscp forks one per association) is still tearing down
+        # for a moment after the signal: wait for it, so the next peer finds ports and
+        # files free.
+        for _ in range(GROUP_EXIT_POLLS):
+            if not _group_members(proc.pid):
+                break
+            time.sleep(0.01)
         if self._log is not None:
             self._log.close()
             self._log = None

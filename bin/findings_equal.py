@@ -11,9 +11,9 @@ files, pydicom-data, deid-data where installed), one synthesized instance of eve
 SOP class (``conformance synthesize``, built with the reference checkout so both see the
 same bytes) and N deterministic byte mutants of all of them (the mutator of
 ``bench_validate.py``).  Each checkout validates every file in a fresh interpreter with
-``validate_file``, set up as a ``conformance validate`` worker is (``_init_worker``); the findings (code, severity, message, reference, tag, module, IOD,
-details; in order) are compared per file.  Exit 0 when identical, 1 otherwise (the first
-differences are printed).
+``validate_file``, set up as a ``conformance validate`` worker is (``_init_worker``); the
+findings (code, severity, message, reference, tag, module, IOD, details; in order) are
+compared per file.  Exit 0 when identical, 1 otherwise (the first differences are printed).
 """
 
 from __future__ import annotations

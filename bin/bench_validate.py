@@ -74,8 +74,8 @@ _OURS_CHILD = """
 import os, resource, sys, time
 t = time.perf_counter()
 from conformance.cli.validate_cmd import _init_worker, _validate_one
-from conformance.cli.validate_cmd import without_pixel_libraries
-without_pixel_libraries()  # as the console script's `conformance validate` does
+from conformance.cli.lean import lean_start
+lean_start()  # as the console script's `conformance validate` does
 from multiprocessing import get_context
 from conformance.iod.warm import warm_up
 paths = open(sys.argv[1]).read().split("\\n")

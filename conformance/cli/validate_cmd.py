@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from conformance.cli.lean import lean_start
 from conformance.exitcodes import ExitCode
 
 
@@ -57,30 +58,6 @@ _PRIVATE: tuple = ()
 #: The report format a worker renders its files' parts in ("json" or "text"; see _rendered)
 #: and whether a text part lists info findings too.
 _RENDER: tuple[str, bool] = ("json", False)
-
-
-#: Pixel libraries pydicom imports, when installed, only to offer ``pixel_array`` and its
-#: codecs (each import guarded by ``except ImportError``): numpy, Pillow, pylibjpeg and its
-#: plugins, GDCM, CharPyLS.  Validation decodes no pixel: it reads the Pixel Data header only.
-PIXEL_LIBRARIES = ("numpy", "PIL", "pylibjpeg", "libjpeg", "openjpeg", "rle", "gdcm", "jpeg_ls")
-
-
-def without_pixel_libraries() -> bool:
-    """Keep the pixel libraries out of this process and the workers it forks: pydicom imports
-    them whenever they are installed, and those imports (numpy with its BLAS threads about
-    0.1 s, Pillow and pylibjpeg about 35 ms) are a large part of the command's start-up, paid
-    again by every short run.  pydicom reads and converts values the same without them (numpy
-    is used only when ``config.use_DS_numpy`` / ``use_IS_numpy`` are set, which validation
-    never does).  ``sys.modules[name] = None`` is the import system's way to make ``import
-    name`` fail (The Python Language Reference, 5.3.1).
-
-    Done only before pydicom or any of them is imported; returns whether it was done.
-    """
-    if "pydicom" in sys.modules or any(m in sys.modules for m in PIXEL_LIBRARIES):
-        return False
-    for name in PIXEL_LIBRARIES:
-        sys.modules[name] = None  # type: ignore[assignment]
-    return True
 
 
 def _init_worker(facts: dict[str, bool], private: tuple = (),
@@ -186,7 +163,7 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
     archive = bool(results_file or dask or lists or "-" in paths)
     owns_process = bool((click.get_current_context().obj or {}).get("owns_process"))
     if not archive and owns_process:
-        without_pixel_libraries()  # the archive mode's results store uses numpy
+        lean_start()  # not in archive mode: its results store uses numpy
     from conformance.findings import Finding
     from conformance.iod import report
     from conformance.standard.iod_index import load_index

@@ -186,7 +186,9 @@ def test_each_skipped_file_is_named_with_its_reason_in_every_format(built_corpus
 
 _MODULES_AT_EXIT = ("import atexit, sys; atexit.register(lambda: print('numpy:', "
                     "sys.modules.get('numpy') is not None, 'PIL:', "
-                    "sys.modules.get('PIL') is not None, file=sys.stderr)); "
+                    "sys.modules.get('PIL') is not None, 'not run:', "
+                    "[n for n, m in sys.modules.items() "
+                    "if type(m).__name__ == '_DeferredModule'], file=sys.stderr)); "
                     "sys.argv = ['conformance', *sys.argv[1:]]; "
                     "from conformance.cli.main import main; main()")
 
@@ -200,14 +202,15 @@ def _console(*args: str):
 
 def test_console_validate_runs_without_pixel_libraries_and_reports_the_same(built_corpus,
                                                                            tmp_path):
-    """The console script's ``validate`` keeps numpy and Pillow out (start-up; see
-    without_pixel_libraries): its workers render the same JSON report as the in-process
-    command, which keeps them."""
+    """The console script's ``validate`` keeps numpy and Pillow out and never runs the
+    modules it defers (start-up; see conformance.cli.lean): its workers render the same JSON
+    report as the in-process command, which has them all."""
     clean, defects = built_corpus
     files = [str(p) for p in clean.values()] + [str(p) for _, p in defects.values()]
     proc = _console("validate", "--jobs", "2", "--format", "json", *files)
     assert proc.returncode == 1, proc.stderr
-    assert "numpy: False PIL: False" in proc.stderr
+    assert "numpy: False PIL: False not run: ['urllib.request', 'pydicom.examples']" \
+        in proc.stderr
     in_process = run("validate", "--jobs", "1", "--format", "json", *files)
     assert proc.stdout == in_process.stdout
     assert proc.stderr.splitlines()[-2] == in_process.stderr.splitlines()[-1]  # the summary
@@ -219,5 +222,5 @@ def test_console_validate_in_archive_mode_keeps_numpy(built_corpus, tmp_path):
     proc = _console("validate", "--results", str(tmp_path / "r.jsonl"), "--out",
                     str(tmp_path), *[str(p) for p in clean.values()])
     assert proc.returncode == 0, proc.stderr
-    assert "numpy: True" in proc.stderr
+    assert "numpy: True" in proc.stderr and "not run: []" in proc.stderr
     assert len((tmp_path / "r.jsonl").read_text().splitlines()) == len(clean)

@@ -262,9 +262,10 @@ def test_warm_up_imports_what_a_validation_worker_uses() -> None:
              "chr_japanese.dcm", "waveform_ecg.dcm"]
     code = (
         "import sys\n"
-        "from conformance.cli.validate_cmd import without_pixel_libraries, _init_worker, "
+        "from conformance.cli.lean import lean_start\n"
+        "from conformance.cli.validate_cmd import _init_worker, "
         "_rendered, _validate_one\n"
-        "without_pixel_libraries()\n"
+        "lean_start()\n"
         "from conformance.iod.warm import warm_up\n"
         "warm_up()\n"
         "_init_worker({})\n"

@@ -314,6 +314,8 @@ def _alarm(signum: int, frame: Any) -> None:
 #: The SIGALRM handler of the time limit stays installed in this process (a validation
 #: worker, :func:`keep_alarm_handler`) instead of being installed and restored per file.
 _ALARM_KEPT = False
+#: Python's warnings are ignored for the life of this process (see :func:`ignore_warnings`).
+_WARNINGS_IGNORED = False
 
 
 def keep_alarm_handler() -> None:
@@ -327,6 +329,16 @@ def keep_alarm_handler() -> None:
             threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGALRM, _alarm)
         _ALARM_KEPT = True
+
+
+def ignore_warnings() -> None:
+    """Ignore Python's warnings for the life of this process (a process that only validates
+    files): pydicom warns about what it reads, and here every problem is a finding instead.
+    Each file then skips saving and restoring the warning filters (``catch_warnings``, which
+    also makes every later warning search the filters afresh)."""
+    global _WARNINGS_IGNORED
+    warnings.simplefilter("ignore")
+    _WARNINGS_IGNORED = True
 
 
 def validate_file(path: str | os.PathLike[str], *, facts: Mapping[str, bool] | None = None,
@@ -347,6 +359,8 @@ def validate_file(path: str | os.PathLike[str], *, facts: Mapping[str, bool] | N
     try:
         if timed:
             signal.setitimer(signal.ITIMER_REAL, float(time_limit))  # type: ignore[arg-type]
+        if _WARNINGS_IGNORED:
+            return _validate_file(path, facts, index, tuple(private_attributes))
         with warnings.catch_warnings():
             # pydicom warns about what it reads; here every problem is a finding instead.
             warnings.simplefilter("ignore")

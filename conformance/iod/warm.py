@@ -81,15 +81,17 @@ def tune_worker() -> None:
       parsed by the direct reader (:func:`~conformance.iod.raw_dataset.use_direct_sequences`;
       the same objects, and pydicom's own converter for what it declines);
     * the per-file time limit's signal handler stays installed
-      (:func:`~conformance.iod.validator.keep_alarm_handler`).
+      (:func:`~conformance.iod.validator.keep_alarm_handler`), and Python's warnings stay
+      ignored (:func:`~conformance.iod.validator.ignore_warnings`).
     """
     from pydicom import config
 
     from conformance.iod.raw_dataset import use_direct_sequences
-    from conformance.iod.validator import keep_alarm_handler
+    from conformance.iod.validator import ignore_warnings, keep_alarm_handler
 
     _young, older, oldest = gc.get_threshold()
     gc.set_threshold(GC_YOUNG, older, oldest)
     config.settings.reading_validation_mode = config.IGNORE
     use_direct_sequences()
     keep_alarm_handler()
+    ignore_warnings()

@@ -34,17 +34,21 @@ def test_validate_in_an_embedding_process_leaves_its_settings_alone(built_corpus
     notebook), ``validate`` does not switch the process to a worker's settings."""
     import gc
     import signal
+    import warnings
 
     from pydicom import config, values
     from pydicom.valuerep import VR
 
     _, defects = built_corpus
-    before = (gc.get_threshold(), config.settings.reading_validation_mode,
-              values.converters[VR.SQ], signal.getsignal(signal.SIGALRM))
+    def settings() -> tuple:
+        return (gc.get_threshold(), config.settings.reading_validation_mode,
+                values.converters[VR.SQ], signal.getsignal(signal.SIGALRM),
+                list(warnings.filters))
+
+    before = settings()
     res = run("validate", str(defects["type2-missing"][1]))
     assert res.exit_code == 1
-    assert (gc.get_threshold(), config.settings.reading_validation_mode,
-            values.converters[VR.SQ], signal.getsignal(signal.SIGALRM)) == before
+    assert settings() == before
 
 
 def test_validate_folder_recurses_and_skips_non_dicom(built_corpus, tmp_path):

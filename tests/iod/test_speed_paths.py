@@ -214,8 +214,10 @@ def test_report_finding_json_is_the_encoded_finding() -> None:
 
 def test_validation_worker_settings() -> None:
     """A validation worker collects less often, skips pydicom's value checks, parses sequence
-    values with the direct reader and keeps the time limit's signal handler."""
+    values with the direct reader, keeps the time limit's signal handler and ignores Python's
+    warnings for good."""
     import gc
+    import warnings
 
     from pydicom import config
 
@@ -233,18 +235,26 @@ def test_validation_worker_settings() -> None:
     mode = config.settings._reading_validation_mode
     converter = values.converters[VR.SQ]
     handler = signal.getsignal(signal.SIGALRM)
+    filters = list(warnings.filters)
     try:
         _init_worker({})
         assert gc.get_threshold() == (GC_YOUNG,) + before[1:]
         assert config.settings.reading_validation_mode == config.IGNORE
         assert values.converters[VR.SQ] is raw_dataset.convert_sequence
         assert signal.getsignal(signal.SIGALRM) is validator._alarm and validator._ALARM_KEPT
+        assert validator._WARNINGS_IGNORED and warnings.filters[0][0] == "ignore"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.warn("pydicom would say this", stacklevel=1)  # ignored here
+        assert caught == []
     finally:  # this process is pytest's, not a worker
         gc.set_threshold(*before)
         config.settings._reading_validation_mode = mode
         values.converters[VR.SQ] = converter
         signal.signal(signal.SIGALRM, handler)
         validator._ALARM_KEPT = False
+        warnings.filters[:] = filters
+        warnings._filters_mutated()  # type: ignore[attr-defined]
+        validator._WARNINGS_IGNORED = False
 
 
 def test_warm_up_imports_what_a_validation_worker_uses() -> None:

@@ -40,7 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from conformance.iod.specialisations import condition_tags_by_module
-from conformance.standard.conditions import condition_sentence, item_count, tags_in
+from conformance.standard.condition_text import condition_sentence, item_count
+from conformance.standard.conditions import tags_in
 from conformance.standard.index_tables import IndexTables
 from conformance.standard.iod_index import write_index
 

@@ -35,7 +35,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conformance.standard.conditions import condition_sentence, item_count, tags_in
+from conformance.standard.condition_text import condition_sentence, item_count
+from conformance.standard.conditions import tags_in
 from conformance.standard.index_tables import IndexTables
 
 PARTS = ("part03.xml", "part04.xml", "part06.xml")

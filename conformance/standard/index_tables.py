@@ -7,7 +7,7 @@ from __future__ import annotations
 import collections
 from typing import Any, Mapping
 
-from conformance.standard.conditions import parse_condition
+from conformance.standard.condition_text import parse_condition
 
 
 class IndexTables:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.standard.conditions import evaluate, parse_condition
+from conformance.standard.condition_text import parse_condition
+from conformance.standard.conditions import evaluate
 
 CT_LEGACY = "1.2.840.10008.5.1.4.1.1.2.2"
 MR_LEGACY = "1.2.840.10008.5.1.4.1.1.4.4"

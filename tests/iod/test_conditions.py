@@ -7,7 +7,8 @@ import pytest
 
 from conformance.findings import Severity
 from conformance.iod import validate
-from conformance.standard.conditions import evaluate, parse_condition
+from conformance.standard.condition_text import parse_condition
+from conformance.standard.conditions import evaluate
 from tests.iod import corpus
 
 
@@ -83,7 +84,8 @@ def test_parsed_condition_true_makes_1c_required():
 
 def test_every_condition_sentence_is_kept_and_any_of_them_holds():
     """A condition of several sentences is not cut at its first one (issue 14)."""
-    from conformance.standard.conditions import condition_sentence, evaluate, parse_condition
+    from conformance.standard.condition_text import condition_sentence, parse_condition
+    from conformance.standard.conditions import evaluate
     text = condition_sentence(
         "Top left corner. Required if Anchor Point (0070,0014) is not present. Required if "
         "Bounding Box Top Left Hand Corner (0070,0010) is present. May be present otherwise.")

@@ -32,6 +32,7 @@ parsed by :mod:`conformance.standard.condition_text`.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -55,6 +56,10 @@ def _num(v: str) -> float | None:
         return float(v)
     except ValueError:
         return None
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": operator.gt, "lt": operator.lt, "ge": operator.ge, "le": operator.le}
 
 
 def evaluate(expr: Expr, lookup: Lookup) -> bool | None:
@@ -96,11 +101,8 @@ def evaluate(expr: Expr, lookup: Lookup) -> bool | None:
     nums = [_num(v) for v in values]
     if not nums or None in nums:
         return None
-    limit = expr[3]
-    cmp: dict[str, Callable[[float], bool]] = {
-        "gt": lambda x: x > limit, "lt": lambda x: x < limit,
-        "ge": lambda x: x >= limit, "le": lambda x: x <= limit}
-    return any(cmp[op](n) for n in nums)  # type: ignore[arg-type]
+    compare, limit = _COMPARISONS[op], expr[3]
+    return any(compare(n, limit) for n in nums)
 
 
 def _in_frames(expr: Expr, lookup: Lookup) -> bool | None:

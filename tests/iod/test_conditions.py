@@ -41,6 +41,10 @@ def test_evaluate_is_three_valued():
     values = {0x00280002: ["3"], 0x00080008: ["ORIGINAL", "PRIMARY", "GATED"]}
     look = values.get
     assert evaluate(["gt", 0x00280002, None, 1.0], look) is True
+    for op, limit, expected in (("gt", 3.0, False), ("ge", 3.0, True), ("lt", 3.0, False),
+                                ("le", 3.0, True), ("lt", 4.0, True), ("ge", 4.0, False)):
+        assert evaluate([op, 0x00280002, None, limit], look) is expected, (op, limit)
+    assert evaluate(["gt", 0x00080008, None, 1.0], look) is None  # not numbers: cannot tell
     assert evaluate(["eq", 0x00080008, 2, ["GATED"]], look) is True
     assert evaluate(["present", 0x00100010], look) is False
     assert evaluate(["ne", 0x00100010, None, ["X"]], look) is None

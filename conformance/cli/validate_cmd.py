@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from multiprocessing import get_context
-from pathlib import Path
 from typing import Any
 
 import click
@@ -233,19 +232,30 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
         if pool is not None:
             pool.close()
             pool.join()
+    pieces: Iterable[str]
     if fmt == "json":
-        text = report.join_json(parts[p] for p in files)
+        pieces = report.json_pieces(parts[p] for p in files)
     elif fmt == "html":
-        text = report.as_html([(p, results[p]) for p in files], load_index().edition, reasons)
+        pieces = [report.as_html([(p, results[p]) for p in files], load_index().edition,
+                                 reasons)]
     else:
-        text = "".join(parts[p] for p in files) or "\n"
+        pieces = ["".join(parts[p] for p in files) or "\n"]
     if out:
         os.makedirs(out, exist_ok=True)
         target = os.path.join(out, f"report.{'txt' if fmt == 'text' else fmt}")
-        Path(target).write_text(text, encoding="utf-8")
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.writelines(pieces)
         click.echo(f"report written to {target}", err=True)
+    elif fmt == "json" and hasattr(sys.stdout, "buffer"):
+        # Straight to the byte stream as the pieces come: JSON escapes every control
+        # character, so there is no terminal escape for click.echo to strip (its pass over a
+        # 6 MB report, and the joined copy, cost more than writing it).
+        sys.stdout.flush()
+        for piece in pieces:
+            sys.stdout.buffer.write(piece.encode("utf-8"))
+        sys.stdout.buffer.flush()
     else:
-        click.echo(text, nl=False)
+        click.echo("".join(pieces), nl=False)
     if reasons and (fmt != "text" or out):
         # The report names them too; the console says so, one line each.
         for path in files:

@@ -46,6 +46,12 @@ _BE = (struct.Struct(">HH").unpack_from, struct.Struct(">L").unpack_from,
        struct.Struct(">H").unpack_from)
 #: The two VR bytes of every valid VR -> its text (saves a decode per element).
 VR_TEXT = {v.encode("ascii"): v for v in VRS}
+#: The two VR bytes of every valid VR -> (its text, whether its header has a 4-byte length).
+_HEADERS = {b: (v, v in LONG_VRS) for b, v in VR_TEXT.items()}
+_DELIMITERS = frozenset({ITEM, ITEM_END, SEQ_END})
+#: Pixel Data, Float Pixel Data and Double Float Pixel Data: encapsulated when of undefined
+#: length (PS3.5 A.4).
+_PIXEL_DATA = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
 
 Report = Callable[[str, str, str, str | None], None]  # code, message, reference, tag
 
@@ -144,132 +150,138 @@ def scan(buf: Buffer, start: int, size: int, implicit: bool, little: bool,
             return depth
     tag_s, long_s, short_s = (_LE if little else _BE)
     # Container frames: [end offset or None, last tag, kind ("ds", "item", "seq", "frag"),
-    # implicit, path]
+    # implicit, path].  The inner loop walks one container with its frame in locals and
+    # leaves it to enter or end another (the last tag seen is stored back on entering).
     stack: list[list] = [[size, -1, "ds", implicit, ""]]
     pos = start
     count = 0
     try:
         while stack:
             frame = stack[-1]
-            end, kind, imp = frame[0], frame[2], frame[3]
-            if end is not None and pos >= end:
-                if pos > end:
-                    report("encoding.length-mismatch", f"content of a defined-length "
-                           f"{'item' if kind == 'item' else 'sequence'} ends {pos - end} byte(s) "
-                           "after its declared length", "PS3.5 7.5", frame[4] or None)
-                stack.pop()
-                if kind == "ds":
+            end, last, kind, imp, where = frame
+            limit = end if end is not None else size
+            while True:
+                if end is not None and pos >= end:
+                    if pos > end:
+                        report("encoding.length-mismatch", f"content of a defined-length "
+                               f"{'item' if kind == 'item' else 'sequence'} ends {pos - end} "
+                               "byte(s) after its declared length", "PS3.5 7.5", where or None)
+                    stack.pop()
+                    if kind == "ds":
+                        return depth
+                    break
+                count += 1
+                if count > MAX_ELEMENTS:
+                    report("encoding.too-many-elements", f"more than {MAX_ELEMENTS} element "
+                           "headers; the rest of the encoding was not scanned", "PS3.5 7", None)
                     return depth
-                continue
-            count += 1
-            if count > MAX_ELEMENTS:
-                report("encoding.too-many-elements", f"more than {MAX_ELEMENTS} element headers; "
-                       "the rest of the encoding was not scanned", "PS3.5 7", None)
-                return depth
-            if pos + 8 > size:
-                head = buf[pos:size]
-                if kind == "ds" and 0 < len(head):
-                    report("encoding.trailing-data", f"{len(head)} byte(s) after the last element "
-                           "are not a complete element header", "PS3.5 7.1", None)
-                elif kind != "ds":
-                    report("encoding.truncated", "the file ends inside a sequence or item",
-                           "PS3.5 7.5", frame[4] or None)
-                return depth
-            group, elem = tag_s(buf, pos)
-            tag = (group << 16) | elem
-            if group == 0xFFFE and tag in (ITEM, ITEM_END, SEQ_END):
-                length = long_s(buf, pos + 4)[0]
-                pos += 8
-                if tag == ITEM:
-                    if kind not in ("seq", "frag"):
-                        report("encoding.unexpected-item", "an Item outside a sequence",
-                               "PS3.5 7.5", frame[4] or None)
-                        return depth
-                    if kind == "frag" or (length != UNDEFINED and length == 0):
-                        if length == UNDEFINED or pos + length > size:
-                            report("encoding.length-overrun", "a Pixel Data fragment runs past "
-                                   "the end of the file", "PS3.5 A.4", frame[4] or None)
+                if pos + 8 > size:
+                    if kind == "ds" and pos < size:
+                        report("encoding.trailing-data", f"{size - pos} byte(s) after the last "
+                               "element are not a complete element header", "PS3.5 7.1", None)
+                    elif kind != "ds":
+                        report("encoding.truncated", "the file ends inside a sequence or item",
+                               "PS3.5 7.5", where or None)
+                    return depth
+                group, elem = tag_s(buf, pos)
+                tag = (group << 16) | elem
+                if group == 0xFFFE and tag in _DELIMITERS:
+                    length = long_s(buf, pos + 4)[0]
+                    pos += 8
+                    if tag == ITEM:
+                        if kind != "seq" and kind != "frag":
+                            report("encoding.unexpected-item", "an Item outside a sequence",
+                                   "PS3.5 7.5", where or None)
                             return depth
-                        pos += length
-                        continue
-                    item_end = None if length == UNDEFINED else pos + length
-                    if item_end is not None and end is not None and item_end > end:
-                        report("encoding.length-overrun", "an Item runs past its sequence",
-                               "PS3.5 7.5", frame[4] or None)
-                        return depth
-                    stack.append([item_end, -1, "item", imp, frame[4] + "[]."])
-                elif tag == ITEM_END:
-                    if kind != "item" or end is not None:
-                        report("encoding.unexpected-delimiter", "an Item Delimitation Item outside "
-                               "an undefined-length Item", "PS3.5 7.5", frame[4] or None)
-                        return depth
-                    stack.pop()
+                        if kind == "frag" or length == 0:
+                            if length == UNDEFINED or pos + length > size:
+                                report("encoding.length-overrun", "a Pixel Data fragment runs "
+                                       "past the end of the file", "PS3.5 A.4", where or None)
+                                return depth
+                            pos += length
+                            continue
+                        item_end = None if length == UNDEFINED else pos + length
+                        if item_end is not None and end is not None and item_end > end:
+                            report("encoding.length-overrun", "an Item runs past its sequence",
+                                   "PS3.5 7.5", where or None)
+                            return depth
+                        frame[1] = last
+                        stack.append([item_end, -1, "item", imp, where + "[]."])
+                    elif tag == ITEM_END:
+                        if kind != "item" or end is not None:
+                            report("encoding.unexpected-delimiter", "an Item Delimitation Item "
+                                   "outside an undefined-length Item", "PS3.5 7.5", where or None)
+                            return depth
+                        stack.pop()
+                    else:
+                        if (kind != "seq" and kind != "frag") or end is not None:
+                            report("encoding.unexpected-delimiter", "a Sequence Delimitation "
+                                   "Item outside an undefined-length sequence", "PS3.5 7.5",
+                                   where or None)
+                            return depth
+                        stack.pop()
+                    break
+                if tag > last:
+                    last = tag
+                elif tag < last:
+                    report("encoding.tag-order", f"element {_tag(tag)} follows {_tag(last)}: "
+                           "data elements shall be in ascending tag order", "PS3.5 7.1",
+                           where + _tag(tag))
                 else:
-                    if kind not in ("seq", "frag") or end is not None:
-                        report("encoding.unexpected-delimiter", "a Sequence Delimitation Item "
-                               "outside an undefined-length sequence", "PS3.5 7.5",
-                               frame[4] or None)
-                        return depth
-                    stack.pop()
-                continue
-            if tag > frame[1]:
-                frame[1] = tag
-            elif tag < frame[1]:
-                report("encoding.tag-order", f"element {_tag(tag)} follows {_tag(frame[1])}: data "
-                       "elements shall be in ascending tag order", "PS3.5 7.1",
-                       frame[4] + _tag(tag))
-            else:
-                report("encoding.duplicate-tag", f"element {_tag(tag)} appears twice in the same "
-                       "data set", "PS3.5 7.1", frame[4] + _tag(tag))
-            if imp:
-                length = long_s(buf, pos + 4)[0]
-                entry = dictionary_entry(tag)
-                vr = entry[0] if entry else "UN"
-                pos += 8
-            else:
-                vr_bytes = buf[pos + 4:pos + 6]
-                vr = VR_TEXT.get(vr_bytes) or vr_bytes.decode("latin-1", "replace")
-                if vr in LONG_VRS:
-                    if pos + 12 > size:
-                        report("encoding.truncated", "the file ends inside an element header",
-                               "PS3.5 7.1", frame[4] + _tag(tag))
-                        return depth
-                    length = long_s(buf, pos + 8)[0]
-                    pos += 12
-                elif vr in VRS:
-                    length = short_s(buf, pos + 6)[0]
+                    report("encoding.duplicate-tag", f"element {_tag(tag)} appears twice in the "
+                           "same data set", "PS3.5 7.1", where + _tag(tag))
+                if imp:
+                    length = long_s(buf, pos + 4)[0]
+                    entry = dictionary_entry(tag)
+                    vr = entry[0] if entry else "UN"
                     pos += 8
                 else:
-                    report("encoding.bad-vr", f"element {_tag(tag)} has VR bytes "
-                           f"{bytes(vr_bytes)!r}, not a VR", "PS3.5 7.1.2", frame[4] + _tag(tag))
+                    vr_bytes = buf[pos + 4:pos + 6]
+                    header = _HEADERS.get(vr_bytes)
+                    if header is None:
+                        report("encoding.bad-vr", f"element {_tag(tag)} has VR bytes "
+                               f"{bytes(vr_bytes)!r}, not a VR", "PS3.5 7.1.2", where + _tag(tag))
+                        return depth
+                    vr, long = header
+                    if long:
+                        if pos + 12 > size:
+                            report("encoding.truncated", "the file ends inside an element header",
+                                   "PS3.5 7.1", where + _tag(tag))
+                            return depth
+                        length = long_s(buf, pos + 8)[0]
+                        pos += 12
+                    else:
+                        length = short_s(buf, pos + 6)[0]
+                        pos += 8
+                if length == UNDEFINED:
+                    if tag in _PIXEL_DATA:
+                        # Encapsulated (PS3.5 A.4): fragments follow as Items.
+                        frame[1] = last
+                        stack.append([None, -1, "frag", imp, where + _tag(tag)])
+                        break
+                    if vr != "SQ" and vr != "UN" and not imp:
+                        report("encoding.undefined-length", f"element {_tag(tag)} ({vr}) has "
+                               "an undefined length", "PS3.5 7.1.1", where + _tag(tag))
+                        return depth
+                if vr == "SQ" or length == UNDEFINED:
+                    # UN with undefined length holds implicit VR little endian items (PS3.5
+                    # 6.2.2).
+                    seq_end = None if length == UNDEFINED else pos + length
+                    if seq_end is not None and seq_end > limit:
+                        report("encoding.length-overrun", f"sequence {_tag(tag)} runs past its "
+                               "container or the end of the file", "PS3.5 7.5",
+                               where + _tag(tag))
+                        return depth
+                    frame[1] = last
+                    stack.append([seq_end, -1, "seq", imp or vr == "UN", where + _tag(tag)])
+                    depth = max(depth, len(stack) // 2)
+                    break
+                if pos + length > limit:
+                    report("encoding.length-overrun", f"element {_tag(tag)} declares {length} "
+                           f"bytes; only {max(limit - pos, 0)} remain in its container",
+                           "PS3.5 7.1", where + _tag(tag))
                     return depth
-            if length == UNDEFINED and tag in (0x7FE00010, 0x7FE00008, 0x7FE00009):
-                # Encapsulated (PS3.5 A.4): fragments follow as Items.
-                stack.append([None, -1, "frag", imp, frame[4] + _tag(tag)])
-                continue
-            if vr == "SQ" or (length == UNDEFINED and (vr == "UN" or imp)):
-                # UN with undefined length holds implicit VR little endian items (PS3.5 6.2.2).
-                inner_imp = imp or vr == "UN"
-                path = frame[4] + _tag(tag)
-                seq_end = None if length == UNDEFINED else pos + length
-                if seq_end is not None and seq_end > (end if end is not None else size):
-                    report("encoding.length-overrun", f"sequence {_tag(tag)} runs past its "
-                           "container or the end of the file", "PS3.5 7.5", path)
-                    return depth
-                stack.append([seq_end, -1, "seq", inner_imp, path])
-                depth = max(depth, len(stack) // 2)
-                continue
-            if length == UNDEFINED:
-                report("encoding.undefined-length", f"element {_tag(tag)} ({vr}) has an "
-                       "undefined length", "PS3.5 7.1.1", frame[4] + _tag(tag))
-                return depth
-            limit = end if end is not None else size
-            if pos + length > limit:
-                report("encoding.length-overrun", f"element {_tag(tag)} declares {length} bytes; "
-                       f"only {max(limit - pos, 0)} remain in its container", "PS3.5 7.1",
-                       frame[4] + _tag(tag))
-                return depth
-            pos += length
+                pos += length
         return depth
     finally:
         if stats is not None:

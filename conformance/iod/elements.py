@@ -27,22 +27,23 @@ _UNPACK = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "SV
 PIXEL_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}
 
 
-#: One ``BaseTag`` per tag number, shared by the data sets the direct reader builds
+#: One ``BaseTag`` per tag number (read by :func:`interned`; the direct reader reads it itself
+#: first, one call less per element), shared by the data sets the direct reader builds
 #: (:mod:`.raw_dataset`) and the lookups of the checks.  A dict lookup whose key *is* the
 #: stored key needs no comparison; any other hit calls ``BaseTag.__eq__``, Python code in
 #: pydicom's ``int`` subclass.  Keyed by plain ``int`` (a ``BaseTag`` key would itself call
 #: ``__eq__``); bounded, so that files full of distinct private tags cannot grow it.
-_TAGS: dict[int, BaseTag] = {}
+INTERNED_TAGS: dict[int, BaseTag] = {}
 _MAX_TAGS = 65_536
 
 
 def interned(tag: int) -> BaseTag:
     """The shared ``BaseTag`` of the plain ``int`` *tag* (a fresh one once the table is full)."""
-    found = _TAGS.get(tag)
+    found = INTERNED_TAGS.get(tag)
     if found is None:
         found = BaseTag(tag)
-        if len(_TAGS) < _MAX_TAGS:
-            _TAGS[tag] = found
+        if len(INTERNED_TAGS) < _MAX_TAGS:
+            INTERNED_TAGS[tag] = found
     return found
 
 
@@ -111,7 +112,7 @@ _VALUES_MEMO: dict[tuple[int, Any, int, bytes, bool], tuple[str, ...]] = {}
 
 def values_of(ds: Dataset, tag: int) -> list[str] | None:
     """The values of *tag* in *ds* as strings (None when absent, [] when empty)."""
-    elem = ds._dict.get(_TAGS.get(tag, tag) if type(tag) is int else tag)  # type: ignore[call-overload]
+    elem = ds._dict.get(INTERNED_TAGS.get(tag, tag) if type(tag) is int else tag)  # type: ignore[call-overload]
     if elem is None:
         return None
     if type(elem) is RawDataElement and type(elem.value) is bytes \

@@ -41,7 +41,7 @@ from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 from pydicom.valuerep import VR
 from pydicom.values import convert_SQ, convert_string
 
-from conformance.iod.elements import interned
+from conformance.iod.elements import INTERNED_TAGS, interned
 # The byte scan's constants: pydicom's 4-byte-length VRs are the same 13 (PS3.5 7.1.2);
 # VR_TEXT decodes the VRs pydicom knows (pydicom decodes with "iso8859", a slow codec lookup).
 from conformance.iod.encoding import (ITEM, ITEM_END, LONG_VRS, SEQ_END, UNDEFINED, VR_TEXT,
@@ -73,19 +73,38 @@ def _template(cls: type[Dataset]) -> dict[str, Any]:
 
 
 _new = object.__new__
+#: Per class: its template and the template's mutable attributes other than ``_dict``.
+_LAYOUTS: dict[type[Dataset], tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
 
 
 def _dataset(elements: dict[BaseTag, Any], parent_encoding: str | MutableSequence[str],
              cls: type[Dataset] = Dataset) -> Any:
     """``cls(elements, parent_encoding=...)`` without its ``__setattr__`` calls: the
-    attributes a fresh *cls* has, with fresh copies of the mutable ones."""
+    attributes a fresh *cls* has, in its order, with fresh copies of the mutable ones."""
+    layout = _LAYOUTS.get(cls)
+    if layout is None:
+        template = _template(cls)
+        layout = _LAYOUTS[cls] = (template, tuple(
+            (k, v) for k, v in template.items()
+            if isinstance(v, (dict, list, set)) and k != "_dict"))
     ds = _new(cls)
     d = ds.__dict__
-    for key, value in _template(cls).items():
-        d[key] = value.copy() if isinstance(value, (dict, list, set)) else value
+    d.update(layout[0])
+    for key, value in layout[1]:
+        d[key] = value.copy()
     d["_dict"] = elements
     d["_parent_encoding"] = parent_encoding
     return ds
+
+
+#: ``RawDataElement(tag, VR, length, value, value_tell, is_implicit_VR, is_little_endian)``
+#: as the tuple it is, without the named tuple's Python-level ``__new__`` (one call per
+#: element read); only while its fields are the nine of pydicom 3.0.
+_RAW_FIELDS = ("tag", "VR", "length", "value", "value_tell", "is_implicit_VR",
+               "is_little_endian", "is_raw", "is_buffered")
+_FAST_RAW = RawDataElement._fields == _RAW_FIELDS and \
+    RawDataElement._field_defaults == {"is_raw": True, "is_buffered": False}
+_tuple_new = tuple.__new__
 
 
 class _Reader:
@@ -121,6 +140,7 @@ class _Reader:
         encoding used."""
         buf, tag_s, long_s, short_s = self.buf, self.tag_s, self.long_s, self.short_s
         little = self.little
+        tags, fast_raw = INTERNED_TAGS, _FAST_RAW
         implicit = self.implicit_at(pos, implicit, not top)
         elements: dict[BaseTag, Any] = {}
         size = len(buf)
@@ -151,7 +171,7 @@ class _Reader:
                 else:
                     length = short_s(buf, pos + 6)[0]
                     pos += 8
-            btag = interned(tag)
+            btag = tags.get(tag) or interned(tag)
             if length != UNDEFINED:
                 if pos + length > size:
                     raise NotPlain("a value runs past the end of the data")
@@ -163,7 +183,9 @@ class _Reader:
                     value = empty_value_for_VR(vr, raw=True)
                 if tag == CHARSET:
                     encoding = convert_encodings(convert_string(value or b"", little))
-                elements[btag] = RawDataElement(btag, vr, length, value, pos, implicit, little)
+                elements[btag] = _tuple_new(RawDataElement, (
+                    btag, vr, length, value, pos, implicit, little, True, False)) if fast_raw \
+                    else RawDataElement(btag, vr, length, value, pos, implicit, little)
                 pos += length
                 continue
             # Undefined length: only sequences are plain here (PS3.5 7.5.2, 6.2.2).

@@ -294,7 +294,7 @@ def test_warm_up_imports_what_a_validation_worker_uses() -> None:
 def test_interned_tags_are_shared_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     from pydicom.tag import BaseTag
 
-    monkeypatch.setattr(elements, "_TAGS", {})
+    monkeypatch.setattr(elements, "INTERNED_TAGS", {})
     monkeypatch.setattr(elements, "_MAX_TAGS", 2)
     first = elements.interned(0x00100010)
     assert type(first) is BaseTag and first == 0x00100010
@@ -302,4 +302,4 @@ def test_interned_tags_are_shared_and_bounded(monkeypatch: pytest.MonkeyPatch) -
     elements.interned(0x00100020)
     third = elements.interned(0x00100030)            # the table is full: a fresh tag each time
     assert third == 0x00100030 and elements.interned(0x00100030) is not third
-    assert len(elements._TAGS) == 2
+    assert len(elements.INTERNED_TAGS) == 2

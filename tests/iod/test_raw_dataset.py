@@ -82,6 +82,22 @@ def test_builder_gives_what_dcmread_gives(path: Path) -> None:
     assert ours.preamble == ref.preamble
 
 
+def test_elements_built_as_tuples_are_pydicoms_raw_elements(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader builds each RawDataElement as the tuple it is while pydicom's fields are
+    the nine it expects (so with this pydicom), and with the named tuple's constructor
+    otherwise: the same elements either way."""
+    assert raw_dataset._FAST_RAW
+    data = (TEST_FILES / "rtplan.dcm").read_bytes()
+    fast = raw_dataset.read_body(io.BytesIO(data), data, DEFER_SIZE)[0]
+    monkeypatch.setattr(raw_dataset, "_FAST_RAW", False)
+    slow = raw_dataset.read_body(io.BytesIO(data), data, DEFER_SIZE)[0]
+    assert list(fast._dict.values()) == list(slow._dict.values())
+    assert all(type(e) is type(s) for e, s in zip(fast._dict.values(), slow._dict.values()))
+    first = next(iter(fast._dict.values()))
+    assert first.is_raw is True and first.is_buffered is False and first.value_tell > 0
+
+
 @pytest.mark.parametrize("name", ["CT_small.dcm", "rtplan.dcm"])
 def test_a_file_read_from_disk_gets_the_same_file_attributes(name: str) -> None:
     """Files over ``SCAN_IN_MEMORY`` are read from the open file: its name, type and

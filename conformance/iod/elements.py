@@ -176,8 +176,8 @@ def _values(elem: Any) -> list[str]:
     return [str(value)]
 
 
-#: Standard elements whose values fit the memo: their findings (code, severity, message,
-#: reference), or :data:`_SEQUENCE` (walked every time).
+#: Elements whose values fit the memo (see :meth:`ElementChecker._element`): their findings
+#: (code, severity, message, reference), or :data:`_SEQUENCE` (walked every time).
 _ELEMENT_MEMO: dict[tuple[int, Any, int, bytes, Any], Any] = {}
 _SEQUENCE = ("sequence",)
 _STRING_MEMO: dict[tuple[str, str | None, bytes, tuple[Any, bool]],
@@ -288,11 +288,12 @@ class ElementChecker:
 
     def _element(self, ds: Dataset, elem: Any, tag: int, prefix: str,
                  declared: Any = None) -> None:
-        """Check one element (its path: *prefix* and its tag); a standard attribute's small
-        encoded value (not a sequence) has its findings remembered per (tag, VR, length,
-        bytes, character set): they depend on nothing else."""
-        if declared is not None or (tag >> 16) & 1 or type(elem) is not RawDataElement \
-                or tag in PIXEL_TAGS:
+        """Check one element (its path: *prefix* and its tag); a small encoded value (not a
+        sequence) of a standard attribute, or of a private one the statement does not
+        declare, has its findings remembered per (tag, VR, length, bytes, character set):
+        they depend on nothing else (a private element's creator is checked by
+        :meth:`walk`, per data set)."""
+        if declared is not None or type(elem) is not RawDataElement or tag in PIXEL_TAGS:
             self._element_checks(ds, elem, tag, prefix + tag_str(tag), declared)
             return
         value = elem.value

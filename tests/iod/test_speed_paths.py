@@ -127,6 +127,33 @@ def test_element_memo_keeps_each_path() -> None:
                               ("vr.invalid-format", "(0008,1110)[0].(0008,0020)")]
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_element_memo_of_private_elements_keeps_creators_and_declarations() -> None:
+    """Private elements' findings are remembered like standard ones; whether the element has
+    a creator is still judged per data set, and one declared in a statement is checked
+    against its declaration, not recalled."""
+    from types import SimpleNamespace
+
+    from pydicom.sequence import Sequence
+
+    item = Dataset()
+    item.add_new(0x00091001, "DA", "20241301")  # no creator in this item
+    ds = Dataset()
+    ds.add_new(0x00090010, "LO", "ACME 1.0")
+    ds.add_new(0x00091001, "DA", "20241301")
+    ds.ReferencedStudySequence = Sequence([item])
+    elements._ELEMENT_MEMO.clear()
+    for _ in range(2):
+        found = sorted((f.code, f.tag) for f in validator.validate(ds)
+                       if f.code.startswith(("vr.", "private.")))
+        assert found == [("private.no-creator", "(0008,1110)[0].(0009,1001)"),
+                         ("vr.invalid-format", "(0008,1110)[0].(0009,1001)"),
+                         ("vr.invalid-format", "(0009,1001)")]
+    declared = SimpleNamespace(creator="ACME 1.0", group=0x0009, element=0x01, vr="TM", vm="1")
+    codes = {(f.code, f.tag) for f in validator.validate(ds, private_attributes=[declared])}
+    assert ("private.vr-mismatch", "(0009,1001)") in codes
+
+
 def test_lazy_rule_children_equal_the_eager_rows() -> None:
     import pickle
 

@@ -9,6 +9,7 @@ regular expressions are compiled there and never in a validating process.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from conformance.standard.conditions import Expr
 
@@ -231,12 +232,17 @@ def parse_condition(text: str | None) -> Expr | None:
     does; it parses only when every sentence does."""
     if not text:
         return None
-    sentences = _NEXT_SENTENCE.split(" ".join(text.split()))
-    if len(sentences) == 1:
-        return _parse_sentence(sentences[0])
+    return _any_of(_NEXT_SENTENCE.split(" ".join(text.split())), _parse_sentence)
+
+
+def _any_of(parts: list[str], parse: Callable[[str], Expr | None]) -> Expr | None:
+    """The alternatives *parts*, each parsed by *parse*: one alone, else their "or" (nested
+    "or"s flattened); None unless every part parses."""
+    if len(parts) == 1:
+        return parse(parts[0])
     flat: list[Expr] = []
-    for sentence in sentences:
-        e = _parse_sentence(sentence)
+    for part in parts:
+        e = parse(part)
         if e is None:
             return None
         flat.extend(e[1:] if e[0] == "or" else [e])
@@ -254,16 +260,7 @@ def _parse_sentence(text: str) -> Expr | None:
     # "Pixel Presentation (0008,9205) in the Enhanced CT Image Module": a top-level attribute.
     body = _IN_MODULE.sub(r"\1", body)
     # "A, or if B and C": each "or if" opens an alternative of its own (A or (B and C)).
-    alternatives = re.split(r"\s*,?\s+or\s+if\s+", body)
-    if len(alternatives) == 1:
-        return _parse_body(body)
-    flat: list[Expr] = []
-    for alternative in alternatives:
-        e = _parse_body(alternative)
-        if e is None:
-            return None
-        flat.extend(e[1:] if e[0] == "or" else [e])
-    return ["or", *flat]
+    return _any_of(re.split(r"\s*,?\s+or\s+if\s+", body), _parse_body)
 
 
 def _parse_body(body: str) -> Expr | None:

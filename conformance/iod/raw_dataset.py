@@ -59,34 +59,30 @@ class NotPlain(Exception):
     """The bytes need pydicom's tolerant reader (see the module docstring)."""
 
 
-_TEMPLATES: dict[type[Dataset], dict[str, Any]] = {}
+#: Per class: the attributes of a fresh instance, and those of them that are mutable (other
+#: than ``_dict``), which each data set gets a copy of.
+_LAYOUTS: dict[type[Dataset], tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
+_new = object.__new__
 
 
-def _template(cls: type[Dataset]) -> dict[str, Any]:
+def _layout(cls: type[Dataset]) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
     """The attributes of a fresh *cls* (``Dataset``, ``FileMetaDataset`` or ``FileDataset``,
-    whose per-file attributes :func:`_file_dataset` sets)."""
-    found = _TEMPLATES.get(cls)
+    whose per-file attributes :func:`_file_dataset` sets) and the mutable ones among them."""
+    found = _LAYOUTS.get(cls)
     if found is None:
         fresh = cls(io.BytesIO(), {}) if cls is FileDataset else cls()  # type: ignore[call-arg]
-        found = _TEMPLATES[cls] = dict(fresh.__dict__)
+        template = dict(fresh.__dict__)
+        found = _LAYOUTS[cls] = (template, tuple(
+            (k, v) for k, v in template.items()
+            if isinstance(v, (dict, list, set)) and k != "_dict"))
     return found
-
-
-_new = object.__new__
-#: Per class: its template and the template's mutable attributes other than ``_dict``.
-_LAYOUTS: dict[type[Dataset], tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
 
 
 def _dataset(elements: dict[BaseTag, Any], parent_encoding: str | MutableSequence[str],
              cls: type[Dataset] = Dataset) -> Any:
     """``cls(elements, parent_encoding=...)`` without its ``__setattr__`` calls: the
     attributes a fresh *cls* has, in its order, with fresh copies of the mutable ones."""
-    layout = _LAYOUTS.get(cls)
-    if layout is None:
-        template = _template(cls)
-        layout = _LAYOUTS[cls] = (template, tuple(
-            (k, v) for k, v in template.items()
-            if isinstance(v, (dict, list, set)) and k != "_dict"))
+    layout = _layout(cls)
     ds = _new(cls)
     d = ds.__dict__
     d.update(layout[0])

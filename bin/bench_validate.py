@@ -74,12 +74,13 @@ _OURS_CHILD = """
 import os, resource, sys, time
 t = time.perf_counter()
 from conformance.cli.validate_cmd import _init_worker, _validate_one
-from conformance.cli.lean import lean_start
+from conformance.cli.lean import lean_start, start_up_done
 lean_start()  # as the console script's `conformance validate` does
 from multiprocessing import get_context
 from conformance.iod.warm import warm_up
 paths = open(sys.argv[1]).read().split("\\n")
 warm_up()  # as `conformance validate` does before its pool forks
+start_up_done()
 pool = get_context("fork").Pool(int(sys.argv[2]), initializer=_init_worker, initargs=({},))
 for _ in pool.imap_unordered(_validate_one, paths, chunksize=16):
     pass

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from conformance.cli.lean import lean_start
+from conformance.cli.lean import lean_start, start_up_done
 from conformance.exitcodes import ExitCode
 
 
@@ -199,6 +199,7 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
     task: Any = _rendered if render else _validate_one
     if jobs == 1 or len(files) < 4:
         _init_worker(fact_map, private, (fmt, verbose), tune=owns_process)
+        start_up_done()
         it: Any = map(task, files)
         pool = None
     else:
@@ -206,6 +207,7 @@ def validate(paths: tuple[str, ...], jobs: int | None, fmt: str, out: str | None
         # instead of loaded again in each (see conformance.iod.warm).
         from conformance.iod.warm import warm_up
         warm_up()
+        start_up_done()
         pool = get_context("fork" if sys.platform != "win32" else "spawn").Pool(
             jobs, initializer=_init_worker, initargs=(fact_map, private, (fmt, verbose)))
         it = pool.imap_unordered(task, files, chunksize=8)

@@ -306,6 +306,8 @@ def test_warm_up_imports_what_a_validation_worker_uses() -> None:
         "from conformance.iod.warm import warm_up\n"
         "warm_up()\n"
         "_init_worker({})\n"
+        "from conformance.cli.lean import start_up_done\n"
+        "start_up_done()\n"
         "before = set(sys.modules)\n"
         "for p in sys.argv[1:]:\n"
         "    _rendered(p)\n"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 
 def _fresh(code: str) -> str:
@@ -79,3 +80,56 @@ def test_lean_start_keeps_pydicom_whole_for_what_the_user_reads() -> None:
     assert out[2] == "CompressedSamples^CT1 True module"
     assert out[3] == "True True"
     assert out[4] == "False"
+
+
+def test_lean_start_pauses_the_collector_until_start_up_is_done() -> None:
+    out = _fresh("""
+        import gc
+        from conformance.cli.lean import lean_start, start_up_done
+        print(lean_start(), gc.isenabled())
+        start_up_done()
+        print(gc.isenabled())
+        start_up_done()  # once only
+        print(gc.isenabled())
+        """).split()
+    assert out == ["True", "False", "True", "True"]
+
+
+def test_lean_start_leaves_a_collector_the_caller_disabled_disabled() -> None:
+    out = _fresh("""
+        import gc
+        gc.disable()
+        from conformance.cli.lean import lean_start, start_up_done
+        print(lean_start())
+        start_up_done()
+        print(gc.isenabled())
+        """).split()
+    assert out == ["True", "False"]
+
+
+def test_the_console_validate_and_its_workers_collect_garbage(tmp_path) -> None:
+    """The collector paused for the start-up runs again in the command and in every worker
+    it forks (each file's part of the report here says whether it did)."""
+    import pydicom
+
+    folder = Path(pydicom.__file__).parent / "data" / "test_files"
+    files = [str(folder / n) for n in ("CT_small.dcm", "MR_small.dcm", "rtplan.dcm",
+                                       "test-SR.dcm", "waveform_ecg.dcm")]
+    for jobs in ("2", "1"):
+        out = _fresh(f"""
+            import gc, json, sys
+            from conformance.cli import main, validate_cmd
+            def probe(path):
+                return path, json.dumps(gc.isenabled()), 0, None
+            validate_cmd._rendered = probe
+            sys.argv = ["conformance", "validate", "--jobs", "{jobs}", "--format", "json",
+                        *{files!r}]
+            try:
+                main.main()
+            except SystemExit:
+                pass
+            print()
+            print("parent", gc.isenabled())
+            """)
+        assert out.count("true") == len(files) and "false" not in out, out
+        assert out.rstrip().endswith("parent True"), out

@@ -332,3 +332,85 @@ def test_interned_tags_are_shared_and_bounded(monkeypatch: pytest.MonkeyPatch) -
     third = elements.interned(0x00100030)            # the table is full: a fresh tag each time
     assert third == 0x00100030 and elements.interned(0x00100030) is not third
     assert len(elements.INTERNED_TAGS) == 2
+
+
+def test_the_pools_result_pipe_holds_a_chunk_of_report_parts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """validate widens its pool's result pipe (Linux F_SETPIPE_SZ), so that a worker does not
+    wait for the parent within a chunk; a pool without that pipe, or a size the system
+    refuses, leaves things as they are."""
+    import errno
+    import fcntl
+    import os
+    from multiprocessing import get_context
+    from pathlib import Path
+
+    from conformance.cli import validate_cmd
+
+    allowed = (os.geteuid() == 0 or  # CAP_SYS_RESOURCE passes the system's maximum
+               int(Path("/proc/sys/fs/pipe-max-size").read_text()) >= validate_cmd.RESULT_PIPE_BYTES)
+    pool = get_context("fork").Pool(1)
+    try:
+        fd = pool._outqueue._reader.fileno()  # type: ignore[attr-defined]
+        before = fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+        validate_cmd._widen_result_pipe(pool)
+        widened = fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+        if allowed:
+            assert widened == validate_cmd.RESULT_PIPE_BYTES > before
+        else:
+            assert widened == before
+        assert pool.apply(len, ("x" * 300_000,)) == 300_000  # the pipe still carries results
+
+        def refused(*args: object) -> int:
+            raise OSError(errno.EPERM, "over the user's pipe limit")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(fcntl, "fcntl", refused)
+            validate_cmd._widen_result_pipe(pool)  # no error
+        assert fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) == widened
+    finally:
+        pool.terminate()
+        pool.join()
+    validate_cmd._widen_result_pipe(object())  # no _outqueue: nothing to do
+
+
+def test_the_console_validate_widens_its_pools_result_pipe() -> None:
+    """The pool's result pipe holds a chunk of report parts when the workers start sending
+    (conformance.cli.validate_cmd._widen_result_pipe)."""
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    import pydicom
+
+    folder = Path(pydicom.__file__).parent / "data" / "test_files"
+    files = [str(folder / n) for n in ("CT_small.dcm", "MR_small.dcm", "rtplan.dcm",
+                                       "test-SR.dcm")]
+    code = textwrap.dedent(f"""
+        import fcntl, sys
+        from conformance.cli import main, validate_cmd
+        real = validate_cmd.get_context
+        class Context:
+            def __init__(self, kind):
+                self.real = real(kind)
+            def Pool(self, *args, **kwargs):
+                pool = self.real.Pool(*args, **kwargs)
+                imap = pool.imap_unordered
+                def sized(*a, **k):
+                    fd = pool._outqueue._reader.fileno()
+                    print("pipe", fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ), file=sys.stderr)
+                    return imap(*a, **k)
+                pool.imap_unordered = sized
+                return pool
+        validate_cmd.get_context = Context
+        sys.argv = ["conformance", "validate", "--jobs", "2", "--format", "json", *{files!r}]
+        try:
+            main.main()
+        except SystemExit:
+            pass
+        """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    from conformance.cli.validate_cmd import RESULT_PIPE_BYTES
+    assert f"pipe {RESULT_PIPE_BYTES}" in done.stderr, done.stderr

@@ -2,9 +2,9 @@
 
 pydicom imports, at its own import, modules that validation never uses: the pixel libraries
 (numpy, Pillow, pylibjpeg, ...) whenever they are installed, its documentation datasets
-(``pydicom.examples``, which looks up 13 test files) and, through ``pydicom.data``, the
-network stack of its download helper (``urllib.request`` with ``http.client``, ``ssl`` and
-``email``).  Together they were about 0.15 s of a 0.6 s run on 253 files.  And the garbage
+(``pydicom.examples``, which looks up 13 test files), the hashing and random modules of its
+UID generator (``hashlib``, ``secrets``) and, through ``pydicom.data``, the network stack of
+its download helper (``urllib.request`` with ``http.client``, ``ssl`` and ``email``).  Together they were about 0.15 s of a 0.6 s run on 253 files.  And the garbage
 collector is paused while the modules and the standard's index load (:func:`lean_start` to
 :func:`start_up_done`).
 
@@ -29,10 +29,12 @@ from collections.abc import Sequence
 PIXEL_LIBRARIES = ("numpy", "PIL", "pylibjpeg", "libjpeg", "openjpeg", "rle", "gdcm", "jpeg_ls")
 
 #: Modules pydicom imports at its import that validation does not use; they are executed on
-#: first use instead (see :func:`defer_modules`): the download helper's ``urllib.request``
-#: (imported by ``pydicom.data.download``, used only when a file is fetched) and
-#: ``pydicom.examples`` (the documentation's datasets, read on attribute access).
-DEFERRED_MODULES = ("urllib.request", "pydicom.examples")
+#: first use instead (see :func:`defer_modules`): ``hashlib`` and ``secrets`` (imported by
+#: ``pydicom.uid``, used only by ``generate_uid``; together they load OpenSSL's libcrypto,
+#: about 5 ms), the download helper's ``urllib.request`` (imported by
+#: ``pydicom.data.download``, used only when a file is fetched) and ``pydicom.examples`` (the
+#: documentation's datasets, read on attribute access).
+DEFERRED_MODULES = ("hashlib", "secrets", "urllib.request", "pydicom.examples")
 
 
 def lean_start() -> bool:

@@ -73,7 +73,7 @@ def make_corpus(folder: Path, n: int) -> list[Path]:
 _OURS_CHILD = """
 import os, resource, sys, time
 t = time.perf_counter()
-from conformance.cli.validate_cmd import _init_worker, _validate_one
+from conformance.cli.validate_cmd import _init_worker, _validate_one, _widen_result_pipe
 from conformance.cli.lean import lean_start, start_up_done
 lean_start()  # as the console script's `conformance validate` does
 from multiprocessing import get_context
@@ -82,6 +82,7 @@ paths = open(sys.argv[1]).read().split("\\n")
 warm_up()  # as `conformance validate` does before its pool forks
 start_up_done()
 pool = get_context("fork").Pool(int(sys.argv[2]), initializer=_init_worker, initargs=({},))
+_widen_result_pipe(pool)
 for _ in pool.imap_unordered(_validate_one, paths, chunksize=16):
     pass
 pool.close()
@@ -327,7 +328,7 @@ def mutate(data: bytes, i: int) -> bytes:
 _MUTANT_CHILD = """
 import resource, sys, time
 from multiprocessing import get_context
-from conformance.cli.validate_cmd import _init_worker, _validate_one
+from conformance.cli.validate_cmd import _init_worker, _validate_one, _widen_result_pipe
 paths = open(sys.argv[1]).read().split()
 t = time.perf_counter()
 with get_context("fork").Pool(int(sys.argv[2]), initializer=_init_worker,

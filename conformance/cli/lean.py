@@ -4,8 +4,9 @@ pydicom imports, at its own import, modules that validation never uses: the pixe
 (numpy, Pillow, pylibjpeg, ...) whenever they are installed, its documentation datasets
 (``pydicom.examples``, which looks up 13 test files), the hashing and random modules of its
 UID generator (``hashlib``, ``secrets``) and, through ``pydicom.data``, the network stack of
-its download helper (``urllib.request`` with ``http.client``, ``ssl`` and ``email``).  Together they were about 0.15 s of a 0.6 s run on 253 files.  And the garbage
-collector is paused while the modules and the standard's index load (:func:`lean_start` to
+its download helper (``urllib.request`` with ``http.client``, ``ssl`` and ``email``).
+Together they were about 0.15 s of a 0.6 s run on 253 files.  And the garbage collector is
+paused while the modules and the standard's index load (:func:`lean_start` to
 :func:`start_up_done`).
 
 Only the console command, which owns its process, does this (``owns_process`` in

@@ -118,9 +118,8 @@ def _rendered(path: str) -> tuple[str, str, int, str | None]:
 
 
 #: Capacity asked for the pool's result pipe (bytes); Linux caps it at
-#: /proc/sys/fs/pipe-max-size (1 MiB by default).
+#: /proc/sys/fs/pipe-max-size (1 MiB by default) for a user without CAP_SYS_RESOURCE.
 RESULT_PIPE_BYTES = 1 << 20
-_F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Linux), named in the fcntl module from Python 3.10
 
 
 def _widen_result_pipe(pool: Any) -> None:
@@ -131,15 +130,14 @@ def _widen_result_pipe(pool: Any) -> None:
     workers) to read: about 30 ms of a 0.58 s run on the 253 real files of
     bin/bench_validate.py (median of 15).  Best effort: the pipe is reached through the
     pool's ``_outqueue`` (CPython's multiprocessing.pool), and nothing is done where it is
-    missing, the platform has no ``F_SETPIPE_SZ`` or the system refuses the size.
+    missing, off Linux (``fcntl.F_SETPIPE_SZ``) or when the system refuses the size.
     """
     reader = getattr(getattr(pool, "_outqueue", None), "_reader", None)
     if reader is None or not sys.platform.startswith("linux"):
         return
     import fcntl
     try:
-        fcntl.fcntl(reader.fileno(), getattr(fcntl, "F_SETPIPE_SZ", _F_SETPIPE_SZ),
-                    RESULT_PIPE_BYTES)
+        fcntl.fcntl(reader.fileno(), fcntl.F_SETPIPE_SZ, RESULT_PIPE_BYTES)
     except (OSError, ValueError):
         pass  # over the system's or the user's pipe limit: the default pipe still works
 
